@@ -1,0 +1,119 @@
+/**
+ * What the rehearsal agent reports on `GET /events` (server-sent events, one JSON object per `data:` line).
+ * Times are scenario ms on the agent's clock; `epochMs` beside them lets a reader align with the fake's
+ * journal when the two clocks were not reset together.
+ */
+import type { Source } from './scenario/schema.js';
+
+export type { Source };
+
+/** Failure classes of one attempt, as the chain classifies them (status AND body). */
+export const FAILURE_CLASSES = [
+  'rate-limit',
+  'unavailable',
+  'timeout',
+  'connection',
+  'stall',
+  'malformed',
+  'account',
+  'bad-request',
+] as const;
+export type FailureClass = (typeof FAILURE_CLASSES)[number];
+
+export type AttemptOutcome = 'ok' | FailureClass | 'cancelled';
+
+interface Base {
+  /** Scenario ms on the agent's clock. */
+  at: number;
+  /** Wall clock, epoch ms. */
+  epochMs: number;
+}
+
+/** A user turn ended (its text is final) and the agent starts on a reply. */
+export interface TurnEvent extends Base {
+  type: 'turn';
+  turnId: string;
+  text: string;
+}
+
+/** One request to one backend within a pass. */
+export interface AttemptEvent extends Base {
+  type: 'attempt';
+  turnId: string;
+  /** 1-based pass number within the episode. */
+  pass: number;
+  backend: 'openrouter' | 'local';
+  model: string;
+  outcome: AttemptOutcome;
+  /** HTTP status when one was received (200 for mid-stream errors). */
+  status?: number;
+  /** OpenRouter's error code or message type, when the body carried one. */
+  code?: string;
+  /** Scenario ms from request to outcome. */
+  latencyMs: number;
+  /** Scenario ms until which this backend is skipped, when the failure put it in cooldown. */
+  cooldownUntil?: number;
+}
+
+/** A backend skipped without a request because it is cooling down. */
+export interface SkipEvent extends Base {
+  type: 'skip';
+  turnId: string;
+  pass: number;
+  backend: 'openrouter' | 'local';
+  model: string;
+  cooldownUntil: number;
+}
+
+/** A step of the failure policy. */
+export interface PolicyEvent extends Base {
+  type: 'policy';
+  turnId: string;
+  step: 'hold' | 'wait' | 'apology' | 'cancel';
+  /** For `wait`: scenario ms until the next pass. */
+  until?: number;
+  /** Why, in a few plain words (for logs and the runner's timeline, never spoken). */
+  reason: string;
+}
+
+/** Something the caller heard: true playback start and end from the audio output. */
+export interface UtteranceEvent extends Base {
+  type: 'utterance';
+  turnId: string | null;
+  text: string;
+  source: Source;
+  start: number;
+  end: number;
+  interrupted: boolean;
+}
+
+/** How a turn ended. Every turn ends in exactly one of these. */
+export interface TurnEndEvent extends Base {
+  type: 'turn_end';
+  turnId: string;
+  outcome: 'answered' | 'apology' | 'cancelled';
+  source: Source | null;
+}
+
+/** The agent session's state (listening, thinking, speaking...). */
+export interface StateEvent extends Base {
+  type: 'state';
+  from: string;
+  to: string;
+}
+
+/** The session closed (it never should because of LLM errors). */
+export interface CloseEvent extends Base {
+  type: 'close';
+  reason: string;
+}
+
+export type AgentEvent =
+  | TurnEvent
+  | AttemptEvent
+  | SkipEvent
+  | PolicyEvent
+  | UtteranceEvent
+  | TurnEndEvent
+  | StateEvent
+  | CloseEvent;

@@ -1,0 +1,159 @@
+/**
+ * Reading a scenario file: YAML -> schema -> `Scenario`, or a `ScenarioError` carrying one line per problem,
+ * each naming file, line, column and key path:
+ *   scenarios/x.yaml:7:15 fake.rules[0].then.retryAfter: expected a duration like "2s", got 2
+ * Nothing is half-loaded: either every check passes or the caller gets every problem at once.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, extname, relative } from 'node:path';
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { describeValue } from '../duration.js';
+import { scenarioSchema, type Scenario } from './schema.js';
+
+export interface ScenarioProblem {
+  file: string;
+  line: number;
+  column: number;
+  /** Key path as written in messages: `fake.rules[0].then.retryAfter`; empty for the document itself. */
+  path: string;
+  message: string;
+}
+
+export class ScenarioError extends Error {
+  constructor(readonly problems: ScenarioProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'ScenarioError';
+  }
+}
+
+export function formatProblem(p: ScenarioProblem): string {
+  return `${p.file}:${p.line}:${p.column} ${p.path ? `${p.path}: ` : ''}${p.message}`;
+}
+
+/** Renders a path the way a person reads YAML: `a.b[0].c`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
+    .join('');
+}
+
+/**
+ * Parses scenario text. `file` is how the file is named in messages; `expectedName`, when given, must equal
+ * the scenario's `name` (files in the library are named after their scenario).
+ */
+export function parseScenario(text: string, file: string, expectedName?: string): Scenario {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number) => lineCounter.linePos(offset);
+
+  const yamlProblems = [...doc.errors].map((err): ScenarioProblem => {
+    const { line, col } = at(err.pos[0]);
+    return { file, line, column: col, path: '', message: err.message.split('\n')[0] ?? err.message };
+  });
+  if (yamlProblems.length > 0) throw new ScenarioError(yamlProblems);
+
+  const raw: unknown = doc.toJS();
+  const result = scenarioSchema.safeParse(raw);
+  const problems: ScenarioProblem[] = result.success ? [] : result.error.issues.flatMap((issue) => toProblems(issue, doc, file, at));
+
+  if (result.success && expectedName !== undefined && result.data.name !== expectedName) {
+    problems.push(problemAt(doc, file, at, ['name'], `expected "${expectedName}" (the file's name), got ${describeValue(result.data.name)}`));
+  }
+  if (problems.length > 0) throw new ScenarioError(sortProblems(problems));
+  return (result as { data: Scenario }).data;
+}
+
+/** Reads and parses a scenario file; the file's base name must equal the scenario's `name`. */
+export function loadScenarioFile(path: string, cwd = process.cwd()): Scenario {
+  const shown = relative(cwd, path) || path;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new ScenarioError([{ file: shown, line: 1, column: 1, path: '', message: reason }]);
+  }
+  return parseScenario(text, shown, basename(path, extname(path)));
+}
+
+type Position = (offset: number) => { line: number; col: number };
+
+function toProblems(issue: z.core.$ZodIssue, doc: Document, file: string, at: Position): ScenarioProblem[] {
+  const path = issue.path as PropertyKey[];
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => problemAt(doc, file, at, [...path, key], 'unknown key', { keyPosition: true }));
+  }
+  if (issue.code === 'invalid_union' && 'errors' in issue && issue.errors.length > 0 && issue.message === 'Invalid input') {
+    // zod's generic union message says nothing; the most specific branch usually does.
+    const deepest = issue.errors.flat().sort((a, b) => b.path.length - a.path.length)[0];
+    if (deepest) return toProblems({ ...deepest, path: [...path, ...deepest.path] } as z.core.$ZodIssue, doc, file, at);
+  }
+  return [problemAt(doc, file, at, path, messageFor(issue, doc, path))];
+}
+
+function messageFor(issue: z.core.$ZodIssue, doc: Document, path: PropertyKey[]): string {
+  const value = doc.getIn(path as (string | number)[]);
+  const present = doc.hasIn(path as (string | number)[]);
+  switch (issue.code) {
+    case 'invalid_type':
+      if (!present) return 'required';
+      return `expected ${article(issue.expected)}, got ${describeValue(toPlain(value))}`;
+    case 'too_small':
+      if (issue.origin === 'array') return issue.message.startsWith('Too small') ? `expected at least ${issue.minimum} item(s)` : issue.message;
+      if (issue.origin === 'string') return issue.message.startsWith('Too small') ? 'expected a non-empty string' : issue.message;
+      return issue.message.startsWith('Too small') ? `expected at least ${issue.minimum}, got ${describeValue(toPlain(value))}` : issue.message;
+    case 'too_big':
+      return issue.message.startsWith('Too big') ? `expected at most ${issue.maximum}, got ${describeValue(toPlain(value))}` : issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+function toPlain(value: unknown): unknown {
+  return isNode(value) ? (value as Node).toJSON() : value;
+}
+
+/**
+ * Locates a key path in the YAML document. For a value, the value's start; for a missing key, its parent
+ * object; with `keyPosition`, the key itself (unknown keys are pointed at where they are written).
+ */
+function problemAt(
+  doc: Document,
+  file: string,
+  at: Position,
+  path: PropertyKey[],
+  message: string,
+  options: { keyPosition?: boolean } = {},
+): ScenarioProblem {
+  let offset = 0;
+  let node: unknown = doc.contents;
+  for (let i = 0; i < path.length; i++) {
+    const key = path[i];
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === key);
+      if (!pair) break;
+      const isLast = i === path.length - 1;
+      const target = isLast && options.keyPosition ? pair.key : (pair.value ?? pair.key);
+      if (isNode(target) && target.range) offset = target.range[0];
+      node = pair.value;
+    } else if (isSeq(node) && typeof key === 'number') {
+      const item = node.items[key];
+      if (isNode(item) && item.range) offset = item.range[0];
+      node = item;
+    } else {
+      break;
+    }
+  }
+  if (offset === 0 && isNode(doc.contents) && doc.contents.range) offset = doc.contents.range[0];
+  const { line, col } = at(offset);
+  return { file, line, column: col, path: formatPath(path), message };
+}
+
+function sortProblems(problems: ScenarioProblem[]): ScenarioProblem[] {
+  return [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
+}

@@ -1,0 +1,309 @@
+/**
+ * The scenario schema: the one contract between the fake OpenRouter (reads `seed`, `fake`), the agent's
+ * rehearsal (reads `agent`) and the runner (reads `user`, `expect`). Defaults are applied here, once.
+ * `scenarios/scenario.schema.json` is generated from this module (`npm run schema`), so editors complete files.
+ *
+ * Durations are strings with a unit and parse to milliseconds (`...Ms` fields after parsing).
+ */
+import { z } from 'zod';
+import { describeValue, parseDuration } from '../duration.js';
+
+// ---------------------------------------------------------------------------------------------------------
+// Building blocks
+
+/** A duration string ("250ms", "8s", "1m") parsed to milliseconds. */
+export const duration = z
+  .custom<string>((value) => typeof value === 'string' && parseDuration(value) !== undefined, {
+    error: (issue) => `expected a duration like "2s", got ${describeValue(issue.input)}`,
+  })
+  .transform((value) => parseDuration(value) as number)
+  .meta({ type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m)$', description: 'A duration with a unit: 250ms, 8s, 1m' });
+
+/** A model id or a glob over model ids (`*` any run of characters, `?` one character). */
+export const modelPattern = z.string().min(1, { error: 'expected a model id or glob, got an empty string' });
+
+/** Who spoke an utterance, as the caller would attribute it. */
+export const SOURCE_PATTERN = /^(hold|apology|local|openrouter:.+)$/;
+export const source = z.string().regex(SOURCE_PATTERN, {
+  error: (issue) => `expected hold, apology, local or openrouter:<model id>, got ${describeValue(issue.input)}`,
+});
+export type Source = 'hold' | 'apology' | 'local' | `openrouter:${string}`;
+
+// ---------------------------------------------------------------------------------------------------------
+// OpenRouter error presets: the scenario-facing names. Their exact bodies and headers live in the fake.
+
+export const ERROR_PRESETS = [
+  'rate-limit-per-minute',
+  'rate-limit-per-day',
+  'upstream-rate-limit',
+  'no-endpoints',
+  'insufficient-credits',
+  'invalid-key',
+  'moderation',
+  'timeout',
+  'provider-down',
+  'no-provider',
+  'bad-request',
+] as const;
+export type ErrorPreset = (typeof ERROR_PRESETS)[number];
+const errorPreset = z.enum(ERROR_PRESETS, {
+  error: (issue) => `expected one of ${ERROR_PRESETS.join(', ')}, got ${describeValue(issue.input)}`,
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Faults: what a rule does. Each kind is one object key in YAML (`then: { midStream: {...} }`), or a bare word
+// for kinds without settings (`then: hang`). A shaped reply is written with its own fields (`then: { ttft: 9s }`).
+
+const afterTokens = z.number().int().min(0);
+const retryAfter = duration.optional();
+
+/** One schema per fault kind, keyed by the kind. Adding a kind: one entry here, one module in the fake. */
+export const FAULT_SCHEMAS = {
+  error: z.strictObject({ kind: z.literal('error'), error: errorPreset, retryAfter }),
+  status: z.strictObject({
+    kind: z.literal('status'),
+    status: z.number().int().min(400).max(599),
+    message: z.string().optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    retryAfter,
+  }),
+  hang: z.strictObject({ kind: z.literal('hang'), hang: z.strictObject({}).optional() }),
+  stall: z.strictObject({
+    kind: z.literal('stall'),
+    stall: z.strictObject({ every: duration.optional() }).optional(),
+  }),
+  reset: z.strictObject({ kind: z.literal('reset'), reset: z.strictObject({}).optional() }),
+  disconnect: z.strictObject({ kind: z.literal('disconnect'), disconnect: z.strictObject({ afterTokens }) }),
+  midStream: z.strictObject({
+    kind: z.literal('midStream'),
+    midStream: z.strictObject({ afterTokens, error: errorPreset }),
+  }),
+  malformed: z.strictObject({ kind: z.literal('malformed'), malformed: z.strictObject({ afterTokens }) }),
+  empty: z.strictObject({ kind: z.literal('empty'), empty: z.strictObject({}).optional() }),
+  reply: z.strictObject({
+    kind: z.literal('reply'),
+    text: z.string().optional(),
+    ttft: duration.optional(),
+    tokensPerSecond: z.number().positive().optional(),
+  }),
+} as const;
+export type FaultKind = keyof typeof FAULT_SCHEMAS;
+export const FAULT_KINDS = Object.keys(FAULT_SCHEMAS) as FaultKind[];
+/** Kinds that may be written as a bare word (`then: hang`). */
+const BARE_KINDS = ['hang', 'stall', 'reset', 'empty'] as const;
+const REPLY_KEYS = ['text', 'ttft', 'tokensPerSecond'];
+
+/** Which kind a raw `then` value names, or a reason it names none (or several). */
+function kindOf(raw: unknown): { kind: FaultKind } | { problem: string } {
+  if (typeof raw === 'string') {
+    if ((BARE_KINDS as readonly string[]).includes(raw)) return { kind: raw as FaultKind };
+    return { problem: `expected one of ${BARE_KINDS.join(', ')} or an object naming a fault, got ${describeValue(raw)}` };
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { problem: `expected a fault (e.g. "hang" or { error: rate-limit-per-minute }), got ${describeValue(raw)}` };
+  }
+  const keys = Object.keys(raw);
+  const named = FAULT_KINDS.filter((k) => k !== 'reply' && keys.includes(k));
+  const replyLike = keys.some((k) => REPLY_KEYS.includes(k));
+  if (named.length === 1 && !replyLike) return { kind: named[0] as FaultKind };
+  if (named.length === 0 && replyLike) return { kind: 'reply' };
+  if (named.length === 0) {
+    const kinds = FAULT_KINDS.filter((k) => k !== 'reply').join(', ');
+    return { problem: `expected one of ${kinds} or a shaped reply (text, ttft, tokensPerSecond), got keys ${keys.join(', ') || '(none)'}` };
+  }
+  return { problem: `expected exactly one fault, got ${[...named, ...(replyLike ? ['reply fields'] : [])].join(' and ')}` };
+}
+
+const faultInput = z.preprocess((raw, ctx) => {
+  const found = kindOf(raw);
+  if ('problem' in found) {
+    ctx.addIssue({ code: 'custom', message: found.problem, input: raw });
+    return z.NEVER;
+  }
+  return typeof raw === 'string' ? { kind: found.kind } : { ...(raw as object), kind: found.kind };
+}, z.discriminatedUnion('kind', Object.values(FAULT_SCHEMAS) as unknown as [z.ZodObject, ...z.ZodObject[]]));
+
+/** A fault after parsing: one flat object per kind, durations in ms. */
+export type Fault =
+  | { kind: 'error'; error: ErrorPreset; retryAfterMs?: number }
+  | {
+      kind: 'status';
+      status: number;
+      message?: string;
+      metadata?: Record<string, unknown>;
+      headers?: Record<string, string>;
+      retryAfterMs?: number;
+    }
+  | { kind: 'hang' }
+  | { kind: 'stall'; everyMs?: number }
+  | { kind: 'reset' }
+  | { kind: 'disconnect'; afterTokens: number }
+  | { kind: 'midStream'; afterTokens: number; error: ErrorPreset }
+  | { kind: 'malformed'; afterTokens: number }
+  | { kind: 'empty' }
+  | { kind: 'reply'; text?: string; ttftMs?: number; tokensPerSecond?: number };
+
+/** Flattens the YAML-shaped fault into `Fault`. Pure; the schema already checked every field. */
+function toFault(parsed: Record<string, unknown>): Fault {
+  const p = parsed as Record<string, Record<string, unknown> | undefined> & Record<string, unknown>;
+  switch (parsed.kind as FaultKind) {
+    case 'error':
+      return { kind: 'error', error: p.error as unknown as ErrorPreset, ...ms('retryAfterMs', p.retryAfter) };
+    case 'status':
+      return {
+        kind: 'status',
+        status: p.status as unknown as number,
+        ...(p.message !== undefined && { message: p.message as unknown as string }),
+        ...(p.metadata !== undefined && { metadata: p.metadata }),
+        ...(p.headers !== undefined && { headers: p.headers as Record<string, string> }),
+        ...ms('retryAfterMs', p.retryAfter),
+      };
+    case 'stall':
+      return { kind: 'stall', ...ms('everyMs', p.stall?.every) };
+    case 'disconnect':
+      return { kind: 'disconnect', afterTokens: p.disconnect?.afterTokens as number };
+    case 'midStream':
+      return { kind: 'midStream', afterTokens: p.midStream?.afterTokens as number, error: p.midStream?.error as ErrorPreset };
+    case 'malformed':
+      return { kind: 'malformed', afterTokens: p.malformed?.afterTokens as number };
+    case 'reply':
+      return {
+        kind: 'reply',
+        ...(p.text !== undefined && { text: p.text as unknown as string }),
+        ...ms('ttftMs', p.ttft),
+        ...(p.tokensPerSecond !== undefined && { tokensPerSecond: p.tokensPerSecond as unknown as number }),
+      };
+    case 'hang':
+    case 'reset':
+    case 'empty':
+      return { kind: parsed.kind as 'hang' | 'reset' | 'empty' };
+  }
+}
+
+function ms<K extends string>(key: K, value: unknown): Partial<Record<K, number>> {
+  return typeof value === 'number' ? ({ [key]: value } as Record<K, number>) : {};
+}
+
+export const fault = faultInput.transform((parsed) => toFault(parsed as Record<string, unknown>));
+
+// ---------------------------------------------------------------------------------------------------------
+// Rules: when (matchers) + then (one fault) + how often (nth, window, probability), as in mockttp.
+
+const NTH_TEXT = /^[1-9]\d*\+$/;
+/** Which requests (1-based, counted per model since reset) a rule applies to. */
+export type Nth = { kind: 'only'; values: number[] } | { kind: 'from'; first: number };
+const nthMessage = (issue: { input?: unknown }) =>
+  `expected a request number like 1, a list like [1, 3] or "2+", got ${describeValue(issue.input)}`;
+const nth = z
+  .union([
+    z.number({ error: nthMessage }).int({ error: nthMessage }).min(1, { error: nthMessage }),
+    z.array(z.number().int().min(1, { error: nthMessage })).min(1, { error: nthMessage }),
+    z.string().regex(NTH_TEXT, { error: nthMessage }),
+  ], { error: nthMessage })
+  .transform((value): Nth => {
+    if (typeof value === 'number') return { kind: 'only', values: [value] };
+    if (Array.isArray(value)) return { kind: 'only', values: value };
+    return { kind: 'from', first: Number(value.slice(0, -1)) };
+  });
+
+export const when = z
+  .strictObject({
+    model: modelPattern.default('*'),
+    from: duration.optional(),
+    until: duration.optional(),
+    nth: nth.optional(),
+    probability: z.number().min(0).max(1).optional(),
+    stream: z.boolean().optional(),
+  })
+  .refine((w) => w.from === undefined || w.until === undefined || w.from < w.until, {
+    error: 'until must be later than from',
+    path: ['until'],
+  })
+  .transform(({ from, until, ...rest }) => ({ ...rest, ...ms('fromMs', from), ...ms('untilMs', until) }));
+export type When = z.output<typeof when>;
+
+export const rule = z.strictObject({ when: when.prefault({}), then: fault });
+export type Rule = z.output<typeof rule>;
+
+export const replyShape = z
+  .strictObject({
+    text: z.string().optional(),
+    ttft: duration.default(200),
+    tokensPerSecond: z.number().positive().default(40),
+  })
+  .transform(({ ttft, ...rest }) => ({ ...rest, ttftMs: ttft }));
+
+// ---------------------------------------------------------------------------------------------------------
+// The scenario
+
+export const fakeSection = z.strictObject({
+  /** The default answer for requests no rule catches. `text` absent: a seeded generated sentence. */
+  reply: replyShape.prefault({}),
+  /** Models served besides the agent's chain and those named by rules (for pointing another agent here). */
+  models: z.array(z.string().min(1)).default([]),
+  /** Interval of `: OPENROUTER PROCESSING` comments while a reply waits for its first token, and in stalls. */
+  keepAliveEvery: duration.default(1000),
+  rules: z.array(rule).default([]),
+}).transform(({ keepAliveEvery, ...rest }) => ({ ...rest, keepAliveEveryMs: keepAliveEvery }));
+
+export const agentSection = z.strictObject({
+  models: z.array(z.string().min(1, { error: 'expected a model id, got an empty string' })).min(1, {
+    error: 'expected at least one model in the chain',
+  }),
+  local: z.boolean().default(false),
+  env: z.record(z.string(), z.string()).default({}),
+});
+
+export const userTurn = z
+  .strictObject({ at: duration, say: z.string().min(1) })
+  .transform(({ at, say }) => ({ atMs: at, say }));
+
+const window = z
+  .tuple([duration, duration], { error: (issue) => `expected a window like [0s, 2s], got ${describeValue(issue.input)}` })
+  .refine(([a, b]) => a <= b, { error: 'the window must not end before it starts' });
+
+export const spokenExpectation = z
+  .strictObject({ text: z.string(), source: source.optional(), start: window.optional() })
+  .transform(({ start, ...rest }) => ({ ...rest, ...(start && { startMs: start }) }));
+
+export const requestExpectation = z
+  .strictObject({
+    model: modelPattern,
+    min: z.number().int().min(0).optional(),
+    max: z.number().int().min(0).optional(),
+    count: z.number().int().min(0).optional(),
+  })
+  .refine((r) => r.min !== undefined || r.max !== undefined || r.count !== undefined, {
+    error: 'expected at least one of min, max, count',
+  });
+
+export const scenarioSchema = z.strictObject({
+  $schema: z.string().optional(),
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'expected a lowercase name like rate-limit-storm' }),
+  description: z.string().min(1),
+  seed: z.number().int().min(0).default(1),
+  agent: agentSection,
+  fake: fakeSection.prefault({}),
+  user: z.array(userTurn).default([]),
+  expect: z
+    .strictObject({
+      spoken: z.array(spokenExpectation).default([]),
+      requests: z.array(requestExpectation).default([]),
+    })
+    .prefault({}),
+});
+
+export type Scenario = z.output<typeof scenarioSchema>;
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type FakeSection = Scenario['fake'];
+export type UserTurn = Scenario['user'][number];
+export type SpokenExpectation = Scenario['expect']['spoken'][number];
+export type RequestExpectation = Scenario['expect']['requests'][number];
+
+/** The input forms of a `then`, for the generated JSON Schema (the runtime path goes through `faultInput`). */
+export const faultJsonForms = z.union([
+  z.enum(BARE_KINDS),
+  ...Object.values(FAULT_SCHEMAS).map((s) => (s as z.ZodObject).omit({ kind: true })),
+] as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]);
+export const faultSchemaNode = faultInput;
