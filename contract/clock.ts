@@ -14,6 +14,10 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Calls `fn` after `ms` scenario milliseconds; returns a function that cancels it. */
   schedule(fn: () => void, ms: number): () => void;
+  /** Scenario milliseconds of a wall-clock instant (epoch ms), e.g. a provider's X-RateLimit-Reset. */
+  fromEpochMs(epochMs: number): number;
+  /** Wall-clock instant (epoch ms) of a scenario instant. */
+  toEpochMs(scenarioMs: number): number;
 }
 
 export class ScaledClock implements Clock {
@@ -45,9 +49,12 @@ export class ScaledClock implements Clock {
     return Math.max(0, scenarioMs / this.speed);
   }
 
-  /** Epoch milliseconds of a scenario instant. */
   toEpochMs(scenarioMs: number): number {
     return this.originEpochMs + scenarioMs / this.speed;
+  }
+
+  fromEpochMs(epochMs: number): number {
+    return (epochMs - this.originEpochMs) * this.speed;
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -69,12 +76,24 @@ export class VirtualClock implements Clock {
   private seq = 0;
   private timers: { at: number; seq: number; fn: () => void }[] = [];
 
-  constructor(start = 0) {
+  /** `epochOriginMs` is the wall-clock instant of scenario time 0, for `fromEpochMs`/`toEpochMs`. */
+  constructor(
+    start = 0,
+    readonly epochOriginMs = 0,
+  ) {
     this.current = start;
   }
 
   now(): number {
     return this.current;
+  }
+
+  fromEpochMs(epochMs: number): number {
+    return epochMs - this.epochOriginMs;
+  }
+
+  toEpochMs(scenarioMs: number): number {
+    return this.epochOriginMs + scenarioMs;
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -49,8 +49,12 @@ export interface AttemptEvent extends Base {
   status?: number;
   /** OpenRouter's error code or message type, when the body carried one. */
   code?: string;
+  /** What went wrong, in plain words, for logs and the timeline. Never spoken. */
+  detail?: string;
   /** Scenario ms from request to outcome. */
   latencyMs: number;
+  /** Scenario ms from request to the first content token, when one came. */
+  ttftMs?: number;
   /** Scenario ms until which this backend is skipped, when the failure put it in cooldown. */
   cooldownUntil?: number;
 }
@@ -81,7 +85,8 @@ export interface UtteranceEvent extends Base {
   type: 'utterance';
   turnId: string | null;
   text: string;
-  source: Source;
+  /** `unknown` only for speech that did not come through the chain (e.g. a plain `session.say`). */
+  source: Source | 'unknown';
   start: number;
   end: number;
   interrupted: boolean;

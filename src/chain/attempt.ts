@@ -1,0 +1,124 @@
+/**
+ * One request to one backend, through LiveKit's openai plugin and the official `openai` client
+ * (`maxRetries: 0`: retrying is the policy's job, not the SDK's). This is the I/O edge of the chain:
+ * it enforces three deadlines on the injected clock and reports what it saw; `classify` decides what it means.
+ *
+ * Deadlines (from the request's start, scenario ms):
+ * - headers: no response headers yet (a hang before any byte);
+ * - first token: no content token yet. Keep-alive comments (`: OPENROUTER PROCESSING`) produce no chunk, so
+ *   a stream of comments alone fails over here — the framework's own timeouts stop at headers;
+ * - idle: the gap since the last content token.
+ *
+ * A fresh plugin LLM and client per attempt: the plugin reports stream errors as `error` events on its LLM,
+ * not to the reader, so one LLM per attempt ties each error to its attempt; the client's `fetch` hook is how
+ * we see the status and headers (Retry-After, X-RateLimit-Reset) that the plugin's error drops.
+ */
+import { llm as lkllm } from '@livekit/agents';
+import * as openaiPlugin from '@livekit/agents-plugin-openai';
+import OpenAI from 'openai';
+import type { Clock } from '../../contract/clock.js';
+import type { Backend } from './backends.js';
+import { classify, type Failure, type Observation } from './classify.js';
+
+export interface AttemptRequest {
+  backend: Backend;
+  chatCtx: lkllm.ChatContext;
+  toolCtx?: lkllm.ToolContext;
+  clock: Clock;
+  /** Aborts the attempt (the turn was cancelled). */
+  signal: AbortSignal;
+  /** Receives every chunk with content or tool calls, as it arrives. */
+  onChunk: (chunk: lkllm.ChatChunk) => void;
+}
+
+export interface AttemptResult {
+  /** Undefined on success. */
+  failure?: Failure;
+  cancelled: boolean;
+  /** True when any content was passed to `onChunk`. */
+  textSent: boolean;
+  status?: number;
+  /** Scenario ms from request start to the first content token. */
+  ttftMs?: number;
+}
+
+/** Runs one attempt. Swappable, so the chain can be tested without HTTP. */
+export type AttemptRunner = (request: AttemptRequest) => Promise<AttemptResult>;
+
+export interface HttpAttemptOptions {
+  /** Bearer key per backend kind (never logged). The local server needs none. */
+  apiKeyFor: (backend: Backend) => string;
+  /** Extra headers per backend kind (OpenRouter attribution: HTTP-Referer, X-Title). */
+  headersFor?: (backend: Backend) => Record<string, string>;
+}
+
+/** A wall-clock safety net far beyond any deadline of ours; our own deadlines (scaled) always fire first. */
+const SDK_TIMEOUT_MS = 10 * 60_000;
+
+export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
+  return async ({ backend, chatCtx, toolCtx, clock, signal, onChunk }) => {
+    const started = clock.now();
+    const obs: Observation = { gotContent: false };
+    let ttftMs: number | undefined;
+
+    const client = new OpenAI({
+      baseURL: backend.baseURL,
+      apiKey: options.apiKeyFor(backend),
+      maxRetries: 0,
+      timeout: SDK_TIMEOUT_MS,
+      logLevel: 'off',
+      defaultHeaders: options.headersFor?.(backend) ?? {},
+      fetch: async (url: string | URL | Request, init?: RequestInit) => {
+        const response = await fetch(url, init);
+        obs.status = response.status;
+        obs.headers = Object.fromEntries([...response.headers].map(([k, v]) => [k.toLowerCase(), v]));
+        return response;
+      },
+    });
+    const model = new openaiPlugin.LLM({ model: backend.model, client });
+    model.on('error', (event: { error: unknown }) => {
+      obs.error ??= event.error;
+    });
+    const stream = model.chat({
+      chatCtx,
+      ...(toolCtx && { toolCtx }),
+      connOptions: { maxRetry: 0, retryIntervalMs: 0, timeoutMs: SDK_TIMEOUT_MS },
+    });
+
+    const stop = (deadline: NonNullable<Observation['deadline']>) => {
+      obs.deadline ??= deadline;
+      stream.close();
+    };
+    const cancelHeaders = clock.schedule(() => obs.status === undefined && stop('headers'), backend.deadlines.headersMs);
+    const cancelFirst = clock.schedule(() => !obs.gotContent && stop('first-token'), backend.deadlines.firstTokenMs);
+    let cancelIdle = () => {};
+    const onAbort = () => stream.close();
+    signal.addEventListener('abort', onAbort, { once: true });
+
+    try {
+      for await (const chunk of stream) {
+        if (signal.aborted || obs.deadline) break;
+        const hasContent = Boolean(chunk.delta?.content) || Boolean(chunk.delta?.toolCalls?.length);
+        if (!hasContent) continue;
+        if (!obs.gotContent) {
+          obs.gotContent = true;
+          ttftMs = clock.now() - started;
+        }
+        cancelIdle();
+        cancelIdle = clock.schedule(() => stop('idle'), backend.deadlines.idleMs);
+        onChunk(chunk);
+      }
+    } finally {
+      cancelHeaders();
+      cancelFirst();
+      cancelIdle();
+      signal.removeEventListener('abort', onAbort);
+      stream.close();
+    }
+
+    const base = { textSent: obs.gotContent, ...(obs.status !== undefined && { status: obs.status }), ...(ttftMs !== undefined && { ttftMs }) };
+    if (signal.aborted && !obs.deadline) return { ...base, cancelled: true };
+    if (!obs.deadline && !obs.error && obs.gotContent) return { ...base, cancelled: false };
+    return { ...base, cancelled: false, failure: classify(obs, clock.toEpochMs(clock.now())) };
+  };
+}

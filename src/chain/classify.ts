@@ -1,0 +1,143 @@
+/**
+ * What went wrong with one attempt, from the status AND the body. OpenRouter reports some failures inside an
+ * HTTP 200 stream (`data: {"error": {...}}`), which reach us as an error without a status whose real code is
+ * in the body; a 200 that streams nothing is a failure too. Pure: no clock, no I/O.
+ */
+import type { FailureClass } from '../../contract/events.js';
+
+/** What the attempt runner saw, gathered at the edge. */
+export interface Observation {
+  /** HTTP status, when response headers arrived. */
+  status?: number;
+  /** Response headers (lower-case names), when they arrived. */
+  headers?: Record<string, string>;
+  /** The error the stream ended with (as the LiveKit plugin emitted it), if any. */
+  error?: unknown;
+  /** A deadline of ours that fired, if any. */
+  deadline?: 'headers' | 'first-token' | 'idle';
+  /** True when any content token arrived. */
+  gotContent: boolean;
+}
+
+export interface Failure {
+  class: FailureClass;
+  /** HTTP status when one was received (200 for errors inside a stream). */
+  status?: number;
+  /** OpenRouter's error code from the body (number or string), when there was one. */
+  code?: string;
+  /** Plain words for logs. Never spoken. */
+  detail: string;
+  /** From `Retry-After` (seconds or an HTTP date), in ms from now. */
+  retryAfterMs?: number;
+  /** From `X-RateLimit-Reset` (header or body metadata), epoch ms. */
+  resetAtEpochMs?: number;
+  /** A daily quota (free-models-per-day): keep the model out until the reset, whatever Retry-After says. */
+  daily?: boolean;
+}
+
+interface ErrorLike {
+  name?: string;
+  message?: string;
+  statusCode?: number;
+  body?: unknown;
+}
+
+interface OpenRouterErrorBody {
+  code?: number | string;
+  message?: string;
+  metadata?: { headers?: Record<string, string>; error_type?: string; raw?: unknown };
+}
+
+/** Classifies a failed attempt. Call only for failures (an attempt with content and no error is a success). */
+export function classify(obs: Observation, nowEpochMs: number): Failure {
+  const err = (obs.error ?? undefined) as ErrorLike | undefined;
+  const body = asErrorBody(err?.body);
+  const headers = obs.headers ?? {};
+  const statusFromError = err?.statusCode !== undefined && err.statusCode > 0 ? err.statusCode : undefined;
+  const status = statusFromError ?? obs.status;
+  // Inside a 200 stream the HTTP status says nothing; the body's code is the real one.
+  const bodyCode = body?.code;
+  const effective = typeof bodyCode === 'number' && (status === undefined || status === 200) ? bodyCode : status;
+  const code = bodyCode !== undefined ? String(bodyCode) : undefined;
+  const message = body?.message ?? err?.message ?? '';
+  const base = { ...(status !== undefined && { status }), ...(code !== undefined && { code }) };
+
+  if (obs.deadline === 'headers') return { class: 'timeout', ...base, detail: 'no response headers before the deadline' };
+  if (obs.deadline === 'first-token') return { class: 'stall', ...base, detail: 'no content token before the deadline' };
+  if (obs.deadline === 'idle') return { class: 'stall', ...base, detail: 'the stream went idle between tokens' };
+
+  if (effective !== undefined && effective !== 200) {
+    const detail = `${effective}${message ? `: ${message}` : ''}`;
+    if (effective === 429 || body?.metadata?.error_type === 'rate_limit_exceeded') {
+      const limits = { ...lower(body?.metadata?.headers), ...headers };
+      const daily = /per-day|per_day|daily/i.test(message);
+      return {
+        class: 'rate-limit',
+        ...base,
+        detail,
+        ...optional('retryAfterMs', parseRetryAfter(headers['retry-after'], nowEpochMs)),
+        ...optional('resetAtEpochMs', parseReset(limits['x-ratelimit-reset'])),
+        ...(daily && { daily }),
+      };
+    }
+    if (effective === 401 || effective === 402) return { class: 'account', ...base, detail };
+    if (effective === 400 || effective === 403 || effective === 413 || effective === 422) return { class: 'bad-request', ...base, detail };
+    if (effective === 408) return { class: 'timeout', ...base, detail };
+    if (effective === 404 || effective >= 500) {
+      return { class: 'unavailable', ...base, detail, ...optional('retryAfterMs', parseRetryAfter(headers['retry-after'], nowEpochMs)) };
+    }
+    return { class: 'bad-request', ...base, detail };
+  }
+
+  if (body) {
+    // An error event in a 200 stream with a string code ("server_error", "Provider disconnected"...).
+    return { class: 'unavailable', status: 200, ...(code !== undefined && { code }), detail: `error in stream: ${message || code}` };
+  }
+  if (err) {
+    if (err.name === 'APITimeoutError') return { class: 'timeout', ...base, detail: 'request timed out' };
+    if (/JSON|Unexpected token|Unterminated string/i.test(message)) {
+      return { class: 'malformed', ...base, detail: `malformed stream: ${message}` };
+    }
+    return { class: 'connection', ...base, detail: message ? `connection: ${message}` : 'connection failed' };
+  }
+  if (!obs.gotContent) return { class: 'malformed', ...base, code: code ?? 'empty', detail: 'the stream ended without any content' };
+  return { class: 'connection', ...base, detail: 'the stream ended abnormally' };
+}
+
+function asErrorBody(body: unknown): OpenRouterErrorBody | undefined {
+  if (body === null || typeof body !== 'object') return undefined;
+  const b = body as Record<string, unknown>;
+  // The plugin hands over the `error` object; be lenient if the whole envelope arrives.
+  if (b.error && typeof b.error === 'object') return b.error as OpenRouterErrorBody;
+  if ('code' in b || 'message' in b) return b as OpenRouterErrorBody;
+  return undefined;
+}
+
+function lower(headers: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+}
+
+/** `Retry-After`: delay-seconds or an HTTP date (RFC 9110). Returns ms from now. */
+export function parseRetryAfter(value: string | undefined, nowEpochMs: number): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowEpochMs);
+}
+
+/** `X-RateLimit-Reset`: OpenRouter sends epoch milliseconds; accept epoch seconds too. */
+export function parseReset(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
+  const n = Number(value.trim());
+  return n < 1e12 ? n * 1000 : n;
+}
+
+function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}
+
+/** Failures that say "try again soon": only these justify holding the caller and waiting. */
+export function isTransient(cls: FailureClass): boolean {
+  return cls !== 'account' && cls !== 'bad-request';
+}

@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import type { FailureClass } from '../../contract/events.js';
+import type { PolicyConfig } from '../config.js';
+import type { Backend } from './backends.js';
+import { cooldownsAfter, mergeCooldowns, type Cooldown, type FailureFacts } from './cooldown.js';
+import { decide, newEpisode, type Decision, type Episode } from './policy.js';
+
+const policy: PolicyConfig = {
+  retryWindowMs: 60_000,
+  backoffInitialMs: 1_000,
+  backoffMaxMs: 8_000,
+  rateLimitCooldownMs: 10_000,
+  notFoundCooldownMs: 300_000,
+  unavailableCooldownMs: 5_000,
+  timeoutCooldownMs: 30_000,
+  accountCooldownMs: 600_000,
+};
+const deadlines = { headersMs: 5_000, firstTokenMs: 8_000, idleMs: 5_000 };
+const or = (model: string): Backend => ({ id: `openrouter:${model}`, kind: 'openrouter', model, baseURL: 'http://x', deadlines });
+const A = or('a/one');
+const B = or('b/two');
+const L: Backend = { id: 'local', kind: 'local', model: 'local', baseURL: 'http://l', deadlines };
+const backends = [A, B, L];
+
+/**
+ * Plays an episode against a script of outcomes per backend, on virtual time: each attempt takes `costMs`,
+ * waits jump the clock. Returns the decisions taken, with their times, until the episode ends.
+ */
+function play(
+  outcome: (backend: Backend, now: number) => FailureFacts | 'ok' | { fact: FailureFacts; textSent: true },
+  options: { costMs?: number; cooldowns?: Map<string, Cooldown>; start?: number; list?: Backend[] } = {},
+) {
+  const list = options.list ?? backends;
+  const cooldowns = options.cooldowns ?? new Map<string, Cooldown>();
+  let now = options.start ?? 0;
+  const episode: Episode = newEpisode(now);
+  const log: { at: number; d: Decision }[] = [];
+  for (let step = 0; step < 500; step++) {
+    const d = decide({ episode, cooldowns, backends: list, now, policy });
+    log.push({ at: now, d });
+    if (d.kind === 'attempt') {
+      const at = now;
+      now += options.costMs ?? 10;
+      const result = outcome(d.backend, at);
+      if (result === 'ok') episode.attempts.push({ backend: d.backend.id, pass: d.pass, at, end: now, textSent: true });
+      else {
+        const failure = 'fact' in result ? result.fact : result;
+        const textSent = 'fact' in result;
+        episode.attempts.push({ backend: d.backend.id, pass: d.pass, at, end: now, textSent, failure });
+        mergeCooldowns(cooldowns, cooldownsAfter(d.backend, failure, now, list, policy));
+      }
+    } else if (d.kind === 'skip') {
+      episode.skips.push({ backend: d.backend.id, pass: d.pass, at: now, until: d.until });
+    } else if (d.kind === 'hold') {
+      episode.held = true;
+    } else if (d.kind === 'wait') {
+      now = d.until;
+      episode.waits += 1;
+    } else {
+      return { log, episode, cooldowns, end: now };
+    }
+  }
+  throw new Error('episode did not end');
+}
+
+const kinds = (log: { d: Decision }[]) =>
+  log.map(({ d }) => (d.kind === 'attempt' || d.kind === 'skip' ? `${d.kind}:${d.backend.id}` : d.kind));
+const fail = (cls: FailureClass, extra: Partial<FailureFacts> = {}): FailureFacts => ({ cls, ...extra });
+
+describe('policy: a pass', () => {
+  it('answers from the first backend without holding', () => {
+    const { log } = play(() => 'ok');
+    expect(kinds(log)).toEqual(['attempt:openrouter:a/one', 'done']);
+  });
+
+  it('moves to the next backend at once after a failure before the first token (no wait, no hold)', () => {
+    const { log } = play((b) => (b === A ? fail('unavailable', { status: 404 }) : 'ok'));
+    expect(kinds(log)).toEqual(['attempt:openrouter:a/one', 'attempt:openrouter:b/two', 'done']);
+    expect(log[1]?.at).toBe(10); // right after the first attempt ended
+  });
+
+  it('falls through the whole OpenRouter chain to the local server', () => {
+    const { log } = play((b) => (b === L ? 'ok' : fail('rate-limit', { retryAfterMs: 2_000 })));
+    expect(kinds(log)).toEqual(['attempt:openrouter:a/one', 'attempt:openrouter:b/two', 'attempt:local', 'done']);
+  });
+
+  it('skips a backend in cooldown without a request', () => {
+    const cooldowns = new Map<string, Cooldown>([[A.id, { until: 5_000, cls: 'rate-limit' }]]);
+    const { log } = play(() => 'ok', { cooldowns });
+    expect(kinds(log)).toEqual(['skip:openrouter:a/one', 'attempt:openrouter:b/two', 'done']);
+  });
+
+  it('tries a model again once its cooldown has ended', () => {
+    const cooldowns = new Map<string, Cooldown>([[A.id, { until: 5_000, cls: 'rate-limit' }]]);
+    const { log } = play(() => 'ok', { cooldowns, start: 5_000 });
+    expect(kinds(log)).toEqual(['attempt:openrouter:a/one', 'done']);
+  });
+});
+
+describe('policy: hold, backoff and the retry window', () => {
+  it('rate-limit storm: holds once, waits for the cooldowns with backoff, then answers', () => {
+    // Every OpenRouter model 429 with Retry-After 2s until t=8s; local down.
+    const { log } = play((b, at) => {
+      if (b === L) return fail('connection');
+      return at < 8_000 ? fail('rate-limit', { retryAfterMs: 2_000 }) : 'ok';
+    });
+    const holds = log.filter(({ d }) => d.kind === 'hold');
+    expect(holds).toHaveLength(1);
+    expect(holds[0]?.at).toBe(30); // after the first pass: A, B, local
+    const waits = log.filter(({ d }) => d.kind === 'wait').map(({ at, d }) => [at, (d as { until: number }).until]);
+    // Never before a cooldown ends (2s after each 429), and backoff 1s, 2s, 4s...
+    expect(waits).toEqual([
+      [30, 2_010], // max(30 + backoff 1000, A's cooldown end 2010)
+      [2_030, 4_030], // max(2030 + 2000, 4020); local still cooling (until 5030), so skipped
+      [4_050, 8_050], // max(4050 + 4000, 6040)
+    ]);
+    expect(kinds(log).at(-2)).toBe('attempt:openrouter:a/one');
+    expect(kinds(log).at(-1)).toBe('done');
+  });
+
+  it('everything down longer than the window: hold, retries inside the window, then the apology near 60 s', () => {
+    const { log, end } = play((b) => (b === L ? fail('connection') : fail('unavailable', { status: 503 })));
+    expect(log.filter(({ d }) => d.kind === 'hold')).toHaveLength(1);
+    const last = log.at(-1)!;
+    expect(last.d).toEqual({ kind: 'apology', reason: 'retry window over' });
+    const windowEnd = 10 + 60_000; // from the first failure
+    const passStarts = log.filter(({ d }) => d.kind === 'wait').map(({ d }) => (d as { until: number }).until);
+    expect(passStarts.length).toBeGreaterThanOrEqual(8);
+    expect(Math.max(...passStarts)).toBeLessThanOrEqual(windowEnd);
+    // It apologises as soon as no pass can start inside the window: within one max backoff of its end.
+    expect(end).toBeGreaterThan(windowEnd - policy.backoffMaxMs);
+    expect(end).toBeLessThanOrEqual(windowEnd + 30);
+  });
+
+  it('backoff doubles up to its maximum', () => {
+    const { log } = play((b) => (b === L ? fail('connection') : fail('unavailable', { status: 503, retryAfterMs: 0 })), { costMs: 0 });
+    const gaps = log.filter(({ d }) => d.kind === 'wait').map(({ at, d }) => (d as { until: number }).until - at);
+    expect(gaps.slice(0, 6)).toEqual([1_000, 2_000, 4_000, 8_000, 8_000, 8_000]);
+  });
+
+  it('waits for a Retry-After longer than the backoff before asking that model again', () => {
+    const { log } = play((b, at) => {
+      if (b === L) return fail('connection');
+      if (b === B) return fail('unavailable', { status: 404 });
+      return at < 20_000 ? fail('rate-limit', { retryAfterMs: 20_000 }) : 'ok';
+    });
+    const attemptsOnA = log.filter(({ d }) => d.kind === 'attempt' && d.backend === A).map(({ at }) => at);
+    expect(attemptsOnA).toHaveLength(2);
+    expect(attemptsOnA[1]).toBeGreaterThanOrEqual(20_010); // not before Retry-After ran out
+    expect(log.filter(({ d }) => d.kind === 'skip' && d.backend === A).length).toBeGreaterThan(0);
+  });
+
+  it('no transient failure: apologises at once (bad request everywhere, local down)', () => {
+    const { log } = play((b) => (b === L ? fail('connection') : fail('bad-request', { status: 400 })));
+    expect(kinds(log)).toEqual(['attempt:openrouter:a/one', 'attempt:openrouter:b/two', 'attempt:local', 'apology']);
+  });
+
+  it('account problem: the rest of OpenRouter is skipped this pass and later', () => {
+    const { log, cooldowns } = play((b) => (b === L ? 'ok' : fail('account', { status: 401 })));
+    expect(kinds(log)).toEqual(['attempt:openrouter:a/one', 'skip:openrouter:b/two', 'attempt:local', 'done']);
+    expect(cooldowns.get(B.id)?.until).toBe(10 + 600_000);
+  });
+
+  it('account problem and local down: apology at once, no hold', () => {
+    const { log } = play((b) => (b === L ? fail('connection') : fail('account', { status: 402 })));
+    expect(kinds(log)).toEqual(['attempt:openrouter:a/one', 'skip:openrouter:b/two', 'attempt:local', 'apology']);
+  });
+
+  it('a failure after part of the answer was spoken: no switch, the apology', () => {
+    const { log } = play((b) => (b === A ? { fact: fail('connection'), textSent: true } : 'ok'));
+    expect(kinds(log)).toEqual(['attempt:openrouter:a/one', 'apology']);
+  });
+
+  it('a turn that starts with every backend cooling down still holds and waits for the first to return', () => {
+    const cooldowns = new Map<string, Cooldown>([
+      [A.id, { until: 3_000, cls: 'rate-limit' }],
+      [B.id, { until: 4_000, cls: 'rate-limit' }],
+      [L.id, { until: 9_000, cls: 'connection' }],
+    ]);
+    const { log } = play(() => 'ok', { cooldowns });
+    expect(kinds(log)).toEqual(['skip:openrouter:a/one', 'skip:openrouter:b/two', 'skip:local', 'hold', 'wait', 'attempt:openrouter:a/one', 'done']);
+    expect(log.find(({ d }) => d.kind === 'wait')?.d).toMatchObject({ until: 3_000 });
+  });
+});
+
+describe('cooldowns', () => {
+  const now = 1_000;
+  it('rate limit: Retry-After first, then X-RateLimit-Reset, then the default', () => {
+    expect(cooldownsAfter(A, fail('rate-limit', { retryAfterMs: 2_000, resetAt: 60_000 }), now, backends, policy)).toEqual([[A.id, { until: 3_000, cls: 'rate-limit' }]]);
+    expect(cooldownsAfter(A, fail('rate-limit', { resetAt: 60_000 }), now, backends, policy)).toEqual([[A.id, { until: 60_000, cls: 'rate-limit' }]]);
+    expect(cooldownsAfter(A, fail('rate-limit'), now, backends, policy)).toEqual([[A.id, { until: 11_000, cls: 'rate-limit' }]]);
+  });
+  it('a daily limit keeps the model out until the reset, whatever Retry-After says', () => {
+    expect(cooldownsAfter(A, fail('rate-limit', { daily: true, retryAfterMs: 1_000, resetAt: 86_400_000 }), now, backends, policy)).toEqual([
+      [A.id, { until: 86_400_000, cls: 'rate-limit' }],
+    ]);
+  });
+  it('404 keeps a model out longer than 503', () => {
+    expect(cooldownsAfter(A, fail('unavailable', { status: 404 }), now, backends, policy)[0]?.[1].until).toBe(301_000);
+    expect(cooldownsAfter(A, fail('unavailable', { status: 503 }), now, backends, policy)[0]?.[1].until).toBe(6_000);
+  });
+  it('a bad request sets no cooldown; an account problem cools every OpenRouter model, not the local one', () => {
+    expect(cooldownsAfter(A, fail('bad-request'), now, backends, policy)).toEqual([]);
+    expect(cooldownsAfter(A, fail('account'), now, backends, policy).map(([id]) => id)).toEqual([A.id, B.id]);
+  });
+  it('merging keeps the later end', () => {
+    const book = new Map<string, Cooldown>([[A.id, { until: 9_000, cls: 'timeout' }]]);
+    mergeCooldowns(book, [[A.id, { until: 5_000, cls: 'rate-limit' }]]);
+    expect(book.get(A.id)).toEqual({ until: 9_000, cls: 'timeout' });
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * The spoken failure policy, as one pure, synchronous decision over the attempt history and the time:
+ * what to do next for this turn. No I/O, no clock reads: `now` is passed in, so every branch is unit-tested
+ * in milliseconds of virtual time (policy.test.ts).
+ *
+ * A turn's episode runs passes over the backends in order. A pass skips backends in cooldown and moves on at
+ * once after a failure before the first token. When a whole pass fails and some failure was transient:
+ * hold once ("Hang on a sec."), wait with exponential backoff (never before the earliest cooldown ends),
+ * and run another pass, while the next pass can start within the retry window (measured from the episode's
+ * first failure). Otherwise, or when the window is over, apologise. A failure after part of the answer was
+ * spoken ends the turn with the apology: switching would make the caller hear the answer twice.
+ */
+import type { PolicyConfig } from '../config.js';
+import type { Backend } from './backends.js';
+import { isTransient } from './classify.js';
+import type { Cooldowns, FailureFacts } from './cooldown.js';
+
+export interface AttemptRecord {
+  backend: string;
+  pass: number;
+  /** Scenario ms the request started and ended. */
+  at: number;
+  end: number;
+  /** Undefined for a success. */
+  failure?: FailureFacts;
+  /** True when some of this attempt's answer was already passed on to be spoken. */
+  textSent: boolean;
+}
+
+export interface SkipRecord {
+  backend: string;
+  pass: number;
+  at: number;
+  until: number;
+}
+
+/** Everything that happened in one turn's episode, in order. */
+export interface Episode {
+  startedAt: number;
+  attempts: AttemptRecord[];
+  skips: SkipRecord[];
+  /** True once the hold message was given for this episode. */
+  held: boolean;
+  /** Waits completed; the current pass is `waits + 1`. */
+  waits: number;
+}
+
+export type Decision =
+  | { kind: 'attempt'; backend: Backend; pass: number }
+  | { kind: 'skip'; backend: Backend; pass: number; until: number }
+  | { kind: 'hold' }
+  | { kind: 'wait'; until: number; reason: string }
+  | { kind: 'apology'; reason: string }
+  | { kind: 'done' };
+
+export interface PolicyInput {
+  episode: Episode;
+  cooldowns: Cooldowns;
+  backends: readonly Backend[];
+  now: number;
+  policy: PolicyConfig;
+}
+
+export function newEpisode(startedAt: number): Episode {
+  return { startedAt, attempts: [], skips: [], held: false, waits: 0 };
+}
+
+/** The next step of the episode. */
+export function decide({ episode, cooldowns, backends, now, policy }: PolicyInput): Decision {
+  const last = episode.attempts.at(-1);
+  if (last && !last.failure) return { kind: 'done' };
+  if (last?.failure && last.textSent) return { kind: 'apology', reason: 'failed after part of the answer was spoken' };
+
+  const pass = episode.waits + 1;
+  const handled = new Set([
+    ...episode.attempts.filter((a) => a.pass === pass).map((a) => a.backend),
+    ...episode.skips.filter((s) => s.pass === pass).map((s) => s.backend),
+  ]);
+  for (const backend of backends) {
+    if (handled.has(backend.id)) continue;
+    const cooldown = cooldowns.get(backend.id);
+    if (cooldown && cooldown.until > now) return { kind: 'skip', backend, pass, until: cooldown.until };
+    return { kind: 'attempt', backend, pass };
+  }
+
+  // The whole pass failed.
+  if (!worthWaiting(episode, cooldowns, backends, now)) {
+    return { kind: 'apology', reason: 'every failure was a bad request or an account problem' };
+  }
+  if (!episode.held) return { kind: 'hold' };
+
+  const windowEnd = firstFailureAt(episode, now) + policy.retryWindowMs;
+  const earliest = earliestAvailable(cooldowns, backends, now);
+  const backoff = Math.min(policy.backoffInitialMs * 2 ** episode.waits, policy.backoffMaxMs);
+  const nextPass = Math.max(now + backoff, earliest);
+  if (nextPass <= windowEnd) return { kind: 'wait', until: nextPass, reason: `backoff ${backoff} ms, pass ${pass + 1} next` };
+  // Backoff overshoots the window but something could answer by its end: one last pass at the end.
+  if (earliest <= windowEnd && now < windowEnd) return { kind: 'wait', until: windowEnd, reason: 'last pass at the end of the retry window' };
+  return { kind: 'apology', reason: 'retry window over' };
+}
+
+/** The episode's first failure (or skip): the retry window is measured from it. */
+export function firstFailureAt(episode: Episode, now: number): number {
+  const times = [...episode.attempts.filter((a) => a.failure).map((a) => a.end), ...episode.skips.map((s) => s.at)];
+  return times.length > 0 ? Math.min(...times) : now;
+}
+
+/**
+ * Only transient OpenRouter failures justify keeping the caller waiting: a rate limit, an outage, a timeout.
+ * The local server refusing connections is not one (it is down, not busy), nor is a bad request or a bad key.
+ */
+function worthWaiting(episode: Episode, cooldowns: Cooldowns, backends: readonly Backend[], now: number): boolean {
+  const openrouter = new Set<string>(backends.filter((b) => b.kind === 'openrouter').map((b) => b.id));
+  const failedTransiently = episode.attempts.some((a) => a.failure && openrouter.has(a.backend) && isTransient(a.failure.cls));
+  const coolingTransiently = [...openrouter].some((id) => {
+    const cooldown = cooldowns.get(id);
+    return cooldown !== undefined && cooldown.until > now && isTransient(cooldown.cls);
+  });
+  return failedTransiently || coolingTransiently;
+}
+
+/** The earliest instant at which some backend may be asked again. */
+function earliestAvailable(cooldowns: Cooldowns, backends: readonly Backend[], now: number): number {
+  let earliest = Infinity;
+  for (const backend of backends) {
+    const until = cooldowns.get(backend.id)?.until ?? now;
+    earliest = Math.min(earliest, Math.max(until, now));
+  }
+  return earliest === Infinity ? now : earliest;
+}

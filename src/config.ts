@@ -1,0 +1,223 @@
+/**
+ * The agent's configuration, from the environment (and `.env`). Validated once at start: every problem is
+ * listed at once, each with the variable's name and what is wrong, and the process exits 1. `.env.example`
+ * documents each variable with its default; a test keeps the two in step.
+ *
+ * Durations are integer milliseconds in variables ending in `_MS` (the unit is in the name, so "5" can't be
+ * misread). Timers run on the agent's clock, so rehearsal's `--speed N` compresses them all.
+ */
+import { z } from 'zod';
+
+const DEFAULT_MODEL = 'meta-llama/llama-3.3-70b-instruct:free';
+
+const ms = (defaultMs: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { error: (i) => `expected whole milliseconds like ${defaultMs}, got ${JSON.stringify(i.input)}` })
+    .transform(Number)
+    .optional()
+    .transform((v) => v ?? defaultMs);
+
+const url = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .url({ error: (i) => `expected an http(s) URL, got ${JSON.stringify(i.input)}` })
+    .optional()
+    .transform((v): string => v ?? fallback);
+
+const text = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? fallback : v.trim()));
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/** `LLM_MODEL`: a comma-separated chain; blanks and duplicates are errors, not silently dropped. */
+const modelChain = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined) return [DEFAULT_MODEL];
+    const models = raw.split(',').map((m) => m.trim());
+    models.forEach((model, i) => {
+      if (model === '') ctx.addIssue({ code: 'custom', message: `entry ${i + 1} is blank (in ${JSON.stringify(raw)})` });
+      else if (/\s/.test(model)) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} contains whitespace: ${JSON.stringify(model)}` });
+      else if (models.indexOf(model) !== i) ctx.addIssue({ code: 'custom', message: `duplicate model ${JSON.stringify(model)}` });
+    });
+    return models;
+  });
+
+export const envSchema = z.object({
+  // OpenRouter
+  OPENROUTER_API_KEY: optionalText,
+  OPENROUTER_BASE_URL: url('https://openrouter.ai/api/v1'),
+  LLM_MODEL: modelChain,
+  OPENROUTER_APP_URL: optionalText,
+  OPENROUTER_APP_NAME: text('holdline'),
+  OPENROUTER_HEADERS_TIMEOUT_MS: ms(5_000),
+  OPENROUTER_FIRST_TOKEN_TIMEOUT_MS: ms(8_000),
+  OPENROUTER_IDLE_TIMEOUT_MS: ms(5_000),
+  // The local llama.cpp server: always the last backend. Slower on a CPU, so it has its own deadlines.
+  LOCAL_LLM_BASE_URL: url('http://localhost:11434/v1'),
+  LOCAL_LLM_MODEL: text('local'),
+  LOCAL_HEADERS_TIMEOUT_MS: ms(5_000),
+  LOCAL_FIRST_TOKEN_TIMEOUT_MS: ms(20_000),
+  LOCAL_IDLE_TIMEOUT_MS: ms(10_000),
+  // The failure policy
+  RETRY_WINDOW_MS: ms(60_000),
+  BACKOFF_INITIAL_MS: ms(1_000),
+  BACKOFF_MAX_MS: ms(8_000),
+  RATE_LIMIT_COOLDOWN_MS: ms(10_000),
+  NOT_FOUND_COOLDOWN_MS: ms(300_000),
+  UNAVAILABLE_COOLDOWN_MS: ms(5_000),
+  TIMEOUT_COOLDOWN_MS: ms(30_000),
+  ACCOUNT_COOLDOWN_MS: ms(600_000),
+  HOLD_MESSAGE: text('Hang on a sec.'),
+  APOLOGY_MESSAGE: text("Sorry, I can't answer that right now."),
+  // Voice pipeline (production worker only)
+  AGENT_INSTRUCTIONS: text('You are a helpful voice assistant. Answer briefly, in plain spoken sentences.'),
+  STT_BASE_URL: url('https://api.openai.com/v1'),
+  STT_MODEL: text('whisper-1'),
+  STT_API_KEY: optionalText,
+  TTS_BASE_URL: url('https://api.openai.com/v1'),
+  TTS_MODEL: text('tts-1'),
+  TTS_VOICE: text('alloy'),
+  TTS_API_KEY: optionalText,
+  LIVEKIT_URL: optionalText,
+  LIVEKIT_API_KEY: optionalText,
+  LIVEKIT_API_SECRET: optionalText,
+  // Operations
+  HTTP_PORT: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { error: (i) => `expected a port number, got ${JSON.stringify(i.input)}` })
+    .transform(Number)
+    .refine((p) => p <= 65535, { error: 'expected a port number up to 65535' })
+    .optional(),
+  HTTP_HOST: text('127.0.0.1'),
+  LOG_LEVEL: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
+      error: (i) => `expected one of trace, debug, info, warn, error, fatal, silent, got ${JSON.stringify(i.input)}`,
+    })
+    .optional()
+    .transform((v) => v ?? 'info'),
+});
+
+/** Every variable the agent reads. The compose files may set only these (a test checks). */
+export const CONFIG_ENV_VARS = Object.keys(envSchema.shape) as (keyof typeof envSchema.shape)[];
+
+export type Env = z.output<typeof envSchema>;
+
+export interface Deadlines {
+  /** Request start -> response headers. */
+  headersMs: number;
+  /** Request start -> first content token (keep-alive comments do not count). */
+  firstTokenMs: number;
+  /** Longest gap between two content tokens. */
+  idleMs: number;
+}
+
+export interface PolicyConfig {
+  retryWindowMs: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  rateLimitCooldownMs: number;
+  notFoundCooldownMs: number;
+  unavailableCooldownMs: number;
+  timeoutCooldownMs: number;
+  accountCooldownMs: number;
+}
+
+export interface Config {
+  openrouter: {
+    apiKey: string | undefined;
+    baseURL: string;
+    models: string[];
+    appUrl: string | undefined;
+    appName: string;
+    deadlines: Deadlines;
+  };
+  local: { baseURL: string; model: string; deadlines: Deadlines };
+  policy: PolicyConfig;
+  holdMessage: string;
+  apologyMessage: string;
+  voice: {
+    instructions: string;
+    stt: { baseURL: string; model: string; apiKey: string | undefined };
+    tts: { baseURL: string; model: string; voice: string; apiKey: string | undefined };
+  };
+  http: { port: number | undefined; host: string };
+  logLevel: Env['LOG_LEVEL'];
+  /** Plain-words warnings to log at start (e.g. no API key). */
+  warnings: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the configuration from `env`. Throws `ConfigError` listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${String(issue.path[0] ?? '?')}: ${issue.message}`);
+    throw new ConfigError(problems);
+  }
+  const e = result.data;
+  const warnings: string[] = [];
+  if (!e.OPENROUTER_API_KEY) {
+    warnings.push('OPENROUTER_API_KEY is not set: OpenRouter is skipped and the agent answers from the local model alone');
+  }
+  return {
+    openrouter: {
+      apiKey: e.OPENROUTER_API_KEY,
+      baseURL: e.OPENROUTER_BASE_URL,
+      models: e.LLM_MODEL,
+      appUrl: e.OPENROUTER_APP_URL,
+      appName: e.OPENROUTER_APP_NAME,
+      deadlines: {
+        headersMs: e.OPENROUTER_HEADERS_TIMEOUT_MS,
+        firstTokenMs: e.OPENROUTER_FIRST_TOKEN_TIMEOUT_MS,
+        idleMs: e.OPENROUTER_IDLE_TIMEOUT_MS,
+      },
+    },
+    local: {
+      baseURL: e.LOCAL_LLM_BASE_URL,
+      model: e.LOCAL_LLM_MODEL,
+      deadlines: {
+        headersMs: e.LOCAL_HEADERS_TIMEOUT_MS,
+        firstTokenMs: e.LOCAL_FIRST_TOKEN_TIMEOUT_MS,
+        idleMs: e.LOCAL_IDLE_TIMEOUT_MS,
+      },
+    },
+    policy: {
+      retryWindowMs: e.RETRY_WINDOW_MS,
+      backoffInitialMs: e.BACKOFF_INITIAL_MS,
+      backoffMaxMs: e.BACKOFF_MAX_MS,
+      rateLimitCooldownMs: e.RATE_LIMIT_COOLDOWN_MS,
+      notFoundCooldownMs: e.NOT_FOUND_COOLDOWN_MS,
+      unavailableCooldownMs: e.UNAVAILABLE_COOLDOWN_MS,
+      timeoutCooldownMs: e.TIMEOUT_COOLDOWN_MS,
+      accountCooldownMs: e.ACCOUNT_COOLDOWN_MS,
+    },
+    holdMessage: e.HOLD_MESSAGE,
+    apologyMessage: e.APOLOGY_MESSAGE,
+    voice: {
+      instructions: e.AGENT_INSTRUCTIONS,
+      stt: { baseURL: e.STT_BASE_URL, model: e.STT_MODEL, apiKey: e.STT_API_KEY },
+      tts: { baseURL: e.TTS_BASE_URL, model: e.TTS_MODEL, voice: e.TTS_VOICE, apiKey: e.TTS_API_KEY },
+    },
+    http: { port: e.HTTP_PORT, host: e.HTTP_HOST },
+    logLevel: e.LOG_LEVEL,
+    warnings,
+  };
+}

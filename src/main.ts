@@ -1,0 +1,70 @@
+/**
+ * `npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1]`: the agent without a room, with an
+ * HTTP API (see rehearsal/server.ts). The production LiveKit worker is `npm start` (worker.ts).
+ */
+import 'dotenv/config';
+import { parseArgs } from 'node:util';
+import { ConfigError } from './config.js';
+import { startRehearsal } from './rehearsal/server.js';
+
+const USAGE = 'usage: npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1]';
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        rehearsal: { type: 'boolean', default: false },
+        port: { type: 'string', default: '0' },
+        host: { type: 'string', default: '127.0.0.1' },
+        speed: { type: 'string', default: '1' },
+        help: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!values.rehearsal) {
+    console.error(`the agent runs in a LiveKit room with \`npm start\`; here only --rehearsal is supported\n${USAGE}`);
+    return 2;
+  }
+  const port = Number(values.port);
+  const speed = Number(values.speed);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return usage(`--port: expected a port number, got ${values.port}`);
+  if (!(speed > 0) || !Number.isFinite(speed)) return usage(`--speed: expected a positive number, got ${values.speed}`);
+
+  let agent;
+  try {
+    agent = await startRehearsal({ port, host: values.host, speed });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await agent.close();
+  return 0;
+}
+
+function usage(message: string): number {
+  console.error(`${message}\n${USAGE}`);
+  return 2;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,132 @@
+/**
+ * Rehearsal mode's HTTP API, for the scenario runner and for people:
+ *   POST /turns {"text": "..."}   a user turn ends now (202)
+ *   GET  /events                   server-sent events: every AgentEvent since the last reset, then live
+ *   POST /reset {"at"?: epochMs}   scenario time 0 := that wall instant (default now); forget events and cooldowns
+ *   GET  /healthz, GET /llm/status, GET /metrics
+ */
+import express, { type Request, type Response } from 'express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ScaledClock } from '../../contract/clock.js';
+import type { AgentEvent } from '../../contract/events.js';
+import { loadConfig, type Config } from '../config.js';
+import type { AttemptRunner } from '../chain/attempt.js';
+import { createChain } from '../chain/create.js';
+import { AgentEvents } from '../chain/events.js';
+import { probeBackends } from '../chain/probe.js';
+import { createLogger, logEvents, type Logger } from '../observability/log.js';
+import { collectMetrics } from '../observability/metrics.js';
+import { startRehearsalSession } from './session.js';
+
+export interface RehearsalOptions {
+  env?: NodeJS.ProcessEnv;
+  port?: number;
+  host?: string;
+  speed?: number;
+  log?: Logger;
+  /** Replaces HTTP attempts (tests of the API without a backend). */
+  runAttempt?: AttemptRunner;
+}
+
+export interface RehearsalAgent {
+  url: string;
+  port: number;
+  config: Config;
+  clock: ScaledClock;
+  close(): Promise<void>;
+}
+
+/** Events kept for late subscribers; a rehearsal is minutes long, this is plenty and bounded. */
+const HISTORY_LIMIT = 50_000;
+
+export async function startRehearsal(options: RehearsalOptions = {}): Promise<RehearsalAgent> {
+  const config = loadConfig(options.env ?? process.env);
+  const log = options.log ?? createLogger(config.logLevel);
+  for (const warning of config.warnings) log.warn(warning);
+
+  const clock = new ScaledClock(options.speed ?? 1);
+  const events = new AgentEvents(clock);
+  const history: AgentEvent[] = [];
+  events.subscribe((event) => {
+    history.push(event);
+    if (history.length > HISTORY_LIMIT) history.shift();
+  });
+  const stopLog = logEvents(events, log);
+  const metrics = collectMetrics(events);
+  const chain = createChain(config, clock, events, options.runAttempt);
+  const session = await startRehearsalSession({ chain, clock, events, instructions: config.voice.instructions });
+
+  void probeBackends(config, chain.options.backends).then((results) => {
+    for (const r of results) (r.reachable ? log.info : log.warn).call(log, { backend: r.backend, detail: r.detail }, r.reachable ? 'backend reachable' : 'backend unreachable');
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '64kb' }));
+
+  app.post('/turns', async (req: Request, res: Response) => {
+    const text = (req.body as { text?: unknown } | undefined)?.text;
+    if (typeof text !== 'string' || text.trim() === '') {
+      res.status(400).json({ error: 'expected a JSON body like {"text": "What is the capital of France?"}' });
+      return;
+    }
+    const at = Math.round(clock.now());
+    await session.userTurn(text);
+    res.status(202).json({ accepted: true, at });
+  });
+
+  app.get('/events', (req: Request, res: Response) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const send = (event: AgentEvent) => res.write(`data: ${JSON.stringify(event)}\n\n`);
+    for (const event of history) send(event);
+    const unsubscribe = events.subscribe(send);
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    req.on('close', () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+    });
+  });
+
+  app.post('/reset', async (req: Request, res: Response) => {
+    const at = (req.body as { at?: unknown } | undefined)?.at;
+    if (at !== undefined && (typeof at !== 'number' || !Number.isFinite(at))) {
+      res.status(400).json({ error: 'expected {"at": <epoch ms>} or no body' });
+      return;
+    }
+    await session.interrupt();
+    clock.resetTo(typeof at === 'number' ? at : Date.now());
+    history.length = 0;
+    chain.reset();
+    res.json({ originEpochMs: clock.origin, speed: clock.speed });
+  });
+
+  app.get('/healthz', (_req, res) => res.json({ status: 'ok', speed: clock.speed, originEpochMs: clock.origin }));
+  app.get('/llm/status', (_req, res) => res.json({ at: Math.round(clock.now()), backends: chain.status() }));
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  const host = options.host ?? '127.0.0.1';
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(options.port ?? 0, host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log.info({ url, port, speed: clock.speed }, 'rehearsal agent listening');
+
+  return {
+    url,
+    port,
+    config,
+    clock,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await session.close();
+      metrics.stop();
+      stopLog();
+    },
+  };
+}

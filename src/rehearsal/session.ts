@@ -1,0 +1,60 @@
+/**
+ * The same agent, chain and policy as production, in a room-less AgentSession (see
+ * ../shared/notes/livekit-node-agents.md): manual turn detection, no STT or VAD (turns arrive as text),
+ * the recording TTS and the speaker in place of the room's audio.
+ */
+import { initializeLogger, voice } from '@livekit/agents';
+import type { Clock } from '../../contract/clock.js';
+import type { ChainLLM } from '../chain/chain-llm.js';
+import type { AgentEvents } from '../chain/events.js';
+import { HoldlineAgent } from '../voice/agent.js';
+import { RecordingTTS } from './recording-tts.js';
+import { Speaker } from './speaker.js';
+
+export interface RehearsalSession {
+  /** A user turn ends now with this text: whatever the agent was doing for the last turn is cancelled. */
+  userTurn(text: string): Promise<void>;
+  /** Stops whatever the agent is saying or preparing. */
+  interrupt(): Promise<void>;
+  close(): Promise<void>;
+}
+
+let frameworkLoggerReady = false;
+
+export async function startRehearsalSession(opts: {
+  chain: ChainLLM;
+  clock: Clock;
+  events: AgentEvents;
+  instructions: string;
+}): Promise<RehearsalSession> {
+  if (!frameworkLoggerReady) {
+    // The framework's own logger must exist before anything is constructed; ours carries the story.
+    initializeLogger({ pretty: false, level: process.env.LK_LOG_LEVEL ?? 'error' });
+    frameworkLoggerReady = true;
+  }
+  const { chain, clock, events } = opts;
+  const session = new voice.AgentSession({
+    llm: chain,
+    tts: new RecordingTTS(),
+    vad: null,
+    turnHandling: { turnDetection: 'manual' },
+  } as ConstructorParameters<typeof voice.AgentSession>[0]);
+  session.output.audio = new Speaker(clock, events);
+  const E = voice.AgentSessionEventTypes;
+  session.on(E.AgentStateChanged, (ev) => events.publish({ type: 'state', from: ev.oldState, to: ev.newState }));
+  session.on(E.Close, (ev) => events.publish({ type: 'close', reason: String(ev.reason) }));
+  await session.start({ agent: new HoldlineAgent({ instructions: opts.instructions }) });
+
+  return {
+    async userTurn(text: string) {
+      await session.interrupt().await;
+      session.generateReply({ userInput: text });
+    },
+    async interrupt() {
+      await session.interrupt().await;
+    },
+    async close() {
+      await session.close();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Production: a LiveKit worker (`npm start`, `npm run dev`). Each job joins a room with the same agent,
+ * chain and policy that rehearsal mode runs: STT and TTS through OpenAI-compatible endpoints, Silero VAD,
+ * and holdline's chain as the LLM. Where HTTP_PORT is set, the job's process serves `/llm/status`,
+ * `/metrics` and `/healthz` (LiveKit runs each job in its own process; a second concurrent job on the same
+ * port logs a warning and goes on without the status server).
+ */
+import 'dotenv/config';
+import { cli, defineAgent, ServerOptions, voice, type JobContext, type JobProcess } from '@livekit/agents';
+import * as openai from '@livekit/agents-plugin-openai';
+import * as silero from '@livekit/agents-plugin-silero';
+import express from 'express';
+import { fileURLToPath } from 'node:url';
+import { ScaledClock } from '../contract/clock.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createChain } from './chain/create.js';
+import { AgentEvents } from './chain/events.js';
+import { probeBackends } from './chain/probe.js';
+import { createLogger, logEvents } from './observability/log.js';
+import { collectMetrics } from './observability/metrics.js';
+import { HoldlineAgent } from './voice/agent.js';
+
+export default defineAgent({
+  prewarm: async (proc: JobProcess) => {
+    proc.userData.vad = await silero.VAD.load();
+  },
+  entry: async (ctx: JobContext) => {
+    const config = loadConfig();
+    const log = createLogger(config.logLevel);
+    for (const warning of config.warnings) log.warn(warning);
+    const clock = new ScaledClock(1);
+    const events = new AgentEvents(clock);
+    logEvents(events, log);
+    const metrics = collectMetrics(events);
+    const chain = createChain(config, clock, events);
+    void probeBackends(config, chain.options.backends).then((results) => {
+      for (const r of results) log.info({ backend: r.backend, reachable: r.reachable, detail: r.detail }, 'backend probe');
+    });
+
+    if (config.http.port !== undefined) {
+      const app = express();
+      app.get('/healthz', (_req, res) => res.json({ status: 'ok' }));
+      app.get('/llm/status', (_req, res) => res.json({ backends: chain.status() }));
+      app.get('/metrics', async (_req, res) => res.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+      const server = app.listen(config.http.port, config.http.host);
+      server.on('error', (error) => log.warn({ error: error.message }, 'status server not started'));
+      ctx.addShutdownCallback(async () => void server.close());
+    }
+
+    await ctx.connect();
+    const session = new voice.AgentSession({
+      vad: ctx.proc.userData.vad as silero.VAD,
+      stt: new openai.STT({ baseURL: config.voice.stt.baseURL, model: config.voice.stt.model, apiKey: config.voice.stt.apiKey ?? 'unset' }),
+      tts: new openai.TTS({
+        baseURL: config.voice.tts.baseURL,
+        model: config.voice.tts.model,
+        voice: config.voice.tts.voice as openai.TTSOptions['voice'],
+        apiKey: config.voice.tts.apiKey ?? 'unset',
+      }),
+      llm: chain,
+    });
+    await session.start({ agent: new HoldlineAgent({ instructions: config.voice.instructions }), room: ctx.room });
+  },
+});
+
+// Validate before the worker starts, so a bad environment is one clear message, not a crash per job.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  try {
+    loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  cli.runApp(new ServerOptions({ agent: fileURLToPath(import.meta.url) }));
+}
