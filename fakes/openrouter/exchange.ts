@@ -1,0 +1,206 @@
+/**
+ * One chat request as the fault modules see it: what was asked, the clock, and every way to answer (JSON, SSE
+ * events and comments, a cut or reset socket). All waiting goes through the scenario clock and stops when the
+ * client leaves or the server closes (`signal`), so no timer outlives its request.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ScaledClock } from '../../contract/clock.js';
+import type { JournalEntry } from '../../contract/journal.js';
+import { sendError, sendJson } from './routes/respond.js';
+import type { Generation } from './wire/completion.js';
+import type { OpenRouterError } from './wire/errors.js';
+import type { PresetContext } from './wire/presets.js';
+
+/** The scenario's default answer (`fake.reply`). */
+export interface ReplyDefaults {
+  text?: string;
+  ttftMs: number;
+  tokensPerSecond: number;
+}
+
+/** What `GET /api/v1/generation` reports about a generation the fake produced. */
+export interface GenerationRecord {
+  generation: Generation;
+  streamed: boolean;
+  cancelled: boolean;
+  finishReason: 'stop' | 'error' | null;
+  promptTokens: number;
+  completionTokens: number;
+  /** USD. */
+  cost: number;
+  /** Scenario ms from arrival to the first token. */
+  latencyMs: number;
+  /** Scenario ms from arrival to the end of the generation. */
+  generationTimeMs: number;
+}
+
+export interface ExchangeInit {
+  req: IncomingMessage;
+  res: ServerResponse;
+  clock: ScaledClock;
+  /** Aborted when the client goes away or the server closes. */
+  signal: AbortSignal;
+  entry: JournalEntry;
+  seed: number;
+  stream: boolean;
+  keepAliveEveryMs: number;
+  defaults: ReplyDefaults;
+  promptTokens: number;
+  userId: string;
+  recordGeneration(record: GenerationRecord): void;
+}
+
+export class Exchange {
+  /** The model being tried (changes during `models[]` fallback). */
+  model = '';
+  /** 1-based number of this request among requests for `model` since reset. */
+  nth = 0;
+  /** Id, created, model and provider of the answer for `model`. */
+  generation: Generation = { id: '', created: 0, model: '', provider: '' };
+
+  constructor(private readonly init: ExchangeInit) {}
+
+  get stream(): boolean {
+    return this.init.stream;
+  }
+  get signal(): AbortSignal {
+    return this.init.signal;
+  }
+  get seed(): number {
+    return this.init.seed;
+  }
+  get defaults(): ReplyDefaults {
+    return this.init.defaults;
+  }
+  get keepAliveEveryMs(): number {
+    return this.init.keepAliveEveryMs;
+  }
+  get promptTokens(): number {
+    return this.init.promptTokens;
+  }
+  /** Scenario ms of arrival. */
+  get arrivalMs(): number {
+    return this.init.entry.at;
+  }
+
+  /** Scenario ms since arrival. */
+  elapsed(): number {
+    return this.init.clock.now() - this.init.entry.at;
+  }
+
+  /** Resolves `msSinceArrival` scenario ms after arrival (at once if that is past); rejects on abort. */
+  waitUntil(msSinceArrival: number): Promise<void> {
+    return this.init.clock.sleep(Math.max(0, msSinceArrival - this.elapsed()), this.signal);
+  }
+
+  /** Resolves when the client goes away or the server closes. */
+  untilAborted(): Promise<void> {
+    if (this.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => this.signal.addEventListener('abort', () => resolve(), { once: true }));
+  }
+
+  /** Inputs of an error preset for the current model. */
+  presetContext(): PresetContext {
+    const clock = this.init.clock;
+    const origin = clock.origin;
+    return {
+      model: this.model,
+      provider: this.generation.provider,
+      scenarioEpochMs: origin + this.arrivalMs,
+      toWallEpochMs: (scenarioEpochMs) => clock.toEpochMs(scenarioEpochMs - origin),
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Answers
+
+  sendJson(status: number, body: unknown, headers: Record<string, string> = {}): void {
+    sendJson(this.init.res, status, body, headers);
+  }
+
+  /** An OpenRouter error before any byte: status = `error.code`, plus the error's own headers. */
+  sendError(err: OpenRouterError): void {
+    sendError(this.init.res, err, err.authenticated === false ? undefined : this.init.userId);
+  }
+
+  /** The account id for error bodies. */
+  get userId(): string {
+    return this.init.userId;
+  }
+
+  /** 200 with SSE headers, sent at once, as OpenRouter does before the provider answers. */
+  openStream(): void {
+    const res = this.init.res;
+    if (res.headersSent) return;
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache',
+      Connection: 'keep-alive',
+      'X-Generation-Id': this.generation.id,
+    });
+    res.flushHeaders();
+  }
+
+  /** Headers of a non-stream 200 without its body (a body that never comes). */
+  openJson(): void {
+    const res = this.init.res;
+    if (res.headersSent) return;
+    res.writeHead(200, { 'Content-Type': 'application/json', 'X-Generation-Id': this.generation.id });
+    res.flushHeaders();
+  }
+
+  /** The keep-alive comment OpenRouter sends while the provider has not answered. */
+  comment(): void {
+    this.write(': OPENROUTER PROCESSING\n\n');
+  }
+
+  /** One `data:` event holding JSON. */
+  event(data: unknown): void {
+    this.write(`data: ${JSON.stringify(data)}\n\n`);
+  }
+
+  /** One `data:` event holding `text` as is (for lines that are not JSON). */
+  dataLine(text: string): void {
+    this.write(`data: ${text}\n\n`);
+  }
+
+  /** `data: [DONE]`, then the end of the response. */
+  done(): void {
+    this.write('data: [DONE]\n\n');
+    this.end();
+  }
+
+  /** Ends the response cleanly (the chunked body terminates). */
+  end(body?: string): void {
+    const res = this.init.res;
+    if (!res.destroyed && !res.writableEnded) res.end(body);
+  }
+
+  /** Resolves once everything written so far has been handed to the socket. */
+  flush(): Promise<void> {
+    const res = this.init.res;
+    if (res.destroyed || res.writableEnded) return Promise.resolve();
+    return new Promise((resolve) => res.write('', () => resolve()));
+  }
+
+  /** Closes the socket without finishing the response (the client sees the body end early). */
+  cut(): void {
+    this.init.req.socket.destroy();
+  }
+
+  /** Resets the connection (TCP RST): the client sees ECONNRESET. */
+  resetConnection(): void {
+    const socket = this.init.req.socket;
+    if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+    else socket.destroy();
+  }
+
+  recordGeneration(record: Omit<GenerationRecord, 'generation' | 'promptTokens' | 'streamed'>): void {
+    this.init.recordGeneration({ ...record, generation: this.generation, promptTokens: this.promptTokens, streamed: this.stream });
+  }
+
+  private write(text: string): void {
+    const res = this.init.res;
+    if (!res.destroyed && !res.writableEnded) res.write(text);
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * `status: N`: an arbitrary HTTP error in OpenRouter's error shape, for statuses no preset covers. `message`
+ * defaults to the reason phrase ("Too Many Requests"); `metadata` goes into the body, `headers` onto the response,
+ * `retryAfter` adds `Retry-After`. `models[]` falls back from it like from a preset, except for 401 and 402.
+ *
+ * Client observes: HTTP N with `{"error":{"message","code":N,"metadata"?},"user_id"}`; the openai client throws
+ * `APIError` with status N.
+ * Failure class: by status: 429 rate-limit, 401/402 account, 408 timeout, other 4xx bad-request, 5xx unavailable.
+ */
+import { reasonPhrase, retryAfterHeader } from '../wire/errors.js';
+import { retryAfterText } from './error.js';
+import type { FaultModule } from './fault.js';
+
+export const status: FaultModule<'status'> = {
+  describe: (f) => `answer ${f.status} "${f.message ?? reasonPhrase(f.status)}"${retryAfterText(f.retryAfterMs)}`,
+  async handle(f) {
+    return {
+      error: {
+        status: f.status,
+        message: f.message ?? reasonPhrase(f.status),
+        ...(f.metadata !== undefined && { metadata: f.metadata }),
+        headers: { ...f.headers, ...retryAfterHeader(f.retryAfterMs) },
+        fallsBack: f.status !== 401 && f.status !== 402,
+        authenticated: f.status !== 401,
+      },
+    };
+  },
+};

@@ -1,0 +1,60 @@
+/**
+ * The control API under `/__fake/`, for the runner and tests:
+ *   PUT  /__fake/scenario  YAML or JSON body, checked by the contract loader; 400 with every problem, or swaps it live
+ *   POST /__fake/reset     clock, counters, journal; `{"at": <epoch ms>}` puts scenario time 0 at that instant
+ *   GET  /__fake/journal   the contract's `Journal`
+ *   GET  /__fake/health    liveness, scenario name, speed, origin, scenario time
+ */
+import express, { Router } from 'express';
+import { formatProblem, parseScenario, ScenarioError } from '../../../contract/scenario/load.js';
+import type { FakeState } from '../state.js';
+import { sendJson } from './respond.js';
+
+/** Scenario files are small; 1 MiB leaves room without inviting abuse. */
+const SCENARIO_LIMIT_BYTES = 1024 * 1024;
+
+export function adminRoutes(state: FakeState): Router {
+  const router = Router();
+
+  router.put('/scenario', express.text({ type: () => true, limit: SCENARIO_LIMIT_BYTES }), (req, res) => {
+    try {
+      const scenario = parseScenario(typeof req.body === 'string' ? req.body : '', 'scenario');
+      state.setScenario(scenario);
+      sendJson(res, 200, { ok: true, name: scenario.name });
+    } catch (err) {
+      if (!(err instanceof ScenarioError)) throw err;
+      sendJson(res, 400, { ok: false, problems: err.problems.map((p) => ({ ...p, text: formatProblem(p) })) });
+    }
+  });
+
+  router.post('/reset', express.text({ type: () => true, limit: 1024 }), (req, res) => {
+    const body = typeof req.body === 'string' && req.body.trim() !== '' ? safeJson(req.body) : {};
+    const at = (body as { at?: unknown } | undefined)?.at;
+    if (body === undefined || (at !== undefined && (typeof at !== 'number' || !Number.isFinite(at)))) {
+      return sendJson(res, 400, { ok: false, problems: [{ text: 'expected an empty body or {"at": <epoch ms>}' }] });
+    }
+    state.reset(typeof at === 'number' ? at : Date.now());
+    sendJson(res, 200, { ok: true, originEpochMs: state.clock.origin });
+  });
+
+  router.get('/journal', (_req, res) => sendJson(res, 200, state.journalSnapshot()));
+
+  router.get('/health', (_req, res) =>
+    sendJson(res, 200, {
+      ok: true,
+      scenario: state.scenario.name,
+      speed: state.clock.speed,
+      originEpochMs: state.clock.origin,
+      now: Math.floor(state.clock.now()),
+    }),
+  );
+  return router;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

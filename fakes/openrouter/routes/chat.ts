@@ -1,0 +1,85 @@
+/**
+ * `POST /api/v1/chat/completions`: reads the request like OpenRouter (400 for a bad body, 404 for a model the
+ * scenario does not serve), then for each model of `model` + `models[]` in turn decides the fault (rules, first match
+ * wins) and runs it. A pre-stream error that OpenRouter would fall back from moves on to the next model; anything
+ * else answers. The journal gets the requested model, the model that served, the deciding rule and the outcome.
+ */
+import type { RequestHandler } from 'express';
+import { Exchange } from '../exchange.js';
+import { handleFault } from '../faults/index.js';
+import { decide } from '../rules/decide.js';
+import type { FakeState } from '../state.js';
+import { generationFor } from '../wire/completion.js';
+import { OBSERVED } from '../wire/errors.js';
+import { candidateModels, promptTokens, readChatRequest } from '../wire/request.js';
+import { decideOutcome, entryOf } from './journal.js';
+import { sendError } from './respond.js';
+
+export function chatRoute(state: FakeState): RequestHandler {
+  return async (req, res) => {
+    const entry = entryOf(res);
+    const read = readChatRequest(typeof req.body === 'string' ? req.body : '');
+    if (!read.ok) {
+      entry.ruleText = `bad request: ${read.message}`;
+      return sendError(res, { status: 400, message: read.message }, state.userId);
+    }
+    const request = read.request;
+    const scenario = state.scenario;
+    const requested = candidateModels(request);
+    entry.model = requested[0] ?? null;
+    entry.stream = request.stream === true;
+
+    // No model at all: OpenRouter uses the account's default model; the fake's default is the agent's first.
+    const models = requested.length === 0 ? [scenario.agent.models[0] as string] : requested.filter((m) => state.serves(m));
+    if (models.length === 0) {
+      entry.ruleText = 'the scenario serves no such model';
+      return sendError(res, { status: 404, message: OBSERVED.noEndpoints(requested[0] ?? '') }, state.userId);
+    }
+
+    const open = state.track();
+    res.on('close', open.abort);
+    const ex = new Exchange({
+      req,
+      res,
+      clock: state.clock,
+      signal: open.signal,
+      entry,
+      seed: scenario.seed,
+      stream: entry.stream,
+      keepAliveEveryMs: scenario.fake.keepAliveEveryMs,
+      defaults: scenario.fake.reply,
+      promptTokens: promptTokens(request),
+      userId: state.userId,
+      recordGeneration: (record) => state.generations.set(record.generation.id, record),
+    });
+    const fellBack: string[] = [];
+    try {
+      for (const [i, model] of models.entries()) {
+        ex.model = model;
+        ex.nth = state.nextNth(model);
+        ex.generation = generationFor(scenario.seed, model, ex.nth);
+        const decision = decide(state.rules, { model, atMs: entry.at, stream: entry.stream, nth: ex.nth, seed: scenario.seed });
+        entry.servedBy = model;
+        entry.rule = decision.rule?.index ?? null;
+        entry.ruleText = [...fellBack, `${model}: ${decision.text}`].join(' -> ');
+        state.events.emit('decided', entry);
+
+        const handled = await handleFault(decision.fault, ex);
+        if ('outcome' in handled) return decideOutcome(res, handled.outcome);
+        if (handled.error.fallsBack && i < models.length - 1) {
+          fellBack.push(`${model}: ${decision.text} (fell back)`);
+          continue;
+        }
+        ex.sendError(handled.error);
+        return decideOutcome(res, `${handled.error.status}`);
+      }
+    } catch (err) {
+      if (!open.signal.aborted) throw err;
+      // The client left (or the fake is closing) mid-answer: stop writing, record it.
+      decideOutcome(res, 'aborted');
+      res.destroy();
+    } finally {
+      open.done();
+    }
+  };
+}

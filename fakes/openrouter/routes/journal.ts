@@ -1,0 +1,52 @@
+/**
+ * Journals every API request: opens its entry on arrival, stamps the time of the first byte (status line) and of
+ * the close, and announces the finished entry (`closed`). Outcome: what the route decided, or else the status sent,
+ * or `aborted` when nothing was sent.
+ */
+import type { RequestHandler, Response } from 'express';
+import type { JournalEntry } from '../../../contract/journal.js';
+import { roundMs } from '../journal.js';
+import type { FakeState } from '../state.js';
+
+interface Locals {
+  entry: JournalEntry;
+  /** Set by a route that decided the outcome itself (a fault kind, `aborted`). */
+  outcomeDecided?: boolean;
+}
+
+export function entryOf(res: Response): JournalEntry {
+  return (res.locals as Locals).entry;
+}
+
+/** Records the outcome explicitly (a fault kind, or a status the close must not overwrite). */
+export function decideOutcome(res: Response, outcome: JournalEntry['outcome']): void {
+  (res.locals as Locals).entry.outcome = outcome;
+  (res.locals as Locals).outcomeDecided = true;
+}
+
+export function journalRequests(state: FakeState): RequestHandler {
+  return (req, res, next) => {
+    const clock = state.clock;
+    const entry = state.journal.open(Math.floor(clock.now()), req.method, req.originalUrl.split('?')[0] ?? req.path);
+    const locals = res.locals as Locals;
+    locals.entry = entry;
+
+    // Node sends every status line through writeHead (res.end and flushHeaders call it implicitly), so wrapping it
+    // is the one place that sees the first byte of every answer.
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
+    res.writeHead = ((...args: unknown[]) => {
+      if (entry.ttfbMs === null) entry.ttfbMs = roundMs(clock.now() - entry.at);
+      return writeHead(...args);
+    }) as typeof res.writeHead;
+
+    res.on('close', () => {
+      entry.durationMs = roundMs(clock.now() - entry.at);
+      // The route learns of the close through the same event; let it record its outcome before announcing.
+      setImmediate(() => {
+        if (!locals.outcomeDecided) entry.outcome = res.headersSent ? `${res.statusCode}` : 'aborted';
+        state.events.emit('closed', entry);
+      });
+    });
+    next();
+  };
+}

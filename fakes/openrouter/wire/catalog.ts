@@ -1,0 +1,61 @@
+/**
+ * What the fake serves: which model ids, which provider answers each one, what they cost, and the
+ * `GET /api/v1/models` entry for each, in OpenRouter's shape.
+ */
+import { isLiteralModel } from '../../../contract/glob.js';
+import type { Scenario } from '../../../contract/scenario/schema.js';
+import { intDraw } from '../seeded.js';
+
+/** Provider names OpenRouter routes to; each model gets one, fixed by its id (not by the seed). */
+const PROVIDERS = ['DeepInfra', 'Together', 'Chutes', 'Fireworks', 'Novita', 'Groq', 'Lambda', 'Parasail'] as const;
+
+export function providerFor(model: string): string {
+  return PROVIDERS[intDraw('provider', model) % PROVIDERS.length] as string;
+}
+
+/** Served models, in a stable order: `fake.models`, then the agent's chain, then literal models named by rules. */
+export function servedModels(scenario: Scenario): string[] {
+  const fromRules = scenario.fake.rules.map((r) => r.when.model).filter(isLiteralModel);
+  return [...new Set([...scenario.fake.models, ...scenario.agent.models, ...fromRules])];
+}
+
+/** USD per token, as OpenRouter's pricing strings. `:free` variants cost nothing. */
+export function pricingFor(model: string): { prompt: string; completion: string } {
+  return model.endsWith(':free') ? { prompt: '0', completion: '0' } : { prompt: '0.0000001', completion: '0.0000004' };
+}
+
+export const CONTEXT_LENGTH = 131_072;
+/** `created` of every model entry: a fixed instant, so `/models` is byte-stable (2025-01-01T00:00:00Z). */
+const MODEL_CREATED_S = 1_735_689_600;
+
+/** "meta-llama/llama-3.3-70b-instruct:free" -> "Meta Llama: Llama 3.3 70b Instruct (free)". */
+export function displayName(model: string): string {
+  const [org = model, rest = ''] = model.split('/', 2);
+  const [slug = rest, variant] = rest.split(':', 2);
+  const words = (s: string) => s.split(/[-_]/).filter(Boolean).map((w) => w[0]?.toUpperCase() + w.slice(1)).join(' ');
+  return `${words(org)}: ${words(slug)}${variant ? ` (${variant})` : ''}`;
+}
+
+export function modelEntry(model: string) {
+  const pricing = pricingFor(model);
+  return {
+    id: model,
+    canonical_slug: model.split(':')[0],
+    hugging_face_id: '',
+    name: displayName(model),
+    created: MODEL_CREATED_S,
+    description: `${displayName(model)}, served by the holdline fake.`,
+    context_length: CONTEXT_LENGTH,
+    architecture: {
+      modality: 'text->text',
+      input_modalities: ['text'],
+      output_modalities: ['text'],
+      tokenizer: 'Other',
+      instruct_type: null,
+    },
+    pricing: { ...pricing, request: '0', image: '0', web_search: '0', internal_reasoning: '0' },
+    top_provider: { context_length: CONTEXT_LENGTH, max_completion_tokens: 8192, is_moderated: false },
+    per_request_limits: null,
+    supported_parameters: ['max_tokens', 'temperature', 'top_p', 'stop', 'seed', 'tools', 'tool_choice', 'response_format'],
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * OpenRouter's completion shapes: the non-stream `chat.completion`, the stream's `chat.completion.chunk`s (content,
+ * finish, the usage chunk with empty `choices`, the mid-stream error chunk) and `usage` with `cost`.
+ * Everything here is a pure function of its inputs, so equal inputs serialise to equal bytes.
+ */
+import { base62 } from '../seeded.js';
+import { pricingFor, providerFor } from './catalog.js';
+
+/** Who answered: the `gen-` id, `created` (epoch s), the model that served and its provider. */
+export interface Generation {
+  id: string;
+  created: number;
+  model: string;
+  provider: string;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  /** USD. */
+  cost: number;
+  is_byok: boolean;
+  prompt_tokens_details: { cached_tokens: number };
+  completion_tokens_details: { reasoning_tokens: number };
+}
+
+export function usageFor(model: string, promptTokens: number, completionTokens: number): Usage {
+  const price = pricingFor(model);
+  const cost = promptTokens * Number(price.prompt) + completionTokens * Number(price.completion);
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+    // Rounded so float noise never makes two equal runs differ in their bytes.
+    cost: Number(cost.toFixed(10)),
+    is_byok: false,
+    prompt_tokens_details: { cached_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: 0 },
+  };
+}
+
+function head(g: Generation, object: 'chat.completion' | 'chat.completion.chunk') {
+  return { id: g.id, provider: g.provider, model: g.model, object, created: g.created };
+}
+
+type FinishReason = 'stop' | 'error' | null;
+
+function choice(delta: Record<string, unknown>, finish: FinishReason) {
+  return { index: 0, delta, finish_reason: finish, native_finish_reason: finish, logprobs: null };
+}
+
+/** One content token. The first chunk of a reply also carries `role: "assistant"`. */
+export function contentChunk(g: Generation, content: string, first: boolean) {
+  return { ...head(g, 'chat.completion.chunk'), choices: [choice(first ? { role: 'assistant', content } : { content }, null)] };
+}
+
+/** The chunk that ends the choice (`finish_reason: "stop"`). */
+export function finishChunk(g: Generation) {
+  return { ...head(g, 'chat.completion.chunk'), choices: [choice({ role: 'assistant', content: '' }, 'stop')] };
+}
+
+/** The last chunk before `[DONE]`: no choices, only usage. */
+export function usageChunk(g: Generation, usage: Usage) {
+  return { ...head(g, 'chat.completion.chunk'), choices: [], usage };
+}
+
+/** An error after the stream started: HTTP is already 200, so it travels as a data event that ends the choice. */
+export function errorChunk(g: Generation, error: { code: number; message: string; metadata?: Record<string, unknown> }) {
+  return {
+    ...head(g, 'chat.completion.chunk'),
+    error,
+    choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error', native_finish_reason: 'error' }],
+  };
+}
+
+/** A whole non-stream answer. */
+export function completion(g: Generation, text: string, usage: Usage) {
+  return {
+    ...head(g, 'chat.completion'),
+    choices: [
+      {
+        logprobs: null,
+        finish_reason: 'stop',
+        native_finish_reason: 'stop',
+        index: 0,
+        message: { role: 'assistant', content: text, refusal: null, reasoning: null },
+      },
+    ],
+    usage,
+  };
+}
+
+/** `created` of a generation: a fixed epoch (2026-01-01T00:00:00Z) plus the request's number, never the wall clock. */
+const CREATED_BASE_S = 1_767_225_600;
+
+/** Id, `created` and provider of the `nth` answer for `model`: a pure function of (seed, model, nth). */
+export function generationFor(seed: number, model: string, nth: number): Generation {
+  const created = CREATED_BASE_S + nth;
+  return { id: `gen-${created}-${base62(20, seed, 'generation', model, nth)}`, created, model, provider: providerFor(model) };
+}

@@ -1,0 +1,128 @@
+/**
+ * The error presets a scenario names (`then: { error: rate-limit-per-minute }`), each tied to OpenRouter's
+ * status, message, metadata and headers: one fixed table, as Toxiproxy keeps its errors.
+ *
+ * Sources: OpenRouter's error docs (statuses, moderation and provider metadata, Retry-After) and bodies quoted
+ * verbatim in public issue threads (the 429 free-models messages and X-RateLimit headers, the upstream 429's
+ * `raw`, "User not found.", the 402 and 404 messages). Where no exact text was public the wording is the fake's
+ * own, marked "fake's wording" below; "No allowed providers..." was seen with 404 in threads, the docs give 503
+ * for "no provider meets the routing requirements", and the fake follows the docs.
+ */
+import type { FailureClass } from '../../../contract/events.js';
+import type { ErrorPreset } from '../../../contract/scenario/schema.js';
+import type { OpenRouterError } from './errors.js';
+
+export interface PresetContext {
+  /** The model the error is about. */
+  model: string;
+  /** The provider OpenRouter routed that model to. */
+  provider: string;
+  /** The request's arrival on the scenario calendar: epoch ms as if the scenario ran at speed 1 from its origin. */
+  scenarioEpochMs: number;
+  /** Maps a scenario-calendar epoch ms to the wall-clock epoch ms at which it happens at the current speed. */
+  toWallEpochMs(scenarioEpochMs: number): number;
+}
+
+interface PresetRow {
+  status: number;
+  /** Whether `models[]` fallback moves on. Key and credit checks happen before routing, so they never do. */
+  fallsBack: boolean;
+  /** How a client should classify it (contract/events.ts). */
+  failureClass: FailureClass;
+  build(ctx: PresetContext): Pick<OpenRouterError, 'message' | 'metadata' | 'headers' | 'authenticated'>;
+}
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/** The next multiple of `periodMs` strictly after `epochMs` (the next minute, the next UTC midnight). */
+export function nextBoundary(epochMs: number, periodMs: number): number {
+  return Math.floor(epochMs / periodMs) * periodMs + periodMs;
+}
+
+function platformRateLimit(limit: number, periodMs: number, message: string) {
+  return (ctx: PresetContext) => {
+    const headers = {
+      'X-RateLimit-Limit': String(limit),
+      'X-RateLimit-Remaining': '0',
+      'X-RateLimit-Reset': String(Math.ceil(ctx.toWallEpochMs(nextBoundary(ctx.scenarioEpochMs, periodMs)))),
+    };
+    return { message, metadata: { headers }, headers };
+  };
+}
+
+export const PRESETS = {
+  'rate-limit-per-minute': {
+    status: 429,
+    failureClass: 'rate-limit',
+    fallsBack: true,
+    build: platformRateLimit(20, MINUTE_MS, 'Rate limit exceeded: free-models-per-min. '),
+  },
+  'rate-limit-per-day': {
+    status: 429,
+    failureClass: 'rate-limit',
+    fallsBack: true,
+    build: platformRateLimit(50, DAY_MS, 'Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day'),
+  },
+  'upstream-rate-limit': {
+    status: 429,
+    failureClass: 'rate-limit',
+    fallsBack: true,
+    build: (ctx) => ({
+      message: 'Provider returned error',
+      metadata: {
+        raw: `${ctx.model} is temporarily rate-limited upstream. Please retry shortly, or add your own key to accumulate your rate limits: https://openrouter.ai/settings/integrations`,
+        provider_name: ctx.provider,
+      },
+    }),
+  },
+  'no-endpoints': { status: 404, failureClass: 'unavailable', fallsBack: true, build: (ctx) => ({ message: `No endpoints found for ${ctx.model}.` }) },
+  'insufficient-credits': {
+    status: 402,
+    failureClass: 'account',
+    fallsBack: false,
+    build: () => ({ message: 'Insufficient credits. Add more using https://openrouter.ai/settings/credits' }),
+  },
+  'invalid-key': { status: 401, failureClass: 'account', fallsBack: false, build: () => ({ message: 'User not found.', authenticated: false }) },
+  moderation: {
+    status: 403,
+    failureClass: 'bad-request',
+    fallsBack: true,
+    // The message is the fake's wording; the metadata fields are the documented ones.
+    build: (ctx) => ({
+      message: `${ctx.model} requires moderation on ${ctx.provider}. Your input was flagged for "harassment".`,
+      metadata: { reasons: ['harassment'], flagged_input: 'You are useless...', provider_name: ctx.provider, model_slug: ctx.model },
+    }),
+  },
+  // The fake's wording (the docs give only "Your request timed out" as the meaning of 408).
+  timeout: { status: 408, failureClass: 'timeout', fallsBack: true, build: () => ({ message: 'Request timed out' }) },
+  'provider-down': {
+    status: 502,
+    failureClass: 'unavailable',
+    fallsBack: true,
+    // `raw` is the fake's wording: it stands for whatever the provider sent back.
+    build: (ctx) => ({ message: 'Provider returned error', metadata: { provider_name: ctx.provider, raw: 'Service Unavailable' } }),
+  },
+  'no-provider': {
+    status: 503,
+    failureClass: 'unavailable',
+    fallsBack: true,
+    build: () => ({ message: 'No allowed providers are available for the selected model.' }),
+  },
+  'bad-request': {
+    status: 400,
+    failureClass: 'bad-request',
+    fallsBack: true,
+    // The fake's wording: a context-length error, the model-caused 400 the docs say triggers fallback.
+    build: () => ({
+      message:
+        "This endpoint's maximum context length is 131072 tokens. However, you requested about 139264 tokens (131072 of text input, 8192 in the output). Please reduce the length of either one, or use the \"middle-out\" transform to compress your prompt automatically.",
+    }),
+  },
+} as const satisfies Record<ErrorPreset, PresetRow>;
+
+/** The full error a preset answers with for one request. */
+export function presetError(preset: ErrorPreset, ctx: PresetContext): OpenRouterError {
+  const row: PresetRow = PRESETS[preset];
+  return { status: row.status, fallsBack: row.fallsBack, ...row.build(ctx) };
+}

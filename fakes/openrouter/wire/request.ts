@@ -1,0 +1,71 @@
+/**
+ * Reading a chat completion request the way OpenRouter does: JSON, `messages` required, known fields type-checked,
+ * OpenRouter's extras (`models`, `provider`, `transforms`, `route`, `usage`, ...) and unknown fields accepted.
+ */
+import { z } from 'zod';
+import { FAKE_WORDED, OBSERVED } from './errors.js';
+
+const message = z.looseObject({
+  role: z.string(),
+  content: z.union([z.string(), z.array(z.unknown()), z.null()]).optional(),
+});
+
+export const chatRequestSchema = z.looseObject({
+  model: z.string().min(1).optional(),
+  models: z.array(z.string().min(1)).optional(),
+  messages: z.array(message),
+  stream: z.boolean().nullable().optional(),
+  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
+  temperature: z.number().nullable().optional(),
+  top_p: z.number().nullable().optional(),
+  max_tokens: z.number().int().nullable().optional(),
+  max_completion_tokens: z.number().int().nullable().optional(),
+  tools: z.array(z.unknown()).nullable().optional(),
+  provider: z.looseObject({}).nullable().optional(),
+  transforms: z.array(z.string()).optional(),
+  route: z.string().optional(),
+  usage: z.looseObject({ include: z.boolean().optional() }).optional(),
+});
+export type ChatRequest = z.output<typeof chatRequestSchema>;
+
+export type ReadResult = { ok: true; request: ChatRequest } | { ok: false; message: string };
+
+/** Parses the raw body. Messages for a bad body are OpenRouter's where known (see wire/errors.ts). */
+export function readChatRequest(rawBody: string): ReadResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody);
+  } catch {
+    return { ok: false, message: FAKE_WORDED.notJson };
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json) || !Array.isArray((json as { messages?: unknown }).messages)) {
+    return { ok: false, message: OBSERVED.noInput };
+  }
+  const parsed = chatRequestSchema.safeParse(json);
+  if (parsed.success) return { ok: true, request: parsed.data };
+  const issue = parsed.error.issues[0];
+  // zod's own wording ("Invalid input: expected boolean, received string"), which OpenRouter's validation errors
+  // also use, prefixed with the field.
+  const path = issue?.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') ?? '';
+  return { ok: false, message: `${path}: ${issue?.message ?? 'Invalid input'}` };
+}
+
+/** The models to try in order: `model`, then `models[]`, without repeats. */
+export function candidateModels(request: ChatRequest): string[] {
+  return [...new Set([...(request.model ? [request.model] : []), ...(request.models ?? [])])];
+}
+
+/** A rough prompt size: four characters per token, as tokenizer-free estimates usually assume. */
+export function promptTokens(request: ChatRequest): number {
+  let chars = 0;
+  for (const m of request.messages) {
+    if (typeof m.content === 'string') chars += m.content.length;
+    else if (Array.isArray(m.content)) {
+      for (const part of m.content) {
+        const text = (part as { text?: unknown } | null)?.text;
+        if (typeof text === 'string') chars += text.length;
+      }
+    }
+  }
+  return Math.max(1, Math.ceil(chars / 4));
+}
