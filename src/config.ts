@@ -167,7 +167,9 @@ export class ConfigError extends Error {
 
 /** Reads the configuration from `env`. Throws `ConfigError` listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = envSchema.safeParse(env);
+  // `NAME=` in a .env file or compose file means "not set": defaults apply.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const result = envSchema.safeParse(given);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${String(issue.path[0] ?? '?')}: ${issue.message}`);
     throw new ConfigError(problems);

@@ -12,6 +12,7 @@ import { APIConnectOptions, llm } from '@livekit/agents';
 import type { Clock } from '../../contract/clock.js';
 import type { Source } from '../../contract/events.js';
 import type { Config } from '../config.js';
+import { ensureFrameworkLogger } from '../framework-logger.js';
 import type { AttemptRunner } from './attempt.js';
 import type { Backend } from './backends.js';
 import type { Failure } from './classify.js';
@@ -55,6 +56,7 @@ export class ChainLLM extends llm.LLM {
   private turns = 0;
 
   constructor(readonly options: ChainOptions) {
+    ensureFrameworkLogger();
     super();
   }
 

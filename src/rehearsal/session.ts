@@ -3,10 +3,11 @@
  * ../shared/notes/livekit-node-agents.md): manual turn detection, no STT or VAD (turns arrive as text),
  * the recording TTS and the speaker in place of the room's audio.
  */
-import { initializeLogger, voice } from '@livekit/agents';
+import { voice } from '@livekit/agents';
 import type { Clock } from '../../contract/clock.js';
 import type { ChainLLM } from '../chain/chain-llm.js';
 import type { AgentEvents } from '../chain/events.js';
+import { ensureFrameworkLogger } from '../framework-logger.js';
 import { HoldlineAgent } from '../voice/agent.js';
 import { RecordingTTS } from './recording-tts.js';
 import { Speaker } from './speaker.js';
@@ -19,19 +20,13 @@ export interface RehearsalSession {
   close(): Promise<void>;
 }
 
-let frameworkLoggerReady = false;
-
 export async function startRehearsalSession(opts: {
   chain: ChainLLM;
   clock: Clock;
   events: AgentEvents;
   instructions: string;
 }): Promise<RehearsalSession> {
-  if (!frameworkLoggerReady) {
-    // The framework's own logger must exist before anything is constructed; ours carries the story.
-    initializeLogger({ pretty: false, level: process.env.LK_LOG_LEVEL ?? 'error' });
-    frameworkLoggerReady = true;
-  }
+  ensureFrameworkLogger();
   const { chain, clock, events } = opts;
   const session = new voice.AgentSession({
     llm: chain,

@@ -1,0 +1,169 @@
+import { llm } from '@livekit/agents';
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../contract/clock.js';
+import type { AgentEvent, FailureClass } from '../../contract/events.js';
+import { loadConfig } from '../config.js';
+import type { AttemptRequest, AttemptResult } from './attempt.js';
+import type { Backend } from './backends.js';
+import { isSourcedChunk, type ChainLLM, type SourcedChunk } from './chain-llm.js';
+import { createChain } from './create.js';
+import { AgentEvents } from './events.js';
+
+const config = loadConfig({ OPENROUTER_API_KEY: 'sk-or-v1-test', LLM_MODEL: 'a/one,b/two', LOCAL_LLM_BASE_URL: 'http://127.0.0.1:9/v1' });
+
+type Script = (backend: Backend, now: number, req: AttemptRequest) => Promise<AttemptResult> | AttemptResult;
+
+const ok = (req: AttemptRequest, text: string): AttemptResult => {
+  req.onChunk({ id: 'gen-1', delta: { role: 'assistant', content: text } });
+  return { cancelled: false, textSent: true, status: 200, ttftMs: 5 };
+};
+const failed = (cls: FailureClass, extra: Partial<NonNullable<AttemptResult['failure']>> = {}): AttemptResult => ({
+  cancelled: false,
+  textSent: false,
+  failure: { class: cls, detail: cls, ...extra },
+});
+
+function setup(script: Script) {
+  const clock = new VirtualClock();
+  const events = new AgentEvents(clock);
+  const seen: AgentEvent[] = [];
+  events.subscribe((e) => seen.push(e));
+  const attempts: { backend: string; at: number }[] = [];
+  const chain = createChain(config, clock, events, async (req) => {
+    attempts.push({ backend: req.backend.id, at: clock.now() });
+    await clock.sleep(10, req.signal).catch(() => undefined);
+    if (req.signal.aborted) return { cancelled: true, textSent: false };
+    return script(req.backend, clock.now(), req);
+  });
+  const errors: unknown[] = [];
+  chain.on('error', (e) => errors.push(e));
+  return { clock, chain, seen, attempts, errors };
+}
+
+function ask(text: string): llm.ChatContext {
+  const ctx = llm.ChatContext.empty();
+  ctx.addMessage({ role: 'user', content: text });
+  return ctx;
+}
+
+/**
+ * Reads a turn's stream, moving virtual time only when the chain waits on the clock (the framework's own
+ * start-up runs on real macrotasks, so time must not run ahead of it).
+ */
+async function turn(clock: VirtualClock, chain: ChainLLM, text: string, options: { closeAt?: number } = {}) {
+  const stream = chain.chat({ chatCtx: ask(text) });
+  const chunks: SourcedChunk[] = [];
+  let done = false;
+  const reading = (async () => {
+    for await (const chunk of stream) if (isSourcedChunk(chunk)) chunks.push(chunk);
+    done = true;
+  })();
+  let closeAt = options.closeAt;
+  for (let i = 0; i < 20_000 && !done; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const next = clock.nextAt;
+    if (closeAt !== undefined && (next === undefined || next >= closeAt)) {
+      await clock.advance(Math.max(0, closeAt - clock.now()));
+      stream.close();
+      closeAt = undefined;
+    } else if (next !== undefined) {
+      await clock.advanceToNext();
+    }
+  }
+  await reading;
+  const spoken = chunks.map((c) => [c.source, c.delta?.content]);
+  return { chunks, spoken };
+}
+
+describe('ChainLLM', () => {
+  it('answers from the first model, every chunk tagged with its source', async () => {
+    const { clock, chain, seen } = setup((b, _now, req) => ok(req, `answer from ${b.model}`));
+    const { spoken } = await turn(clock, chain, 'hello');
+    expect(spoken).toEqual([['openrouter:a/one', 'answer from a/one']]);
+    expect(seen.find((e) => e.type === 'turn_end')).toMatchObject({ outcome: 'answered', source: 'openrouter:a/one' });
+    expect(seen.find((e) => e.type === 'turn')).toMatchObject({ text: 'hello', turnId: 'turn-1' });
+  });
+
+  it('a rate-limit storm: the hold once, then the answer, and no error reaches the session', async () => {
+    const { clock, chain, seen, errors } = setup((b, now, req) => {
+      if (b.kind === 'local') return failed('connection');
+      return now < 8_000 ? failed('rate-limit', { status: 429, retryAfterMs: 2_000 }) : ok(req, 'Paris is the capital of France.');
+    });
+    const { spoken } = await turn(clock, chain, 'What is the capital of France?');
+    expect(spoken).toEqual([
+      ['hold', 'Hang on a sec.'],
+      ['openrouter:a/one', 'Paris is the capital of France.'],
+    ]);
+    const steps = seen.filter((e) => e.type === 'policy').map((e) => (e as { step: string }).step);
+    expect(steps.filter((s) => s === 'hold')).toHaveLength(1);
+    expect(steps.filter((s) => s === 'wait').length).toBeGreaterThanOrEqual(2);
+    const answered = seen.find((e) => e.type === 'attempt' && e.outcome === 'ok');
+    expect(answered?.at).toBeGreaterThanOrEqual(8_000);
+    expect(errors).toEqual([]);
+  });
+
+  it('everything down: the hold, then the apology within the window, and the stream ends cleanly', async () => {
+    const { clock, chain, seen, errors } = setup((b) => (b.kind === 'local' ? failed('connection') : failed('unavailable', { status: 503 })));
+    const { spoken } = await turn(clock, chain, 'hi');
+    expect(spoken).toEqual([
+      ['hold', 'Hang on a sec.'],
+      ['apology', "Sorry, I can't answer that right now."],
+    ]);
+    const end = seen.find((e) => e.type === 'turn_end');
+    expect(end).toMatchObject({ outcome: 'apology', source: 'apology' });
+    expect(end!.at).toBeGreaterThan(50_000);
+    expect(end!.at).toBeLessThanOrEqual(60_100);
+    expect(errors).toEqual([]);
+  });
+
+  it('a failure after part of the answer was spoken: no switch, the apology', async () => {
+    const { clock, chain, attempts } = setup((b, _now, req) => {
+      if (b.model === 'a/one') {
+        req.onChunk({ id: 'g', delta: { role: 'assistant', content: 'Paris is' } });
+        return { cancelled: false, textSent: true, failure: { class: 'connection', detail: 'terminated' } };
+      }
+      return ok(req, 'never');
+    });
+    const { spoken } = await turn(clock, chain, 'q');
+    expect(spoken).toEqual([
+      ['openrouter:a/one', 'Paris is'],
+      ['apology', "Sorry, I can't answer that right now."],
+    ]);
+    expect(attempts.map((a) => a.backend)).toEqual(['openrouter:a/one']);
+  });
+
+  it('a new turn during the wait cancels the episode silently', async () => {
+    const { clock, chain, seen, attempts } = setup((b) => (b.kind === 'local' ? failed('connection') : failed('rate-limit', { retryAfterMs: 5_000 })));
+    const { spoken } = await turn(clock, chain, 'first', { closeAt: 2_000 });
+    expect(spoken).toEqual([['hold', 'Hang on a sec.']]);
+    expect(seen.filter((e) => e.type === 'turn_end')).toMatchObject([{ outcome: 'cancelled', source: null }]);
+    const before = attempts.length;
+    await clock.advance(30_000);
+    expect(attempts.length).toBe(before); // nothing more was asked for the cancelled turn
+  });
+
+  it('cooldowns outlive the turn: a model that 404ed is skipped next turn without a request', async () => {
+    const { clock, chain, seen, attempts } = setup((b, _now, req) => (b.model === 'a/one' ? failed('unavailable', { status: 404 }) : ok(req, 'fine')));
+    await turn(clock, chain, 'one');
+    await turn(clock, chain, 'two');
+    expect(attempts.map((a) => a.backend)).toEqual(['openrouter:a/one', 'openrouter:b/two', 'openrouter:b/two']);
+    expect(seen.filter((e) => e.type === 'skip')).toMatchObject([{ turnId: 'turn-2', model: 'a/one' }]);
+    expect(chain.status()[0]).toMatchObject({ backend: 'openrouter:a/one', ok: false, lastError: { class: 'unavailable' } });
+  });
+
+  it('an internal error still ends the turn with the apology, not silence', async () => {
+    const { clock, chain } = setup(() => {
+      throw new Error('bug');
+    });
+    const { spoken } = await turn(clock, chain, 'q');
+    expect(spoken).toEqual([['apology', "Sorry, I can't answer that right now."]]);
+  });
+
+  it('nothing spoken names a model or an error', async () => {
+    const { clock, chain } = setup((b) => (b.kind === 'local' ? failed('connection') : failed('bad-request', { status: 400 })));
+    const { chunks } = await turn(clock, chain, 'q');
+    const text = chunks.map((c) => c.delta?.content).join(' ');
+    expect(text).toBe("Sorry, I can't answer that right now.");
+    expect(text).not.toMatch(/a\/one|b\/two|400|error|rate|model/i);
+  });
+});

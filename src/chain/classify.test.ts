@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { classify, parseReset, parseRetryAfter } from './classify.js';
+
+const now = Date.UTC(2026, 10, 23, 12, 0, 0);
+const statusError = (statusCode: number, body: unknown) => ({ name: 'APIStatusError', message: 'x', statusCode, body });
+
+describe('classify: from the status and the body', () => {
+  it('429 with Retry-After and the limit headers in the body metadata', () => {
+    const failure = classify(
+      {
+        status: 429,
+        headers: { 'retry-after': '2' },
+        error: statusError(429, {
+          code: 429,
+          message: 'Rate limit exceeded: free-models-per-min. ',
+          metadata: { headers: { 'X-RateLimit-Reset': String(now + 60_000) } },
+        }),
+        gotContent: false,
+      },
+      now,
+    );
+    expect(failure).toMatchObject({ class: 'rate-limit', status: 429, code: '429', retryAfterMs: 2_000, resetAtEpochMs: now + 60_000 });
+    expect(failure.daily).toBeUndefined();
+  });
+
+  it('a daily limit is told by its message', () => {
+    const failure = classify(
+      { status: 429, error: statusError(429, { code: 429, message: 'Rate limit exceeded: free-models-per-day. ' }), gotContent: false },
+      now,
+    );
+    expect(failure).toMatchObject({ class: 'rate-limit', daily: true });
+  });
+
+  it.each([
+    [404, 'unavailable'],
+    [502, 'unavailable'],
+    [503, 'unavailable'],
+    [401, 'account'],
+    [402, 'account'],
+    [400, 'bad-request'],
+    [403, 'bad-request'],
+    [408, 'timeout'],
+  ] as const)('status %i is %s', (status, cls) => {
+    expect(classify({ status, error: statusError(status, { code: status, message: 'm' }), gotContent: false }, now).class).toBe(cls);
+  });
+
+  it('an error event inside a 200 stream is classified by the code in its body', () => {
+    // The openai SDK raises these without a status; the plugin reports statusCode -1.
+    const rateLimited = classify({ status: 200, error: statusError(-1, { code: 429, message: 'Rate limit exceeded' }), gotContent: true }, now);
+    expect(rateLimited).toMatchObject({ class: 'rate-limit', status: 200, code: '429' });
+    const down = classify(
+      { status: 200, error: statusError(-1, { code: 502, message: 'Provider disconnected', metadata: { error_type: 'provider_unavailable' } }), gotContent: false },
+      now,
+    );
+    expect(down).toMatchObject({ class: 'unavailable', status: 200, code: '502' });
+    const stringCode = classify({ status: 200, error: statusError(-1, { code: 'server_error', message: 'Provider disconnected' }), gotContent: false }, now);
+    expect(stringCode).toMatchObject({ class: 'unavailable', code: 'server_error' });
+  });
+
+  it('our deadlines: no headers is a timeout, no first token or an idle stream is a stall', () => {
+    expect(classify({ deadline: 'headers', gotContent: false }, now).class).toBe('timeout');
+    expect(classify({ status: 200, deadline: 'first-token', gotContent: false }, now).class).toBe('stall');
+    expect(classify({ status: 200, deadline: 'idle', gotContent: true }, now).class).toBe('stall');
+  });
+
+  it('connection failures, malformed streams and empty answers', () => {
+    expect(classify({ error: { name: 'APIConnectionError', message: 'Connection error.' }, gotContent: false }, now).class).toBe('connection');
+    expect(classify({ status: 200, error: { name: 'APIConnectionError', message: 'terminated' }, gotContent: true }, now).class).toBe('connection');
+    expect(
+      classify({ status: 200, error: { name: 'APIConnectionError', message: `Unexpected token 'o', "not json" is not valid JSON` }, gotContent: true }, now)
+        .class,
+    ).toBe('malformed');
+    expect(classify({ status: 200, gotContent: false }, now)).toMatchObject({ class: 'malformed', code: 'empty' });
+    expect(classify({ error: { name: 'APITimeoutError', message: 'Request timed out.' }, gotContent: false }, now).class).toBe('timeout');
+  });
+});
+
+describe('header parsing', () => {
+  it('Retry-After: seconds or an HTTP date', () => {
+    expect(parseRetryAfter('3', now)).toBe(3_000);
+    expect(parseRetryAfter('1.5', now)).toBe(1_500);
+    expect(parseRetryAfter(new Date(now + 30_000).toUTCString(), now)).toBe(30_000);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+  });
+  it('X-RateLimit-Reset: epoch ms, or epoch seconds', () => {
+    expect(parseReset(String(now))).toBe(now);
+    expect(parseReset(String(now / 1000))).toBe(now);
+    expect(parseReset('tomorrow')).toBeUndefined();
+  });
+});

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_ENV_VARS, ConfigError, loadConfig } from './config.js';
+
+function problems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('has working defaults, and without a key runs on the local model alone with a warning', () => {
+    const config = loadConfig({});
+    expect(config.openrouter.baseURL).toBe('https://openrouter.ai/api/v1');
+    expect(config.openrouter.models).toEqual(['meta-llama/llama-3.3-70b-instruct:free']);
+    expect(config.local.baseURL).toBe('http://localhost:11434/v1');
+    expect(config.holdMessage).toBe('Hang on a sec.');
+    expect(config.apologyMessage).toBe("Sorry, I can't answer that right now.");
+    expect(config.policy.retryWindowMs).toBe(60_000);
+    expect(config.warnings).toEqual([
+      'OPENROUTER_API_KEY is not set: OpenRouter is skipped and the agent answers from the local model alone',
+    ]);
+  });
+
+  it('reads the chain in order, trimmed', () => {
+    const config = loadConfig({ OPENROUTER_API_KEY: 'sk-or-v1-x', LLM_MODEL: ' a/one , b/two:free ' });
+    expect(config.openrouter.models).toEqual(['a/one', 'b/two:free']);
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('lists every problem at once, each with the variable and what is wrong', () => {
+    expect(
+      problems({
+        LLM_MODEL: 'a/one,,a/one',
+        OPENROUTER_BASE_URL: 'not a url',
+        RETRY_WINDOW_MS: '60s',
+        HTTP_PORT: '70000',
+        LOG_LEVEL: 'loud',
+      }),
+    ).toEqual([
+      'OPENROUTER_BASE_URL: expected an http(s) URL, got "not a url"',
+      'LLM_MODEL: entry 2 is blank (in "a/one,,a/one")',
+      'LLM_MODEL: duplicate model "a/one"',
+      'RETRY_WINDOW_MS: expected whole milliseconds like 60000, got "60s"',
+      'HTTP_PORT: expected a port number up to 65535',
+      'LOG_LEVEL: expected one of trace, debug, info, warn, error, fatal, silent, got "loud"',
+    ]);
+  });
+
+  it('the error message names every problem, and never a secret value', () => {
+    try {
+      loadConfig({ OPENROUTER_API_KEY: 'sk-or-v1-supersecret', LLM_MODEL: 'a/one, ', OPENROUTER_IDLE_TIMEOUT_MS: '-1' });
+      expect.unreachable();
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toBe(
+        [
+          'invalid configuration:',
+          '  - LLM_MODEL: entry 2 is blank (in "a/one, ")',
+          '  - OPENROUTER_IDLE_TIMEOUT_MS: expected whole milliseconds like 5000, got "-1"',
+        ].join('\n'),
+      );
+      expect(message).not.toContain('supersecret');
+    }
+  });
+
+  it('.env.example documents every variable with the default the code uses', () => {
+    const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+    const documented = new Map(
+      example
+        .split('\n')
+        .filter((line) => /^[A-Z_]+=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    expect([...documented.keys()].sort()).toEqual([...CONFIG_ENV_VARS].sort());
+    // Loading the documented values must give exactly the defaults.
+    const fromExample = loadConfig(Object.fromEntries(documented));
+    const fromNothing = loadConfig({});
+    expect(fromExample).toEqual(fromNothing);
+  });
+});
