@@ -8,5 +8,7 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Builds llama-server once per machine (about 10 minutes) before the tests that run it; instant when cached.
+    globalSetup: ['test/setup/llama.ts'],
   },
 });

@@ -9,6 +9,7 @@
  * does however this process dies.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 interface Tracked {
   /** Kill the whole process group (the child was spawned `detached`, e.g. cmake and its compilers). */
@@ -29,13 +30,22 @@ export function killQuietly(pid: number, signal: NodeJS.Signals, group = false):
   }
 }
 
-/** True while `pid` exists (signal 0 checks without sending anything). */
+/**
+ * True while `pid` is a running process. A zombie (exited, not yet reaped, e.g. an orphan in a container
+ * whose init does not reap) counts as gone: it holds no port, memory or CPU.
+ */
 export function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    process.kill(pid, 0); // signal 0: checks existence without sending anything
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    // /proc/PID/stat is "pid (comm) STATE ..."; comm may contain spaces and parentheses, so split after the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return process.platform !== 'linux';
   }
 }
 
@@ -79,7 +89,7 @@ function uninstall(): void {
  */
 function startWatchdog(pid: number, group: boolean): ChildProcess {
   const target = group ? `-${pid}` : `${pid}`;
-  const watchdog = spawn('sh', ['-c', 'trap "" INT TERM HUP; read _unused; kill -KILL -- "$1" 2>/dev/null', 'holdline-watchdog', target], {
+  const watchdog = spawn('sh', ['-c', 'trap "" INT TERM HUP; read _unused; kill -s KILL -- "$1" 2>/dev/null', 'holdline-watchdog', target], {
     stdio: ['pipe', 'ignore', 'ignore'],
   });
   // Neither the watchdog nor its pipe may keep this process's event loop alive.

@@ -4,7 +4,7 @@
  * abort and, through trackChild, when this process exits or is interrupted.
  */
 import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { followOutput } from '../output-tail.js';
 import { killQuietly, trackChild } from '../processes.js';
 
 export interface RunOptions {
@@ -24,14 +24,7 @@ export function runCommand(command: string, args: string[], options: RunOptions 
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     trackChild(child, { group: true });
-    const tail: string[] = [];
-    const take = (line: string): void => {
-      tail.push(line);
-      if (tail.length > tailLines) tail.shift();
-      onLine?.(line);
-    };
-    createInterface({ input: child.stdout }).on('line', take);
-    createInterface({ input: child.stderr }).on('line', take);
+    const tail = followOutput(child, onLine, tailLines);
     const onAbort = (): void => {
       if (child.pid) killQuietly(child.pid, 'SIGKILL', true);
     };

@@ -5,9 +5,9 @@
  * interrupted (see processes.ts), so no llama-server outlives its parent.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { findServerBin } from '../ensure.js';
 import { ensureTinyModel } from '../model.js';
+import { followOutput } from '../output-tail.js';
 import { killQuietly, trackChild } from '../processes.js';
 import { freeLoopbackPort } from './free-port.js';
 import { FALLBACK_SENTENCE, fixedSentenceGrammar } from './grammar.js';
@@ -113,7 +113,7 @@ async function startOnce(serverBin: string, model: string, port: number, options
     throw new Error(`could not start llama-server ${serverBin}: ${(error as Error).message}`);
   }
   trackChild(child);
-  const tail = collectOutput(child, onLog);
+  const tail = followOutput(child, onLog, TAIL_LINES);
   const stop = stopper(child, exited);
 
   const ready = new AbortController();
@@ -138,19 +138,6 @@ async function startOnce(serverBin: string, model: string, port: number, options
   }
   signal?.addEventListener('abort', () => void stop(), { once: true });
   return { baseURL: `${url}/v1`, url, port, pid: child.pid ?? 0, alias, exited, stop };
-}
-
-/** Streams the server's lines to `onLog` and keeps the last TAIL_LINES for error messages. */
-function collectOutput(child: ChildProcess, onLog?: (line: string) => void): string[] {
-  const tail: string[] = [];
-  const take = (line: string): void => {
-    tail.push(line);
-    if (tail.length > TAIL_LINES) tail.shift();
-    onLog?.(line);
-  };
-  if (child.stdout) createInterface({ input: child.stdout }).on('line', take);
-  if (child.stderr) createInterface({ input: child.stderr }).on('line', take);
-  return tail;
 }
 
 function stopper(child: ChildProcess, exited: Promise<unknown>): () => Promise<void> {
