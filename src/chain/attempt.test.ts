@@ -1,0 +1,203 @@
+/**
+ * One attempt through LiveKit's openai plugin and the official openai client, against the fake OpenRouter
+ * failing in each way OpenRouter fails: what the chain sees and how it classifies it.
+ */
+import { llm } from '@livekit/agents';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ScaledClock } from '../../contract/clock.js';
+import type { FailureClass } from '../../contract/events.js';
+import { parseScenario } from '../../contract/scenario/load.js';
+import { startFake, type RunningFake } from '../../fakes/openrouter/index.js';
+import { ensureFrameworkLogger } from '../framework-logger.js';
+import { httpAttemptRunner, type AttemptResult } from './attempt.js';
+import type { Backend } from './backends.js';
+
+const SPEED = 10;
+const KEY = 'sk-or-v1-attempt-test-key';
+const deadlines = { headersMs: 5_000, firstTokenMs: 8_000, idleMs: 5_000 };
+
+const FAULTS: Record<string, string> = {
+  'm/ok': '{ text: "Paris is the capital of France.", ttft: 200ms, tokensPerSecond: 100 }',
+  'm/rate-limit': '{ error: rate-limit-per-minute, retryAfter: 2s }',
+  'm/daily': '{ error: rate-limit-per-day }',
+  'm/upstream': '{ error: upstream-rate-limit }',
+  'm/not-found': '{ error: no-endpoints }',
+  'm/down': '{ error: provider-down }',
+  'm/no-provider': '{ error: no-provider }',
+  'm/bad-key': '{ error: invalid-key }',
+  'm/credits': '{ error: insufficient-credits }',
+  'm/bad-request': '{ error: bad-request }',
+  'm/moderation': '{ error: moderation }',
+  'm/timeout': '{ error: timeout }',
+  'm/hang': 'hang',
+  'm/stall': 'stall',
+  'm/slow': '{ text: "Too late.", ttft: 20s }',
+  'm/mid-before': '{ midStream: { afterTokens: 0, error: provider-down } }',
+  'm/mid-after': '{ midStream: { afterTokens: 3, error: rate-limit-per-minute } }',
+  'm/disconnect': '{ disconnect: { afterTokens: 2 } }',
+  'm/reset': 'reset',
+  'm/malformed': '{ malformed: { afterTokens: 0 } }',
+  'm/empty': 'empty',
+};
+
+const scenario = parseScenario(
+  [
+    'name: attempt-faults',
+    'description: one model per fault kind',
+    'agent: { models: [m/ok] }',
+    'fake:',
+    '  rules:',
+    ...Object.entries(FAULTS).map(([model, then]) => `    - { when: { model: "${model}" }, then: ${then} }`),
+  ].join('\n'),
+  'attempt-faults.yaml',
+);
+
+let fake: RunningFake;
+let clock: ScaledClock;
+beforeAll(async () => {
+  ensureFrameworkLogger();
+  fake = await startFake({ scenario, speed: SPEED });
+  clock = new ScaledClock(SPEED, fake.clock.origin);
+});
+afterAll(async () => fake?.close());
+
+const runner = httpAttemptRunner({ apiKeyFor: () => KEY, headersFor: () => ({ 'X-Title': 'holdline-test' }) });
+
+async function attempt(model: string, baseURL = fake.baseURL): Promise<AttemptResult & { text: string; tookMs: number }> {
+  const chatCtx = llm.ChatContext.empty();
+  chatCtx.addMessage({ role: 'user', content: 'What is the capital of France?' });
+  const backend: Backend = { id: `openrouter:${model}`, kind: 'openrouter', model, baseURL, deadlines };
+  let text = '';
+  const started = clock.now();
+  const result = await runner({
+    backend,
+    chatCtx,
+    clock,
+    signal: new AbortController().signal,
+    onChunk: (chunk) => (text += chunk.delta?.content ?? ''),
+  });
+  return { ...result, text, tookMs: clock.now() - started };
+}
+
+describe('an attempt through the openai plugin', () => {
+  it('streams an answer', async () => {
+    const r = await attempt('m/ok');
+    expect(r.failure).toBeUndefined();
+    expect(r.text).toBe('Paris is the capital of France.');
+    expect(r.textSent).toBe(true);
+    expect(r.status).toBe(200);
+    expect(r.ttftMs).toBeGreaterThanOrEqual(150);
+  });
+
+  it.each([
+    ['m/rate-limit', 'rate-limit', 429],
+    ['m/upstream', 'rate-limit', 429],
+    ['m/not-found', 'unavailable', 404],
+    ['m/down', 'unavailable', 502],
+    ['m/no-provider', 'unavailable', 503],
+    ['m/bad-key', 'account', 401],
+    ['m/credits', 'account', 402],
+    ['m/bad-request', 'bad-request', 400],
+    ['m/moderation', 'bad-request', 403],
+    ['m/timeout', 'timeout', 408],
+  ] as [string, FailureClass, number][])('%s before any byte of answer: %s (%i)', async (model, cls, status) => {
+    const r = await attempt(model);
+    expect(r.failure).toMatchObject({ class: cls, status });
+    expect(r.textSent).toBe(false);
+  });
+
+  it('a rate limit carries Retry-After and X-RateLimit-Reset for the cooldown', async () => {
+    const r = await attempt('m/rate-limit');
+    expect(r.failure?.retryAfterMs).toBe(2_000);
+    expect(r.failure?.resetAtEpochMs).toBeGreaterThan(Date.now() - 1000);
+  });
+
+  it('a daily limit is recognised as one', async () => {
+    const r = await attempt('m/daily');
+    expect(r.failure).toMatchObject({ class: 'rate-limit', daily: true });
+    // The reset is the next UTC midnight of scenario time, mapped to the wall clock: in the future.
+    expect(clock.fromEpochMs(r.failure!.resetAtEpochMs!)).toBeGreaterThan(clock.now());
+  });
+
+  it('a hang before headers fails at the headers deadline', async () => {
+    const r = await attempt('m/hang');
+    expect(r.failure).toMatchObject({ class: 'timeout' });
+    expect(r.tookMs).toBeGreaterThanOrEqual(deadlines.headersMs);
+    expect(r.tookMs).toBeLessThan(deadlines.firstTokenMs);
+  });
+
+  it('keep-alive comments alone fail over at the first-token deadline', async () => {
+    const r = await attempt('m/stall');
+    expect(r.failure).toMatchObject({ class: 'stall', status: 200 });
+    expect(r.tookMs).toBeGreaterThanOrEqual(deadlines.firstTokenMs);
+    expect(r.tookMs).toBeLessThan(deadlines.firstTokenMs + 2_000);
+  });
+
+  it('a first token slower than the deadline is a stall', async () => {
+    const r = await attempt('m/slow');
+    expect(r.failure).toMatchObject({ class: 'stall' });
+    expect(r.text).toBe('');
+  });
+
+  it('an error event inside the 200 stream, before any text: classified by its body, nothing sent', async () => {
+    const r = await attempt('m/mid-before');
+    expect(r.failure).toMatchObject({ class: 'unavailable', status: 200, code: '502' });
+    expect(r.textSent).toBe(false);
+  });
+
+  it('an error event after some text: the text was sent, so the policy will not switch', async () => {
+    const r = await attempt('m/mid-after');
+    expect(r.failure).toMatchObject({ class: 'rate-limit', status: 200 });
+    expect(r.textSent).toBe(true);
+    expect(r.text.length).toBeGreaterThan(0);
+  });
+
+  it('a disconnect mid-stream is a connection failure after text', async () => {
+    const r = await attempt('m/disconnect');
+    expect(r.failure).toMatchObject({ class: 'connection' });
+    expect(r.textSent).toBe(true);
+  });
+
+  it('a reset before any byte is a connection failure', async () => {
+    const r = await attempt('m/reset');
+    expect(r.failure).toMatchObject({ class: 'connection' });
+    expect(r.textSent).toBe(false);
+  });
+
+  it('a data line that is not JSON is a malformed stream', async () => {
+    const r = await attempt('m/malformed');
+    expect(r.failure).toMatchObject({ class: 'malformed' });
+  });
+
+  it('a stream with no content is a failure, not a silent answer', async () => {
+    const r = await attempt('m/empty');
+    expect(r.failure).toMatchObject({ class: 'malformed', code: 'empty' });
+  });
+
+  it('connection refused fails within milliseconds', async () => {
+    const port = await closedPort();
+    const started = Date.now();
+    const r = await attempt('m/ok', `http://127.0.0.1:${port}/v1`);
+    expect(r.failure).toMatchObject({ class: 'connection' });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('the journal shows what the fake saw; the key is in no error detail', async () => {
+    const entries = fake.journal().entries;
+    expect(entries.some((e) => e.model === 'm/hang' && e.outcome === 'hang')).toBe(true);
+    const r = await attempt('m/bad-key');
+    expect(JSON.stringify(r)).not.toContain(KEY);
+  });
+});
+
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.once('error', reject);
+  });
+}

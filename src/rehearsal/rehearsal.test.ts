@@ -1,0 +1,170 @@
+/**
+ * Rehearsal mode over HTTP, against the fake OpenRouter failing every model: the hold once, backoff inside
+ * the window, then an answer or the apology, and the next turn answered, all visible on GET /events.
+ */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AgentEvent, UtteranceEvent } from '../../contract/events.js';
+import { parseScenario } from '../../contract/scenario/load.js';
+import { startFake, type RunningFake } from '../../fakes/openrouter/index.js';
+import { startRehearsal, type RehearsalAgent } from './server.js';
+
+const SPEED = 10;
+const KEY = 'sk-or-v1-rehearsal-secret-0123456789';
+const A = 'meta-llama/llama-3.3-70b-instruct:free';
+const B = 'qwen/qwen-2.5-72b-instruct:free';
+
+const running: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.close()));
+});
+
+async function rig(rules: string) {
+  const scenario = parseScenario(
+    [
+      'name: rehearsal-test',
+      'description: rehearsal over HTTP',
+      `agent: { models: ["${A}", "${B}"] }`,
+      'fake:',
+      '  reply: { text: "Paris is the capital of France.", ttft: 200ms, tokensPerSecond: 40 }',
+      '  rules:',
+      rules,
+    ].join('\n'),
+    'rehearsal-test.yaml',
+  );
+  const fake: RunningFake = await startFake({ scenario, speed: SPEED });
+  running.push(fake);
+  let output = '';
+  const capture = new Writable({
+    write(chunk, _enc, done) {
+      output += String(chunk);
+      done();
+    },
+  });
+  const agent: RehearsalAgent = await startRehearsal({
+    speed: SPEED,
+    log: pino({ level: 'debug' }, capture),
+    env: { OPENROUTER_API_KEY: KEY, OPENROUTER_BASE_URL: fake.baseURL, LLM_MODEL: `${A},${B}`, LOCAL_LLM_BASE_URL: 'http://127.0.0.1:9/v1' },
+  });
+  running.push(agent);
+  // One origin for both clocks: scenario time 0 is the same wall instant in the fake and the agent.
+  const origin = Date.now();
+  fake.reset(origin);
+  await post(`${agent.url}/reset`, { at: origin });
+  const events = subscribe(`${agent.url}/events`);
+  running.push(events);
+  return { fake, agent, events, output: () => output };
+}
+
+describe('rehearsal mode', () => {
+  it('every model rate-limited for 8 s: holds once, backs off, answers; the next turn is answered at once', async () => {
+    const { agent, events, fake, output } = await rig('    - { when: { model: "*", until: 8s }, then: { error: rate-limit-per-minute, retryAfter: 2s } }');
+    await post(`${agent.url}/turns`, { text: 'What is the capital of France?' });
+    await events.waitFor((e) => e.type === 'utterance' && e.source !== 'hold');
+    await post(`${agent.url}/turns`, { text: 'And of Italy?' });
+    await events.waitFor((e) => e.type === 'utterance' && e.turnId === 'turn-2');
+
+    const spoken = events.all.filter((e): e is UtteranceEvent => e.type === 'utterance');
+    expect(spoken.map((u) => [u.source, u.text, u.turnId])).toEqual([
+      ['hold', 'Hang on a sec.', 'turn-1'],
+      [`openrouter:${A}`, 'Paris is the capital of France.', 'turn-1'],
+      [`openrouter:${A}`, 'Paris is the capital of France.', 'turn-2'],
+    ]);
+    expect(spoken[0]!.start).toBeLessThan(1_500);
+    expect(spoken[1]!.start).toBeGreaterThanOrEqual(8_000);
+    const waits = events.all.filter((e) => e.type === 'policy' && e.step === 'wait');
+    expect(waits.length).toBeGreaterThanOrEqual(2);
+    // Backoff never asks a model before its Retry-After ran out.
+    const asked = fake.journal().entries.filter((e) => e.model === A).map((e) => e.at);
+    for (let i = 1; i < asked.length; i++) expect(asked[i]! - asked[i - 1]!).toBeGreaterThanOrEqual(1_900);
+    expect(output()).toContain('"msg":"attempt failed"');
+    expect(output()).not.toContain(KEY);
+    expect(JSON.stringify(events.all)).not.toContain(KEY);
+  });
+
+  it('everything down past the window: the hold, the apology near 60 s, and the next turn answered once service is back', async () => {
+    const { agent, events } = await rig('    - { when: { model: "*", until: 75s }, then: { error: provider-down } }');
+    await post(`${agent.url}/turns`, { text: 'What is the capital of France?' });
+    await events.waitFor((e) => e.type === 'turn_end' && e.turnId === 'turn-1', 30_000);
+    await events.waitFor((e) => e.type === 'utterance' && e.source === 'apology', 10_000);
+    // The caller speaks again after the outage is over.
+    await waitUntilScenario(agent, 76_000);
+    await post(`${agent.url}/turns`, { text: 'Are you there?' });
+    await events.waitFor((e) => e.type === 'utterance' && e.turnId === 'turn-2', 10_000);
+
+    const spoken = events.all.filter((e): e is UtteranceEvent => e.type === 'utterance');
+    expect(spoken.map((u) => [u.source, u.text])).toEqual([
+      ['hold', 'Hang on a sec.'],
+      ['apology', "Sorry, I can't answer that right now."],
+      [`openrouter:${A}`, 'Paris is the capital of France.'],
+    ]);
+    expect(spoken[1]!.start).toBeGreaterThan(50_000);
+    expect(spoken[1]!.start).toBeLessThan(62_000);
+    expect(events.all.filter((e) => e.type === 'close')).toEqual([]);
+    const status = (await (await fetch(`${agent.url}/llm/status`)).json()) as { backends: { backend: string }[] };
+    expect(status.backends.map((b) => b.backend)).toEqual([`openrouter:${A}`, `openrouter:${B}`, 'local']);
+    const metrics = await (await fetch(`${agent.url}/metrics`)).text();
+    expect(metrics).toMatch(/holdline_holds_total 1/);
+    expect(metrics).toMatch(/holdline_apologies_total 1/);
+  });
+
+  it('rejects a turn without text with a clear message', async () => {
+    const { agent } = await rig('    - { when: { model: "nobody" }, then: hang }');
+    const res = await fetch(`${agent.url}/turns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: 'expected a JSON body like {"text": "What is the capital of France?"}' });
+  });
+});
+
+async function post(url: string, body: unknown): Promise<Response> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  return res;
+}
+
+/** The script's next line is at a scenario instant (like the runner's `user[].at`): wait for it on the clock. */
+async function waitUntilScenario(agent: RehearsalAgent, scenarioMs: number): Promise<void> {
+  const remaining = scenarioMs - agent.clock.now();
+  if (remaining > 0) await agent.clock.sleep(remaining);
+}
+
+/** A minimal SSE reader for GET /events: collects events and waits on a predicate. */
+function subscribe(url: string) {
+  const all: AgentEvent[] = [];
+  const waiters: { test: (e: AgentEvent) => boolean; resolve: () => void }[] = [];
+  const controller = new AbortController();
+  void (async () => {
+    const res = await fetch(url, { signal: controller.signal });
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let at: number;
+      while ((at = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, at);
+        buffer = buffer.slice(at + 2);
+        if (!block.startsWith('data: ')) continue;
+        const event = JSON.parse(block.slice(6)) as AgentEvent;
+        all.push(event);
+        for (const w of [...waiters]) if (w.test(event)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
+      }
+    }
+  })().catch(() => undefined);
+  return {
+    all,
+    waitFor(test: (e: AgentEvent) => boolean, timeoutMs = 20_000): Promise<void> {
+      if (all.some(test)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no matching event within ${timeoutMs} ms; saw ${all.map((e) => e.type).join(',')}`)), timeoutMs);
+        waiters.push({ test, resolve: () => (clearTimeout(timer), resolve()) });
+      });
+    },
+    async close() {
+      controller.abort();
+    },
+  };
+}
