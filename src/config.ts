@@ -21,9 +21,7 @@ const ms = (defaultMs: number) =>
 
 const url = (fallback: string) =>
   z
-    .string()
-    .trim()
-    .url({ error: (i) => `expected an http(s) URL, got ${JSON.stringify(i.input)}` })
+    .url({ protocol: /^https?$/, error: (i) => `expected an http(s) URL, got ${JSON.stringify(i.input)}` })
     .optional()
     .transform((v): string => v ?? fallback);
 
