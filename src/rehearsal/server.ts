@@ -11,7 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { ScaledClock } from '../../contract/clock.js';
 import type { AgentEvent } from '../../contract/events.js';
 import { loadConfig, type Config } from '../config.js';
+import type { llm } from '@livekit/agents';
 import type { AttemptRunner } from '../chain/attempt.js';
+import { backendsFrom, type Backend } from '../chain/backends.js';
 import { createChain } from '../chain/create.js';
 import { AgentEvents } from '../chain/events.js';
 import { probeBackends } from '../chain/probe.js';
@@ -27,6 +29,14 @@ export interface RehearsalOptions {
   log?: Logger;
   /** Replaces HTTP attempts (tests of the API without a backend). */
   runAttempt?: AttemptRunner;
+  /**
+   * Replaces holdline's chain with another LLM over the same backends, for side-by-side benchmarks
+   * (bench/failover). Everything else (session, speech, events) stays the same.
+   */
+  contender?: {
+    llm: (deps: { config: Config; backends: Backend[] }) => llm.LLM;
+    llmConnOptions?: { maxRetry?: number; retryIntervalMs?: number; timeoutMs?: number };
+  };
 }
 
 export interface RehearsalAgent {
@@ -55,7 +65,13 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
   const stopLog = logEvents(events, log);
   const metrics = collectMetrics(events);
   const chain = createChain(config, clock, events, options.runAttempt);
-  const session = await startRehearsalSession({ chain, clock, events, instructions: config.voice.instructions });
+  const session = await startRehearsalSession({
+    llm: options.contender ? options.contender.llm({ config, backends: backendsFrom(config) }) : chain,
+    ...(options.contender?.llmConnOptions && { llmConnOptions: options.contender.llmConnOptions }),
+    clock,
+    events,
+    instructions: config.voice.instructions,
+  });
 
   void probeBackends(config, chain.options.backends).then((results) => {
     for (const r of results) (r.reachable ? log.info : log.warn).call(log, { backend: r.backend, detail: r.detail }, r.reachable ? 'backend reachable' : 'backend unreachable');

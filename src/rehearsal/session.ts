@@ -3,9 +3,8 @@
  * ../shared/notes/livekit-node-agents.md): manual turn detection, no STT or VAD (turns arrive as text),
  * the recording TTS and the speaker in place of the room's audio.
  */
-import { voice } from '@livekit/agents';
+import { voice, type llm } from '@livekit/agents';
 import type { Clock } from '../../contract/clock.js';
-import type { ChainLLM } from '../chain/chain-llm.js';
 import type { AgentEvents } from '../chain/events.js';
 import { ensureFrameworkLogger } from '../framework-logger.js';
 import { HoldlineAgent } from '../voice/agent.js';
@@ -21,15 +20,19 @@ export interface RehearsalSession {
 }
 
 export async function startRehearsalSession(opts: {
-  chain: ChainLLM;
+  /** holdline's chain; benchmarks pass another LLM (e.g. LiveKit's FallbackAdapter) to compare. */
+  llm: llm.LLM;
+  /** The session's own LLM retry settings; only a contender that throws ever uses them. */
+  llmConnOptions?: { maxRetry?: number; retryIntervalMs?: number; timeoutMs?: number };
   clock: Clock;
   events: AgentEvents;
   instructions: string;
 }): Promise<RehearsalSession> {
   ensureFrameworkLogger();
-  const { chain, clock, events } = opts;
+  const { clock, events } = opts;
   const session = new voice.AgentSession({
-    llm: chain,
+    llm: opts.llm,
+    ...(opts.llmConnOptions && { connOptions: { llmConnOptions: opts.llmConnOptions } }),
     tts: new RecordingTTS(),
     vad: null,
     turnHandling: { turnDetection: 'manual' },
