@@ -88,9 +88,16 @@ export class Exchange {
     return this.init.clock.now() - this.init.entry.at;
   }
 
-  /** Resolves `msSinceArrival` scenario ms after arrival (at once if that is past); rejects on abort. */
-  waitUntil(msSinceArrival: number): Promise<void> {
-    return this.init.clock.sleep(Math.max(0, msSinceArrival - this.elapsed()), this.signal);
+  /**
+   * Resolves `msSinceArrival` scenario ms after arrival (at once if that is past), never earlier: timers may fire
+   * a millisecond early, which at speed 50 is 50 scenario ms, so it sleeps again for whatever is left.
+   * Rejects on abort.
+   */
+  async waitUntil(msSinceArrival: number): Promise<void> {
+    this.signal.throwIfAborted();
+    for (let left = msSinceArrival - this.elapsed(); left > 0; left = msSinceArrival - this.elapsed()) {
+      await this.init.clock.sleep(left, this.signal);
+    }
   }
 
   /** Resolves when the client goes away or the server closes. */

@@ -61,7 +61,7 @@ export function chatRoute(state: FakeState): RequestHandler {
         const decision = decide(state.rules, { model, atMs: entry.at, stream: entry.stream, nth: ex.nth, seed: scenario.seed });
         entry.servedBy = model;
         entry.rule = decision.rule?.index ?? null;
-        entry.ruleText = [...fellBack, `${model}: ${decision.text}`].join(' -> ');
+        entry.ruleText = fellBack.length === 0 ? decision.text : [...fellBack, `${model}: ${decision.text}`].join(' -> ');
         state.events.emit('decided', entry);
 
         const handled = await handleFault(decision.fault, ex);

@@ -27,18 +27,21 @@ export interface Matcher {
 export function modelMatcher(glob: string): Matcher {
   return {
     matches: (r) => matchesGlob(glob, r.model),
-    describe: () => (glob === '*' ? 'any model' : `the model matches "${glob}"`),
+    describe: () => (glob === '*' ? 'any model' : `models matching "${glob}"`),
   };
 }
+
+/** "0s" rather than "0ms" for the start of a scenario, as people write it. */
+const instant = (ms: number) => (ms === 0 ? '0s' : formatDuration(ms));
 
 /** Arrival in [fromMs, untilMs): from inclusive, until exclusive. */
 export function windowMatcher(fromMs: number | undefined, untilMs: number | undefined): Matcher {
   return {
     matches: (r) => (fromMs === undefined || r.atMs >= fromMs) && (untilMs === undefined || r.atMs < untilMs),
     describe: () => {
-      if (fromMs !== undefined && untilMs !== undefined) return `arriving from ${formatDuration(fromMs)} until ${formatDuration(untilMs)}`;
-      if (fromMs !== undefined) return `arriving from ${formatDuration(fromMs)} on`;
-      return `arriving before ${formatDuration(untilMs ?? 0)}`;
+      if (fromMs !== undefined && untilMs !== undefined) return `arriving from ${instant(fromMs)} until ${instant(untilMs)}`;
+      if (fromMs !== undefined) return `arriving from ${instant(fromMs)} on`;
+      return `arriving before ${instant(untilMs ?? 0)}`;
     },
   };
 }
