@@ -3,13 +3,13 @@
  * failing in each way OpenRouter fails: what the chain sees and how it classifies it.
  */
 import { llm } from '@livekit/agents';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScaledClock } from '../../contract/clock.js';
 import type { FailureClass } from '../../contract/events.js';
 import { parseScenario } from '../../contract/scenario/load.js';
 import { startFake, type RunningFake } from '../../fakes/openrouter/index.js';
 import { ensureFrameworkLogger } from '../framework-logger.js';
+import { closedPort } from '../testing/ports.js';
 import { httpAttemptRunner, type AttemptResult } from './attempt.js';
 import type { Backend } from './backends.js';
 
@@ -191,13 +191,3 @@ describe('an attempt through the openai plugin', () => {
   });
 });
 
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
-}

@@ -29,8 +29,10 @@ export async function probeBackends(config: Config, backends: Backend[], timeout
         await response.body?.cancel();
         return ids.map((backend) => ({ backend, reachable: response.ok, status: response.status, detail: `${response.status} from ${new URL(url).pathname}` }));
       } catch (error) {
-        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-        return ids.map((backend) => ({ backend, reachable: false, detail: `unreachable (${cause})` }));
+        // fetch wraps the socket error; connect failures may come as an AggregateError (IPv4 and IPv6 tried).
+        const cause = (error as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
+        const code = cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (error as Error).name;
+        return ids.map((backend) => ({ backend, reachable: false, detail: `unreachable (${code})` }));
       }
     }),
   );

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentEvent, UtteranceEvent } from '../../contract/events.js';
 import { parseScenario } from '../../contract/scenario/load.js';
 import { startFake, type RunningFake } from '../../fakes/openrouter/index.js';
+import { closedPort } from '../testing/ports.js';
 import { startRehearsal, type RehearsalAgent } from './server.js';
 
 const SPEED = 10;
@@ -45,7 +46,7 @@ async function rig(rules: string, env: Record<string, string> = {}) {
   const agent: RehearsalAgent = await startRehearsal({
     speed: SPEED,
     log: pino({ level: 'debug' }, capture),
-    env: { OPENROUTER_API_KEY: KEY, OPENROUTER_BASE_URL: fake.baseURL, LLM_MODEL: `${A},${B}`, LOCAL_LLM_BASE_URL: 'http://127.0.0.1:9/v1', ...env },
+    env: { OPENROUTER_API_KEY: KEY, OPENROUTER_BASE_URL: fake.baseURL, LLM_MODEL: `${A},${B}`, LOCAL_LLM_BASE_URL: `http://127.0.0.1:${await closedPort()}/v1`, ...env },
   });
   running.push(agent);
   // One origin for both clocks: scenario time 0 is the same wall instant in the fake and the agent.
@@ -71,8 +72,10 @@ describe('rehearsal mode', () => {
       [`openrouter:${A}`, 'Paris is the capital of France.', 'turn-1'],
       [`openrouter:${A}`, 'Paris is the capital of France.', 'turn-2'],
     ]);
-    // Spoken right after the first failed pass (scenario ms; at speed 10 a loaded machine adds ~10x its wall latency).
-    expect(spoken[0]!.start).toBeLessThan(3_000);
+    // The hold plays during the first wait, not after the backoff: before the second pass starts.
+    // (Not a fixed number of ms: at speed 10, a loaded 2-core machine adds ten times its wall latency.)
+    const firstWait = events.all.find((e) => e.type === 'policy' && e.step === 'wait') as { until: number };
+    expect(spoken[0]!.start).toBeLessThan(firstWait.until);
     expect(spoken[1]!.start).toBeGreaterThanOrEqual(8_000);
     const waits = events.all.filter((e) => e.type === 'policy' && e.step === 'wait');
     expect(waits.length).toBeGreaterThanOrEqual(2);
