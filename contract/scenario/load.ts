@@ -102,9 +102,12 @@ function messageFor(issue: z.core.$ZodIssue, doc: Document, path: PropertyKey[])
     case 'too_small':
       if (issue.origin === 'array') return issue.message.startsWith('Too small') ? `expected at least ${issue.minimum} item(s)` : issue.message;
       if (issue.origin === 'string') return issue.message.startsWith('Too small') ? 'expected a non-empty string' : issue.message;
-      return issue.message.startsWith('Too small') ? `expected at least ${issue.minimum}, got ${describeValue(toPlain(value))}` : issue.message;
+      if (!issue.message.startsWith('Too small')) return issue.message;
+      // `.positive()` is an exclusive bound: "at least 0" would contradict the rejected 0.
+      return `expected ${issue.inclusive === false ? 'more than' : 'at least'} ${issue.minimum}, got ${describeValue(toPlain(value))}`;
     case 'too_big':
-      return issue.message.startsWith('Too big') ? `expected at most ${issue.maximum}, got ${describeValue(toPlain(value))}` : issue.message;
+      if (!issue.message.startsWith('Too big')) return issue.message;
+      return `expected ${issue.inclusive === false ? 'less than' : 'at most'} ${issue.maximum}, got ${describeValue(toPlain(value))}`;
     default:
       return issue.message;
   }
