@@ -6,15 +6,13 @@ FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 # .npmrc skips onnxruntime-node's CUDA download; keep it next to the lockfile so `npm ci` sees it.
 COPY package.json package-lock.json .npmrc ./
-# Full `npm ci`, dev dependencies included: every npm script runs TypeScript through tsx, a devDependency.
-# (With tsx moved to "dependencies" this could become `npm ci --omit=dev` and the image would shrink.)
+# Production dependencies only (tsx, which runs every npm script's TypeScript, is one of them).
 # --ignore-scripts, because no install script is needed in a container:
 #   - the root postinstall installs tools/llama (node-llama-cpp and its llama.cpp binaries) for the host-side
 #     tests; containers use llama.cpp's official server image instead;
 #   - onnxruntime-node's postinstall only downloads CUDA builds (its CPU build ships inside the package);
-#   - esbuild's only verifies the binary that its @esbuild/linux-x64 package already holds;
-#   - cpu-features and ssh2 (under testcontainers) build optional add-ons for Docker-over-SSH.
-RUN npm ci --ignore-scripts --no-audit --no-fund && npm cache clean --force
+#   - esbuild's (under tsx) only verifies the binary that its @esbuild/linux-x64 package already holds.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime ----
 FROM node:20-bookworm-slim
