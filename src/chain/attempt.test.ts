@@ -8,7 +8,6 @@ import { ScaledClock } from '../../contract/clock.js';
 import type { FailureClass } from '../../contract/events.js';
 import { parseScenario } from '../../contract/scenario/load.js';
 import { startFake, type RunningFake } from '../../fakes/openrouter/index.js';
-import { ensureFrameworkLogger } from '../framework-logger.js';
 import { closedPort } from '../testing/ports.js';
 import { httpAttemptRunner, type AttemptResult } from './attempt.js';
 import type { Backend } from './backends.js';
@@ -56,7 +55,6 @@ const scenario = parseScenario(
 let fake: RunningFake;
 let clock: ScaledClock;
 beforeAll(async () => {
-  ensureFrameworkLogger();
   fake = await startFake({ scenario, speed: SPEED });
   clock = new ScaledClock(SPEED, fake.clock.origin);
 });

@@ -17,6 +17,7 @@ import { llm as lkllm } from '@livekit/agents';
 import * as openaiPlugin from '@livekit/agents-plugin-openai';
 import OpenAI from 'openai';
 import type { Clock } from '../../contract/clock.js';
+import { ensureFrameworkLogger } from '../framework-logger.js';
 import type { Backend } from './backends.js';
 import { classify, type Failure, type Observation } from './classify.js';
 
@@ -56,6 +57,7 @@ export interface HttpAttemptOptions {
 const SDK_TIMEOUT_MS = 10 * 60_000;
 
 export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
+  ensureFrameworkLogger();
   return async ({ backend, chatCtx, toolCtx, clock, signal, onChunk }) => {
     const started = clock.now();
     const obs: Observation = { gotContent: false };
