@@ -6,12 +6,15 @@ import { ensureLlama } from '../ensure.js';
 import { printProgress } from './print-progress.js';
 
 const controller = new AbortController();
+// `on`, not `once`: Ctrl-C can arrive twice (from the terminal and relayed by tsx), and while this handler is
+// registered the child tracker leaves the process alive so the scratch folder is removed before exiting.
 const interrupt = (signal: NodeJS.Signals): void => {
+  if (controller.signal.aborted) return;
   console.error(`[llama] ${signal}: stopping the build`);
   controller.abort(new Error(`interrupted by ${signal}`));
 };
-process.once('SIGINT', interrupt);
-process.once('SIGTERM', interrupt);
+process.on('SIGINT', interrupt);
+process.on('SIGTERM', interrupt);
 
 try {
   const { serverBin, modelPath } = await ensureLlama({ onProgress: printProgress, signal: controller.signal });
