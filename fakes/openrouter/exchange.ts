@@ -50,6 +50,9 @@ export interface ExchangeInit {
   recordGeneration(record: GenerationRecord): void;
 }
 
+/** Scenario ms below which a wait is not worth a timer. */
+const MIN_WAIT_MS = 0.5;
+
 export class Exchange {
   /** The model being tried (changes during `models[]` fallback). */
   model = '';
@@ -89,13 +92,14 @@ export class Exchange {
   }
 
   /**
-   * Resolves `msSinceArrival` scenario ms after arrival (at once if that is past), never earlier: timers may fire
-   * a millisecond early, which at speed 50 is 50 scenario ms, so it sleeps again for whatever is left.
-   * Rejects on abort.
+   * Resolves `msSinceArrival` scenario ms after arrival (at once if that is past). Timers may fire a wall
+   * millisecond early, which at speed 50 is 50 scenario ms, so it sleeps again for whatever is left; what is left
+   * under half a scenario millisecond is not waited for (below the journal's resolution, and any timer would cost
+   * a whole wall millisecond). Rejects on abort.
    */
   async waitUntil(msSinceArrival: number): Promise<void> {
     this.signal.throwIfAborted();
-    for (let left = msSinceArrival - this.elapsed(); left > 0; left = msSinceArrival - this.elapsed()) {
+    for (let left = msSinceArrival - this.elapsed(); left >= MIN_WAIT_MS; left = msSinceArrival - this.elapsed()) {
       await this.init.clock.sleep(left, this.signal);
     }
   }

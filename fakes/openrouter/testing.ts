@@ -134,3 +134,14 @@ export function nextClosed(fake: RunningFake, pick: (e: JournalEntry) => boolean
     fake.events.on('closed', on);
   });
 }
+
+/** Reads an openai stream to its end; returns each chunk's text and the error that ended it, if any. */
+export async function drain(stream: AsyncIterable<{ choices: { delta?: { content?: string | null } }[] }>): Promise<{ seen: string[]; error?: unknown }> {
+  const seen: string[] = [];
+  try {
+    for await (const chunk of stream) seen.push(chunk.choices[0]?.delta?.content ?? '');
+    return { seen };
+  } catch (error) {
+    return { seen, error };
+  }
+}

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { APIConnectionError, APIUserAbortError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningFake } from '../server.js';
-import { fakeFor, MODEL_A, MODEL_B, nextClosed, openaiFor, rawChat, sse, streamedText, USER } from '../testing.js';
+import { drain, fakeFor, MODEL_A, MODEL_B, nextClosed, openaiFor, rawChat, sse, streamedText, USER } from '../testing.js';
 
 const TEXT = 'one two three four five six';
 
@@ -107,10 +107,7 @@ describe('faults that break the connection', () => {
   it('disconnect: the openai client reads N chunks, then its iterator throws', async () => {
     fake = await fakeFor({ reply: { text: TEXT }, rules: [{ then: { disconnect: { afterTokens: 2 } } }] });
     const stream = await openaiFor(fake).chat.completions.create({ model: MODEL_A, messages: USER, stream: true });
-    const seen: string[] = [];
-    const err = await (async () => {
-      for await (const chunk of stream) seen.push(chunk.choices[0]?.delta?.content ?? '');
-    })().catch((e: unknown) => e);
+    const { seen, error: err } = await drain(stream);
     expect(seen).toEqual(['one', ' two']);
     expect(err).toBeInstanceOf(Error);
   });

@@ -1,7 +1,7 @@
 import { APIError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningFake } from '../server.js';
-import { fakeFor, MODEL_A, openaiFor, rawChat, sse, streamedText, USER } from '../testing.js';
+import { drain, fakeFor, MODEL_A, openaiFor, rawChat, sse, streamedText, USER } from '../testing.js';
 import { providerFor } from '../wire/catalog.js';
 
 const TEXT = 'one two three four five six';
@@ -35,10 +35,7 @@ describe('faults inside a 200 answer', () => {
   it('midStream: the openai client reads N chunks, then throws APIError carrying the error', async () => {
     fake = await fakeFor({ reply: { text: TEXT }, rules: [{ then: { midStream: { afterTokens: 1, error: 'rate-limit-per-minute' } } }] });
     const stream = await openaiFor(fake).chat.completions.create({ model: MODEL_A, messages: USER, stream: true });
-    const seen: string[] = [];
-    const err = await (async () => {
-      for await (const chunk of stream) seen.push(chunk.choices[0]?.delta?.content ?? '');
-    })().catch((e: unknown) => e);
+    const { seen, error: err } = await drain(stream);
     expect(seen).toEqual(['one']);
     expect(err).toBeInstanceOf(APIError);
     expect((err as APIError).error).toMatchObject({ code: 429, message: 'Rate limit exceeded: free-models-per-min. ' });
@@ -66,10 +63,7 @@ describe('faults inside a 200 answer', () => {
   it('malformed: the openai client reads N chunks, then fails to parse', async () => {
     fake = await fakeFor({ reply: { text: TEXT }, rules: [{ then: { malformed: { afterTokens: 1 } } }] });
     const stream = await openaiFor(fake).chat.completions.create({ model: MODEL_A, messages: USER, stream: true });
-    const seen: string[] = [];
-    const err = await (async () => {
-      for await (const chunk of stream) seen.push(chunk.choices[0]?.delta?.content ?? '');
-    })().catch((e: unknown) => e);
+    const { seen, error: err } = await drain(stream);
     expect(seen).toEqual(['one']);
     expect(err).toBeInstanceOf(SyntaxError);
   });

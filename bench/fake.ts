@@ -1,0 +1,109 @@
+/**
+ * `npm run bench:fake`: how fast and how punctual the fake OpenRouter is on loopback. A benchmark, not a test:
+ * numbers, never pass/fail. Writes bench/results/fake.json and prints the table the README shows.
+ *
+ * 1. Non-stream throughput and latency at concurrency 1, 16 and 64 (a fixed request count each, capped in time),
+ *    against the fake and, in the same run, against mockttp serving the same canned completion bytes.
+ * 2. 200 concurrent streams scripted at ttft 200ms and 50 tokens/s: error of the observed ttft and token cadence.
+ * Each server runs in its own process (bench/fake/serve.ts), so the load generator never shares its event loop.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, platform, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Journal } from '../contract/journal.js';
+import { runLoad, type LoadResult } from './fake/load.js';
+import { serveInChild } from './fake/server-process.js';
+import { round2 } from './fake/stats.js';
+import { runStreams } from './fake/streams.js';
+
+const MODEL = 'meta-llama/llama-3.3-70b-instruct:free';
+const TEXT = 'Paris is the capital of France, and it has been for a very long time.';
+const HEADERS = { Authorization: 'Bearer sk-or-v1-bench', 'Content-Type': 'application/json' };
+const REQUEST = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'What is the capital of France?' }] });
+const LOADS = [
+  { concurrency: 1, requests: 2000 },
+  { concurrency: 16, requests: 5000 },
+  { concurrency: 64, requests: 5000 },
+];
+const MAX_MS_PER_LOAD = 15_000;
+const STREAMS = { streams: 200, ttftMs: 200, tokensPerSecond: 50, tokens: 50 };
+
+/** The scenario as JSON text (JSON is YAML), for the server process's command line. */
+function scenario(reply: Record<string, unknown>): string {
+  return JSON.stringify({ name: 'bench', description: 'benchmark', seed: 1, agent: { models: [MODEL] }, fake: { reply, keepAliveEvery: '10s' } });
+}
+
+async function nonStream(): Promise<{ fake: LoadResult[]; mockttp: LoadResult[] }> {
+  const fake = await serveInChild('fake', scenario({ text: TEXT, ttft: '0ms', tokensPerSecond: 1_000_000 }));
+  const dir = mkdtempSync(join(tmpdir(), 'bench-fake-'));
+  let mock: Awaited<ReturnType<typeof serveInChild>> | undefined;
+  try {
+    const path = '/api/v1/chat/completions';
+    // mockttp serves the fake's own answer, byte for byte, so both sides send the same payload.
+    const canned = await (await fetch(`${fake.url}${path}`, { method: 'POST', headers: HEADERS, body: REQUEST })).text();
+    writeFileSync(join(dir, 'canned.json'), canned);
+    mock = await serveInChild('mockttp', join(dir, 'canned.json'));
+    const results = { fake: [] as LoadResult[], mockttp: [] as LoadResult[] };
+    for (const load of LOADS) {
+      const common = { body: REQUEST, headers: HEADERS, maxMs: MAX_MS_PER_LOAD, warmup: 200, ...load };
+      results.fake.push(await runLoad({ url: `${fake.url}${path}`, ...common }));
+      results.mockttp.push(await runLoad({ url: `${mock.url}${path}`, ...common }));
+    }
+    return results;
+  } finally {
+    await mock?.stop();
+    await fake.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function streams() {
+  const words = Array.from({ length: STREAMS.tokens }, (_, i) => `w${i}`).join(' ');
+  const fake = await serveInChild('fake', scenario({ text: words, ttft: `${STREAMS.ttftMs}ms`, tokensPerSecond: STREAMS.tokensPerSecond }));
+  try {
+    const body = JSON.stringify({ ...(JSON.parse(REQUEST) as object), stream: true });
+    const result = await runStreams({ url: `${fake.url}/api/v1/chat/completions`, body, headers: HEADERS, ...STREAMS });
+    // The fake times a reply from when it has read the request; 200 requests sent at once are read one after the
+    // other, so the spread of their arrivals (scenario ms, from the journal) is part of the ttft error clients see.
+    const journal = (await (await fetch(`${fake.url}/__fake/journal`)).json()) as Journal;
+    const arrivals = journal.entries.filter((e) => e.stream).map((e) => e.at);
+    return { ...result, arrivalSpreadMs: Math.max(...arrivals) - Math.min(...arrivals) };
+  } finally {
+    await fake.stop();
+  }
+}
+
+const load = await nonStream();
+const stream = await streams();
+const result = {
+  date: new Date().toISOString(),
+  machine: { node: process.version, platform: platform(), cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown' },
+  nonStream: LOADS.map((l, i) => {
+    const fake = load.fake[i] as LoadResult;
+    const mockttp = load.mockttp[i] as LoadResult;
+    return { concurrency: l.concurrency, fake, mockttp, fakeToMockttpThroughput: round2(fake.requestsPerSecond / mockttp.requestsPerSecond) };
+  }),
+  streams: { scripted: { ttftMs: STREAMS.ttftMs, tokensPerSecond: STREAMS.tokensPerSecond }, ...stream },
+};
+
+const target = join(dirname(fileURLToPath(import.meta.url)), 'results', 'fake.json');
+writeFileSync(target, `${JSON.stringify(result, null, 2)}\n`);
+
+console.log('| concurrency | fake req/s | fake p50 / p99 ms | mockttp req/s | mockttp p50 / p99 ms | fake / mockttp |');
+console.log('| ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const row of result.nonStream) {
+  const { fake, mockttp } = row;
+  console.log(
+    `| ${row.concurrency} | ${Math.round(fake.requestsPerSecond)} | ${fake.latencyMs.p50} / ${fake.latencyMs.p99} | ${Math.round(mockttp.requestsPerSecond)} | ${mockttp.latencyMs.p50} / ${mockttp.latencyMs.p99} | ${row.fakeToMockttpThroughput}x |`,
+  );
+}
+console.log('');
+console.log(`${stream.completed}/${stream.streams} streams at ttft ${STREAMS.ttftMs}ms, ${STREAMS.tokensPerSecond} tokens/s, ${stream.tokensPerStream} tokens each:`);
+console.log('| measure | p50 ms | p99 ms |');
+console.log('| --- | ---: | ---: |');
+console.log(`| ttft error (observed - scripted) | ${stream.ttftErrorMs.p50} | ${stream.ttftErrorMs.p99} |`);
+console.log(`| gap error (gap - ${1000 / STREAMS.tokensPerSecond}ms) | ${stream.gapErrorMs.p50} | ${stream.gapErrorMs.p99} |`);
+console.log(`| token lateness (vs its scripted instant) | ${stream.latenessMs.p50} | ${stream.latenessMs.p99} |`);
+console.log(`\nthe fake read the ${STREAMS.streams} requests over ${stream.arrivalSpreadMs}ms (first to last arrival); ttft counts from each arrival.`);
+console.log(`\nwrote ${target}`);
