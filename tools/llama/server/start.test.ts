@@ -1,4 +1,7 @@
 /** The real llama-server with the tiny model, through the official openai client. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import OpenAI, { APIConnectionError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLlama, type LlamaSetup } from '../ensure.js';
@@ -85,6 +88,30 @@ describe('llama-server with the tiny model', () => {
   it('fails clearly, with the server\'s last output, when it cannot start', async () => {
     const failure = startLlamaServer({ serverBin: setup.serverBin, model: '/nonexistent/model.gguf' });
     await expect(failure).rejects.toThrow(/llama-server on http:\/\/127\.0\.0\.1:\d+ exited .* before it was healthy[\s\S]*Last output:[\s\S]*nonexistent/);
+  });
+
+  it('gives up after readyTimeoutMs on a server that never gets healthy, and kills it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'holdline-never-'));
+    const never = join(dir, 'never-healthy');
+    // Prints its pid, then (exec keeps the pid) sleeps without ever listening.
+    writeFileSync(never, '#!/bin/sh\necho "pretending to load, pid $$" >&2\nexec sleep 60\n', { mode: 0o755 });
+    try {
+      let pid = 0;
+      const onLog = (line: string): void => void (pid = Number(/pid (\d+)/.exec(line)?.[1] ?? pid));
+      const failure = startLlamaServer({ serverBin: never, model: setup.modelPath, readyTimeoutMs: 500, onLog });
+      await expect(failure).rejects.toThrow(/not healthy after 500 ms[\s\S]*pretending to load/);
+      expect(pid).toBeGreaterThan(0);
+      expect(isAlive(pid)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a crash after start through `exited`; stop() then resolves at once', async () => {
+    const temporary = await startLlamaServer({ serverBin: setup.serverBin, model: setup.modelPath });
+    process.kill(temporary.pid, 'SIGKILL');
+    expect(await temporary.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    await temporary.stop();
   });
 
   it('fails clearly when the binary cannot be run', async () => {

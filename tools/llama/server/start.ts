@@ -144,11 +144,11 @@ function stopper(child: ChildProcess, exited: Promise<unknown>): () => Promise<v
   let stopping: Promise<void> | undefined;
   return () => {
     stopping ??= (async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      const running = child.exitCode === null && child.signalCode === null;
       const pid = child.pid ?? 0;
-      killQuietly(pid, 'SIGTERM');
-      const kill = setTimeout(() => killQuietly(pid, 'SIGKILL'), STOP_GRACE_MS);
-      await exited;
+      if (running) killQuietly(pid, 'SIGTERM');
+      const kill = running ? setTimeout(() => killQuietly(pid, 'SIGKILL'), STOP_GRACE_MS) : undefined;
+      await exited; // also when it had already exited: its output is then fully read
       clearTimeout(kill);
     })();
     return stopping;
