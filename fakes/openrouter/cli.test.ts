@@ -31,7 +31,12 @@ function runCli(args: string[], onLine?: (line: string, child: ReturnType<typeof
       for (const line of lines) onLine?.(line, child);
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (run.stderr += chunk));
-    child.on('close', (code) => done({ ...run, code }));
+    // A safety net, not a wait: a CLI that never exits must not outlive the test run.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 25_000);
+    child.on('close', (code) => {
+      clearTimeout(guard);
+      done({ ...run, code });
+    });
   });
 }
 
