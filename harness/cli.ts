@@ -1,0 +1,103 @@
+/**
+ * `npm run scenario -- <name> [--speed N] [--json] [--report out.html]`: rehearses one outage end to end and
+ * says whether the caller heard what the scenario expects. See cli/args.ts for the options and exit codes.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { libraryNames, resolveScenario } from '../contract/scenario/library.js';
+import { loadScenarioFile, ScenarioError } from '../contract/scenario/load.js';
+import type { Scenario } from '../contract/scenario/schema.js';
+import { parseCommand, USAGE } from './cli/args.js';
+import { listLibrary } from './cli/list.js';
+import { ServiceCrashed } from './play/rehearse.js';
+import { htmlReport } from './report/html.js';
+import { textTimeline } from './report/text.js';
+import { toJson, type ResultJson } from './result.js';
+import { runScenario } from './run.js';
+import { processStack } from './stack/processes.js';
+import { StartError } from './stack/stack.js';
+
+export const EXIT = { passed: 0, failed: 1, usage: 2, rig: 3, interrupted: 130 } as const;
+
+async function main(): Promise<number> {
+  const command = parseCommand(process.argv.slice(2), process.env);
+  switch (command.kind) {
+    case 'help':
+      console.log(USAGE);
+      return EXIT.passed;
+    case 'usage':
+      console.error(`${command.message}\n\n${USAGE}`);
+      return EXIT.usage;
+    case 'list': {
+      const { lines, problems } = listLibrary();
+      for (const line of lines) console.log(line);
+      for (const problem of problems) console.error(problem);
+      return problems.length > 0 ? EXIT.usage : EXIT.passed;
+    }
+    case 'run':
+      return run(command);
+  }
+}
+
+async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'run' }>): Promise<number> {
+  const label = 'name' in command.target ? command.target.name : command.target.file;
+  const say = (exit: number, message: string, failures: string[] = [message]): number => {
+    console.error(message);
+    if (command.json) printJson({ scenario: label, passed: false, speed: command.speed, spoken: [], requests: [], failures });
+    return exit;
+  };
+
+  const file = resolveScenario('name' in command.target ? command.target.name : command.target.file);
+  if ('name' in command.target && !existsSync(file)) {
+    return say(EXIT.usage, `no scenario named ${JSON.stringify(label)} in the library; these are: ${libraryNames().join(', ')}`);
+  }
+  let scenario: Scenario;
+  try {
+    scenario = loadScenarioFile(file);
+  } catch (error) {
+    if (!(error instanceof ScenarioError)) throw error;
+    return say(EXIT.usage, error.message, error.message.split('\n'));
+  }
+
+  const interrupt = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupt.signal.aborted) process.exit(EXIT.interrupted); // a second Ctrl-C: leave now (children die with us)
+    console.error(`\n${signal}: stopping every service...`);
+    interrupt.abort(new Error(signal));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    const result = await runScenario(scenario, file, {
+      stack: processStack(),
+      speed: command.speed,
+      signal: interrupt.signal,
+      progress: (line) => console.error(`· ${line}`),
+      onStarted: (running) => console.error(`· pids: ${Object.entries(running.pids).map(([name, pid]) => `${name} ${pid}`).join(', ')}`),
+    });
+    if (command.report) {
+      writeFileSync(command.report, htmlReport(result));
+      console.error(`· report written to ${command.report}`);
+    }
+    if (command.json) printJson(toJson(result));
+    else console.log(textTimeline(result));
+    return result.passed ? EXIT.passed : EXIT.failed;
+  } catch (error) {
+    if (interrupt.signal.aborted) return say(EXIT.interrupted, `interrupted (${(interrupt.signal.reason as Error).message}): every service was stopped`);
+    if (error instanceof StartError) return say(EXIT.rig, `could not start the rehearsal: ${error.message}`);
+    if (error instanceof ServiceCrashed) return say(EXIT.rig, `the rehearsal failed: ${error.message}`);
+    throw error;
+  }
+}
+
+function printJson(json: ResultJson): void {
+  console.log(JSON.stringify(json));
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(EXIT.rig);
+  },
+);

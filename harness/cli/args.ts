@@ -1,0 +1,72 @@
+/** The runner's command line, parsed to a command or a usage error. Pure: argv and env in, a value out. */
+import { parseArgs } from 'node:util';
+
+export const USAGE = `usage: npm run scenario -- <name> [--speed N] [--json] [--report out.html]
+       npm run scenario -- --file path/to/scenario.yaml [--speed N] [--json] [--report out.html]
+       npm run scenario -- --list
+       npm run scenario -- --help
+
+Plays a scenario from scenarios/ (or --file) against the real agent, the fake OpenRouter and, when the
+scenario asks for it, llama-server, and checks what the caller heard.
+
+  --speed N          scenario ms per wall ms (default 1: real time, to watch; 10 runs a minute in 6 s)
+  --file PATH        a scenario file outside the library
+  --json             print exactly one JSON object on stdout: scenario, passed, speed, spoken, requests, failures
+  --report OUT.html  also write the timeline as one self-contained HTML page
+  --list             the library, one scenario a line with its description
+
+exit status: 0 passed, 1 failed, 2 usage or scenario-file error, 3 the rig failed (a service did not start
+or died), 130 interrupted`;
+
+export type Command =
+  | { kind: 'help' }
+  | { kind: 'list' }
+  | { kind: 'run'; target: { name: string } | { file: string }; speed: number; json: boolean; report?: string }
+  | { kind: 'usage'; message: string };
+
+/** Options npm keeps for itself when they come before `--` (it sets npm_config_<name> instead). */
+const NPM_EATS = ['speed', 'json', 'report', 'file', 'list'];
+
+export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = {}): Command {
+  const eaten = NPM_EATS.filter((name) => env[`npm_config_${name}`] !== undefined);
+  if (eaten.length > 0) {
+    return usage(`npm kept ${eaten.map((n) => `--${n}`).join(', ')} for itself: put -- before the runner's options, e.g. npm run scenario -- rate-limit-storm --speed 10`);
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        speed: { type: 'string' },
+        file: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        report: { type: 'string' },
+        list: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: 'help' };
+  if (values.list) return positionals.length === 0 ? { kind: 'list' } : usage('--list takes no scenario name');
+  if (positionals.length > 1) return usage(`expected one scenario name, got ${positionals.length}: ${positionals.join(' ')}`);
+
+  const name = positionals[0];
+  if (name !== undefined && values.file !== undefined) return usage('give a scenario name or --file, not both');
+  if (name === undefined && values.file === undefined) return usage('which scenario? give a name (see --list) or --file path.yaml');
+
+  const speed = values.speed === undefined ? 1 : Number(values.speed);
+  if (!(speed > 0) || !Number.isFinite(speed)) return usage(`--speed: expected a positive number, got ${JSON.stringify(values.speed)}`);
+  if (values.report !== undefined && values.report.trim() === '') return usage('--report: expected a file name like timeline.html');
+
+  const target = name !== undefined ? { name } : { file: values.file as string };
+  return { kind: 'run', target, speed, json: values.json, ...(values.report !== undefined && { report: values.report }) };
+}
+
+function usage(message: string): Command {
+  return { kind: 'usage', message };
+}

@@ -1,0 +1,172 @@
+/**
+ * Plays a scenario against a running stack and records what happened: resets the fake's and the agent's
+ * clocks to one wall instant, plays the user turns at their scenario times (wall = at / speed), collects
+ * the agent's events, and ends when the rehearsal is over (see pending.ts) plus a short settle, or at the
+ * hard cap. Then it reads the fake's journal. It waits on events, never on luck: the only sleeps are the
+ * scenario's own times.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AgentEvent } from '../../contract/events.js';
+import type { Journal } from '../../contract/journal.js';
+import type { Scenario } from '../../contract/scenario/schema.js';
+import { describeFailure, type RunningStack, type ServiceFailure } from '../stack/stack.js';
+import { pending, type PlayedTurn } from './pending.js';
+import { readEvents } from './sse.js';
+
+export interface Recording {
+  events: AgentEvent[];
+  journal: Journal;
+  turns: PlayedTurn[];
+  /** Wall instant of scenario time 0 (epoch ms). */
+  originEpochMs: number;
+  /** Why the rehearsal could not be judged as it stands (the cap, a closed session), in plain words. */
+  problems: string[];
+}
+
+export interface RehearseOptions {
+  speed: number;
+  signal?: AbortSignal;
+  progress?: (line: string) => void;
+}
+
+/** Thrown when a service of the stack dies mid-rehearsal. */
+export class ServiceCrashed extends Error {
+  constructor(readonly failure: ServiceFailure) {
+    super(describeFailure(failure));
+    this.name = 'ServiceCrashed';
+  }
+}
+
+/** Wall ms between the clocks' reset and scenario time 0: both resets land before the scenario starts. */
+const RESET_LEAD_MS = 250;
+/** After the last turn: how much scenario time may pass before the rehearsal is called stuck. */
+export const CAP_AFTER_LAST_TURN_MS = 120_000;
+/** Scenario ms to keep listening once everything is over, to catch anything said late. */
+const SETTLE_MS = 1_000;
+/** ...but never less than this in wall ms, whatever the speed. */
+const MIN_SETTLE_WALL_MS = 150;
+
+export async function rehearse(stack: RunningStack, scenario: Scenario, options: RehearseOptions): Promise<Recording> {
+  const { speed, signal, progress = () => {} } = options;
+  const originEpochMs = Date.now() + RESET_LEAD_MS;
+  await post(`${stack.fakeUrl}/__fake/reset`, { at: originEpochMs });
+  await post(`${stack.agentUrl}/reset`, { at: originEpochMs });
+
+  const events: AgentEvent[] = [];
+  let changed = notifier();
+  const stream = readEvents<AgentEvent>(`${stack.agentUrl}/events`, (event) => {
+    events.push(event);
+    changed.notify();
+  });
+  const turns = [...scenario.user].sort((a, b) => a.atMs - b.atMs);
+  const played: PlayedTurn[] = [];
+  const problems: string[] = [];
+  const wallOf = (scenarioMs: number) => originEpochMs + scenarioMs / speed;
+  const capMs = (turns.at(-1)?.atMs ?? 0) + CAP_AFTER_LAST_TURN_MS;
+
+  const stopped = new AbortController();
+  const onAbort = () => stopped.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let crash: ServiceFailure | undefined;
+  void stack.crashed.then((failure) => {
+    crash = failure;
+    if (!stopped.signal.aborted) stopped.abort(new ServiceCrashed(failure));
+  });
+
+  try {
+    let playError: unknown;
+    stream.failed.catch((error: unknown) => {
+      playError = error;
+      changed.notify();
+    });
+    playTurns(stack.agentUrl, turns, wallOf, played, () => changed.notify(), progress, stopped.signal).catch((error: unknown) => {
+      playError = error;
+      changed.notify();
+    });
+    for (;;) {
+      stopped.signal.throwIfAborted();
+      if (playError !== undefined) throw playError;
+      const closed = events.find((e) => e.type === 'close');
+      if (closed?.type === 'close') {
+        problems.push(`the agent's session closed (${closed.reason}); it must never close because of the LLM`);
+        break;
+      }
+      const waitingFor = pending(events, played, turns.length);
+      if (waitingFor === undefined) {
+        // Over: listen a little longer for anything said late, then stop unless that changed the picture.
+        const count = events.length;
+        await sleepUntil(Date.now() + Math.max(MIN_SETTLE_WALL_MS, SETTLE_MS / speed), stopped.signal);
+        if (events.length === count || pending(events, played, turns.length) === undefined) break;
+        continue;
+      }
+      if (Date.now() >= wallOf(capMs)) {
+        problems.push(`the rehearsal was not over ${CAP_AFTER_LAST_TURN_MS / 1000} s (scenario time) after the last turn: ${waitingFor}`);
+        break;
+      }
+      changed = notifier();
+      await untilOr(changed.next, wallOf(capMs), stopped.signal);
+    }
+    const journal = (await (await fetch(`${stack.fakeUrl}/__fake/journal`)).json()) as Journal;
+    return { events: [...events], journal, turns: played, originEpochMs, problems };
+  } catch (error) {
+    // Ctrl-C first: services dying because of the interrupt are not crashes.
+    if (signal?.aborted) throw signal.reason;
+    if (crash) throw new ServiceCrashed(crash);
+    throw error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    stopped.abort(new Error('the rehearsal is over')); // stops turns not yet played (a closed session ends early)
+    stream.close();
+  }
+}
+
+/** Posts each user turn when it is due, in order; the times are absolute, so a slow answer never delays the next. */
+async function playTurns(
+  agentUrl: string,
+  turns: Scenario['user'],
+  wallOf: (scenarioMs: number) => number,
+  played: PlayedTurn[],
+  onPlayed: () => void,
+  progress: (line: string) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  for (const turn of turns) {
+    await sleepUntil(wallOf(turn.atMs), signal);
+    const answer = (await post(`${agentUrl}/turns`, { text: turn.say })) as { at?: number };
+    played.push({ atMs: turn.atMs, say: turn.say, acceptedAt: typeof answer.at === 'number' ? answer.at : turn.atMs });
+    progress(`caller at ${(turn.atMs / 1000).toFixed(1)}s: "${turn.say}"`);
+    onPlayed();
+  }
+}
+
+async function post(url: string, body: unknown): Promise<unknown> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`POST ${url} answered ${response.status}: ${text}`);
+  return text ? (JSON.parse(text) as unknown) : {};
+}
+
+function sleepUntil(epochMs: number, signal: AbortSignal): Promise<void> {
+  return sleep(Math.max(0, epochMs - Date.now()), undefined, { signal });
+}
+
+/** Resolves when `next` does or at `epochMs`, whichever is first; rejects when `signal` aborts. No timer is left behind. */
+async function untilOr(next: Promise<void>, epochMs: number, signal: AbortSignal): Promise<void> {
+  const done = new AbortController();
+  const onAbort = () => done.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.race([next, sleepUntil(epochMs, done.signal)]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    done.abort();
+  }
+  signal.throwIfAborted();
+}
+
+/** A one-shot "something changed" signal. */
+function notifier(): { next: Promise<void>; notify: () => void } {
+  let notify: () => void = () => {};
+  const next = new Promise<void>((resolve) => (notify = resolve));
+  return { next, notify };
+}

@@ -1,0 +1,49 @@
+/**
+ * The timeline people read in a terminal: one line per thing that happened, in scenario time, then the
+ * verdict with every failure in plain words.
+ *
+ *     0.00s          caller: "What is the capital of France?"
+ *     0.36s          request meta-llama/llama-3.3-70b-instruct:free -> 429 rate limited
+ *     1.03s..1.87s   hold: "Hang on a sec."
+ */
+import { clock, seconds } from '../check/words.js';
+import type { Result } from '../result.js';
+import { localOutcomeWords, outcomeWords } from './outcomes.js';
+import { timelineOf, type TimelineItem } from './timeline.js';
+
+const TIME_WIDTH = 16;
+
+export function textTimeline(result: Result): string {
+  const { scenario } = result;
+  const lines = [`${scenario.name} (speed ${result.speed}, seed ${scenario.seed}): ${scenario.description}`, ''];
+  for (const item of timelineOf(result)) lines.push(`  ${timeOf(item).padEnd(TIME_WIDTH)}${describe(item)}`);
+  lines.push('', verdict(result));
+  return lines.join('\n');
+}
+
+function timeOf(item: TimelineItem): string {
+  return item.kind === 'speech' ? `${clock(item.at)}..${clock(item.end)}` : clock(item.at);
+}
+
+function describe(item: TimelineItem): string {
+  switch (item.kind) {
+    case 'caller':
+      return `caller: ${JSON.stringify(item.text)}`;
+    case 'request':
+      return item.backend === 'local'
+        ? `request local (llama.cpp) -> ${localOutcomeWords(item.outcome)}`
+        : `request ${item.model} -> ${item.outcome} ${outcomeWords(item.outcome)}`;
+    case 'policy':
+      if (item.step === 'wait') return `  agent waits until ${seconds(item.until ?? item.at)} (${item.reason})`;
+      if (item.step === 'apology') return `  agent gives up: ${item.reason}`;
+      return `  agent drops the turn: ${item.reason}`;
+    case 'speech':
+      return `${item.source}: ${JSON.stringify(item.text)}${item.interrupted ? ' (cut off)' : ''}`;
+  }
+}
+
+export function verdict(result: Result): string {
+  const summary = `${result.scenario.name}: ${result.heard.length} utterance(s), ${result.requests.length} request(s) to OpenRouter`;
+  if (result.passed) return `PASSED ${summary}`;
+  return [`FAILED ${summary}`, ...result.failures.map((f) => `  - ${f}`)].join('\n');
+}

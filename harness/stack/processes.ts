@@ -1,0 +1,101 @@
+/**
+ * The process stack: the fake, llama-server (when `agent.local`) and the agent as child processes on free
+ * loopback ports. The fake and llama-server start together; the agent last, since its environment names
+ * both. A start that fails stops whatever had started; a service that dies later is reported by `crashed`.
+ */
+import { downBaseURL } from '../../tools/llama/testing/down.js';
+import { agentProcessEnv, redactor, secretsOf } from './agent-env.js';
+import type { Child } from './child.js';
+import { describeExit } from './child.js';
+import { startAgentProcess, startFakeProcess, startLlamaProcess, type LocalServer, type Started } from './services.js';
+import { StartError, type RunningStack, type ServiceFailure, type Stack, type StartRequest } from './stack.js';
+
+export function processStack(): Stack {
+  return { name: 'processes', start: startProcesses };
+}
+
+async function startProcesses(request: StartRequest): Promise<RunningStack> {
+  const { scenario, scenarioFile, speed, progress } = request;
+  // Aborted by the caller, or by us when one service fails to start while another is still starting.
+  const starting = new AbortController();
+  const onAbort = () => starting.abort(request.signal?.reason);
+  request.signal?.addEventListener('abort', onAbort, { once: true });
+  const signal = starting.signal;
+
+  const started: Child[] = [];
+  const keep = <T extends Started>(service: T): T => {
+    started.push(service.child);
+    progress(`${service.child.name} is up at ${service.url} (pid ${service.child.pid})`);
+    return service;
+  };
+  let stopping = false;
+  const stop = async () => {
+    stopping = true;
+    // The agent first, so it does not log the others' disappearance as failures; then the rest together.
+    const [last, ...rest] = [...started].reverse();
+    await last?.stop();
+    await Promise.all(rest.map((child) => child.stop()));
+  };
+
+  try {
+    progress(`starting the fake OpenRouter${scenario.agent.local ? ' and llama-server' : ''}`);
+    const [fake, local] = await settleAll([
+      startFakeProcess(scenarioFile, speed, signal).then(keep),
+      scenario.agent.local ? startLlamaProcess(progress, signal).then(keep) : Promise.resolve(undefined),
+    ], starting);
+    progress('starting the agent');
+    const redact = redactor(secretsOf(scenario));
+    const env = agentProcessEnv(scenario, localUrls(fake.url, local, await downBaseURL()));
+    const agent = keep(await startAgentProcess(env, speed, redact, signal));
+    return {
+      fakeUrl: fake.url,
+      agentUrl: agent.url,
+      pids: Object.fromEntries(started.map((child) => [child.name, child.pid])),
+      crashed: firstCrash(started, () => stopping),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    if (request.signal?.aborted) throw request.signal.reason;
+    throw new StartError((error as Error).message);
+  } finally {
+    request.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * Like Promise.all, but when one start fails the others are aborted and awaited, so every child that did
+ * start is known (and stopped) before the error goes up.
+ */
+async function settleAll<A, B>(starts: [Promise<A>, Promise<B>], starting: AbortController): Promise<[A, B]> {
+  const [a, b] = starts;
+  const failed = (error: unknown) => {
+    starting.abort(error);
+    throw error;
+  };
+  const results = await Promise.allSettled([a.catch(failed), b.catch(failed)]);
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  // A sibling aborted by the failure rejects with that same failure as its reason.
+  if (rejected) throw rejected.reason;
+  return [(results[0] as PromiseFulfilledResult<A>).value, (results[1] as PromiseFulfilledResult<B>).value];
+}
+
+function localUrls(fakeUrl: string, local: LocalServer | undefined, closed: string) {
+  return {
+    openrouterBaseURL: `${fakeUrl}/api/v1`,
+    localBaseURL: local?.baseURL ?? closed,
+    localModel: local?.model ?? 'local',
+  };
+}
+
+/** The first child to exit while nobody asked it to; pending forever once stopping began. */
+function firstCrash(children: Child[], stopping: () => boolean): Promise<ServiceFailure> {
+  return new Promise((resolve) => {
+    for (const child of children) {
+      void child.exited.then((exit) => {
+        if (stopping()) return;
+        resolve({ service: child.name, pid: child.pid, how: describeExit(exit), output: child.output() });
+      });
+    }
+  });
+}

@@ -1,0 +1,122 @@
+/**
+ * How each service of the process stack is started and known to be ready: the fake prints its base URL,
+ * the agent logs its URL, llama-server answers /health. Each starts with `node --import tsx` (one process,
+ * no tsx supervisor in between) or its own binary, in its own process group.
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureLlama } from '../../tools/llama/ensure.js';
+import { freeLoopbackPort } from '../../tools/llama/server/free-port.js';
+import { DEFAULT_ALIAS } from '../../tools/llama/server/start.js';
+import { FALLBACK_SENTENCE, fixedSentenceGrammar } from '../../tools/llama/server/grammar.js';
+import { Child, describeExit } from './child.js';
+import { waitForHealth } from './health.js';
+
+export const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+
+/** Generous: the first start on a busy 2-core machine compiles TypeScript on the fly. */
+const READY_TIMEOUT_MS = 90_000;
+
+export interface Started {
+  child: Child;
+  /** Root URL of the service. */
+  url: string;
+}
+
+function tsx(entry: string, args: string[]): { command: string; args: string[] } {
+  return { command: process.execPath, args: ['--import', 'tsx', entry, ...args] };
+}
+
+/** Resolves once `child` is healthy at `healthUrl`; rejects (with its last output) if it exits first. */
+async function healthy(child: Child, healthUrl: string, signal?: AbortSignal): Promise<void> {
+  const gone = new AbortController();
+  const onAbort = () => gone.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  void child.exited.then((exit) => gone.abort(new Error(`${child.name} exited ${describeExit(exit)} before it was healthy`)));
+  try {
+    await waitForHealth(healthUrl, child.name, READY_TIMEOUT_MS, gone.signal);
+  } catch (error) {
+    throw gone.signal.aborted && gone.signal.reason instanceof Error ? gone.signal.reason : error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+export async function startFakeProcess(scenarioFile: string, speed: number, signal?: AbortSignal): Promise<Started> {
+  const child = await Child.spawn({
+    name: 'the fake OpenRouter',
+    ...tsx('fakes/openrouter/cli.ts', ['--scenario', scenarioFile, '--port', '0', '--host', '127.0.0.1', '--speed', String(speed)]),
+    cwd: REPO_ROOT,
+    env: process.env,
+  });
+  try {
+    const baseURL = await child.waitForLine((line) => /^OPENROUTER_BASE_URL=(\S+)$/.exec(line)?.[1], READY_TIMEOUT_MS, signal);
+    const url = baseURL.replace(/\/api\/v1\/?$/, '');
+    await healthy(child, `${url}/__fake/health`, signal);
+    return { child, url };
+  } catch (error) {
+    await child.stop();
+    throw withOutput(child, error);
+  }
+}
+
+export async function startAgentProcess(env: NodeJS.ProcessEnv, speed: number, redact: (line: string) => string, signal?: AbortSignal): Promise<Started> {
+  const child = await Child.spawn({
+    name: 'the agent',
+    ...tsx('src/main.ts', ['--rehearsal', '--port', '0', '--host', '127.0.0.1', '--speed', String(speed)]),
+    cwd: REPO_ROOT,
+    env,
+    redact,
+  });
+  try {
+    const url = await child.waitForLine((line) => listeningUrl(line), READY_TIMEOUT_MS, signal);
+    await healthy(child, `${url}/healthz`, signal);
+    return { child, url };
+  } catch (error) {
+    await child.stop();
+    throw withOutput(child, error);
+  }
+}
+
+/** The start failure with the child's last output (secrets masked), which usually says why. */
+function withOutput(child: Child, error: unknown): unknown {
+  const output = child.output();
+  if (!(error instanceof Error) || error.name === 'AbortError' || output.length === 0) return error;
+  return new Error(`${error.message}\n${child.name}'s last output:\n${output.map((line) => `  | ${line}`).join('\n')}`);
+}
+
+/** The `url` of the agent's "rehearsal agent listening" log line, if this is that line. */
+export function listeningUrl(line: string): string | undefined {
+  if (!line.includes('rehearsal agent listening')) return undefined;
+  try {
+    const url = (JSON.parse(line) as { url?: unknown }).url;
+    return typeof url === 'string' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface LocalServer extends Started {
+  baseURL: string;
+  model: string;
+}
+
+/**
+ * llama-server with the tiny model and the grammar that makes it say FALLBACK_SENTENCE: the same flags as
+ * tools/llama's startLlamaServer, spawned here in its own process group like every other service.
+ */
+export async function startLlamaProcess(progress: (line: string) => void, signal?: AbortSignal): Promise<LocalServer> {
+  const { serverBin, modelPath } = await ensureLlama({ onProgress: (p) => progress(`llama: ${p.message}`), ...(signal && { signal }) });
+  const port = await freeLoopbackPort();
+  const args = ['-m', modelPath, '--host', '127.0.0.1', '--port', String(port), '--alias', DEFAULT_ALIAS];
+  args.push('-t', '1', '-tb', '1', '-c', '1024', '-np', '1', '--grammar', fixedSentenceGrammar(FALLBACK_SENTENCE));
+  const child = await Child.spawn({ name: 'llama-server', command: serverBin, args, cwd: REPO_ROOT, env: process.env });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await healthy(child, `${url}/health`, signal);
+    return { child, url, baseURL: `${url}/v1`, model: DEFAULT_ALIAS };
+  } catch (error) {
+    await child.stop();
+    throw withOutput(child, error);
+  }
+}

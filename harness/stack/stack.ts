@@ -1,0 +1,67 @@
+/**
+ * A stack is what plays the outage: the fake OpenRouter, the agent in rehearsal mode and, when the scenario
+ * asks for it, llama-server. The runner only needs their addresses and news of a crash; how they run (child
+ * processes here, containers under Testcontainers) is the stack's business. Playing and checking a scenario
+ * is the same code on every stack.
+ */
+import type { Scenario } from '../../contract/scenario/schema.js';
+
+export interface StartRequest {
+  scenario: Scenario;
+  /** The scenario's file, for a fake that loads it itself. */
+  scenarioFile: string;
+  /** Scenario ms per wall ms, for the fake's and the agent's clocks alike. */
+  speed: number;
+  /** One line per long step (a build, waiting for health), for stderr. */
+  progress: (line: string) => void;
+  /** Aborting stops whatever was started and rejects. */
+  signal?: AbortSignal;
+}
+
+/** A service that stopped while the rehearsal needed it. */
+export interface ServiceFailure {
+  /** "the agent", "the fake OpenRouter", "llama-server". */
+  service: string;
+  pid?: number;
+  /** "with code 1", "on SIGKILL". */
+  how: string;
+  /** Its last output lines, secrets masked. */
+  output: string[];
+}
+
+export interface RunningStack {
+  /** The fake's root URL; its admin API is under `/__fake/`. */
+  fakeUrl: string;
+  /** The rehearsal agent's root URL (`/turns`, `/events`, `/reset`). */
+  agentUrl: string;
+  /** Pids of everything started, by service name (processes only; empty for containers). */
+  pids: Record<string, number>;
+  /** Resolves when a service stops on its own; never resolves after `stop()` was called. */
+  crashed: Promise<ServiceFailure>;
+  /** Stops every service. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface Stack {
+  readonly name: 'processes' | 'containers';
+  /** Starts the services and waits until each is healthy. On failure nothing is left running. */
+  start(request: StartRequest): Promise<RunningStack>;
+}
+
+/** Thrown when a service cannot be started; the message names it and carries its last output. */
+export class StartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartError';
+  }
+}
+
+/** "the agent (pid 123) stopped with code 1" and its last lines, for people. */
+export function describeFailure(failure: ServiceFailure): string {
+  const who = failure.pid ? `${failure.service} (pid ${failure.pid})` : failure.service;
+  const tail = failure.output.length > 0 ? `\nits last output:\n${failure.output.map((l) => `  | ${l}`).join('\n')}` : '';
+  return `${who} stopped unexpectedly ${failure.how}${tail}`;
+}
+
+/** The dummy key the agent gets: the fake accepts any key, and no real one is ever needed or printed. */
+export const REHEARSAL_API_KEY = 'sk-or-v1-holdline-rehearsal';
