@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommand } from './args.js';
+
+describe('parseCommand', () => {
+  it('runs a library scenario at real time by default', () => {
+    expect(parseCommand(['rate-limit-storm'])).toEqual({ kind: 'run', target: { name: 'rate-limit-storm' }, speed: 1, json: false });
+  });
+
+  it('reads --speed, --json and --report', () => {
+    expect(parseCommand(['calm-day', '--speed', '10', '--json', '--report', 'out.html'])).toEqual({
+      kind: 'run',
+      target: { name: 'calm-day' },
+      speed: 10,
+      json: true,
+      report: 'out.html',
+    });
+  });
+
+  it('takes a file outside the library', () => {
+    expect(parseCommand(['--file', './mine.yaml'])).toMatchObject({ kind: 'run', target: { file: './mine.yaml' } });
+  });
+
+  it.each([
+    [['--speed', '0', 'calm-day'], /--speed: expected a positive number/],
+    [['--speed', 'fast', 'calm-day'], /--speed: expected a positive number/],
+    [['a', 'b'], /expected one scenario name, got 2/],
+    [['calm-day', '--file', 'x.yaml'], /not both/],
+    [[], /which scenario\?/],
+    [['calm-day', '--colour'], /Unknown option '--colour'/],
+    [['--list', 'calm-day'], /--list takes no scenario name/],
+  ])('rejects %j', (argv, message) => {
+    const command = parseCommand(argv);
+    expect(command.kind).toBe('usage');
+    expect(command.kind === 'usage' && command.message).toMatch(message);
+  });
+
+  it('lists and helps', () => {
+    expect(parseCommand(['--list'])).toEqual({ kind: 'list' });
+    expect(parseCommand(['--help'])).toEqual({ kind: 'help' });
+  });
+
+  it('says how to get options past npm when npm kept them', () => {
+    // `npm run scenario calm-day --speed 10` gives the script ["calm-day", "10"] and npm_config_speed=true.
+    const command = parseCommand(['calm-day', '10'], { npm_config_speed: 'true' });
+    expect(command).toEqual({ kind: 'usage', message: expect.stringContaining('npm run scenario -- rate-limit-storm --speed 10') });
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * The player against stand-ins for the agent and the fake (plain HTTP servers speaking their APIs), at high
+ * speed: turns go out at their scenario times, events are collected until the rehearsal is over, and a stuck
+ * rehearsal or a crashed service ends it with a clear message.
+ */
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AgentEvent } from '../../contract/events.js';
+import { parseScenario } from '../../contract/scenario/load.js';
+import { judge } from '../result.js';
+import type { RunningStack, ServiceFailure } from '../stack/stack.js';
+import { rehearse, ServiceCrashed } from './rehearse.js';
+
+const SPEED = 200;
+const scenario = parseScenario(
+  `name: stub
+description: two turns
+agent: { models: [m/one] }
+user:
+  - { at: 0s, say: "First?" }
+  - { at: 10s, say: "Second?" }
+expect:
+  spoken:
+    - { text: "Answer to First?", source: "openrouter:m/one", start: [0s, 2s] }
+    - { text: "Answer to Second?", source: "openrouter:m/one", start: [10s, 12s] }
+  requests:
+    - { model: "m/one", count: 2 }
+`,
+  'stub.yaml',
+);
+
+type Behaviour = 'answers' | 'never ends';
+
+/** An agent stand-in: answers each turn at once (or never ends it), on a clock reset like the real one. */
+function stubAgent(behaviour: Behaviour) {
+  let origin = Date.now();
+  let history: AgentEvent[] = [];
+  const streams = new Set<ServerResponse>();
+  const now = () => Math.round((Date.now() - origin) * SPEED);
+  const publish = (event: Record<string, unknown>) => {
+    const stamped = { ...event, at: now(), epochMs: Date.now() } as AgentEvent;
+    history.push(stamped);
+    for (const res of streams) res.write(`data: ${JSON.stringify(stamped)}\n\n`);
+  };
+  let turns = 0;
+  return createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      if (req.url === '/reset') {
+        origin = (JSON.parse(body) as { at: number }).at;
+        history = [];
+        return res.end('{}');
+      }
+      if (req.url === '/events') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (const event of history) res.write(`data: ${JSON.stringify(event)}\n\n`);
+        streams.add(res);
+        res.on('close', () => streams.delete(res));
+        return;
+      }
+      const text = (JSON.parse(body) as { text: string }).text;
+      const turnId = `turn-${++turns}`;
+      res.end(JSON.stringify({ accepted: true, at: now() }));
+      publish({ type: 'turn', turnId, text });
+      if (behaviour === 'never ends') return;
+      const start = now();
+      publish({ type: 'utterance', turnId, text: `Answer to ${text}`, source: 'openrouter:m/one', start, end: start + 900, interrupted: false });
+      publish({ type: 'turn_end', turnId, outcome: 'answered', source: 'openrouter:m/one' });
+      publish({ type: 'state', from: 'speaking', to: 'listening' });
+    });
+  });
+}
+
+function stubFake() {
+  return createServer((req, res) => {
+    if (req.url === '/__fake/journal') {
+      const entry = (seq: number, at: number) => ({ seq, at, method: 'POST', path: '/api/v1/chat/completions', model: 'm/one', outcome: '200' });
+      res.end(JSON.stringify({ originEpochMs: 0, speed: SPEED, entries: [entry(1, 5), entry(2, 10_005), { ...entry(3, 6), path: '/api/v1/models', model: null }] }));
+    } else res.end('{}');
+  });
+}
+
+const servers: Server[] = [];
+async function listen(server: Server): Promise<string> {
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+async function stack(behaviour: Behaviour, crashed: Promise<ServiceFailure> = new Promise(() => {})): Promise<RunningStack> {
+  return { agentUrl: await listen(stubAgent(behaviour)), fakeUrl: await listen(stubFake()), pids: {}, crashed, stop: async () => {} };
+}
+
+describe('rehearse', () => {
+  it('plays each turn at its time and records until the rehearsal is over', async () => {
+    const recording = await rehearse(await stack('answers'), scenario, { speed: SPEED });
+    expect(recording.problems).toEqual([]);
+    expect(recording.turns.map((t) => t.say)).toEqual(['First?', 'Second?']);
+    // The second turn went out at 10 s of scenario time (50 ms of wall time at this speed), not before.
+    expect(recording.turns[1]?.acceptedAt).toBeGreaterThanOrEqual(10_000);
+    const result = judge(scenario, SPEED, recording);
+    expect(result.failures).toEqual([]);
+    expect(result.requests).toHaveLength(2); // chat completions only, not the catalog
+  });
+
+  it('gives up at the cap on a turn that never ends, and says which', async () => {
+    const recording = await rehearse(await stack('never ends'), scenario, { speed: 2_000 });
+    expect(recording.problems).toEqual(['the rehearsal was not over 120 s (scenario time) after the last turn: turn-1 ("First?") never ended']);
+  });
+
+  it('stops with the crashed service named', async () => {
+    const failure: ServiceFailure = { service: 'the agent', pid: 42, how: 'on SIGKILL', output: [] };
+    const crashed = new Promise<ServiceFailure>((resolve) => setTimeout(() => resolve(failure), 20));
+    const playing = rehearse(await stack('never ends', crashed), scenario, { speed: 20 });
+    await expect(playing).rejects.toThrow(ServiceCrashed);
+    await expect(playing).rejects.toThrow('the agent (pid 42) stopped unexpectedly on SIGKILL');
+  });
+});
