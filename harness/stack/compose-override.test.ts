@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { parseScenario } from '../../contract/scenario/load.js';
+import { CLOSED_LOCAL_URL, composeOverride } from './compose-override.js';
+import { REHEARSAL_API_KEY } from './stack.js';
+
+const scenario = (local: boolean) =>
+  parseScenario(`name: mine\ndescription: d\nagent: { models: [a/one, b/two], local: ${local}, env: { RETRY_WINDOW_MS: "30000" } }\n`, 'mine.yaml');
+
+describe('composeOverride', () => {
+  it("sets the agent's environment from the scenario, with the services' in-network addresses", () => {
+    const { yaml, scenarioRef } = composeOverride(scenario(true), '/repo/scenarios/mine.yaml', true);
+    expect(scenarioRef).toBe('mine');
+    expect(parse(yaml)).toEqual({
+      services: {
+        agent: {
+          environment: {
+            OPENROUTER_API_KEY: REHEARSAL_API_KEY,
+            OPENROUTER_BASE_URL: 'http://fake:4010/api/v1',
+            LLM_MODEL: 'a/one,b/two',
+            LOCAL_LLM_BASE_URL: 'http://llama_cpp:8080/v1',
+            LOCAL_LLM_MODEL: 'holdline-tiny',
+            LOG_LEVEL: 'info',
+            RETRY_WINDOW_MS: '30000',
+          },
+        },
+      },
+    });
+  });
+
+  it('points the agent at a closed port when the scenario has no local server', () => {
+    const { yaml } = composeOverride(scenario(false), '/repo/scenarios/mine.yaml', true);
+    expect((parse(yaml) as { services: { agent: { environment: Record<string, string> } } }).services.agent.environment.LOCAL_LLM_BASE_URL).toBe(
+      CLOSED_LOCAL_URL,
+    );
+  });
+
+  it('mounts a scenario from outside the library into the fake', () => {
+    const { yaml, scenarioRef } = composeOverride(scenario(false), '/home/me/mine.yaml', false);
+    expect(scenarioRef).toBe('/app/rehearsal/mine.yaml');
+    expect((parse(yaml) as { services: { fake: unknown } }).services.fake).toEqual({ volumes: ['/home/me/mine.yaml:/app/rehearsal/mine.yaml:ro'] });
+  });
+});

@@ -1,0 +1,33 @@
+/**
+ * What one scenario changes in docker-compose.test.yml, as a compose override file: the agent's environment
+ * (the same variables the process stack sets, with the services' in-network addresses) and, for a scenario
+ * outside the library, the file mounted into the fake. Pure, so it is tested without Docker.
+ */
+import { basename } from 'node:path';
+import { stringify } from 'yaml';
+import type { Scenario } from '../../contract/scenario/schema.js';
+import { scenarioAgentVars } from './agent-env.js';
+
+/** Inside the agent's container nothing listens here: the local server is down (connection refused). */
+export const CLOSED_LOCAL_URL = 'http://127.0.0.1:65530/v1';
+/** Where a scenario from outside the library is mounted in the fake's container. */
+const EXTRA_DIR = '/app/rehearsal';
+
+export interface Override {
+  /** The override file's text. */
+  yaml: string;
+  /** HOLDLINE_SCENARIO for the fake: a library name or the mounted file. */
+  scenarioRef: string;
+}
+
+export function composeOverride(scenario: Scenario, scenarioFile: string, inLibrary: boolean): Override {
+  const environment = scenarioAgentVars(scenario, {
+    openrouterBaseURL: 'http://fake:4010/api/v1',
+    localBaseURL: scenario.agent.local ? 'http://llama_cpp:8080/v1' : CLOSED_LOCAL_URL,
+    localModel: 'holdline-tiny',
+  });
+  const mounted = `${EXTRA_DIR}/${basename(scenarioFile)}`;
+  const services: Record<string, unknown> = { agent: { environment } };
+  if (!inLibrary) services.fake = { volumes: [`${scenarioFile}:${mounted}:ro`] };
+  return { yaml: stringify({ services }), scenarioRef: inLibrary ? scenario.name : mounted };
+}

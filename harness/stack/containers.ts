@@ -1,0 +1,109 @@
+/**
+ * The container stack: docker-compose.test.yml under Testcontainers (the agent and the fake built from the
+ * Dockerfile, llama.cpp's own server image with the tiny model), with a per-scenario override for the agent's
+ * environment. Each run is its own compose project with free host ports; `stop()` takes it down. A container
+ * that stops mid-rehearsal is reported like a crashed process.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { DockerComposeEnvironment, getContainerRuntimeClient, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
+import { SCENARIO_DIR } from '../../contract/scenario/library.js';
+import { ensureTinyModel } from '../../tools/llama/model.js';
+import { cacheRoot } from '../../tools/llama/paths.js';
+import { redactor, secretsOf } from './agent-env.js';
+import { composeOverride } from './compose-override.js';
+import { REPO_ROOT } from './services.js';
+import { StartError, type RunningStack, type ServiceFailure, type Stack, type StartRequest } from './stack.js';
+
+const COMPOSE_FILE = 'docker-compose.test.yml';
+/** The first build of the image can take minutes; later ones hit the layer cache. */
+const STARTUP_TIMEOUT_MS = 10 * 60_000;
+const WATCH_EVERY_MS = 1_000;
+/** The key docker-compose.test.yml gives the agent (a dummy too, but never printed either). */
+const COMPOSE_DUMMY_KEY = 'sk-or-v1-holdline-test-dummy';
+const SERVICES = { agent: 'the agent container', fake: 'the fake OpenRouter container', llama_cpp: 'the llama.cpp container' } as const;
+
+export function containerStack(): Stack {
+  return { name: 'containers', start: startContainers };
+}
+
+async function startContainers(request: StartRequest): Promise<RunningStack> {
+  const { scenario, scenarioFile, speed, progress } = request;
+  const model = await ensureTinyModel();
+  const dir = mkdtempSync(join(tmpdir(), 'holdline-compose-'));
+  const override = composeOverride(scenario, resolve(scenarioFile), resolve(dirname(scenarioFile)) === SCENARIO_DIR);
+  const overrideFile = join(dir, 'scenario.override.yml');
+  writeFileSync(overrideFile, override.yaml);
+
+  progress(`docker compose: building the image and starting ${COMPOSE_FILE} for ${scenario.name}`);
+  let env: StartedDockerComposeEnvironment;
+  try {
+    env = await new DockerComposeEnvironment(REPO_ROOT, [COMPOSE_FILE, overrideFile])
+      .withBuild()
+      .withEnvironment({
+        HOLDLINE_SCENARIO: override.scenarioRef,
+        HOLDLINE_SPEED: String(speed),
+        HOLDLINE_CACHE_DIR: cacheRoot(),
+        HOLDLINE_TINY_MODEL: basename(model.path),
+      })
+      .withWaitStrategy('agent-1', Wait.forHealthCheck())
+      .withWaitStrategy('fake-1', Wait.forHealthCheck())
+      .withWaitStrategy('llama_cpp-1', Wait.forHealthCheck())
+      .withStartupTimeout(STARTUP_TIMEOUT_MS)
+      .up();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new StartError(`docker compose could not start ${COMPOSE_FILE}: ${(error as Error).message}`);
+  }
+
+  const urlOf = (name: string, port: number) => {
+    const container = env.getContainer(name);
+    return `http://${container.getHost()}:${container.getMappedPort(port)}`;
+  };
+  const watch = watchContainers(env, redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY]));
+  return {
+    fakeUrl: urlOf('fake-1', 4010),
+    agentUrl: urlOf('agent-1', 8081),
+    pids: {},
+    crashed: watch.crashed,
+    async stop() {
+      watch.stop();
+      await env.down({ removeVolumes: true });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls the containers' state: the first one found stopped is the crash. */
+function watchContainers(env: StartedDockerComposeEnvironment, redact: (line: string) => string): { crashed: Promise<ServiceFailure>; stop: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const crashed = new Promise<ServiceFailure>((resolveCrash) => {
+    timer = setInterval(() => {
+      void (async () => {
+        const client = await getContainerRuntimeClient();
+        for (const [service, label] of Object.entries(SERVICES)) {
+          const started = env.getContainer(`${service}-1`);
+          const container = client.container.getById(started.getId());
+          const { State } = await client.container.inspect(container);
+          if (State.Running) continue;
+          clearInterval(timer);
+          resolveCrash({ service: label, how: `with code ${State.ExitCode}`, output: (await tail(started)).map(redact) });
+          return;
+        }
+      })().catch(() => {});
+    }, WATCH_EVERY_MS);
+  });
+  return { crashed, stop: () => clearInterval(timer) };
+}
+
+async function tail(container: ReturnType<StartedDockerComposeEnvironment['getContainer']>): Promise<string[]> {
+  const stream = await container.logs({ tail: 20 });
+  const lines: string[] = [];
+  stream.on('data', (chunk: Buffer | string) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+  await new Promise((done) => {
+    stream.on('end', done);
+    setTimeout(done, 2_000);
+  });
+  return lines;
+}
