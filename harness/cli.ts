@@ -86,7 +86,7 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
     if (interrupt.signal.aborted) return say(EXIT.interrupted, `interrupted (${(interrupt.signal.reason as Error).message}): every service was stopped`);
     if (error instanceof StartError) return say(EXIT.rig, `could not start the rehearsal: ${error.message}`);
     if (error instanceof ServiceCrashed) return say(EXIT.rig, `the rehearsal failed: ${error.message}`);
-    throw error;
+    return say(EXIT.rig, `the rehearsal failed: ${(error as Error).message}`);
   }
 }
 

@@ -41,6 +41,8 @@ export class ServiceCrashed extends Error {
 const RESET_LEAD_MS = 250;
 /** After the last turn: how much scenario time may pass before the rehearsal is called stuck. */
 export const CAP_AFTER_LAST_TURN_MS = 120_000;
+/** Wall ms to wait for a service's exit to be reported once the agent stopped answering. */
+const CRASH_REPORT_MS = 2_000;
 /** Scenario ms to keep listening once everything is over, to catch anything said late. */
 const SETTLE_MS = 1_000;
 /** ...but never less than this in wall ms, whatever the speed. */
@@ -111,8 +113,10 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
   } catch (error) {
     // Ctrl-C first: services dying because of the interrupt are not crashes.
     if (signal?.aborted) throw signal.reason;
-    if (crash) throw new ServiceCrashed(crash);
-    throw error;
+    // A dead agent usually shows first as a broken event stream; its exit is reported a moment later.
+    const failure = crash ?? (await within(stack.crashed, CRASH_REPORT_MS));
+    if (failure) throw new ServiceCrashed(failure);
+    throw new Error(`lost contact with the rehearsal: ${(error as Error).message}`, { cause: error });
   } finally {
     signal?.removeEventListener('abort', onAbort);
     stopped.abort(new Error('the rehearsal is over')); // stops turns not yet played (a closed session ends early)
@@ -162,6 +166,17 @@ async function untilOr(next: Promise<void>, epochMs: number, signal: AbortSignal
     done.abort();
   }
   signal.throwIfAborted();
+}
+
+/** The promise's value if it settles within `ms`, else undefined. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A one-shot "something changed" signal. */

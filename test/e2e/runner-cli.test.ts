@@ -1,0 +1,122 @@
+/**
+ * `npm run scenario` as people run it: its output (timeline, --json, --report), its exit codes, and that
+ * nothing it started outlives it: not on Ctrl-C, not when a service crashes, not when one fails to start.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { libraryNames } from '../../contract/scenario/library.js';
+import { REHEARSAL_API_KEY } from '../../harness/stack/stack.js';
+import { isAlive } from '../../tools/llama/processes.js';
+import { exclusive } from './exclusive.js';
+import { parsePids, startRunner } from './runner-process.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'holdline-cli-'));
+const PIDS = /· pids: (.*)\n/;
+
+function scenarioFile(name: string, text: string): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('npm run scenario', () => {
+  it('lists the library with descriptions', async () => {
+    const { code, stdout } = await startRunner(['--list']).exited;
+    expect(code).toBe(0);
+    for (const name of libraryNames()) expect(stdout).toMatch(new RegExp(`^${name} +\\S`, 'm'));
+  });
+
+  it('exits 2 with every problem of a scenario file as file:line:col key: message', async () => {
+    const file = scenarioFile('broken', 'name: broken\ndescription: x\nagent: { models: [] }\nuser: [{ at: 2, say: hi }]\n');
+    const { code, stderr } = await startRunner(['--file', file]).exited;
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/broken\.yaml:3:\d+ agent\.models: expected at least one model in the chain/);
+    expect(stderr).toMatch(/broken\.yaml:4:\d+ user\[0\]\.at: expected a duration like "2s", got 2/);
+  });
+
+  it('exits 2 on a usage error and on a name not in the library', async () => {
+    expect((await startRunner(['calm-day', '--speed', '0']).exited).code).toBe(2);
+    const unknown = await startRunner(['no-such-outage']).exited;
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no scenario named "no-such-outage" in the library; these are: caller-interrupts-hold, calm-day');
+  });
+
+  it('--json prints exactly one object, --report writes the page, and the key is never printed', { timeout: 90_000 }, async () => {
+    const report = join(dir, 'calm-day.html');
+    const { code, stdout, stderr } = await exclusive(() => startRunner(['calm-day', '--speed', '10', '--json', '--report', report]).exited);
+    expect(code, stderr).toBe(0);
+    const json = JSON.parse(stdout) as Record<string, unknown>;
+    expect(Object.keys(json)).toEqual(['scenario', 'passed', 'speed', 'spoken', 'requests', 'failures']);
+    expect(json).toMatchObject({ scenario: 'calm-day', passed: true, speed: 10, failures: [] });
+    expect(json.spoken).toEqual([
+      { text: 'Paris is the capital of France.', source: 'openrouter:meta-llama/llama-3.3-70b-instruct:free', start: expect.any(Number), end: expect.any(Number) },
+      { text: 'Rome is the capital of Italy.', source: 'openrouter:meta-llama/llama-3.3-70b-instruct:free', start: expect.any(Number), end: expect.any(Number) },
+    ]);
+    expect(json.requests).toEqual([
+      { at: expect.any(Number), model: 'meta-llama/llama-3.3-70b-instruct:free', outcome: '200' },
+      { at: expect.any(Number), model: 'meta-llama/llama-3.3-70b-instruct:free', outcome: '200' },
+    ]);
+    expect(readFileSync(report, 'utf8')).toContain('<svg');
+    expect(stdout + stderr + readFileSync(report, 'utf8')).not.toContain(REHEARSAL_API_KEY);
+  });
+
+  it('exits 1 and says what differed when the caller hears something else', { timeout: 90_000 }, async () => {
+    const calm = readFileSync(join(import.meta.dirname, '../../scenarios/calm-day.yaml'), 'utf8');
+    const file = scenarioFile('calm-but-wrong', calm.replace('name: calm-day', 'name: calm-but-wrong').replace('"Rome is the capital of Italy.", source', '"Milan is the capital of Italy.", source'));
+    const { code, stdout } = await exclusive(() => startRunner(['--file', file, '--speed', '10']).exited);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(
+      /- spoken\[1\]: expected "Milan is the capital of Italy." from openrouter:meta-llama\/llama-3.3-70b-instruct:free starting 5s\.\.7\.5s, heard "Rome is the capital of Italy." from openrouter:meta-llama\/llama-3.3-70b-instruct:free at \d+(\.\d+)?s/,
+    );
+    expect(stdout).toMatch(/^ {2}\d+\.\d\ds\.\.\d+\.\d\ds +openrouter:meta-llama\/llama-3.3-70b-instruct:free: "Rome is the capital of Italy."$/m);
+  });
+});
+
+describe('nothing the runner started outlives it', () => {
+  it('on Ctrl-C mid-scenario: every service stopped, llama-server included, exit 130', { timeout: 90_000 }, async () => {
+    await exclusive(async () => {
+      const runner = startRunner(['openrouter-down-local-up', '--speed', '1']);
+      const pids = parsePids((await runner.waitForStderr(PIDS))[0]);
+      expect(Object.keys(pids).sort()).toEqual(['llama-server', 'the agent', 'the fake OpenRouter']);
+      await runner.waitForStderr(/caller at 0\.0s/);
+      process.kill(runner.pid, 'SIGINT');
+      const { code, stderr } = await runner.exited;
+      expect(code).toBe(130);
+      expect(stderr).toContain('interrupted (SIGINT): every service was stopped');
+      for (const [name, pid] of Object.entries(pids)) expect(isAlive(pid), `${name} (pid ${pid})`).toBe(false);
+    });
+  });
+
+  it('when a service crashes: the others stopped, the crashed one named, exit 3', { timeout: 90_000 }, async () => {
+    await exclusive(async () => {
+      const runner = startRunner(['calm-day', '--speed', '1']);
+      const pids = parsePids((await runner.waitForStderr(PIDS))[0]);
+      await runner.waitForStderr(/caller at 0\.0s/);
+      const agent = pids['the agent'] as number;
+      process.kill(agent, 'SIGKILL');
+      const { code, stderr } = await runner.exited;
+      expect(code).toBe(3);
+      expect(stderr).toContain(`the rehearsal failed: the agent (pid ${agent}) stopped unexpectedly on SIGKILL`);
+      for (const [name, pid] of Object.entries(pids)) expect(isAlive(pid), `${name} (pid ${pid})`).toBe(false);
+    });
+  });
+
+  it("when a service cannot start: the others stopped, its own words shown, exit 3", { timeout: 90_000 }, async () => {
+    const file = scenarioFile(
+      'bad-config',
+      'name: bad-config\ndescription: x\nagent: { models: [a/one], env: { RETRY_WINDOW_MS: soon } }\nuser: [{ at: 0s, say: "Hi?" }]\n',
+    );
+    await exclusive(async () => {
+      const runner = startRunner(['--file', file]);
+      const fake = Number((await runner.waitForStderr(/the fake OpenRouter is up at \S+ \(pid (\d+)\)/))[1]);
+      const { code, stderr } = await runner.exited;
+      expect(code).toBe(3);
+      expect(stderr).toContain('could not start the rehearsal: the agent exited with code 1 before it was ready');
+      expect(stderr).toMatch(/RETRY_WINDOW_MS: expected whole milliseconds like 60000, got "soon"/);
+      expect(isAlive(fake)).toBe(false);
+    });
+  });
+});
+});

@@ -1,0 +1,57 @@
+/** The runner's command line as a child process, for tests that signal it, crash its services or read its output. */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+export interface RunnerProcess {
+  pid: number;
+  /** Resolves with the first stderr line matching `pattern`; rejects if the runner exits first. */
+  waitForStderr(pattern: RegExp): Promise<RegExpMatchArray>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+export function startRunner(args: string[]): RunnerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'harness/cli.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiters = new Set<{ pattern: RegExp; resolve: (m: RegExpMatchArray) => void }>();
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    for (const waiter of waiters) {
+      const match = waiter.pattern.exec(stderr);
+      if (match) {
+        waiters.delete(waiter);
+        waiter.resolve(match);
+      }
+    }
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return {
+    pid: child.pid ?? 0,
+    exited,
+    waitForStderr: (pattern) =>
+      new Promise((resolve, reject) => {
+        const match = pattern.exec(stderr);
+        if (match) return resolve(match);
+        waiters.add({ pattern, resolve });
+        void exited.then(({ code }) => reject(new Error(`the runner exited (code ${code}) before printing ${pattern}:\n${stderr}`)));
+      }),
+  };
+}
+
+/** "· pids: llama-server 12, the fake OpenRouter 13, the agent 14" -> { 'llama-server': 12, ... } */
+export function parsePids(line: string): Record<string, number> {
+  return Object.fromEntries(
+    line
+      .replace(/^.*pids: /, '')
+      .split(', ')
+      .map((part) => {
+        const at = part.lastIndexOf(' ');
+        return [part.slice(0, at), Number(part.slice(at + 1))];
+      }),
+  );
+}
