@@ -119,4 +119,3 @@ describe('nothing the runner started outlives it', () => {
     });
   });
 });
-});
