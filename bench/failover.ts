@@ -1,0 +1,119 @@
+/**
+ * `npm run bench:failover`: holdline's chain against LiveKit's `llm.FallbackAdapter` (defaults, and tuned with
+ * the session's `llmConnOptions.maxRetry: 0`), in the same rehearsal session over the same backends, through
+ * the same outages of the fake OpenRouter, at speed 1. Prints a table and writes bench/results/failover.json.
+ * A benchmark: it reports numbers and never fails on one.
+ *
+ *   npm run bench:failover -- [--turns 5] [--gap-ms 1000] [--only primary-429,outage-40s]
+ *                             [--contenders holdline,fallback-default] [--out bench/results/failover.json]
+ *
+ * A run with --only or --contenders writes nothing unless --out is given (the committed file is a full run).
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.js';
+import { ensureLlama, startLlamaServer, type LlamaServer } from '../tools/llama/index.js';
+import { CONTENDERS } from './failover/contenders.js';
+import { runCell, type CellResult } from './failover/run.js';
+import { BENCH_SCENARIOS, PRIMARY, SECONDARY } from './failover/scenarios.js';
+import { failoverTable } from './failover/table.js';
+
+const DEFAULT_OUT = 'bench/results/failover.json';
+// A made-up key: the fake accepts any; the bench checks nothing about it, the matrix and soak do.
+const API_KEY = 'sk-or-v1-bench-0000000000000000';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      turns: { type: 'string', default: '5' },
+      'gap-ms': { type: 'string', default: '1000' },
+      only: { type: 'string' },
+      contenders: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const turns = wholeNumber(values.turns, '--turns');
+  const gapMs = wholeNumber(values['gap-ms'], '--gap-ms');
+  const scenarios = pick(BENCH_SCENARIOS, values.only, '--only');
+  const contenders = pick(CONTENDERS, values.contenders, '--contenders');
+  const out = values.out ?? (values.only || values.contenders ? undefined : DEFAULT_OUT);
+  // LiveKit's own logger: quiet here (FallbackAdapter logs every failure at warn and error).
+  process.env.LK_LOG_LEVEL ??= 'silent';
+  const defaults = loadConfig({});
+
+  let llama: LlamaServer | undefined;
+  const cells: CellResult[] = [];
+  const started = Date.now();
+  try {
+    if (scenarios.some((s) => s.local === 'llama')) {
+      const { serverBin, modelPath } = await ensureLlama({ onProgress: (p) => console.error(`[llama] ${p.message}`) });
+      llama = await startLlamaServer({ serverBin, model: modelPath });
+    }
+    for (const bench of scenarios) {
+      for (const contender of contenders) {
+        process.stderr.write(`${bench.id} / ${contender.id} ... `);
+        const cell = await runCell({
+          bench,
+          contender,
+          turns,
+          gapMs,
+          apiKey: API_KEY,
+          ...(llama && { llama }),
+          holdMessage: defaults.holdMessage,
+          apologyMessage: defaults.apologyMessage,
+        });
+        const s = cell.summary;
+        process.stderr.write(`${s.answered} answered, ${s.apologies} apologies, ${s.silent} silent, ${s.closes} closes, ${(s.wallMs / 1000).toFixed(1)} s\n`);
+        cells.push(cell);
+      }
+    }
+  } finally {
+    await llama?.stop();
+  }
+
+  const table = failoverTable(cells);
+  console.log(`\n${table}\n`);
+  console.log('Failed requests: chat requests that met a fault at the fake (error status, stall, ...), of all chat requests to it.');
+  console.log('First audio: end of the user turn to the first audio (the hold counts); first answer: to the answer. Speed 1, wall clock.');
+  if (out) {
+    const result = {
+      benchmark: 'failover',
+      generatedAt: new Date().toISOString(),
+      machine: { cpus: cpus().length, node: process.version, platform: process.platform },
+      speed: 1,
+      turnsPerScenario: turns,
+      gapMs,
+      chain: [PRIMARY, SECONDARY, 'local'],
+      contenders: contenders.map(({ id, label }) => ({ id, label })),
+      scenarios: scenarios.map(({ id, title, description, rules, local, capMs }) => ({ id, title, description, rules, local, capMs })),
+      wallMs: Date.now() - started,
+      cells,
+      table,
+    };
+    writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`wrote ${out}`);
+  }
+}
+
+function wholeNumber(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag}: expected a whole number, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function pick<T extends { id: string }>(all: readonly T[], list: string | undefined, flag: string): T[] {
+  if (!list) return [...all];
+  const ids = list.split(',').map((s) => s.trim());
+  const unknown = ids.filter((id) => !all.some((item) => item.id === id));
+  if (unknown.length > 0) throw new Error(`${flag}: unknown ${unknown.join(', ')}; expected some of ${all.map((i) => i.id).join(', ')}`);
+  return all.filter((item) => ids.includes(item.id));
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);
