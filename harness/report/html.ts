@@ -25,7 +25,7 @@ h1{font-size:20px;margin:0 0 4px}
 .failures li{color:#b71c1c;margin:2px 0}
 .legend{display:flex;flex-wrap:wrap;gap:14px;margin:8px 0 16px;color:#444}
 .legend span::before{content:"";display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:5px;vertical-align:-1px;background:var(--c)}
-pre{background:#f5f5f5;padding:12px;overflow:auto;font-size:12px}
+pre{background:#f5f5f5;padding:12px;overflow:auto;font-size:12px;white-space:pre-wrap}
 </style>
 </head>
 <body>

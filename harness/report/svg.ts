@@ -22,6 +22,8 @@ export const SPEECH_COLORS = { hold: '#f29f05', answer: '#2e7d32', local: '#1565
 const WIDTH = 1200;
 const GUTTER = 300;
 const LANE = 34;
+/** The "caller hears" lane is taller: each utterance has its words written under its bar. */
+const SPEECH_LANE = 56;
 const BAR = 18;
 const TOP = 30;
 
@@ -32,21 +34,23 @@ export function timelineSvg(result: Result): string {
   const lanes = lanesOf(result, items);
   const endMs = niceEnd(Math.max(timelineEnd(items), 1000));
   const x = (ms: number) => GUTTER + ((WIDTH - GUTTER - 20) * ms) / endMs;
-  const height = TOP + lanes.length * LANE + 40;
+  const heightOf = (lane: Lane) => (lane.kind === 'speech' ? SPEECH_LANE : LANE);
+  const height = TOP + lanes.reduce((sum, lane) => sum + heightOf(lane), 0) + 40;
   const parts: string[] = [];
 
   parts.push(axis(endMs, x, height));
+  let y = TOP;
   lanes.forEach((lane, i) => {
-    const y = TOP + i * LANE;
-    parts.push(`<rect x="0" y="${y}" width="${WIDTH}" height="${LANE}" fill="${i % 2 ? '#fafafa' : '#fff'}"/>`);
+    parts.push(`<rect x="0" y="${y}" width="${WIDTH}" height="${heightOf(lane)}" fill="${i % 2 ? '#fafafa' : '#fff'}"/>`);
     parts.push(`<text x="8" y="${y + LANE / 2 + 4}" class="lane">${esc(lane.label)}</text>`);
     for (const item of lane.items) parts.push(draw(item, y, x, endMs));
     if (lane.kind === 'speech') parts.push(...expectedWindows(result, y, x));
+    y += heightOf(lane);
   });
   parts.push(axis(endMs, x, height, true));
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="timeline of ${esc(result.scenario.name)}">`,
-    '<style>text{font:12px system-ui,sans-serif;fill:#222}.lane{font-weight:600}.tick{fill:#666;font-size:11px}.in{fill:#fff;font-size:11px}</style>',
+    '<style>text{font:12px system-ui,sans-serif;fill:#222}.lane{font-weight:600}.tick{fill:#666;font-size:11px}.in{fill:#fff;font-size:11px}.said{font-size:11px;fill:#333}</style>',
     ...parts,
     '</svg>',
   ].join('\n');
@@ -89,8 +93,7 @@ function draw(item: TimelineItem, y: number, x: (ms: number) => number, endMs: n
     case 'speech': {
       const color = SPEECH_COLORS[speechKind(item.source)];
       const width = Math.max(3, x(item.end) - x(item.at));
-      const fits = Math.floor(width / 6.5);
-      const label = fits >= 6 ? `<text x="${x(item.at) + 4}" y="${mid + 4}" class="in">${esc(clip(item.text, fits))}</text>` : '';
+      const label = `<text x="${x(item.at)}" y="${mid + BAR / 2 + 14}" class="said">${esc(clip(item.text, 48))}</text>`;
       const title = `${seconds(item.at)}..${seconds(item.end)} ${item.source}: ${item.text}${item.interrupted ? ' (cut off)' : ''}`;
       return `<g><title>${esc(title)}</title><rect x="${x(item.at)}" y="${mid - BAR / 2}" width="${width}" height="${BAR}" rx="4" fill="${color}"${item.interrupted ? ' fill-opacity="0.5"' : ''}/>${label}</g>`;
     }
