@@ -40,13 +40,13 @@ async function startProcesses(request: StartRequest): Promise<RunningStack> {
   try {
     progress(`starting the fake OpenRouter${scenario.agent.local ? ' and llama-server' : ''}`);
     const [fake, local] = await settleAll([
-      startFakeProcess(scenarioFile, speed, signal).then(keep),
+      startFakeProcess(scenarioFile, speed, progress, signal).then(keep),
       scenario.agent.local ? startLlamaProcess(progress, signal).then(keep) : Promise.resolve(undefined),
     ], starting);
     progress('starting the agent');
     const redact = redactor(secretsOf(scenario));
     const env = agentProcessEnv(scenario, localUrls(fake.url, local, await downBaseURL()));
-    const agent = keep(await startAgentProcess(env, speed, redact, signal));
+    const agent = keep(await startAgentProcess(env, speed, redact, progress, signal));
     return {
       fakeUrl: fake.url,
       agentUrl: agent.url,

@@ -9,7 +9,7 @@ import { ensureLlama } from '../../tools/llama/ensure.js';
 import { freeLoopbackPort } from '../../tools/llama/server/free-port.js';
 import { DEFAULT_ALIAS } from '../../tools/llama/server/start.js';
 import { FALLBACK_SENTENCE, fixedSentenceGrammar } from '../../tools/llama/server/grammar.js';
-import { Child, describeExit } from './child.js';
+import { Child, describeExit, type ChildSpec } from './child.js';
 import { waitForHealth } from './health.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -42,40 +42,64 @@ async function healthy(child: Child, healthUrl: string, signal?: AbortSignal): P
   }
 }
 
-export async function startFakeProcess(scenarioFile: string, speed: number, signal?: AbortSignal): Promise<Started> {
-  const child = await Child.spawn({
-    name: 'the fake OpenRouter',
-    ...tsx('fakes/openrouter/cli.ts', ['--scenario', scenarioFile, '--port', '0', '--host', '127.0.0.1', '--speed', String(speed)]),
-    cwd: REPO_ROOT,
-    env: process.env,
-  });
+/** How often a slow start says it is still waiting. */
+const STILL_WAITING_EVERY_MS = 10_000;
+
+/**
+ * Spawns a service and resolves once `ready` says where it answers. While it waits, says so every 10 s; on any
+ * failure the child is stopped and the error carries its last output.
+ */
+async function startService(
+  spec: ChildSpec,
+  ready: (child: Child) => Promise<string>,
+  progress: (line: string) => void,
+): Promise<Started> {
+  const child = await Child.spawn(spec);
+  const started = Date.now();
+  const ticker = setInterval(() => progress(`waiting for ${child.name} to be ready (${Math.round((Date.now() - started) / 1000)} s)`), STILL_WAITING_EVERY_MS);
   try {
-    const baseURL = await child.waitForLine((line) => /^OPENROUTER_BASE_URL=(\S+)$/.exec(line)?.[1], READY_TIMEOUT_MS, signal);
-    const url = baseURL.replace(/\/api\/v1\/?$/, '');
-    await healthy(child, `${url}/__fake/health`, signal);
-    return { child, url };
+    return { child, url: await ready(child) };
   } catch (error) {
     await child.stop();
     throw withOutput(child, error);
+  } finally {
+    clearInterval(ticker);
   }
 }
 
-export async function startAgentProcess(env: NodeJS.ProcessEnv, speed: number, redact: (line: string) => string, signal?: AbortSignal): Promise<Started> {
-  const child = await Child.spawn({
-    name: 'the agent',
-    ...tsx('src/main.ts', ['--rehearsal', '--port', '0', '--host', '127.0.0.1', '--speed', String(speed)]),
-    cwd: REPO_ROOT,
-    env,
-    redact,
-  });
-  try {
-    const url = await child.waitForLine((line) => listeningUrl(line), READY_TIMEOUT_MS, signal);
-    await healthy(child, `${url}/healthz`, signal);
-    return { child, url };
-  } catch (error) {
-    await child.stop();
-    throw withOutput(child, error);
-  }
+export function startFakeProcess(scenarioFile: string, speed: number, progress: (line: string) => void, signal?: AbortSignal): Promise<Started> {
+  const args = ['--scenario', scenarioFile, '--port', '0', '--host', '127.0.0.1', '--speed', String(speed)];
+  const spec = { name: 'the fake OpenRouter', ...tsx('fakes/openrouter/cli.ts', args), cwd: REPO_ROOT, env: process.env };
+  return startService(
+    spec,
+    async (child) => {
+      const baseURL = await child.waitForLine((line) => /^OPENROUTER_BASE_URL=(\S+)$/.exec(line)?.[1], READY_TIMEOUT_MS, signal);
+      const url = baseURL.replace(/\/api\/v1\/?$/, '');
+      await healthy(child, `${url}/__fake/health`, signal);
+      return url;
+    },
+    progress,
+  );
+}
+
+export function startAgentProcess(
+  env: NodeJS.ProcessEnv,
+  speed: number,
+  redact: (line: string) => string,
+  progress: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<Started> {
+  const args = ['--rehearsal', '--port', '0', '--host', '127.0.0.1', '--speed', String(speed)];
+  const spec = { name: 'the agent', ...tsx('src/main.ts', args), cwd: REPO_ROOT, env, redact };
+  return startService(
+    spec,
+    async (child) => {
+      const url = await child.waitForLine((line) => listeningUrl(line), READY_TIMEOUT_MS, signal);
+      await healthy(child, `${url}/healthz`, signal);
+      return url;
+    },
+    progress,
+  );
 }
 
 /** The start failure with the child's last output (secrets masked), which usually says why. */
@@ -110,13 +134,12 @@ export async function startLlamaProcess(progress: (line: string) => void, signal
   const port = await freeLoopbackPort();
   const args = ['-m', modelPath, '--host', '127.0.0.1', '--port', String(port), '--alias', DEFAULT_ALIAS];
   args.push('-t', '1', '-tb', '1', '-c', '1024', '-np', '1', '--grammar', fixedSentenceGrammar(FALLBACK_SENTENCE));
-  const child = await Child.spawn({ name: 'llama-server', command: serverBin, args, cwd: REPO_ROOT, env: process.env });
   const url = `http://127.0.0.1:${port}`;
-  try {
+  const spec = { name: 'llama-server', command: serverBin, args, cwd: REPO_ROOT, env: process.env };
+  const ready = async (child: Child) => {
     await healthy(child, `${url}/health`, signal);
-    return { child, url, baseURL: `${url}/v1`, model: DEFAULT_ALIAS };
-  } catch (error) {
-    await child.stop();
-    throw withOutput(child, error);
-  }
+    return url;
+  };
+  const started = await startService(spec, ready, progress);
+  return { ...started, baseURL: `${url}/v1`, model: DEFAULT_ALIAS };
 }
