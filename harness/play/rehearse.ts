@@ -5,13 +5,13 @@
  * hard cap. Then it reads the fake's journal. It waits on events, never on luck: the only sleeps are the
  * scenario's own times.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentEvent } from '../../contract/events.js';
 import type { Journal } from '../../contract/journal.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
 import { describeFailure, type RunningStack, type ServiceFailure } from '../stack/stack.js';
 import { pending, type PlayedTurn } from './pending.js';
 import { readEvents } from './sse.js';
+import { notifier, sleepUntil, untilOr, within } from './waiting.js';
 
 export interface Recording {
   events: AgentEvent[];
@@ -148,40 +148,4 @@ async function post(url: string, body: unknown): Promise<unknown> {
   const text = await response.text();
   if (!response.ok) throw new Error(`POST ${url} answered ${response.status}: ${text}`);
   return text ? (JSON.parse(text) as unknown) : {};
-}
-
-function sleepUntil(epochMs: number, signal: AbortSignal): Promise<void> {
-  return sleep(Math.max(0, epochMs - Date.now()), undefined, { signal });
-}
-
-/** Resolves when `next` does or at `epochMs`, whichever is first; rejects when `signal` aborts. No timer is left behind. */
-async function untilOr(next: Promise<void>, epochMs: number, signal: AbortSignal): Promise<void> {
-  const done = new AbortController();
-  const onAbort = () => done.abort(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    await Promise.race([next, sleepUntil(epochMs, done.signal)]);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    done.abort();
-  }
-  signal.throwIfAborted();
-}
-
-/** The promise's value if it settles within `ms`, else undefined. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** A one-shot "something changed" signal. */
-function notifier(): { next: Promise<void>; notify: () => void } {
-  let notify: () => void = () => {};
-  const next = new Promise<void>((resolve) => (notify = resolve));
-  return { next, notify };
 }
