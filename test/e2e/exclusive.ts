@@ -1,38 +1,66 @@
 /**
  * One rehearsal at a time on this machine: vitest runs test files in parallel (two workers on two cores), and
  * two rehearsals side by side would steal each other's CPU and stretch the latencies the scenarios' windows
- * allow for. A directory is the lock (mkdir is atomic); a lock left by a dead process is taken over.
+ * allow for. The lock is fair, first come first served: each waiter takes a ticket (a file named by its arrival
+ * time), and only the oldest ticket may take the lock (a directory: mkdir is atomic). A file that runs one
+ * rehearsal after another therefore cannot starve another file's waiting test. Tickets and locks left by dead
+ * processes are cleared.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive } from '../../tools/llama/processes.js';
 
-const LOCK = join(tmpdir(), 'holdline-e2e-rehearsal.lock');
+const ROOT = join(tmpdir(), 'holdline-e2e-rehearsal');
+const QUEUE = join(ROOT, 'queue');
+const LOCK = join(ROOT, 'lock');
 const POLL_MS = 100;
+let tickets = 0;
 
 export async function exclusive<T>(fn: () => Promise<T>): Promise<T> {
-  await acquire();
+  mkdirSync(QUEUE, { recursive: true });
+  const ticket = `${String(Date.now()).padStart(15, '0')}-${process.pid}-${String(tickets++).padStart(6, '0')}`;
+  writeFileSync(join(QUEUE, ticket), '');
   try {
-    return await fn();
+    await acquire(ticket);
+    try {
+      return await fn();
+    } finally {
+      rmSync(LOCK, { recursive: true, force: true });
+    }
   } finally {
-    rmSync(LOCK, { recursive: true, force: true });
+    rmSync(join(QUEUE, ticket), { force: true });
   }
 }
 
-async function acquire(): Promise<void> {
+async function acquire(ticket: string): Promise<void> {
   for (;;) {
-    try {
-      mkdirSync(LOCK);
-      writeFileSync(join(LOCK, 'pid'), String(process.pid));
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    if (holderGone()) rmSync(LOCK, { recursive: true, force: true });
-    else await sleep(POLL_MS);
+    if (firstInQueue() === ticket && takeLock()) return;
+    await sleep(POLL_MS);
   }
+}
+
+/** The oldest ticket whose process still lives (others are removed). */
+function firstInQueue(): string | undefined {
+  for (const name of readdirSync(QUEUE).sort()) {
+    if (isAlive(Number(name.split('-')[1]))) return name;
+    rmSync(join(QUEUE, name), { force: true });
+  }
+  return undefined;
+}
+
+function takeLock(): boolean {
+  try {
+    mkdirSync(LOCK);
+    writeFileSync(join(LOCK, 'pid'), String(process.pid));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  // Two oldest tickets from the same millisecond may both try; a lock whose holder died is taken over.
+  if (holderGone()) rmSync(LOCK, { recursive: true, force: true });
+  return false;
 }
 
 function holderGone(): boolean {

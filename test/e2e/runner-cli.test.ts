@@ -5,15 +5,16 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { libraryNames } from '../../contract/scenario/library.js';
 import { REHEARSAL_API_KEY } from '../../harness/stack/stack.js';
 import { isAlive } from '../../tools/llama/processes.js';
 import { exclusive } from './exclusive.js';
-import { parsePids, startRunner } from './runner-process.js';
+import { interruptRunners, parsePids, startRunner } from './runner-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'holdline-cli-'));
 const PIDS = /· pids: (.*)\n/;
+afterAll(interruptRunners);
 
 function scenarioFile(name: string, text: string): string {
   const file = join(dir, `${name}.yaml`);

@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '../..');
+/** Runners still running, so a test that times out does not leave one (and its services) behind. */
+const running = new Set<number>();
 
 export interface RunnerProcess {
   pid: number;
@@ -13,6 +15,8 @@ export interface RunnerProcess {
 
 export function startRunner(args: string[]): RunnerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'harness/cli.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid) running.add(child.pid);
+  child.once('exit', () => running.delete(child.pid ?? 0));
   let stdout = '';
   let stderr = '';
   const waiters = new Set<{ pattern: RegExp; resolve: (m: RegExpMatchArray) => void }>();
@@ -41,6 +45,17 @@ export function startRunner(args: string[]): RunnerProcess {
         void exited.then(({ code }) => reject(new Error(`the runner exited (code ${code}) before printing ${pattern}:\n${stderr}`)));
       }),
   };
+}
+
+/** Interrupts every runner still running: each stops its own services, as on Ctrl-C. */
+export function interruptRunners(): void {
+  for (const pid of running) {
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch {
+      // already gone
+    }
+  }
 }
 
 /** "· pids: llama-server 12, the fake OpenRouter 13, the agent 14" -> { 'llama-server': 12, ... } */

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { exclusive } from './exclusive.js';
+
+describe('exclusive', () => {
+  it('runs one at a time, first come first served: a busy caller cannot jump the queue', async () => {
+    const order: string[] = [];
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = exclusive(async () => {
+      await held;
+      order.push('first');
+    });
+    const waiting = exclusive(async () => {
+      order.push('waiting');
+    });
+    // The first caller comes back for more while the other waits: it queues behind it.
+    const again = first.then(() => exclusive(async () => void order.push('again')));
+    release();
+    await Promise.all([first, waiting, again]);
+    expect(order).toEqual(['first', 'waiting', 'again']);
+  });
+
+  it('releases the lock when the work fails', async () => {
+    await expect(exclusive(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await exclusive(async () => 'free again')).toBe('free again');
+  });
+});
