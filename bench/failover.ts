@@ -4,19 +4,20 @@
  * the same outages of the fake OpenRouter, at speed 1. Prints a table and writes bench/results/failover.json.
  * A benchmark: it reports numbers and never fails on one.
  *
- *   npm run bench:failover -- [--turns 5] [--gap-ms 1000] [--only primary-429,outage-40s]
+ *   npm run bench:failover -- [--turns N] [--gap-ms 1000] [--only primary-429,outage-40s]
  *                             [--contenders holdline,fallback-default] [--out bench/results/failover.json]
  *
- * A run with --only or --contenders writes nothing unless --out is given (the committed file is a full run).
+ * Turns: 5 per outage (10 for the flapping one) unless --turns says otherwise for all. A run with --only or
+ * --contenders writes nothing unless --out is given (the committed file is a full run).
  */
 import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { ensureLlama, startLlamaServer, type LlamaServer } from '../tools/llama/index.js';
 import { CONTENDERS } from './failover/contenders.js';
 import { runCell, type CellResult } from './failover/run.js';
-import { BENCH_SCENARIOS, PRIMARY, SECONDARY } from './failover/scenarios.js';
+import { BENCH_SCENARIOS, PRIMARY, SECONDARY, type BenchScenario } from './failover/scenarios.js';
 import { failoverTable } from './failover/table.js';
 
 const DEFAULT_OUT = 'bench/results/failover.json';
@@ -26,14 +27,14 @@ const API_KEY = 'sk-or-v1-bench-0000000000000000';
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      turns: { type: 'string', default: '5' },
+      turns: { type: 'string' },
       'gap-ms': { type: 'string', default: '1000' },
       only: { type: 'string' },
       contenders: { type: 'string' },
       out: { type: 'string' },
     },
   });
-  const turns = wholeNumber(values.turns, '--turns');
+  const turns = wholeNumber(values.turns ?? '5', '--turns');
   const gapMs = wholeNumber(values['gap-ms'], '--gap-ms');
   const scenarios = pick(BENCH_SCENARIOS, values.only, '--only');
   const contenders = pick(CONTENDERS, values.contenders, '--contenders');
@@ -45,6 +46,8 @@ async function main(): Promise<void> {
   let llama: LlamaServer | undefined;
   const cells: CellResult[] = [];
   const started = Date.now();
+  // Other work on the machine stretches latencies: the load before and after goes in the results.
+  const loadBefore = loadavg()[0];
   try {
     if (scenarios.some((s) => s.local === 'llama')) {
       const { serverBin, modelPath } = await ensureLlama({ onProgress: (p) => console.error(`[llama] ${p.message}`) });
@@ -56,7 +59,7 @@ async function main(): Promise<void> {
         const cell = await runCell({
           bench,
           contender,
-          turns,
+          turns: values.turns === undefined ? (bench.turns ?? turns) : turns,
           gapMs,
           apiKey: API_KEY,
           ...(llama && { llama }),
@@ -76,13 +79,14 @@ async function main(): Promise<void> {
   console.log(`\n${table}\n`);
   console.log('Failed requests: chat requests that met a fault at the fake (error status, stall, ...), of all chat requests to it.');
   console.log('First audio: end of the user turn to the first audio (the hold counts); first answer: to the answer. Speed 1, wall clock.');
+  console.log(`Silent: neither an answer nor the apology; cut off: still busy at the cap (${capsText(scenarios)}), counted silent.`);
   if (out) {
     const result = {
       benchmark: 'failover',
       generatedAt: new Date().toISOString(),
-      machine: { cpus: cpus().length, node: process.version, platform: process.platform },
+      machine: { cpus: cpus().length, node: process.version, platform: process.platform, load1m: { before: loadBefore, after: loadavg()[0] } },
       speed: 1,
-      turnsPerScenario: turns,
+      turnsPerScenario: Object.fromEntries(cells.filter((c) => c.contender === contenders[0]?.id).map((c) => [c.scenario, c.summary.turns])),
       gapMs,
       chain: [PRIMARY, SECONDARY, 'local'],
       contenders: contenders.map(({ id, label }) => ({ id, label })),
@@ -94,6 +98,13 @@ async function main(): Promise<void> {
     writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
     console.log(`wrote ${out}`);
   }
+}
+
+/** "30 s per turn (75 s for everything down for 40 s)". */
+function capsText(scenarios: readonly BenchScenario[]): string {
+  const common = scenarios[0]?.capMs ?? 0;
+  const others = scenarios.filter((s) => s.capMs !== common).map((s) => `${s.capMs / 1000} s for ${s.title}`);
+  return `${common / 1000} s per turn${others.length > 0 ? ` (${others.join(', ')})` : ''}`;
 }
 
 function wholeNumber(text: string, flag: string): number {

@@ -24,6 +24,8 @@ export interface BenchScenario {
    * holdline's 60 s retry window where the outage is long, so neither contender is cut off for being patient.
    */
   capMs: number;
+  /** Turns in the conversation when not the run's default (flapping needs more to show its 50%). */
+  turns?: number;
 }
 
 const DEFAULT_CAP_MS = 30_000;
@@ -61,6 +63,7 @@ export const BENCH_SCENARIOS: readonly BenchScenario[] = [
     rules: [`{ when: { model: "${PRIMARY}", probability: 0.5 }, then: { error: no-provider } }`],
     local: 'down',
     capMs: DEFAULT_CAP_MS,
+    turns: 10,
   },
   {
     id: 'chain-down-local-up',
