@@ -42,14 +42,18 @@ export interface FaultSample {
   then: string;
   /** The error preset, for `error` faults (the local stand-in sends only its status: see `localThen`). */
   preset?: ErrorPreset;
+  /** The fault as the local server gives it, where that differs (see `localThen`). */
+  local?: string;
 }
 
 /**
  * The same fault as a llama.cpp server would give it. OpenRouter's error presets carry OpenRouter's bodies and
  * rate-limit headers (a daily quota's reset at midnight, "User not found."), which a local server never sends:
- * at the local server they become a plain error status. Every other kind is transport-level and stays as is.
+ * at the local server an error preset becomes a plain error status, and a sample whose body would carry one
+ * (a mid-stream error) says its local form. Every other kind is transport-level and stays as is.
  */
 export function localThen(sample: FaultSample): string {
+  if (sample.local) return sample.local;
   return sample.preset ? `{ status: ${PRESETS[sample.preset].status} }` : sample.then;
 }
 

@@ -28,7 +28,12 @@ const GENERATORS: { [K in FaultKind]: (r: Random) => Omit<FaultSample, 'kind'> }
   midStream: (r) => {
     const n = r.int(0, 5);
     const error = r.pick(ERROR_PRESETS);
-    return { name: `mid-stream ${error} after ${n}`, then: `{ midStream: { afterTokens: ${n}, error: ${error} } }` };
+    return {
+      name: `mid-stream ${error} after ${n}`,
+      then: `{ midStream: { afterTokens: ${n}, error: ${error} } }`,
+      // A llama.cpp server's error event carries no OpenRouter quota or account message.
+      local: `{ midStream: { afterTokens: ${n}, error: provider-down } }`,
+    };
   },
   malformed: (r) => {
     const n = r.int(0, 5);

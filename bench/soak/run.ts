@@ -56,6 +56,8 @@ const KEY = 'sk-or-v1-soak-secret-7d1e4a9b3c05';
  */
 const TURN_CAP_SCENARIO_MS = 180_000;
 const TURN_CAP_MIN_WALL_MS = 20_000;
+/** Cooldowns here last at most a minute (a daily quota's lasts till midnight, but never at the local server). */
+const LONGEST_CLEAR_WAIT_MS = 5 * 60_000;
 /** Turns played before the first memory sample, so the sample is of a warmed-up process. */
 const WARMUP_TURNS = 10;
 
@@ -118,7 +120,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         await play('What is the capital of France?', 'faults on', where);
       }
       if (report.turns >= options.turns) break;
-      await untilScenario(rig.agent, Math.max(startMs + s.lengthMs, await someBackendFreeAt(rig.agent)) + 1);
+      const clearAt = Math.max(startMs + s.lengthMs, await someBackendFreeAt(rig.agent)) + 1;
+      if (clearAt - rig.agent.clock.now() > LONGEST_CLEAR_WAIT_MS) {
+        // Every backend out for longer than any cooldown we configured: say so, rather than wait for hours.
+        report.failures.push({ turn: report.turns, segment: where, phase: 'faults cleared', problems: [`no backend free until scenario ms ${Math.round(clearAt)}`] });
+        break;
+      }
+      await untilScenario(rig.agent, clearAt);
       await play('Are you still there?', 'faults cleared', where);
     }
     // Sampled with the agent still running: what a long call leaves behind in it, not what closing frees.
