@@ -1,7 +1,6 @@
 /**
  * The rehearsal agent's `GET /events` as a growing list one can wait on: every event since the agent's last
- * reset (the agent replays them), then live. `ready` resolves once the response headers are in, so nothing
- * published from then on can be missed.
+ * reset (the agent replays them, so subscribing late misses nothing), then live.
  */
 import type { AgentEvent } from '../../contract/events.js';
 
@@ -13,7 +12,6 @@ export class WaitTimeout extends Error {
 export interface EventFeed {
   /** Every event received so far, in order. */
   readonly all: readonly AgentEvent[];
-  readonly ready: Promise<void>;
   /**
    * Resolves with the index of the first event at or after `from` that passes `test`; rejects after
    * `timeoutMs` wall ms with a `WaitTimeout` (saying what was seen), or when the stream ends first.
@@ -48,19 +46,10 @@ export function subscribeEvents(url: string): EventFeed {
     waiters = [];
   };
 
-  let markReady: () => void = () => {};
-  let failReady: (error: unknown) => void = () => {};
-  const ready = new Promise<void>((resolve, reject) => {
-    markReady = resolve;
-    failReady = reject;
-  });
-  ready.catch(() => {});
-
   void (async () => {
     try {
       const res = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
       if (!res.ok || !res.body) throw new Error(`GET ${url} answered ${res.status}`);
-      markReady();
       const decoder = new TextDecoder();
       let buffer = '';
       for await (const bytes of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -77,14 +66,12 @@ export function subscribeEvents(url: string): EventFeed {
       }
       endAll(new Error(`the event stream ${url} ended`));
     } catch (error) {
-      failReady(error);
       endAll(abort.signal.aborted ? new Error('the event feed was closed') : (error as Error));
     }
   })();
 
   return {
     all,
-    ready,
     waitFor(test, { from = 0, timeoutMs = 30_000 } = {}) {
       for (let i = from; i < all.length; i++) if (test(all[i] as AgentEvent, i)) return Promise.resolve(i);
       if (ended) return Promise.reject(ended);
