@@ -36,6 +36,19 @@ describe('clocks', () => {
     expect(() => new ScaledClock(0)).toThrow('speed must be a positive number, got 0');
   });
 
+  it('ScaledClock never wakes before the scenario instant it was asked for', async () => {
+    // Node timers may fire up to a wall millisecond early; at speed 10 that was ten scenario ms, enough for
+    // a pass to find the cooldown it waited for not yet over.
+    const clock = new ScaledClock(10);
+    let early = 0;
+    for (let i = 0; i < 60; i++) {
+      const target = clock.now() + 5 + (i % 7) * 3;
+      await clock.sleep(target - clock.now());
+      if (clock.now() < target) early++;
+    }
+    expect(early).toBe(0);
+  });
+
   it('VirtualClock fires due timers in order, each at its own time', async () => {
     const clock = new VirtualClock();
     const seen: [string, number][] = [];

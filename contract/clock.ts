@@ -61,8 +61,21 @@ export class ScaledClock implements Clock {
     return sleepWith(this, ms, signal);
   }
 
+  /**
+   * Never fires before its scenario instant: Node's timers may wake up to a wall millisecond early (ten
+   * scenario ms at speed 10), and code that waited for a cooldown's end must find it over when it wakes.
+   */
   schedule(fn: () => void, ms: number): () => void {
-    const timer = setTimeout(fn, this.toWallMs(ms));
+    const due = this.now() + Math.max(0, ms);
+    let timer: NodeJS.Timeout;
+    const arm = (wallMs: number) => {
+      timer = setTimeout(() => {
+        const early = due - this.now();
+        if (early > 0) arm(Math.max(1, Math.ceil(this.toWallMs(early))));
+        else fn();
+      }, wallMs);
+    };
+    arm(this.toWallMs(ms));
     return () => clearTimeout(timer);
   }
 }

@@ -18,6 +18,7 @@ import { AgentEvents } from './chain/events.js';
 import { probeBackends } from './chain/probe.js';
 import { createLogger, logEvents } from './observability/log.js';
 import { collectMetrics } from './observability/metrics.js';
+import { describeSessionError } from './voice/session-errors.js';
 import { HoldlineAgent } from './voice/agent.js';
 
 export default defineAgent({
@@ -59,6 +60,8 @@ export default defineAgent({
       }),
       llm: chain,
     });
+    // Without a listener Node throws on the session's 'error' events, cutting STT/TTS retries short.
+    session.on(voice.AgentSessionEventTypes.Error, (ev) => log.warn(describeSessionError(ev.error), 'session reported an error'));
     await session.start({ agent: new HoldlineAgent({ instructions: config.voice.instructions }), room: ctx.room });
   },
 });

@@ -40,28 +40,7 @@ export function fallbackAdapterOver({ config, backends }: { config: Config; back
   });
   const adapter = new llm.FallbackAdapter({ llms });
   adapter.on('error', () => {});
-  return withSessionErrorListener(adapter);
-}
-
-/**
- * The rehearsal session (src/rehearsal/session.ts) attaches no listener for the AgentSession's own 'error' event,
- * so when the adapter reports an LLM error the session's re-emit throws ERR_UNHANDLED_ERROR back into the
- * framework's retry loop, which swallows it and ends the turn at once: the session's `llmConnOptions` retries
- * never run. An application would listen (`session.on('error', ...)`); this restores that behaviour from our
- * side: the framework's own handling (`_onError`, the unrecoverable-error count) still runs, only the throw of
- * the unheard re-emit is dropped.
- */
-function withSessionErrorListener<T extends llm.LLM>(model: T): T {
-  const emit = model.emit.bind(model) as (event: string, ...args: unknown[]) => boolean;
-  (model as unknown as { emit: typeof emit }).emit = (event, ...args) => {
-    try {
-      return emit(event, ...args);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ERR_UNHANDLED_ERROR') return true;
-      throw error;
-    }
-  };
-  return model;
+  return adapter;
 }
 
 export const CONTENDERS: readonly Contender[] = [

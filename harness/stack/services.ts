@@ -7,8 +7,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureLlama } from '../../tools/llama/ensure.js';
 import { freeLoopbackPort } from '../../tools/llama/server/free-port.js';
-import { DEFAULT_ALIAS } from '../../tools/llama/server/start.js';
-import { FALLBACK_SENTENCE, fixedSentenceGrammar } from '../../tools/llama/server/grammar.js';
+import { DEFAULT_ALIAS, serverArgs } from '../../tools/llama/server/start.js';
 import { Child, describeExit, type ChildSpec } from './child.js';
 import { waitForHealth } from './health.js';
 
@@ -126,14 +125,13 @@ export interface LocalServer extends Started {
 }
 
 /**
- * llama-server with the tiny model and the grammar that makes it say FALLBACK_SENTENCE: the same flags as
- * tools/llama's startLlamaServer, spawned here in its own process group like every other service.
+ * llama-server with the tiny model and the grammar that makes it say FALLBACK_SENTENCE (tools/llama's own
+ * command line), spawned here in its own process group like every other service.
  */
 export async function startLlamaProcess(progress: (line: string) => void, signal?: AbortSignal): Promise<LocalServer> {
   const { serverBin, modelPath } = await ensureLlama({ onProgress: (p) => progress(`llama: ${p.message}`), ...(signal && { signal }) });
   const port = await freeLoopbackPort();
-  const args = ['-m', modelPath, '--host', '127.0.0.1', '--port', String(port), '--alias', DEFAULT_ALIAS];
-  args.push('-t', '1', '-tb', '1', '-c', '1024', '-np', '1', '--grammar', fixedSentenceGrammar(FALLBACK_SENTENCE));
+  const args = serverArgs(modelPath, port);
   const url = `http://127.0.0.1:${port}`;
   const spec = { name: 'llama-server', command: serverBin, args, cwd: REPO_ROOT, env: process.env };
   const ready = async (child: Child) => {

@@ -110,9 +110,9 @@ describe('policy: hold, backoff and the retry window', () => {
     const waits = log.filter(({ d }) => d.kind === 'wait').map(({ at, d }) => [at, (d as { until: number }).until]);
     // Never before a cooldown ends (2s after each 429), and backoff 1s, 2s, 4s...
     expect(waits).toEqual([
-      [30, 2_010], // max(30 + backoff 1000, A's cooldown end 2010)
-      [2_030, 4_030], // max(2030 + 2000, 4020); local still cooling (until 5030), so skipped
-      [4_050, 8_050], // max(4050 + 4000, 6040)
+      [30, 2_020], // A and B cool until 2010 and 2020: one group, so the next pass finds both free
+      [2_040, 4_040], // max(2040 + 2000, group 4030..4040); local still cooling (until 5030), so skipped
+      [4_060, 8_060], // max(4060 + 4000, 6060)
     ]);
     expect(kinds(log).at(-2)).toBe('attempt:openrouter:a/one');
     expect(kinds(log).at(-1)).toBe('done');
@@ -169,6 +169,16 @@ describe('policy: hold, backoff and the retry window', () => {
   it('a failure after part of the answer was spoken: no switch, the apology', () => {
     const { log } = play((b) => (b === A ? { fact: fail('connection'), textSent: true } : 'ok'));
     expect(kinds(log)).toEqual(['attempt:openrouter:a/one', 'apology']);
+  });
+
+  it('backends that failed milliseconds apart come back together; one cooling a second later does not', () => {
+    const cooldowns = new Map<string, Cooldown>([
+      [A.id, { until: 3_000, cls: 'rate-limit' }],
+      [B.id, { until: 3_040, cls: 'rate-limit' }],
+      [L.id, { until: 4_000, cls: 'connection' }],
+    ]);
+    const { log } = play(() => 'ok', { cooldowns });
+    expect(log.find(({ d }) => d.kind === 'wait')?.d).toMatchObject({ until: 3_040, reason: 'a cooldown ends (backoff 1000 ms was shorter), pass 2 next' });
   });
 
   it('a turn that starts with every backend cooling down still holds and waits for the first to return', () => {

@@ -93,7 +93,10 @@ export function decide({ episode, cooldowns, backends, now, policy }: PolicyInpu
   const earliest = earliestAvailable(cooldowns, backends, now);
   const backoff = Math.min(policy.backoffInitialMs * 2 ** episode.waits, policy.backoffMaxMs);
   const nextPass = Math.max(now + backoff, earliest);
-  if (nextPass <= windowEnd) return { kind: 'wait', until: nextPass, reason: `backoff ${backoff} ms, pass ${pass + 1} next` };
+  if (nextPass <= windowEnd) {
+    const why = nextPass === now + backoff ? `backoff ${backoff} ms` : `a cooldown ends (backoff ${backoff} ms was shorter)`;
+    return { kind: 'wait', until: nextPass, reason: `${why}, pass ${pass + 1} next` };
+  }
   // Backoff overshoots the window but something could answer by its end: one last pass at the end.
   if (earliest <= windowEnd && now < windowEnd) return { kind: 'wait', until: windowEnd, reason: 'last pass at the end of the retry window' };
   return { kind: 'apology', reason: 'retry window over' };
@@ -119,12 +122,17 @@ function worthWaiting(episode: Episode, cooldowns: Cooldowns, backends: readonly
   return failedTransiently || coolingTransiently;
 }
 
-/** The earliest instant at which some backend may be asked again. */
+/**
+ * Cooldowns that end within this much of each other are one group: backends that failed one after another
+ * in the same pass (milliseconds apart) come back together, so the next pass finds them all free instead of
+ * skipping the ones whose cooldown ends a few ms later — which made request counts depend on timing jitter.
+ */
+export const COOLDOWN_GROUP_MS = 500;
+
+/** When some backend may be asked again: the end of the earliest group of cooldowns (or now, if one is free). */
 function earliestAvailable(cooldowns: Cooldowns, backends: readonly Backend[], now: number): number {
-  let earliest = Infinity;
-  for (const backend of backends) {
-    const until = cooldowns.get(backend.id)?.until ?? now;
-    earliest = Math.min(earliest, Math.max(until, now));
-  }
-  return earliest === Infinity ? now : earliest;
+  const ends = backends.map((backend) => Math.max(cooldowns.get(backend.id)?.until ?? now, now));
+  const earliest = Math.min(...ends);
+  if (earliest <= now) return now;
+  return Math.max(...ends.filter((end) => end <= earliest + COOLDOWN_GROUP_MS));
 }

@@ -119,7 +119,7 @@ describe('rehearsal mode', () => {
         `    - { when: { model: "${A}", nth: 1 }, then: { error: rate-limit-per-minute, retryAfter: 500ms } }`,
         `    - { when: { model: "${B}" }, then: { error: no-provider } }`,
       ].join('\n'),
-      { BACKOFF_INITIAL_MS: '3000' },
+      { BACKOFF_INITIAL_MS: '10000', BACKOFF_MAX_MS: '10000' }, // a long wait: room for the second turn even on a loaded machine
     );
     await post(`${agent.url}/turns`, { text: 'What is the capital of France?' });
     await events.waitFor((e) => e.type === 'policy' && e.step === 'wait');

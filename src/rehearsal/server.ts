@@ -71,6 +71,11 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
     clock,
     events,
     instructions: config.voice.instructions,
+    onError: (error) => log.warn(error, 'session reported an error'),
+  });
+  let closed = false;
+  events.subscribe((event) => {
+    if (event.type === 'close') closed = true;
   });
 
   void probeBackends(config, chain.options.backends).then((results) => {
@@ -87,6 +92,10 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
       res.status(400).json({ error: 'expected a JSON body like {"text": "What is the capital of France?"}' });
       return;
     }
+    if (closed) {
+      res.status(409).json({ error: 'the session has closed; restart the agent' });
+      return;
+    }
     const at = Math.round(clock.now());
     await session.userTurn(text);
     res.status(202).json({ accepted: true, at });
@@ -94,11 +103,14 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
 
   app.get('/events', (req: Request, res: Response) => {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    // Headers now, not with the first event: a subscriber connecting before anything happened must not wait.
+    res.flushHeaders();
     const send = (event: AgentEvent) => res.write(`data: ${JSON.stringify(event)}\n\n`);
     for (const event of history) send(event);
     const unsubscribe = events.subscribe(send);
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    req.on('close', () => {
+    // The response's close (the client went away), not the request's (which fires once its body was read).
+    res.on('close', () => {
       clearInterval(keepAlive);
       unsubscribe();
     });

@@ -8,6 +8,7 @@ import type { Clock } from '../../contract/clock.js';
 import type { AgentEvents } from '../chain/events.js';
 import { ensureFrameworkLogger } from '../framework-logger.js';
 import { HoldlineAgent } from '../voice/agent.js';
+import { describeSessionError } from '../voice/session-errors.js';
 import { RecordingTTS } from './recording-tts.js';
 import { Speaker } from './speaker.js';
 
@@ -27,6 +28,8 @@ export async function startRehearsalSession(opts: {
   clock: Clock;
   events: AgentEvents;
   instructions: string;
+  /** Errors the session reports (an STT, TTS or contender LLM failing); holdline's chain never reports one. */
+  onError?: (error: { type: string; message: string; recoverable: boolean }) => void;
 }): Promise<RehearsalSession> {
   ensureFrameworkLogger();
   const { clock, events } = opts;
@@ -41,6 +44,9 @@ export async function startRehearsalSession(opts: {
   const E = voice.AgentSessionEventTypes;
   session.on(E.AgentStateChanged, (ev) => events.publish({ type: 'state', from: ev.oldState, to: ev.newState }));
   session.on(E.Close, (ev) => events.publish({ type: 'close', reason: String(ev.reason) }));
+  // The session re-emits component errors as 'error'; with no listener Node throws, which cuts the framework's
+  // own retries short. Listen, and pass them on.
+  session.on(E.Error, (ev) => opts.onError?.(describeSessionError(ev.error)));
   await session.start({ agent: new HoldlineAgent({ instructions: opts.instructions }) });
 
   return {
@@ -56,3 +62,4 @@ export async function startRehearsalSession(opts: {
     },
   };
 }
+

@@ -13,7 +13,7 @@ export { sourceCommit } from './build/source.js';
 export { ensureTinyModel, type EnsuredModel, type EnsureModelOptions } from './model.js';
 export { tinyModelGguf, DEFAULT_SEED, TINY_MODEL, type TinyModelOptions } from './gguf/tiny-model.js';
 export { cacheRoot, cachedServerBin, modelPath } from './paths.js';
-export { startLlamaServer, DEFAULT_ALIAS, type LlamaServer, type StartLlamaServerOptions } from './server/start.js';
+export { startLlamaServer, serverArgs as llamaServerArgs, DEFAULT_ALIAS, type LlamaServer, type StartLlamaServerOptions } from './server/start.js';
 export { FALLBACK_SENTENCE, fixedSentenceGrammar, gbnfLiteral } from './server/grammar.js';
 export { freeLoopbackPort } from './server/free-port.js';
 export { isHealthy } from './server/health.js';

@@ -86,7 +86,11 @@ export async function startLlamaServer(options: StartLlamaServerOptions = {}): P
   }
 }
 
-function serverArgs(model: string, port: number, options: StartLlamaServerOptions): string[] {
+/**
+ * llama-server's command line for the tiny model: loopback, one thread, the grammar. Exported so a supervisor
+ * that spawns the process itself (the scenario runner, in its own process group) uses the very same flags.
+ */
+export function serverArgs(model: string, port: number, options: StartLlamaServerOptions = {}): string[] {
   const { grammarSentence = FALLBACK_SENTENCE, alias = DEFAULT_ALIAS, threads = 1, ctx = 1024, extraArgs = [] } = options;
   const args = ['-m', model, '--host', '127.0.0.1', '--port', String(port), '--alias', alias];
   args.push('-t', String(threads), '-tb', String(threads), '-c', String(ctx), '-np', '1');
