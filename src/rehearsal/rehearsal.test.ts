@@ -140,6 +140,15 @@ describe('rehearsal mode', () => {
     expect(fake.journal().entries.filter((e) => e.path.endsWith('/chat/completions')).map((e) => e.model)).toEqual([A, B, A]);
   });
 
+  it('GET /events answers at once, before anything has happened', async () => {
+    const { agent } = await rig('    - { when: { model: "nobody" }, then: hang }');
+    // Headers must not wait for the first event (or the 15 s keep-alive): a subscriber connects, then plays.
+    const res = await fetch(`${agent.url}/events`, { signal: AbortSignal.timeout(5_000) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    await res.body?.cancel();
+  });
+
   it('rejects a turn without text with a clear message', async () => {
     const { agent } = await rig('    - { when: { model: "nobody" }, then: hang }');
     const res = await fetch(`${agent.url}/turns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
