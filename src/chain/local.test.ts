@@ -65,10 +65,10 @@ describe('the local llama.cpp backend', () => {
   });
 
   it('down: connection refused is classified and fails over within milliseconds', async () => {
-    const started = performance.now();
     const r = await localAttempt(`http://127.0.0.1:${await closedPort()}/v1`);
     expect(r.failure).toMatchObject({ class: 'connection' });
-    expect(performance.now() - started).toBeLessThan(500);
+    // Refused at once, not waited out: it ends before the first of the local deadlines.
+    expect(r.tookMs).toBeLessThan(localDeadlines.headersMs);
   });
 
   it('slow to its first byte: the local deadline ends the attempt', async () => {
