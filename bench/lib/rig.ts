@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import type { Scenario } from '../../contract/scenario/schema.js';
 import { startFake, type RunningFake } from '../../fakes/openrouter/index.js';
 import { startRehearsal, type RehearsalAgent, type RehearsalOptions } from '../../src/rehearsal/server.js';
-import { subscribeEvents, type EventFeed } from './event-feed.js';
+import { subscribeEvents, type EventFeed } from '../../contract/event-stream.js';
 import { postJson } from './http.js';
 
 export interface RigOptions {

@@ -4,7 +4,7 @@
  * POST /turns and the agent listening again, read from the agent's `state` and `utterance` events only.
  */
 import type { AgentEvent, UtteranceEvent } from '../../contract/events.js';
-import { WaitTimeout, type EventFeed } from './event-feed.js';
+import { WaitTimeout, type EventFeed } from '../../contract/event-stream.js';
 import { postJson } from './http.js';
 
 export interface PlayedTurn {

@@ -10,7 +10,7 @@ import type { Journal } from '../../contract/journal.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
 import { describeFailure, type RunningStack, type ServiceFailure } from '../stack/stack.js';
 import { pending, type PlayedTurn } from './pending.js';
-import { readEvents } from './sse.js';
+import { readEvents } from '../../contract/event-stream.js';
 import { notifier, sleepUntil, untilOr, within } from './waiting.js';
 
 export interface Recording {

@@ -5,7 +5,8 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AgentEvent, UtteranceEvent } from '../../contract/events.js';
+import { subscribeEvents } from '../../contract/event-stream.js';
+import type { UtteranceEvent } from '../../contract/events.js';
 import { parseScenario } from '../../contract/scenario/load.js';
 import { startFake, type RunningFake } from '../../fakes/openrouter/index.js';
 import { closedPort } from '../testing/ports.js';
@@ -53,8 +54,8 @@ async function rig(rules: string, env: Record<string, string> = {}) {
   const origin = Date.now();
   fake.reset(origin);
   await post(`${agent.url}/reset`, { at: origin });
-  const events = subscribe(`${agent.url}/events`);
-  running.push(events);
+  const events = subscribeEvents(`${agent.url}/events`);
+  running.push({ close: async () => events.close() });
   return { fake, agent, events, output: () => output };
 }
 
@@ -90,12 +91,12 @@ describe('rehearsal mode', () => {
   it('everything down past the window: the hold, the apology near 60 s, and the next turn answered once service is back', async () => {
     const { agent, events } = await rig('    - { when: { model: "*", until: 75s }, then: { error: provider-down } }');
     await post(`${agent.url}/turns`, { text: 'What is the capital of France?' });
-    await events.waitFor((e) => e.type === 'turn_end' && e.turnId === 'turn-1', 30_000);
-    await events.waitFor((e) => e.type === 'utterance' && e.source === 'apology', 10_000);
+    await events.waitFor((e) => e.type === 'turn_end' && e.turnId === 'turn-1', { timeoutMs: 30_000 });
+    await events.waitFor((e) => e.type === 'utterance' && e.source === 'apology', { timeoutMs: 10_000 });
     // The caller speaks again after the outage is over.
     await waitUntilScenario(agent, 76_000);
     await post(`${agent.url}/turns`, { text: 'Are you there?' });
-    await events.waitFor((e) => e.type === 'utterance' && e.turnId === 'turn-2', 10_000);
+    await events.waitFor((e) => e.type === 'utterance' && e.turnId === 'turn-2', { timeoutMs: 10_000 });
 
     const spoken = events.all.filter((e): e is UtteranceEvent => e.type === 'utterance');
     expect(spoken.map((u) => [u.source, u.text])).toEqual([
@@ -124,6 +125,11 @@ describe('rehearsal mode', () => {
     await post(`${agent.url}/turns`, { text: 'What is the capital of France?' });
     await events.waitFor((e) => e.type === 'policy' && e.step === 'wait');
     await events.waitFor((e) => e.type === 'utterance' && e.source === 'hold');
+    // Speak again once A's Retry-After (rounded up to 1 s) is over: otherwise the second turn would find A
+    // cooling down and rightly hold too. The backoff (10 s) is still running, so this is during the wait.
+    const rateLimited = events.all.find((e) => e.type === 'attempt' && e.outcome === 'rate-limit');
+    if (rateLimited?.type !== 'attempt' || rateLimited.cooldownUntil === undefined) throw new Error('no rate-limited attempt');
+    await waitUntilScenario(agent, rateLimited.cooldownUntil);
     await post(`${agent.url}/turns`, { text: 'Hello?' });
     await events.waitFor((e) => e.type === 'utterance' && e.turnId === 'turn-2');
 
@@ -167,44 +173,4 @@ async function post(url: string, body: unknown): Promise<Response> {
 async function waitUntilScenario(agent: RehearsalAgent, scenarioMs: number): Promise<void> {
   const remaining = scenarioMs - agent.clock.now();
   if (remaining > 0) await agent.clock.sleep(remaining);
-}
-
-/** A minimal SSE reader for GET /events: collects events and waits on a predicate. */
-function subscribe(url: string) {
-  const all: AgentEvent[] = [];
-  const waiters: { test: (e: AgentEvent) => boolean; resolve: () => void }[] = [];
-  const controller = new AbortController();
-  void (async () => {
-    const res = await fetch(url, { signal: controller.signal });
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let at: number;
-      while ((at = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, at);
-        buffer = buffer.slice(at + 2);
-        if (!block.startsWith('data: ')) continue;
-        const event = JSON.parse(block.slice(6)) as AgentEvent;
-        all.push(event);
-        for (const w of [...waiters]) if (w.test(event)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve();
-        }
-      }
-    }
-  })().catch(() => undefined);
-  return {
-    all,
-    waitFor(test: (e: AgentEvent) => boolean, timeoutMs = 20_000): Promise<void> {
-      if (all.some(test)) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching event within ${timeoutMs} ms; saw ${all.map((e) => e.type).join(',')}`)), timeoutMs);
-        waiters.push({ test, resolve: () => (clearTimeout(timer), resolve()) });
-      });
-    },
-    async close() {
-      controller.abort();
-    },
-  };
 }

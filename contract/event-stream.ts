@@ -1,8 +1,42 @@
 /**
- * The rehearsal agent's `GET /events` as a growing list one can wait on: every event since the agent's last
- * reset (the agent replays them, so subscribing late misses nothing), then live.
+ * Reading the rehearsal agent's `GET /events` (server-sent events, one AgentEvent per `data:` line; comments
+ * such as `: keep-alive` ignored). The agent replays every event since its last reset to each new subscriber,
+ * so a reader that connects late misses nothing. Shared by the runner, the benchmarks and the agent's tests.
  */
-import type { AgentEvent } from '../../contract/events.js';
+import type { AgentEvent } from './events.js';
+
+export interface EventStream {
+  /** Rejects if the stream cannot be read (never resolves). */
+  failed: Promise<never>;
+  close(): void;
+}
+
+export function readEvents<T>(url: string, onEvent: (event: T) => void): EventStream {
+  const abort = new AbortController();
+  const failed = (async (): Promise<never> => {
+    try {
+      const response = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
+      if (!response.ok || !response.body) throw new Error(`GET ${url} answered ${response.status}`);
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(bytes, { stream: true });
+        let newline: number;
+        while ((newline = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, newline).replace(/\r$/, '');
+          buffer = buffer.slice(newline + 1);
+          if (line.startsWith('data:')) onEvent(JSON.parse(line.slice(5).trim()) as T);
+        }
+      }
+      throw new Error(`the agent closed its event stream (${url})`);
+    } catch (error) {
+      if (abort.signal.aborted) return new Promise<never>(() => {});
+      throw error;
+    }
+  })();
+  failed.catch(() => {});
+  return { failed, close: () => abort.abort() };
+}
 
 /** `waitFor` gave up: nothing matched in time (as opposed to the stream ending). */
 export class WaitTimeout extends Error {
@@ -33,7 +67,6 @@ interface Waiter {
 export function subscribeEvents(url: string): EventFeed {
   const all: AgentEvent[] = [];
   let waiters: Waiter[] = [];
-  const abort = new AbortController();
   let ended: Error | undefined;
 
   const settle = (index: number) => {
@@ -46,29 +79,16 @@ export function subscribeEvents(url: string): EventFeed {
     waiters = [];
   };
 
-  void (async () => {
-    try {
-      const res = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
-      if (!res.ok || !res.body) throw new Error(`GET ${url} answered ${res.status}`);
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for await (const bytes of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(bytes, { stream: true });
-        let at: number;
-        while ((at = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, at);
-          buffer = buffer.slice(at + 2);
-          const data = block.split('\n').find((line) => line.startsWith('data:'));
-          if (!data) continue;
-          all.push(JSON.parse(data.slice(5).trim()) as AgentEvent);
-          settle(all.length - 1);
-        }
-      }
-      endAll(new Error(`the event stream ${url} ended`));
-    } catch (error) {
-      endAll(abort.signal.aborted ? new Error('the event feed was closed') : (error as Error));
-    }
-  })();
+  const stream = readEvents<AgentEvent>(url, (event) => {
+    all.push(event);
+    settle(all.length - 1);
+  });
+  stream.failed.catch((error: Error) => endAll(error));
+  // readEvents ends quietly when closed; pending waits must still hear of it.
+  const close = () => {
+    stream.close();
+    endAll(new Error('the event feed was closed'));
+  };
 
   return {
     all,
@@ -101,6 +121,6 @@ export function subscribeEvents(url: string): EventFeed {
       if (waiters.length > 0) throw new Error('clear() while someone waits on the feed');
       all.length = 0;
     },
-    close: () => abort.abort(),
+    close,
   };
 }
