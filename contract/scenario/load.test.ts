@@ -29,6 +29,7 @@ describe('malformed scenarios: every problem with file:line:column key: message'
     ['an unknown key, pointed at the key', head('extra: 1\n'), ['x.yaml:5:1 extra: unknown key']],
     ['an empty model chain', 'name: t\ndescription: d\nagent:\n  models: []\n', ['x.yaml:4:11 agent.models: expected at least one model in the chain']],
     ['a duration without a unit', head('fake:\n  reply: { ttft: 2 }\n'), ['x.yaml:6:18 fake.reply.ttft: expected a duration like "2s", got 2']],
+    ['a calendar start that is not an instant', head('fake:\n  startsAt: tomorrow\n'), ['x.yaml:6:13 fake.startsAt: expected an ISO 8601 instant like "2026-01-15T12:00:00Z"']],
     ['a rate of zero', head('fake:\n  reply: { tokensPerSecond: 0 }\n'), ['x.yaml:6:29 fake.reply.tokensPerSecond: expected more than 0, got 0']],
     [
       'an unknown error preset',

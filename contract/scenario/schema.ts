@@ -244,8 +244,18 @@ export const fakeSection = z.strictObject({
   models: z.array(z.string().min(1)).default([]),
   /** Interval of `: OPENROUTER PROCESSING` comments while a reply waits for its first token, and in stalls. */
   keepAliveEvery: duration.default(1000),
+  /**
+   * Where scenario time 0 falls on OpenRouter's calendar, as an ISO 8601 instant (`2026-01-15T23:59:30Z`): rate limits
+   * reset at its minute and midnight boundaries. Pin it and a daily limit resets at the same scenario second on
+   * every run (or mid-call, on purpose); leave it out and the calendar is the wall clock's.
+   */
+  startsAt: z.iso
+    .datetime({ offset: true, error: 'expected an ISO 8601 instant like "2026-01-15T12:00:00Z"' })
+    .meta({ description: "Scenario time 0 on OpenRouter's calendar (rate-limit resets), e.g. 2026-01-15T23:59:30Z. Default: the wall clock." })
+    .transform((text) => Date.parse(text))
+    .optional(),
   rules: z.array(rule).default([]),
-}).transform(({ keepAliveEvery, ...rest }) => ({ ...rest, keepAliveEveryMs: keepAliveEvery }));
+}).transform(({ keepAliveEvery, startsAt, ...rest }) => ({ ...rest, keepAliveEveryMs: keepAliveEvery, startsAtEpochMs: startsAt }));
 
 export const agentSection = z.strictObject({
   models: z.array(z.string().min(1, { error: 'expected a model id, got an empty string' })).min(1, {

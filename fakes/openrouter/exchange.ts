@@ -44,6 +44,8 @@ export interface ExchangeInit {
   seed: number;
   stream: boolean;
   keepAliveEveryMs: number;
+  /** Epoch ms of scenario time 0 on OpenRouter's calendar (`fake.startsAt`); absent: the clock's wall origin. */
+  calendarStartEpochMs: number | undefined;
   defaults: ReplyDefaults;
   promptTokens: number;
   userId: string;
@@ -113,12 +115,12 @@ export class Exchange {
   /** Inputs of an error preset for the current model. */
   presetContext(): PresetContext {
     const clock = this.init.clock;
-    const origin = clock.origin;
+    const start = this.init.calendarStartEpochMs ?? clock.origin;
     return {
       model: this.model,
       provider: this.generation.provider,
-      scenarioEpochMs: origin + this.arrivalMs,
-      toWallEpochMs: (scenarioEpochMs) => clock.toEpochMs(scenarioEpochMs - origin),
+      scenarioEpochMs: start + this.arrivalMs,
+      toWallEpochMs: (scenarioEpochMs) => clock.toEpochMs(scenarioEpochMs - start),
     };
   }
 

@@ -1,7 +1,7 @@
 /**
  * The scenario library, end to end, on the stack E2E_STACK selects: every scenario at an accelerated speed;
- * a subset again to show the same seed gives the same verdicts and the same words; a few short ones at real
- * time to show the results do not depend on the speed.
+ * the whole library again to show the same seed gives the same verdicts and the same words; a few short ones
+ * at real time to show the results do not depend on the speed.
  */
 import { describe, expect, it } from 'vitest';
 import { libraryNames } from '../../contract/scenario/library.js';
@@ -12,8 +12,6 @@ import { e2eStack, E2E_SPEED, fingerprint, rehearseLibrary, timeoutFor } from '.
 const { stack } = await e2eStack();
 const first = new Map<string, Result>();
 
-/** The timing-sensitive ones: multi-pass backoff, a cancelled turn, seeded flapping, a cut stream. */
-const TWICE = ['rate-limit-storm', 'caller-interrupts-hold', 'flapping-provider', 'retry-after-beyond-backoff', 'disconnect-after-text'];
 /** Short ones for real time: a failover, the local model, and a calm day. */
 const REAL_TIME = ['mid-stream-error-before-text', 'invalid-key', 'calm-day'];
 
@@ -31,8 +29,8 @@ describe(`the scenario library at speed ${E2E_SPEED} (${stack.name})`, () => {
   }
 });
 
-describe(`the same seed, the same rehearsal (a second run of ${TWICE.length} timing-sensitive scenarios)`, () => {
-  for (const name of TWICE) {
+describe('the same seed, the same rehearsal (the library a second time)', () => {
+  for (const name of libraryNames()) {
     it(name, { timeout: timeoutFor(name, E2E_SPEED, stack.name) }, async () => {
       const again = await rehearseLibrary(name, E2E_SPEED);
       const before = first.get(name);

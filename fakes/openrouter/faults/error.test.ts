@@ -86,6 +86,13 @@ describe('error: <preset>', () => {
     expect(res.headers?.['x-ratelimit-limit']).toBe('50');
   });
 
+  it('fake.startsAt pins the calendar: 30 s before midnight, the daily limit resets 30 scenario seconds in', async () => {
+    fake = await fakeFor({ startsAt: '2026-01-15T23:59:30Z', rules: [{ then: { error: 'rate-limit-per-day' } }] }, { speed: 10 });
+    const res = await rawChat(fake, { model: MODEL_A, messages: USER });
+    // Scenario 30 s at speed 10 is 3 s of wall time after the origin, whatever the wall clock's date.
+    expect(res.headers?.['x-ratelimit-reset']).toBe(String(fake.journal().originEpochMs + 3_000));
+  });
+
   it('retryAfter adds Retry-After in whole seconds, rounded up', async () => {
     fake = await fakeFor({ rules: [{ then: { error: 'provider-down', retryAfter: '1500ms' } }] });
     const res = await rawChat(fake, { model: MODEL_A, messages: USER });

@@ -47,6 +47,7 @@ export function chatRoute(state: FakeState): RequestHandler {
       seed: scenario.seed,
       stream: entry.stream,
       keepAliveEveryMs: scenario.fake.keepAliveEveryMs,
+      calendarStartEpochMs: scenario.fake.startsAtEpochMs,
       defaults: scenario.fake.reply,
       promptTokens: promptTokens(request),
       userId: state.userId,
