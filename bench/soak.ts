@@ -6,6 +6,7 @@
  * turn to replay.
  */
 import { parseArgs } from 'node:util';
+import { sampleMemory, timersSettled } from './lib/memory.js';
 import { runSoak } from './soak/run.js';
 import { summary } from './soak/summary.js';
 
@@ -34,6 +35,9 @@ async function main(): Promise<number> {
       }
     },
   });
+  // Here, out of runSoak, nothing of the run is reachable but its report (once its last timers have fired).
+  await timersSettled();
+  report.memory.closed = sampleMemory();
   console.log(summary(report));
   for (const f of report.failures.slice(0, 20)) {
     console.log(`\nturn ${f.turn} (${f.phase}), ${f.segment}:\n  ${f.problems.join('\n  ')}`);

@@ -13,3 +13,15 @@ export function sampleMemory(): MemorySample {
   const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
   return { heapUsedMb: mb(heapUsed), rssMb: mb(rss), afterGc: gc !== undefined };
 }
+
+/**
+ * Resolves once no timer is pending (or after `capMs`). A closed session can leave a framework timer of a couple
+ * of seconds behind, and a pending timer keeps what its async context holds (the whole session) reachable: to
+ * measure what truly outlives a run, sample after those have fired.
+ */
+export async function timersSettled(capMs = 10_000): Promise<void> {
+  const until = Date.now() + capMs;
+  while (process.getActiveResourcesInfo().includes('Timeout') && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -44,7 +44,12 @@ export interface SoakReport {
   holds: number;
   requests: RequestCounts;
   failures: SoakFailure[];
-  memory: { before: MemorySample; after: MemorySample };
+  /**
+   * Before: after the warm-up turns. After: at the end, the call still open (what a long call holds). Closed:
+   * sampled by the caller once this run's session, agent and fake are closed and unreachable; back near
+   * `before` means nothing outlived them.
+   */
+  memory: { before: MemorySample; after: MemorySample; closed?: MemorySample };
   wallMs: number;
 }
 
