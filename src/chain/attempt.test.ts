@@ -170,7 +170,7 @@ describe('an attempt through the openai plugin', () => {
 
   it('a stream with no content is a failure, not a silent answer', async () => {
     const r = await attempt('m/empty');
-    expect(r.failure).toMatchObject({ class: 'malformed', code: 'empty' });
+    expect(r.failure).toMatchObject({ class: 'unavailable', code: 'empty' });
   });
 
   it('connection refused fails within milliseconds', async () => {

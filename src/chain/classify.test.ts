@@ -70,7 +70,7 @@ describe('classify: from the status and the body', () => {
       classify({ status: 200, error: { name: 'APIConnectionError', message: `Unexpected token 'o', "not json" is not valid JSON` }, gotContent: true }, now)
         .class,
     ).toBe('malformed');
-    expect(classify({ status: 200, gotContent: false }, now)).toMatchObject({ class: 'malformed', code: 'empty' });
+    expect(classify({ status: 200, gotContent: false }, now)).toMatchObject({ class: 'unavailable', code: 'empty' });
     expect(classify({ error: { name: 'APITimeoutError', message: 'Request timed out.' }, gotContent: false }, now).class).toBe('timeout');
   });
 });

@@ -100,7 +100,9 @@ export function classify(obs: Observation, nowEpochMs: number): Failure {
     }
     return { class: 'connection', ...base, detail: message ? `connection: ${message}` : 'connection failed' };
   }
-  if (!obs.gotContent) return { class: 'malformed', ...base, code: code ?? 'empty', detail: 'the stream ended without any content' };
+  // No content at all: per OpenRouter's docs usually a cold or scaling provider, so the model is unavailable for
+  // now (another model may answer), not a broken stream.
+  if (!obs.gotContent) return { class: 'unavailable', ...base, code: code ?? 'empty', detail: 'the answer had no content' };
   return { class: 'connection', ...base, detail: 'the stream ended abnormally' };
 }
 
