@@ -11,6 +11,7 @@ import type { Scenario } from '../../contract/scenario/schema.js';
 import { describeFailure, type RunningStack, type ServiceFailure } from '../stack/stack.js';
 import { pending, type PlayedTurn } from './pending.js';
 import { readEvents } from '../../contract/event-stream.js';
+import { liveLine } from '../report/live.js';
 import { notifier, sleepUntil, untilOr, within } from './waiting.js';
 
 export interface Recording {
@@ -58,6 +59,8 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
   let changed = notifier();
   const stream = readEvents<AgentEvent>(`${stack.agentUrl}/events`, (event) => {
     events.push(event);
+    const line = liveLine(event);
+    if (line !== undefined) progress(line);
     changed.notify();
   });
   const turns = [...scenario.user].sort((a, b) => a.atMs - b.atMs);

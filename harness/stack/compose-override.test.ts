@@ -35,6 +35,14 @@ describe('composeOverride', () => {
     );
   });
 
+  it("escapes a scenario's dollars, which Compose would otherwise read as variables", () => {
+    const priced = parseScenario('name: mine\ndescription: d\nagent: { models: [a/one], env: { HOLD_MESSAGE: "That is $5, ${X}" } }\n', 'mine.yaml');
+    const { yaml } = composeOverride(priced, '/home/me/$dir/mine.yaml', false);
+    const doc = parse(yaml) as { services: { agent: { environment: Record<string, string> }; fake: { volumes: string[] } } };
+    expect(doc.services.agent.environment.HOLD_MESSAGE).toBe('That is $$5, $${X}');
+    expect(doc.services.fake.volumes).toEqual(['/home/me/$$dir/mine.yaml:/app/rehearsal/mine.yaml:ro']);
+  });
+
   it('mounts a scenario from outside the library into the fake', () => {
     const { yaml, scenarioRef } = composeOverride(scenario(false), '/home/me/mine.yaml', false);
     expect(scenarioRef).toBe('/app/rehearsal/mine.yaml');

@@ -27,7 +27,16 @@ export function composeOverride(scenario: Scenario, scenarioFile: string, inLibr
     localModel: 'holdline-tiny',
   });
   const mounted = `${EXTRA_DIR}/${basename(scenarioFile)}`;
-  const services: Record<string, unknown> = { agent: { environment } };
-  if (!inLibrary) services.fake = { volumes: [`${scenarioFile}:${mounted}:ro`] };
+  const services: Record<string, unknown> = { agent: { environment: mapValues(environment, literal) } };
+  if (!inLibrary) services.fake = { volumes: [`${literal(scenarioFile)}:${literal(mounted)}:ro`] };
   return { yaml: stringify({ services }), scenarioRef: inLibrary ? scenario.name : mounted };
+}
+
+/** Compose interpolates `$VAR` in every value of every file: `$$` keeps a scenario's `$` a dollar. */
+function literal(value: string): string {
+  return value.replaceAll('$', '$$$$');
+}
+
+function mapValues(record: Record<string, string>, f: (value: string) => string): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, f(value)]));
 }
