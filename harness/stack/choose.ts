@@ -3,6 +3,8 @@
  * containers where a Docker engine answers, else processes, saying so. `containers` without an engine is an
  * error, not a skip: a run that asked for containers must not pass on something else.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { containerStack } from './containers.js';
 import { processStack } from './processes.js';
@@ -30,17 +32,28 @@ export async function chooseStack(choice = process.env.E2E_STACK ?? 'auto', prob
   return { stack: processStack(), note: `E2E_STACK=auto: no Docker engine answers (${problem}); falling back to child processes` };
 }
 
-/** Undefined when a container runtime answers, else why not. */
+/** Undefined when a container runtime answers and `docker compose` (which Testcontainers runs) exists, else why not. */
 export async function dockerProblem(): Promise<string | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<string>((resolve) => {
     timer = setTimeout(() => resolve(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`), PROBE_TIMEOUT_MS);
   });
   try {
-    return await Promise.race([getContainerRuntimeClient().then(() => undefined), timeout]);
+    return (await Promise.race([getContainerRuntimeClient().then(() => undefined), timeout])) ?? (await composeProblem());
   } catch (error) {
     return (error as Error).message;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** An engine without the Compose v2 plugin cannot run docker-compose.test.yml. */
+async function composeProblem(): Promise<string | undefined> {
+  try {
+    await promisify(execFile)('docker', ['compose', 'version'], { timeout: PROBE_TIMEOUT_MS });
+    return undefined;
+  } catch (error) {
+    const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
+    return `\`docker compose version\` failed (Testcontainers needs the Compose v2 plugin): ${stderr || (error as Error).message}`;
   }
 }

@@ -35,12 +35,16 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
   const override = composeOverride(scenario, resolve(scenarioFile), resolve(dirname(scenarioFile)) === SCENARIO_DIR);
   const overrideFile = join(dir, 'scenario.override.yml');
   writeFileSync(overrideFile, override.yaml);
+  // Compose would read the checkout's .env (the user's own configuration) for ${VAR}s; a rehearsal must not.
+  const envFile = join(dir, 'empty.env');
+  writeFileSync(envFile, '');
 
   progress(`docker compose: building the image and starting ${COMPOSE_FILE} for ${scenario.name}`);
   let env: StartedDockerComposeEnvironment;
   try {
     env = await new DockerComposeEnvironment(REPO_ROOT, [COMPOSE_FILE, overrideFile])
       .withBuild()
+      .withEnvironmentFile(envFile)
       .withEnvironment({
         HOLDLINE_SCENARIO: override.scenarioRef,
         HOLDLINE_SPEED: String(speed),
