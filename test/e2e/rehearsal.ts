@@ -30,7 +30,8 @@ export async function rehearseLibrary(name: string, speed: number): Promise<Resu
 export function timeoutFor(name: string, speed: number, stackName: 'processes' | 'containers'): number {
   const scenario = loadScenarioFile(resolveScenario(name));
   const lastTurn = scenario.user.reduce((max, turn) => Math.max(max, turn.atMs), 0);
-  const startup = stackName === 'containers' ? 600_000 : 90_000;
+  // Containers: the first scenario also builds the image (npm ci) and pulls llama.cpp's; later ones hit the cache.
+  const startup = stackName === 'containers' ? 1_200_000 : 90_000;
   // The runner's own cap is the last turn + 120 s of scenario time; allow for all of it.
   return startup + (lastTurn + 120_000) / speed;
 }
