@@ -1,7 +1,8 @@
 /**
  * Reading the rehearsal agent's `GET /events` (server-sent events, one AgentEvent per `data:` line; comments
- * such as `: keep-alive` ignored). The agent replays every event since its last reset to each new subscriber,
- * so a reader that connects late misses nothing. Shared by the runner, the benchmarks and the agent's tests.
+ * such as `: keep-alive` ignored). The agent replays the events since its last reset (up to the last 50,000) to
+ * each new subscriber, so a reader that connects late misses nothing. Shared by the runner, the benchmarks and
+ * the agent's tests.
  */
 import type { AgentEvent } from './events.js';
 
