@@ -8,7 +8,6 @@ import { loadScenarioFile, ScenarioError } from '../contract/scenario/load.js';
 import type { Scenario } from '../contract/scenario/schema.js';
 import { parseCommand, USAGE } from './cli/args.js';
 import { listLibrary } from './cli/list.js';
-import { ServiceCrashed } from './play/rehearse.js';
 import { htmlReport } from './report/html.js';
 import { textTimeline } from './report/text.js';
 import { toJson, type ResultJson } from './result.js';
@@ -46,7 +45,7 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
     return exit;
   };
 
-  const file = resolveScenario('name' in command.target ? command.target.name : command.target.file);
+  const file = resolveScenario(label);
   if ('name' in command.target && !existsSync(file)) {
     return say(EXIT.usage, `no scenario named ${JSON.stringify(label)} in the library; these are: ${libraryNames().join(', ')}`);
   }
@@ -85,7 +84,6 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
   } catch (error) {
     if (interrupt.signal.aborted) return say(EXIT.interrupted, `interrupted (${(interrupt.signal.reason as Error).message}): every service was stopped`);
     if (error instanceof StartError) return say(EXIT.rig, `could not start the rehearsal: ${error.message}`);
-    if (error instanceof ServiceCrashed) return say(EXIT.rig, `the rehearsal failed: ${error.message}`);
     return say(EXIT.rig, `the rehearsal failed: ${(error as Error).message}`);
   }
 }

@@ -25,16 +25,15 @@ const url = (fallback: string) =>
     .optional()
     .transform((v): string => v ?? fallback);
 
+// Blank values never reach the schema: loadConfig drops them first, so absent is the only "not set".
 const text = (fallback: string) =>
   z
     .string()
+    .trim()
     .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? fallback : v.trim()));
+    .transform((v) => v ?? fallback);
 
-const optionalText = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const optionalText = z.string().trim().optional();
 
 /** `LLM_MODEL`: a comma-separated chain; blanks and duplicates are errors, not silently dropped. */
 const modelChain = z
@@ -51,7 +50,7 @@ const modelChain = z
     return models;
   });
 
-export const envSchema = z.object({
+const envSchema = z.object({
   // OpenRouter
   OPENROUTER_API_KEY: optionalText,
   OPENROUTER_BASE_URL: url('https://openrouter.ai/api/v1'),

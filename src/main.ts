@@ -22,17 +22,13 @@ async function main(): Promise<number> {
       },
     }));
   } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return 2;
+    return usage((error as Error).message);
   }
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-  if (!values.rehearsal) {
-    console.error(`the agent runs in a LiveKit room with \`npm start\`; here only --rehearsal is supported\n${USAGE}`);
-    return 2;
-  }
+  if (!values.rehearsal) return usage('the agent runs in a LiveKit room with `npm start`; here only --rehearsal is supported');
   const port = Number(values.port);
   const speed = Number(values.speed);
   if (!Number.isInteger(port) || port < 0 || port > 65535) return usage(`--port: expected a port number, got ${values.port}`);

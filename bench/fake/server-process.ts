@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { trackChild } from '../../tools/llama/processes.js';
 
 const SERVE = fileURLToPath(new URL('./serve.ts', import.meta.url));
 
@@ -13,8 +14,15 @@ export interface ServerProcess {
 
 export async function serveInChild(kind: 'fake' | 'mockttp', arg: string): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', SERVE, kind, arg], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Killed with us, even if the bench dies without stopping it.
+  trackChild(child);
   const lines = createInterface({ input: child.stdout });
-  const [first] = (await once(lines, 'line')) as [string];
+  // A server that fails to start exits (its error on our stderr) instead of printing its URL.
+  const exitedEarly = once(child, 'exit').then(([code]) => {
+    throw new Error(`serve.ts ${kind} exited (code ${String(code)}) before it was listening`);
+  });
+  exitedEarly.catch(() => {}); // it settles at stop() too, when nobody listens any more
+  const [first] = (await Promise.race([once(lines, 'line'), exitedEarly])) as [string];
   lines.close();
   const { url } = JSON.parse(first) as { url: string };
   return {

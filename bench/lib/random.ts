@@ -2,6 +2,8 @@
  * A small seeded random source (mulberry32) for generated schedules: the same seed gives the same draws on
  * every machine, so a failure is replayed by its seed.
  */
+import { mulberry32 } from '../../tools/llama/gguf/prng.js';
+
 export interface Random {
   /** A number in [0, 1). */
   next(): number;
@@ -15,13 +17,7 @@ export function seededRandom(...seeds: number[]): Random {
   // Mix every seed part into one 32-bit state, so (seed, segment) streams are unrelated to each other.
   let state = 0x9e3779b9;
   for (const s of seeds) state = Math.imul(state ^ (s >>> 0), 0x85ebca6b) ^ (state >>> 13);
-  const next = () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(state);
   return {
     next,
     int: (min, max) => min + Math.floor(next() * (max - min + 1)),

@@ -16,9 +16,7 @@ export interface Segment {
   lengthMs: number;
   /** `fake.rules` lines, with windows relative to the segment's start (`rulesAt` makes them absolute). */
   faults: { name: string; target: Target; fromMs: number; untilMs: number; probability?: number; lines: (startMs: number) => string[] }[];
-  /** Turns while the faults are on. */
-  turnsDuring: number;
-  /** Scenario ms the caller pauses before each of those turns. */
+  /** Scenario ms the caller pauses before each turn while the faults are on (one entry per turn). */
   pausesMs: number[];
 }
 
@@ -43,7 +41,7 @@ export function segment(seed: number, index: number): Segment {
     };
   });
   const turnsDuring = r.int(1, 4);
-  return { index, lengthMs, faults, turnsDuring, pausesMs: Array.from({ length: turnsDuring }, () => r.int(0, 3000)) };
+  return { index, lengthMs, faults, pausesMs: Array.from({ length: turnsDuring }, () => r.int(0, 3000)) };
 }
 
 /** The segment's rules, in order, with windows starting at scenario ms `startMs`. */

@@ -57,7 +57,10 @@ const errorPreset = z.enum(ERROR_PRESETS, {
 const afterTokens = z.number().int().min(0);
 const retryAfter = duration.optional();
 
-/** One schema per fault kind, keyed by the kind. Adding a kind: one entry here, one module in the fake. */
+/**
+ * One schema per fault kind, keyed by the kind. Adding a kind: one entry here, its flat form in `Fault` and
+ * `toFault` below, one module in the fake (the compiler points at each).
+ */
 export const FAULT_SCHEMAS = {
   error: z.strictObject({ kind: z.literal('error'), error: errorPreset, retryAfter }),
   status: z.strictObject({
@@ -115,7 +118,8 @@ function kindOf(raw: unknown): { kind: FaultKind } | { problem: string } {
   return { problem: `expected exactly one fault, got ${[...named, ...(replyLike ? ['reply fields'] : [])].join(' and ')}` };
 }
 
-const faultInput = z.preprocess((raw, ctx) => {
+/** A `then` as written, checked and tagged with its kind (the JSON Schema generator swaps in `faultJsonForms` for it). */
+export const faultInput = z.preprocess((raw, ctx) => {
   const found = kindOf(raw);
   if ('problem' in found) {
     ctx.addIssue({ code: 'custom', message: found.problem, input: raw });
@@ -316,4 +320,3 @@ export const faultJsonForms = z.union([
   z.enum(BARE_KINDS),
   ...Object.values(FAULT_SCHEMAS).map((s) => (s as z.ZodObject).omit({ kind: true })),
 ] as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]);
-export const faultSchemaNode = faultInput;

@@ -6,9 +6,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SCENARIO_DIR } from './library.js';
-import { fault, faultJsonForms, faultSchemaNode, scenarioSchema } from './schema.js';
+import { fault, faultInput, faultJsonForms, scenarioSchema } from './schema.js';
 
-export function scenarioJsonSchema(): Record<string, unknown> {
+function scenarioJsonSchema(): Record<string, unknown> {
   const forms = z.toJSONSchema(faultJsonForms, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   delete forms.$schema;
   const schema = z.toJSONSchema(scenarioSchema, {
@@ -16,7 +16,7 @@ export function scenarioJsonSchema(): Record<string, unknown> {
     unrepresentable: 'any',
     override: (ctx) => {
       // A `then` is parsed by key (see schema.ts); editors get its input forms instead of "anything".
-      if (ctx.zodSchema === fault || ctx.zodSchema === faultSchemaNode) {
+      if (ctx.zodSchema === fault || ctx.zodSchema === faultInput) {
         for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Record<string, unknown>)[key];
         Object.assign(ctx.jsonSchema, forms);
       }
@@ -39,7 +39,7 @@ if (process.argv.includes('--check')) {
     process.exit(1);
   }
   console.log('scenario.schema.json is up to date');
-} else if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {
+} else {
   writeFileSync(target, text);
   console.log(`wrote ${target}`);
 }

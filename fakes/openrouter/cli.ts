@@ -64,7 +64,7 @@ function loadOrExit(nameOrPath: string): Scenario {
     return loadScenarioFile(resolveScenario(nameOrPath));
   } catch (err) {
     if (!(err instanceof ScenarioError)) throw err;
-    for (const line of err.message.split('\n')) console.error(line);
+    console.error(err.message);
     process.exit(EXIT_USAGE);
   }
 }

@@ -6,24 +6,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ScaledClock } from '../../contract/clock.js';
 import type { JournalEntry } from '../../contract/journal.js';
+import type { FakeSection } from '../../contract/scenario/schema.js';
 import { sendError, sendJson } from './routes/respond.js';
-import type { Generation } from './wire/completion.js';
+import type { FinishReason, Generation } from './wire/completion.js';
 import type { OpenRouterError } from './wire/errors.js';
 import type { PresetContext } from './wire/presets.js';
 
 /** The scenario's default answer (`fake.reply`). */
-export interface ReplyDefaults {
-  text?: string;
-  ttftMs: number;
-  tokensPerSecond: number;
-}
+export type ReplyDefaults = FakeSection['reply'];
 
 /** What `GET /api/v1/generation` reports about a generation the fake produced. */
 export interface GenerationRecord {
   generation: Generation;
   streamed: boolean;
   cancelled: boolean;
-  finishReason: 'stop' | 'error' | null;
+  finishReason: FinishReason;
   promptTokens: number;
   completionTokens: number;
   /** USD. */
@@ -94,16 +91,14 @@ export class Exchange {
   }
 
   /**
-   * Resolves `msSinceArrival` scenario ms after arrival (at once if that is past). Timers may fire a wall
-   * millisecond early, which at speed 50 is 50 scenario ms, so it sleeps again for whatever is left; what is left
-   * under half a scenario millisecond is not waited for (below the journal's resolution, and any timer would cost
-   * a whole wall millisecond). Rejects on abort.
+   * Resolves `msSinceArrival` scenario ms after arrival (at once if that is past; the clock never wakes early, so
+   * one sleep is enough). Less than half a scenario millisecond is not waited for: below the journal's resolution,
+   * and any timer would cost a whole wall millisecond. Rejects on abort.
    */
   async waitUntil(msSinceArrival: number): Promise<void> {
     this.signal.throwIfAborted();
-    for (let left = msSinceArrival - this.elapsed(); left >= MIN_WAIT_MS; left = msSinceArrival - this.elapsed()) {
-      await this.init.clock.sleep(left, this.signal);
-    }
+    const left = msSinceArrival - this.elapsed();
+    if (left >= MIN_WAIT_MS) await this.init.clock.sleep(left, this.signal);
   }
 
   /** Resolves when the client goes away or the server closes. */

@@ -19,6 +19,8 @@ export type FakeEvents = EventEmitter<FakeEventMap>;
 
 export class FakeState {
   scenario!: Scenario;
+  /** The account id in error bodies: fixed by the seed, so derived once per scenario, not per request. */
+  userId!: string;
   rules: CompiledRule[] = [];
   /** Served model ids, in catalog order. */
   served: string[] = [];
@@ -40,6 +42,7 @@ export class FakeState {
     this.scenario = scenario;
     this.rules = compileRules(scenario.fake.rules);
     this.served = servedModels(scenario);
+    this.userId = userIdFor(scenario.seed);
   }
 
   /** Scenario time 0 becomes `atEpochMs`; counters, journal and generations start over. */
@@ -59,10 +62,6 @@ export class FakeState {
     const n = (this.counts.get(model) ?? 0) + 1;
     this.counts.set(model, n);
     return n;
-  }
-
-  get userId(): string {
-    return userIdFor(this.scenario.seed);
   }
 
   /** Registers an open request; returns its abort signal and a function to call when it is over. */

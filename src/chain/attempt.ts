@@ -73,7 +73,7 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
       fetch: async (url: string | URL | Request, init?: RequestInit) => {
         const response = await fetch(url, init);
         obs.status = response.status;
-        obs.headers = Object.fromEntries([...response.headers].map(([k, v]) => [k.toLowerCase(), v]));
+        obs.headers = Object.fromEntries(response.headers); // names come lower-cased
         return response;
       },
     });

@@ -1,9 +1,9 @@
 /**
  * holdline's LLM: an `llm.LLM` (LiveKit's own contract) over the backend chain, driven by the pure policy.
  * Its stream never fails: every turn ends in an answer or the apology, so the session never sees an LLM
- * error, never goes silent on a turn, and never closes because of one. Why not FallbackAdapter: see
- * ../shared/notes/livekit-node-agents.md (it switches on any error, sends duplicate recovery requests,
- * has no time-to-first-token deadline, and ends failed turns in silence).
+ * error, never goes silent on a turn, and never closes because of one. Why not FallbackAdapter (measured by
+ * bench/failover): it switches on any error, sends duplicate recovery requests, has no time-to-first-token
+ * deadline, and ends failed turns in silence.
  *
  * Every chunk carries its `source` (hold, apology, local, openrouter:<model>) so the voice layer can speak
  * the hold as its own utterance and attribute what the caller heard. Nothing spoken names a model or an error.
@@ -11,7 +11,7 @@
 import { APIConnectOptions, llm } from '@livekit/agents';
 import type { Clock } from '../../contract/clock.js';
 import type { Source } from '../../contract/events.js';
-import type { Config } from '../config.js';
+import type { PolicyConfig } from '../config.js';
 import { ensureFrameworkLogger } from '../framework-logger.js';
 import type { AttemptRunner } from './attempt.js';
 import type { Backend } from './backends.js';
@@ -42,7 +42,7 @@ export interface BackendStatus {
 
 export interface ChainOptions {
   backends: Backend[];
-  policy: Config['policy'];
+  policy: PolicyConfig;
   holdMessage: string;
   apologyMessage: string;
   clock: Clock;
@@ -183,6 +183,7 @@ class ChainStream extends llm.LLMStream {
           });
           const end = clock.now();
           if (result.cancelled) return this.cancelled();
+          const status = result.failure?.status ?? result.status;
           const facts = result.failure && toFacts(result.failure, clock);
           const cooldown = facts && result.failure ? this.chain.noteFailure(backend, facts, result.failure, end) : undefined;
           episode.attempts.push({ backend: backend.id, pass, at: now, end, textSent: result.textSent, ...(facts && { failure: facts }) });
@@ -193,7 +194,7 @@ class ChainStream extends llm.LLMStream {
             backend: backend.kind,
             model: backend.model,
             outcome: result.failure?.class ?? 'ok',
-            ...(result.failure?.status !== undefined ? { status: result.failure.status } : result.status !== undefined ? { status: result.status } : {}),
+            ...(status !== undefined && { status }),
             ...(result.failure?.code !== undefined && { code: result.failure.code }),
             ...(result.failure && { detail: result.failure.detail }),
             latencyMs: Math.round(end - now),

@@ -1,7 +1,6 @@
 /**
- * The same agent, chain and policy as production, in a room-less AgentSession (see
- * ../shared/notes/livekit-node-agents.md): manual turn detection, no STT or VAD (turns arrive as text),
- * the recording TTS and the speaker in place of the room's audio.
+ * The same agent, chain and policy as production, in a room-less AgentSession: manual turn detection, no STT
+ * or VAD (turns arrive as text), the recording TTS and the speaker in place of the room's audio.
  */
 import { voice, type llm } from '@livekit/agents';
 import type { Clock } from '../../contract/clock.js';

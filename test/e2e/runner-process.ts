@@ -1,6 +1,7 @@
 /** The runner's command line as a child process, for tests that signal it, crash its services or read its output. */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { killQuietly } from '../../tools/llama/processes.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 /** Runners still running, so a test that times out does not leave one (and its services) behind. */
@@ -49,13 +50,7 @@ export function startRunner(args: string[]): RunnerProcess {
 
 /** Interrupts every runner still running: each stops its own services, as on Ctrl-C. */
 export function interruptRunners(): void {
-  for (const pid of running) {
-    try {
-      process.kill(pid, 'SIGINT');
-    } catch {
-      // already gone
-    }
-  }
+  for (const pid of running) killQuietly(pid, 'SIGINT');
 }
 
 /** "· pids: llama-server 12, the fake OpenRouter 13, the agent 14" -> { 'llama-server': 12, ... } */

@@ -119,8 +119,3 @@ export function trackChild(child: ChildProcess, options: { group?: boolean } = {
   child.once('exit', untrack);
   return untrack;
 }
-
-/** Pids currently tracked (for tests and diagnostics). */
-export function trackedPids(): number[] {
-  return [...tracked.keys()];
-}

@@ -5,7 +5,7 @@
  */
 import type { Exchange } from '../exchange.js';
 import { generatedText, tokensAtLeast } from '../reply-text.js';
-import { contentChunk, usageFor, type Usage } from '../wire/completion.js';
+import { contentChunk, usageFor, type FinishReason, type Usage } from '../wire/completion.js';
 
 export interface Pace {
   /** Scenario ms from arrival to the first token. */
@@ -63,7 +63,7 @@ export function usageOf(ex: Exchange, completionTokens: number): Usage {
 }
 
 /** Records the generation for `GET /api/v1/generation`. */
-export function recordGeneration(ex: Exchange, plan: ReplyPlan, completionTokens: number, finishReason: 'stop' | 'error' | null, cancelled = false): void {
+export function recordGeneration(ex: Exchange, plan: ReplyPlan, completionTokens: number, finishReason: FinishReason, cancelled = false): void {
   ex.recordGeneration({
     cancelled,
     finishReason,

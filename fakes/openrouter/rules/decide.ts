@@ -3,6 +3,7 @@
  * Pure: the same request against the same rules decides the same way.
  */
 import type { Fault } from '../../../contract/scenario/schema.js';
+import { describeFault } from '../faults/index.js';
 import type { CompiledRule } from './rule.js';
 import type { RuleRequest } from './matchers.js';
 
@@ -16,7 +17,9 @@ export interface Decision {
 
 /** The default reply as a fault: `fake.reply` supplies text and pace (see faults/pacing.ts). */
 export const DEFAULT_REPLY: Fault = { kind: 'reply' };
-export const DEFAULT_REPLY_TEXT = 'no rule matched: reply with fake.reply.';
+/** What a request no rule catches gets, as the end of a sentence: "reply with fake.reply.". */
+export const DEFAULT_REPLY_SENTENCE = `${describeFault(DEFAULT_REPLY)}.`;
+export const DEFAULT_REPLY_TEXT = `no rule matched: ${DEFAULT_REPLY_SENTENCE}`;
 
 export function decide(rules: readonly CompiledRule[], request: RuleRequest): Decision {
   const rule = rules.find((r) => r.applies(request));

@@ -5,7 +5,7 @@
  */
 import type { Fault, Rule, Scenario } from '../../../contract/scenario/schema.js';
 import { describeFault } from '../faults/index.js';
-import { DEFAULT_REPLY_TEXT } from './decide.js';
+import { DEFAULT_REPLY_SENTENCE } from './decide.js';
 import { howOftenOf, type HowOften } from './how-often.js';
 import { matchersOf, type Matcher, type RuleRequest } from './matchers.js';
 
@@ -40,5 +40,5 @@ export function compileRules(rules: readonly Rule[]): CompiledRule[] {
 
 /** Every rule of a scenario in one sentence each, then what everything else gets. */
 export function describeRules(scenario: Scenario): string[] {
-  return [...compileRules(scenario.fake.rules).map((r) => r.describe()), `otherwise: ${DEFAULT_REPLY_TEXT.replace(/^no rule matched: /, '')}`];
+  return [...compileRules(scenario.fake.rules).map((r) => r.describe()), `otherwise: ${DEFAULT_REPLY_SENTENCE}`];
 }

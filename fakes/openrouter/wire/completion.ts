@@ -44,7 +44,7 @@ function head(g: Generation, object: 'chat.completion' | 'chat.completion.chunk'
   return { id: g.id, provider: g.provider, model: g.model, object, created: g.created };
 }
 
-type FinishReason = 'stop' | 'error' | null;
+export type FinishReason = 'stop' | 'error' | null;
 
 function choice(delta: Record<string, unknown>, finish: FinishReason) {
   return { index: 0, delta, finish_reason: finish, native_finish_reason: finish, logprobs: null };

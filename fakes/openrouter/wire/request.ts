@@ -3,6 +3,7 @@
  * OpenRouter's extras (`models`, `provider`, `transforms`, `route`, `usage`, ...) and unknown fields accepted.
  */
 import { z } from 'zod';
+import { formatPath } from '../../../contract/scenario/load.js';
 import { FAKE_WORDED, OBSERVED } from './errors.js';
 
 const message = z.looseObject({
@@ -46,8 +47,7 @@ export function readChatRequest(rawBody: string): ReadResult {
   const issue = parsed.error.issues[0];
   // zod's own wording ("Invalid input: expected boolean, received string"), which OpenRouter's validation errors
   // also use, prefixed with the field.
-  const path = issue?.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') ?? '';
-  return { ok: false, message: `${path}: ${issue?.message ?? 'Invalid input'}` };
+  return { ok: false, message: `${formatPath(issue?.path ?? [])}: ${issue?.message ?? 'Invalid input'}` };
 }
 
 /** The models to try in order: `model`, then `models[]`, without repeats. */

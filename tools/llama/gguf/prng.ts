@@ -1,6 +1,6 @@
 /**
- * Seeded randomness for the tiny model's weights: the same seed gives the same bytes on every machine
- * (pure 32-bit integer math, no Math.random).
+ * Seeded randomness for the tiny model's weights (and the soak's fault schedule, bench/lib/random.ts): the same
+ * seed gives the same draws on every machine (pure 32-bit integer math, no Math.random).
  */
 
 /** mulberry32: a small, fast 32-bit PRNG. Returns uniform numbers in [0, 1). */

@@ -9,7 +9,6 @@ import { createInterface } from 'node:readline';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureLlama } from '../ensure.js';
 import { isAlive, killQuietly } from '../processes.js';
-import { waitFor } from '../testing/wait-for.js';
 
 const fixture = fileURLToPath(new URL('../testing/fixtures/parent.ts', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -52,7 +51,7 @@ describe('llama-server cleanup when its parent goes', () => {
         // The handlers clean up and then let the signal kill the parent as usual.
         expect({ code, how }).toEqual({ code: null, how: signal });
         // SIGKILL runs no handler: the watchdog notices the parent's pipe closing and kills the server.
-        await waitFor(() => !isAlive(parent.serverPid), `llama-server ${parent.serverPid} to be gone`);
+        await expect.poll(() => isAlive(parent.serverPid), { timeout: 10_000, interval: 20, message: `llama-server ${parent.serverPid} to be gone` }).toBe(false);
       } finally {
         killQuietly(parent.serverPid, 'SIGKILL');
         killQuietly(parent.process.pid ?? 0, 'SIGKILL');
@@ -65,7 +64,7 @@ describe('llama-server cleanup when its parent goes', () => {
     const parent = await startParent('exit');
     try {
       await once(parent.process, 'exit');
-      await waitFor(() => !isAlive(parent.serverPid), `llama-server ${parent.serverPid} to be gone`);
+      await expect.poll(() => isAlive(parent.serverPid), { timeout: 10_000, interval: 20, message: `llama-server ${parent.serverPid} to be gone` }).toBe(false);
     } finally {
       killQuietly(parent.serverPid, 'SIGKILL');
     }

@@ -102,7 +102,8 @@ async function startOnce(serverBin: string, model: string, port: number, options
   const { readyTimeoutMs = 60_000, signal, onLog, alias = DEFAULT_ALIAS } = options;
   signal?.throwIfAborted();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(serverBin, serverArgs(model, port, options), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = serverArgs(model, port, options);
+  const child = spawn(serverBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const spawned = new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', reject);
@@ -133,7 +134,7 @@ async function startOnce(serverBin: string, model: string, port: number, options
     const reason = ready.signal.reason instanceof Error ? ready.signal.reason.message : String(error);
     const output = tail.join('\n');
     throw new StartError(
-      `llama-server on ${url} ${reason}. Command: ${serverBin} ${serverArgs(model, port, options).join(' ')}\nLast output:\n${output}`,
+      `llama-server on ${url} ${reason}. Command: ${serverBin} ${args.join(' ')}\nLast output:\n${output}`,
       /address already in use|couldn't bind/i.test(output),
     );
   } finally {
