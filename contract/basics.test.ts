@@ -13,6 +13,14 @@ describe('durations', () => {
     expect([0, 250, 1000, 1500, 60_000, 90_000].map(formatDuration)).toEqual(['0ms', '250ms', '1s', '1.5s', '1m', '90s']);
     expect([describeValue('x'), describeValue(2), describeValue(undefined)]).toEqual(['"x"', '2', 'nothing']);
   });
+
+  it('a value quoted back is one line of at most 80 characters, whatever it is', () => {
+    expect(describeValue('a\nb\u001b[2J')).toBe('"a\\nb\\u001b[2J"');
+    expect(describeValue('x'.repeat(1_000_000))).toBe(`"${'x'.repeat(79)}... (1000002 characters)`);
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(describeValue(cycle)).toBe('[object Object]');
+  });
 });
 
 describe('model globs', () => {

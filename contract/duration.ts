@@ -21,9 +21,21 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
-/** How a non-duration value is shown back in an error message: strings quoted, everything else as JSON. */
+/** Longest rendering of a value quoted back in an error message, characters. */
+export const QUOTE_MAX_CHARS = 80;
+
+/**
+ * How a non-duration value is shown back in an error message: strings quoted, everything else as JSON; always
+ * one line (JSON escapes newlines and control characters) and at most `QUOTE_MAX_CHARS`, so a whole file that is
+ * not a scenario, or a megabyte of request text, is never echoed back.
+ */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
   if (value === undefined) return 'nothing';
-  return JSON.stringify(value) ?? String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Object.prototype.toString.call(value); // a cycle or a BigInt
+  }
+  return text.length <= QUOTE_MAX_CHARS ? text : `${text.slice(0, QUOTE_MAX_CHARS)}... (${text.length} characters)`;
 }

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -219,5 +220,110 @@ describe('files', () => {
   it('names resolve into the library, paths stay paths', () => {
     expect(resolveScenario('rate-limit-storm')).toBe(join(SCENARIO_DIR, 'rate-limit-storm.yaml'));
     expect(resolveScenario('./mine.yaml')).toBe(join(process.cwd(), 'mine.yaml'));
+  });
+});
+
+describe('hostile scenarios: one clear problem, nothing expanded, nothing echoed whole', () => {
+  /** Nine levels of ten aliases each: 10^9 values once expanded, 400 bytes written. */
+  const billionLaughs = [
+    'name: t',
+    'description: d',
+    'agent: { models: [a/b] }',
+    'fake:',
+    '  rules:',
+    '    - then:',
+    '        status: 500',
+    '        metadata:',
+    '          l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+    ...Array.from({ length: 9 }, (_, i) => `          l${i + 1}: &l${i + 1} [${Array(10).fill(`*l${i}`).join(', ')}]`),
+    '',
+  ].join('\n');
+
+  it('a billion-laughs alias bomb is one problem, refused before it expands', () => {
+    const problems = problemsOf(billionLaughs);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^x\.yaml:\d+:\d+ expands to more than 100000 values once its aliases are followed \(an alias bomb\?\)$/);
+  });
+
+  it('a wide fan of aliases that yaml\'s own alias guard lets through is refused too', () => {
+    const row = `[${Array(1000).fill('x').join(', ')}]`;
+    const fan = `[${Array(101).fill('*row').join(', ')}]`;
+    const problems = problemsOf(head(`fake:\n  rules:\n    - then: { status: 500, metadata: { row: &row ${row}, fan: ${fan} } }\n`));
+    expect(problems).toEqual([expect.stringMatching(/^x\.yaml:7:\d+ expands to more than 100000 values/)]);
+  });
+
+  it('more aliases than the limit is one problem (yaml resolves each by scanning all before it)', () => {
+    const problems = problemsOf(head(`fake:\n  rules:\n    - then: { status: 500, metadata: { a: &a x, many: [${Array(2000).fill('*a').join(',')}] } }\n`));
+    expect(problems).toEqual(['x.yaml:7:56 uses more than 1000 aliases (*name)']);
+  });
+
+  it('an alias inside its own anchor (an endless document) is one problem', () => {
+    expect(problemsOf('name: t\ndescription: d\nagent: &a { models: [*a] }\n')).toEqual([
+      'x.yaml:3:22 the alias *a refers to a node that contains it (an endless document)',
+    ]);
+  });
+
+  it('an alias without an anchor is one problem', () => {
+    expect(problemsOf('name: *nowhere\ndescription: d\nagent: { models: [a/b] }\n')).toEqual([
+      'x.yaml:1:1 Unresolved alias (the anchor must be set before the alias): nowhere',
+    ]);
+  });
+
+  it('nesting past the depth limit is one problem, aliases included', () => {
+    expect(problemsOf(head(`fake: { rules: [{ then: { status: 500, metadata: { deep: ${'['.repeat(100)}${']'.repeat(100)} } } }] }\n`))).toEqual([
+      expect.stringMatching(/^x\.yaml:5:\d+ nested deeper than 64 levels$/),
+    ]);
+    // Each anchor is shallow; stacked through aliases they are not.
+    const stacked = Array.from({ length: 5 }, (_, i) => `  d${i}: &d${i} ${'['.repeat(20)}${i === 0 ? '' : `*d${i - 1}`}${']'.repeat(20)}`).join('\n');
+    expect(problemsOf(head(`fake:\n  rules:\n    - then:\n        status: 500\n        metadata:\n${stacked.replace(/^ {2}/gm, '          ')}\n`))).toEqual([
+      expect.stringMatching(/nested deeper than 64 levels once its aliases are followed$/),
+    ]);
+  });
+
+  it('text over the size limit is one problem, before parsing', () => {
+    expect(problemsOf(`# ${'x'.repeat(1024 * 1024)}\n`)).toEqual(['x.yaml:1:1 1048579 bytes, more than the 1048576-byte limit (a scenario is a few KB)']);
+  });
+
+  it('a file that is not a scenario is quoted in one short line, not echoed whole', () => {
+    const prose = 'It was a dark and stormy night; the rain fell in torrents.\n'.repeat(2000);
+    const problems = problemsOf(prose);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^x\.yaml:1:1 expected an object, got "It was a dark and stormy night; the rain fell in torrents\..*\.\.\. \(\d+ characters\)$/);
+    expect((problems[0] as string).length).toBeLessThan(200);
+  });
+});
+
+describe('hostile paths: only regular files, only up to the limit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scenario-paths-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const problemOfFile = (path: string): string => {
+    try {
+      loadScenarioFile(path, dir);
+    } catch (err) {
+      if (err instanceof ScenarioError) return err.message;
+      throw err;
+    }
+    throw new Error('expected the file to be refused');
+  };
+
+  it('a FIFO is refused at once (opening it would wait for a writer forever)', () => {
+    const fifo = join(dir, 'pipe.yaml');
+    execFileSync('mkfifo', [fifo]);
+    expect(problemOfFile(fifo)).toBe('pipe.yaml:1:1 not a regular file (a FIFO); a scenario is a .yaml file');
+  });
+
+  it('a device such as /dev/zero is refused (it never ends)', () => {
+    expect(problemOfFile('/dev/zero')).toMatch(/:1:1 not a regular file \(a device\); a scenario is a \.yaml file$/);
+  });
+
+  it('a directory is refused', () => {
+    expect(problemOfFile(dir)).toMatch(/:1:1 not a regular file \(a directory\)/);
+  });
+
+  it('a file over the size limit is refused without reading it', () => {
+    const big = join(dir, 'big.yaml');
+    writeFileSync(big, '');
+    truncateSync(big, 64 * 1024 * 1024); // sparse: 64 MiB that take no disk
+    expect(problemOfFile(big)).toBe('big.yaml:1:1 67108864 bytes, more than the 1048576-byte limit (a scenario is a few KB)');
   });
 });

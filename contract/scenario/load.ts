@@ -4,11 +4,12 @@
  *   scenarios/x.yaml:7:15 fake.rules[0].then.retryAfter: expected a duration like "2s", got 2
  * Nothing is half-loaded: either every check passes or the caller gets every problem at once.
  */
-import { readFileSync } from 'node:fs';
 import { basename, extname, relative } from 'node:path';
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { describeValue } from '../duration.js';
+import { checkExpansion, SCENARIO_MAX_BYTES, tooLargeMessage, YAML_MAX_ALIAS_COUNT } from './bounds.js';
+import { readScenarioText } from './read.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 
 export interface ScenarioProblem {
@@ -31,6 +32,11 @@ export function formatProblem(p: ScenarioProblem): string {
   return `${p.file}:${p.line}:${p.column} ${p.path ? `${p.path}: ` : ''}${p.message}`;
 }
 
+/** Every problem as data and as its line: the control API's 400 body and the CLIs' `--json` object. */
+export function problemsBody(err: ScenarioError): { ok: false; problems: (ScenarioProblem & { text: string })[] } {
+  return { ok: false, problems: err.problems.map((p) => ({ ...p, text: formatProblem(p) })) };
+}
+
 /** Renders a path the way a person reads YAML: `a.b[0].c`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   return path
@@ -43,17 +49,32 @@ export function formatPath(path: readonly PropertyKey[]): string {
  * the scenario's `name` (files in the library are named after their scenario).
  */
 export function parseScenario(text: string, file: string, expectedName?: string): Scenario {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > SCENARIO_MAX_BYTES) {
+    throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: tooLargeMessage(bytes) }]);
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number) => lineCounter.linePos(offset);
 
   const yamlProblems = [...doc.errors].map((err): ScenarioProblem => {
     const { line, col } = at(err.pos[0]);
-    return { file, line, column: col, path: '', message: err.message.split('\n')[0] ?? err.message };
+    return { file, line, column: col, path: '', message: firstLine(err.message) };
   });
   if (yamlProblems.length > 0) throw new ScenarioError(yamlProblems);
 
-  const raw: unknown = doc.toJS();
+  const tooBig = checkExpansion(doc);
+  if (tooBig) {
+    const { line, col } = at(tooBig.offset);
+    throw new ScenarioError([{ file, line, column: col, path: '', message: tooBig.message }]);
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT });
+  } catch (err) {
+    // yaml throws (rather than reports) for an alias without an anchor and for its own alias guard.
+    throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: firstLine((err as Error).message) }]);
+  }
   const result = scenarioSchema.safeParse(raw);
   const problems: ScenarioProblem[] = result.success ? [] : result.error.issues.flatMap((issue) => toProblems(issue, doc, file, at));
 
@@ -67,14 +88,13 @@ export function parseScenario(text: string, file: string, expectedName?: string)
 /** Reads and parses a scenario file; the file's base name must equal the scenario's `name`. */
 export function loadScenarioFile(path: string, cwd = process.cwd()): Scenario {
   const shown = relative(cwd, path) || path;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new ScenarioError([{ file: shown, line: 1, column: 1, path: '', message: reason }]);
-  }
-  return parseScenario(text, shown, basename(path, extname(path)));
+  const read = readScenarioText(path);
+  if ('problem' in read) throw new ScenarioError([{ file: shown, line: 1, column: 1, path: '', message: read.problem }]);
+  return parseScenario(read.text, shown, basename(path, extname(path)));
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
 }
 
 type Position = (offset: number) => { line: number; col: number };

@@ -37,6 +37,18 @@ describe('the control API', () => {
     expect(JSON.parse((await rawChat(fake, { model: MODEL_A, messages: USER })).body)).toMatchObject({ choices: [{ message: { content: 'kept' } }] });
   });
 
+  it('PUT /__fake/scenario answers an alias bomb with one clear problem (400), and keeps serving', async () => {
+    fake = await fakeFor({ reply: { text: 'kept', ttft: '0ms' } });
+    const levels = Array.from({ length: 9 }, (_, i) => `  l${i + 1}: &l${i + 1} [${Array(10).fill(`*l${i}`).join(', ')}]`);
+    const bomb = ['name: bomb', 'description: d', 'agent: { models: [a/b] }', 'x:', '  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]', ...levels, ''].join('\n');
+    const put = await raw(`${fake.url}/__fake/scenario`, { method: 'PUT', headers: { 'Content-Type': 'application/yaml' }, body: bomb });
+    expect(put.status).toBe(400);
+    expect((JSON.parse(put.body) as { problems: { text: string }[] }).problems.map((p) => p.text)).toEqual([
+      expect.stringMatching(/^scenario:\d+:\d+ expands to more than 100000 values once its aliases are followed/),
+    ]);
+    expect((await raw(`${fake.url}/__fake/health`)).status).toBe(200);
+  });
+
   it('POST /__fake/reset clears counters and journal; {"at"} puts scenario time 0 at that instant', async () => {
     fake = await fakeFor({ reply: { text: 'ok', ttft: '0ms' }, rules: [{ when: { nth: 1 }, then: { error: 'timeout' } }] }, { speed: 1 });
     await rawChat(fake, { model: MODEL_A, messages: USER });

@@ -54,6 +54,28 @@ describe('npm run fake', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('an alias bomb is one clear problem: exit 2, one line, and with --json exactly one JSON object', async () => {
+    const file = join(dir, 'bomb.yaml');
+    const levels = Array.from({ length: 9 }, (_, i) => `    l${i + 1}: &l${i + 1} [${Array(10).fill(`*l${i}`).join(', ')}]`);
+    writeFileSync(file, ['name: bomb', 'description: d', 'agent: { models: [a/b] }', 'user:', '  - at: 1s', '    say: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]', '  - at: 2s', '    say:', ...levels.map((l) => `  ${l}`), ''].join('\n'));
+    const shown = relative(ROOT, file);
+    const plain = await runCli(['--scenario', file, '--port', '0']);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^${shown}:\\d+:\\d+ expands to more than 100000 values`))]);
+
+    const json = await runCli(['--scenario', file, '--port', '0', '--json']);
+    expect(json.code).toBe(2);
+    const body = JSON.parse(json.stdout) as { ok: boolean; problems: { file: string; text: string }[] };
+    expect(body.ok).toBe(false);
+    expect(body.problems).toEqual([expect.objectContaining({ file: shown, text: plain.stderr.trim() })]);
+  });
+
+  it('a path that is not a regular file exits 2 at once (a FIFO would hang, /dev/zero never ends)', async () => {
+    const run = await runCli(['--scenario', '/dev/zero', '--port', '0']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/:1:1 not a regular file \(a device\)/);
+  });
+
   it('exits 2 with a usage line on a bad command line', async () => {
     for (const args of [[], ['--scenario', 'rate-limit-storm', '--speed', '0'], ['--scenario', 'x', '--bogus']]) {
       const run = await runCli(args);

@@ -1,19 +1,22 @@
 /**
- * `npm run fake -- --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1]`
+ * `npm run fake -- --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1] [--json]`
  *
  * Serves the fake OpenRouter until Ctrl-C. Prints the line to paste into the agent's environment, the rules in one
  * sentence each, then one line per request as it ends. A scenario with problems prints every one
  * (file:line:column key: message) and exits 2 without serving; so does a bad command line.
+ * With --json, stdout is JSON only: one object per line (`{"listening": ...}`, then each request's journal
+ * entry), or for a scenario with problems exactly one object, `{"ok": false, "problems": [...]}`, the control
+ * API's 400 body.
  */
 import { parseArgs } from 'node:util';
 import { resolveScenario } from '../../contract/scenario/library.js';
-import { loadScenarioFile, ScenarioError } from '../../contract/scenario/load.js';
+import { loadScenarioFile, problemsBody, ScenarioError } from '../../contract/scenario/load.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
 import { describeRules } from './rules/rule.js';
 import { formatEntry } from './log-line.js';
 import { startFake } from './server.js';
 
-const USAGE = 'usage: npm run fake -- --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1]';
+const USAGE = 'usage: npm run fake -- --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1] [--json]';
 const EXIT_USAGE = 2;
 
 interface CliOptions {
@@ -21,6 +24,7 @@ interface CliOptions {
   port: number;
   host: string;
   speed: number;
+  json: boolean;
 }
 
 function usageError(message: string): never {
@@ -38,6 +42,7 @@ function readOptions(argv: string[]): CliOptions {
         port: { type: 'string', default: '4010' },
         host: { type: 'string', default: '127.0.0.1' },
         speed: { type: 'string', default: '1' },
+        json: { type: 'boolean', default: false },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -56,37 +61,44 @@ function readOptions(argv: string[]): CliOptions {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) usageError(`--port must be an integer 0-65535, got ${String(values.port)}`);
   const speed = Number(values.speed);
   if (!(speed > 0) || !Number.isFinite(speed)) usageError(`--speed must be a positive number, got ${String(values.speed)}`);
-  return { scenario, port, speed, host: String(values.host) };
+  return { scenario, port, speed, host: String(values.host), json: values.json === true };
 }
 
-function loadOrExit(nameOrPath: string): Scenario {
+function loadOrExit(nameOrPath: string, json: boolean): Scenario {
   try {
     return loadScenarioFile(resolveScenario(nameOrPath));
   } catch (err) {
     if (!(err instanceof ScenarioError)) throw err;
     console.error(err.message);
+    if (json) console.log(JSON.stringify(problemsBody(err)));
     process.exit(EXIT_USAGE);
   }
 }
 
 async function main(): Promise<void> {
   const options = readOptions(process.argv.slice(2));
-  const scenario = loadOrExit(options.scenario);
+  const scenario = loadOrExit(options.scenario, options.json);
   const fake = await startFake({ scenario, port: options.port, host: options.host, speed: options.speed }).catch((err: unknown) => {
     console.error(`cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`);
     process.exit(1);
   });
 
-  console.log(`fake openrouter: scenario ${scenario.name} (seed ${scenario.seed}), speed ${options.speed}`);
-  console.log(`OPENROUTER_BASE_URL=${fake.baseURL}`);
-  for (const line of describeRules(scenario)) console.log(`  ${line}`);
-  fake.events.on('closed', (entry) => console.log(formatEntry(entry)));
+  if (options.json) {
+    console.log(JSON.stringify({ listening: fake.url, baseURL: fake.baseURL, scenario: scenario.name, seed: scenario.seed, speed: options.speed }));
+    fake.events.on('closed', (entry) => console.log(JSON.stringify(entry)));
+  } else {
+    console.log(`fake openrouter: scenario ${scenario.name} (seed ${scenario.seed}), speed ${options.speed}`);
+    console.log(`OPENROUTER_BASE_URL=${fake.baseURL}`);
+    for (const line of describeRules(scenario)) console.log(`  ${line}`);
+    fake.events.on('closed', (entry) => console.log(formatEntry(entry)));
+  }
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal.toLowerCase()}: closing`);
+    // stdout stays JSON with --json
+    (options.json ? console.error : console.log)(`${signal.toLowerCase()}: closing`);
     void fake.close().then(() => process.exit(0));
   };
   process.on('SIGINT', () => stop('SIGINT'));

@@ -37,6 +37,16 @@ describe('npm run scenario', () => {
     expect(stderr).toMatch(/broken\.yaml:4:\d+ user\[0\]\.at: expected a duration like "2s", got 2/);
   });
 
+  it('an alias bomb exits 2 with one problem, and --json prints exactly one object saying so', async () => {
+    const levels = Array.from({ length: 9 }, (_, i) => `  l${i + 1}: &l${i + 1} [${Array(10).fill(`*l${i}`).join(', ')}]`);
+    const file = scenarioFile('bomb', ['name: bomb', 'description: d', 'agent: { models: [a/b] }', 'x:', '  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]', ...levels, ''].join('\n'));
+    const { code, stdout, stderr } = await startRunner(['--file', file, '--json']).exited;
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/bomb\.yaml:\d+:\d+ expands to more than 100000 values once its aliases are followed/)]);
+    const json = JSON.parse(stdout) as { passed: boolean; failures: string[] };
+    expect(json).toMatchObject({ scenario: file, passed: false, failures: [stderr.trim()] });
+  });
+
   it('exits 2 on a usage error and on a name not in the library', async () => {
     expect((await startRunner(['calm-day', '--speed', '0']).exited).code).toBe(2);
     const unknown = await startRunner(['no-such-outage']).exited;

@@ -6,24 +6,22 @@
  *   GET  /__fake/health    liveness, scenario name, speed, origin, scenario time
  */
 import express, { Router } from 'express';
-import { formatProblem, parseScenario, ScenarioError } from '../../../contract/scenario/load.js';
+import { SCENARIO_MAX_BYTES } from '../../../contract/scenario/bounds.js';
+import { parseScenario, problemsBody, ScenarioError } from '../../../contract/scenario/load.js';
 import type { FakeState } from '../state.js';
 import { sendJson } from './respond.js';
-
-/** Scenario files are small; 1 MiB leaves room without inviting abuse. */
-const SCENARIO_LIMIT_BYTES = 1024 * 1024;
 
 export function adminRoutes(state: FakeState): Router {
   const router = Router();
 
-  router.put('/scenario', express.text({ type: () => true, limit: SCENARIO_LIMIT_BYTES }), (req, res) => {
+  router.put('/scenario', express.text({ type: () => true, limit: SCENARIO_MAX_BYTES }), (req, res) => {
     try {
       const scenario = parseScenario(typeof req.body === 'string' ? req.body : '', 'scenario');
       state.setScenario(scenario);
       sendJson(res, 200, { ok: true, name: scenario.name });
     } catch (err) {
       if (!(err instanceof ScenarioError)) throw err;
-      sendJson(res, 400, { ok: false, problems: err.problems.map((p) => ({ ...p, text: formatProblem(p) })) });
+      sendJson(res, 400, problemsBody(err));
     }
   });
 
