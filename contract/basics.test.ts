@@ -32,6 +32,36 @@ describe('model globs', () => {
     expect(matchesGlob('a.b', 'aXb')).toBe(false);
     expect([isLiteralModel('a/b:free'), isLiteralModel('a/*')]).toEqual([true, false]);
   });
+
+  it('agrees with the obvious regular expression on every short pattern and id', () => {
+    const reference = (glob: string, value: string) =>
+      new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^]*').replace(/\?/g, '[^]')}$`).test(value);
+    const words = (alphabet: string, max: number): string[] => {
+      const out = [''];
+      for (let i = 0; out[i] !== undefined && (out[i] as string).length < max; i++) for (const c of alphabet) out.push(`${out[i]}${c}`);
+      return out;
+    };
+    const values = words('ab', 5);
+    for (const glob of words('ab*?', 4)) for (const value of values) expect(matchesGlob(glob, value), `${glob} ~ ${value}`).toBe(reference(glob, value));
+  });
+
+  it('work is linear in the id: a pattern that makes a regular expression backtrack costs one pass', () => {
+    const n = 200_000;
+    const id = 'a'.repeat(n);
+    // As a regular expression (^.*a.*a...b$) this backtracks over n^26 splits.
+    const stars = `${'*a'.repeat(25)}*b*`;
+    const work = { comparisons: 0 };
+    expect(matchesGlob(stars, id, work)).toBe(false);
+    expect(work.comparisons).toBeGreaterThanOrEqual(n - 25);
+    expect(work.comparisons).toBeLessThanOrEqual(n + stars.length);
+
+    // A long piece is compared at each place at most once: (n + pattern) x piece length, no more.
+    const long = `*${'a'.repeat(50)}b*`;
+    const longWork = { comparisons: 0 };
+    expect(matchesGlob(long, id, longWork)).toBe(false);
+    expect(longWork.comparisons).toBeLessThanOrEqual((n + long.length) * 51);
+    expect(matchesGlob(`*${'a*'.repeat(25)}`, id)).toBe(true);
+  });
 });
 
 describe('clocks', () => {
