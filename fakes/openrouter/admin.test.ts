@@ -2,6 +2,8 @@ import { APIConnectionError } from 'openai';
 import { once } from 'node:events';
 import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SCENARIO_MAX_BYTES } from '../../contract/scenario/bounds.js';
+import { RESET_MAX_BYTES } from './routes/admin.js';
 import { startFake, type RunningFake } from './server.js';
 import { fakeFor, KEY, makeScenario, MODEL_A, MODEL_B, nextClosed, openaiFor, raw, rawChat, sse, USER } from './testing.js';
 
@@ -47,6 +49,16 @@ describe('the control API', () => {
       expect.stringMatching(/^scenario:\d+:\d+ expands to more than 100000 values once its aliases are followed/),
     ]);
     expect((await raw(`${fake.url}/__fake/health`)).status).toBe(200);
+  });
+
+  it('a body over a control route\'s limit gets 413 naming that route\'s own limit, not the chat limit', async () => {
+    fake = await fakeFor({}, { bodyLimitBytes: 4096 });
+    const scenario = await raw(`${fake.url}/__fake/scenario`, { method: 'PUT', headers: { 'Content-Type': 'application/yaml' }, body: `# ${'x'.repeat(SCENARIO_MAX_BYTES)}` });
+    expect(scenario.status).toBe(413);
+    expect(JSON.parse(scenario.body)).toEqual({ error: { message: `Request body too large: the limit is ${SCENARIO_MAX_BYTES} bytes`, code: 413 } });
+    const reset = await raw(`${fake.url}/__fake/reset`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: ' '.repeat(RESET_MAX_BYTES + 1) });
+    expect(reset.status).toBe(413);
+    expect(JSON.parse(reset.body)).toEqual({ error: { message: `Request body too large: the limit is ${RESET_MAX_BYTES} bytes`, code: 413 } });
   });
 
   it('POST /__fake/reset clears counters and journal; {"at"} puts scenario time 0 at that instant', async () => {

@@ -30,6 +30,6 @@ export function createApp(state: FakeState, options: AppOptions): Express {
   api.use(notFound);
   app.use('/api/v1', api);
 
-  app.use(errorHandler(options.log, options.bodyLimitBytes));
+  app.use(errorHandler(options.log));
   return app;
 }

@@ -11,6 +11,9 @@ import { parseScenario, problemsBody, ScenarioError } from '../../../contract/sc
 import type { FakeState } from '../state.js';
 import { sendJson } from './respond.js';
 
+/** `{"at": <epoch ms>}` is 30 bytes; 1 KiB is room for whitespace and nothing else. */
+export const RESET_MAX_BYTES = 1024;
+
 export function adminRoutes(state: FakeState): Router {
   const router = Router();
 
@@ -25,7 +28,7 @@ export function adminRoutes(state: FakeState): Router {
     }
   });
 
-  router.post('/reset', express.text({ type: () => true, limit: 1024 }), (req, res) => {
+  router.post('/reset', express.text({ type: () => true, limit: RESET_MAX_BYTES }), (req, res) => {
     const body = typeof req.body === 'string' && req.body.trim() !== '' ? safeJson(req.body) : {};
     const at = (body as { at?: unknown } | undefined)?.at;
     if (body === undefined || (at !== undefined && (typeof at !== 'number' || !Number.isFinite(at)))) {

@@ -10,9 +10,11 @@ import { sendError } from './respond.js';
 
 export const notFound: RequestHandler = (_req, res) => sendError(res, { status: 404, message: OBSERVED.notFound });
 
-export function errorHandler(log: Logger, bodyLimitBytes: number): ErrorRequestHandler {
+export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const e = err as { status?: unknown; type?: unknown; message?: unknown };
+    // `limit` is the one the body parser enforced on this route (chat, scenario or reset), so the message can
+    // never name another route's limit.
+    const e = err as { status?: unknown; type?: unknown; message?: unknown; limit?: unknown };
     const status = typeof e.status === 'number' && e.status >= 400 && e.status < 500 ? e.status : 500;
     if (status === 500) log.error({ method: req.method, path: req.path, err: String(e.message ?? err) }, 'request failed');
     if (res.headersSent) {
@@ -20,7 +22,7 @@ export function errorHandler(log: Logger, bodyLimitBytes: number): ErrorRequestH
       return;
     }
     const message =
-      e.type === 'entity.too.large' ? FAKE_WORDED.tooLarge(bodyLimitBytes) : status === 500 ? FAKE_WORDED.internal : reasonPhrase(status);
+      e.type === 'entity.too.large' && typeof e.limit === 'number' ? FAKE_WORDED.tooLarge(e.limit) : status === 500 ? FAKE_WORDED.internal : reasonPhrase(status);
     sendError(res, { status, message });
   };
 }
