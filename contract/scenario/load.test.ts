@@ -58,6 +58,26 @@ describe('malformed scenarios: every problem with file:line:column key: message'
       head('fake:\n  rules:\n    - when: { nth: [1, 0] }\n      then: hang\n'),
       ['x.yaml:7:24 fake.rules[0].when.nth[1]: expected a request number like 1, a list like [1, 3] or "2+", got 0'],
     ],
+    [
+      'a header name that is not a token, pointed at the name',
+      head('fake:\n  rules:\n    - then: { status: 503, headers: { "bad name": x } }\n'),
+      ["x.yaml:7:39 fake.rules[0].then.headers.bad name: expected a header name (letters, digits and !#$%&'*+-.^_`|~), got \"bad name\""],
+    ],
+    [
+      'a framing header',
+      head('fake:\n  rules:\n    - then: { status: 503, headers: { Content-Length: "5" } }\n'),
+      ['x.yaml:7:39 fake.rules[0].then.headers.Content-Length: Content-Length is written by the fake itself (it frames the response); it cannot be scripted'],
+    ],
+    [
+      'a header value with a line break (response splitting)',
+      head('fake:\n  rules:\n    - then: { status: 503, headers: { x-a: "1\\r\\nSet-Cookie: a=b" } }\n'),
+      ['x.yaml:7:44 fake.rules[0].then.headers.x-a: expected a header value without line breaks or control characters (tab allowed)'],
+    ],
+    [
+      'the same header twice in two cases',
+      head('fake:\n  rules:\n    - then: { status: 503, headers: { x-a: "1", X-A: "2" } }\n'),
+      ['x.yaml:7:37 fake.rules[0].then.headers: expected each header once (names are case-insensitive)'],
+    ],
     ['a probability above 1', head('fake:\n  rules:\n    - when: { probability: 1.5 }\n      then: hang\n'), ['x.yaml:7:28 fake.rules[0].when.probability: expected at most 1, got 1.5']],
     ['a status that is not an error', head('fake:\n  rules:\n    - then: { status: 200 }\n'), ['x.yaml:7:23 fake.rules[0].then.status: expected at least 400, got 200']],
     [

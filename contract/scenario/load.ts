@@ -104,6 +104,11 @@ function toProblems(issue: z.core.$ZodIssue, doc: Document, file: string, at: Po
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => problemAt(doc, file, at, [...path, key], 'unknown key', { keyPosition: true }));
   }
+  if (issue.code === 'invalid_key') {
+    // A record's key failed its own schema (a header name): say why, pointed at the key.
+    const inner = issue.issues[0];
+    return [problemAt(doc, file, at, path, inner?.message ?? issue.message, { keyPosition: true })];
+  }
   if (issue.code === 'invalid_union' && 'errors' in issue && issue.errors.length > 0 && issue.message === 'Invalid input') {
     // zod's generic union message says nothing; the most specific branch usually does.
     const deepest = issue.errors.flat().sort((a, b) => b.path.length - a.path.length)[0];

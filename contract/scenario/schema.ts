@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { describeValue, parseDuration } from '../duration.js';
+import { responseHeaders } from './headers.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Building blocks
@@ -68,7 +69,7 @@ export const FAULT_SCHEMAS = {
     status: z.number().int().min(400).max(599),
     message: z.string().optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
-    headers: z.record(z.string(), z.string()).optional(),
+    headers: responseHeaders.optional(),
     retryAfter,
   }),
   hang: z.strictObject({ kind: z.literal('hang'), hang: z.strictObject({}).optional() }),

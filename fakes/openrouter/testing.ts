@@ -34,6 +34,8 @@ export const USER = [{ role: 'user' as const, content: 'What is the capital of F
 export interface RawResponse {
   status?: number;
   headers?: IncomingHttpHeaders;
+  /** Names and values as sent, alternating (duplicates kept). */
+  rawHeaders?: string[];
   /** Every body byte received, as text. */
   body: string;
   /** A socket or parse error (ECONNRESET, "socket hang up", "aborted"). */
@@ -65,6 +67,7 @@ export function raw(url: string, options: RawOptions = {}): Promise<RawResponse>
     const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
       result.status = res.statusCode;
       result.headers = res.headers;
+      result.rawHeaders = res.rawHeaders;
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         result.body += chunk;

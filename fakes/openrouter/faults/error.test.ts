@@ -132,4 +132,13 @@ describe('status: N', () => {
     expect(res.headers?.['x-custom']).toBe('yes');
     expect(res.headers?.['retry-after']).toBe('3');
   });
+
+  it('a scripted Retry-After is sent as written, and retryAfter replaces it however it is cased (never two)', async () => {
+    const date = 'Wed, 21 Oct 2026 07:28:00 GMT';
+    fake = await fakeFor({ rules: [{ when: { nth: 1 }, then: { status: 503, headers: { 'retry-after': date } } }, { then: { status: 503, headers: { 'retry-after': date }, retryAfter: '3s' } }] });
+    expect((await rawChat(fake, { model: MODEL_A, messages: USER })).headers?.['retry-after']).toBe(date);
+    const both = await rawChat(fake, { model: MODEL_A, messages: USER });
+    expect(both.rawHeaders?.filter((_, i) => i % 2 === 0).filter((name) => name.toLowerCase() === 'retry-after')).toEqual(['Retry-After']);
+    expect(both.headers?.['retry-after']).toBe('3');
+  });
 });

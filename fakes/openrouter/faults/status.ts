@@ -11,6 +11,13 @@ import { reasonPhrase, retryAfterHeader } from '../wire/errors.js';
 import { retryAfterText } from './error.js';
 import type { FaultModule } from './fault.js';
 
+/** The scripted headers plus `retryAfter`'s, which replaces a scripted Retry-After however it is cased (never two). */
+function withRetryAfter(headers: Record<string, string> = {}, retryAfterMs: number | undefined): Record<string, string> {
+  if (retryAfterMs === undefined) return headers;
+  const kept = Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'retry-after');
+  return { ...Object.fromEntries(kept), ...retryAfterHeader(retryAfterMs) };
+}
+
 export const status: FaultModule<'status'> = {
   describe: (f) => `answer ${f.status} "${f.message ?? reasonPhrase(f.status)}"${retryAfterText(f.retryAfterMs)}`,
   async handle(f) {
@@ -19,7 +26,7 @@ export const status: FaultModule<'status'> = {
         status: f.status,
         message: f.message ?? reasonPhrase(f.status),
         ...(f.metadata !== undefined && { metadata: f.metadata }),
-        headers: { ...f.headers, ...retryAfterHeader(f.retryAfterMs) },
+        headers: withRetryAfter(f.headers, f.retryAfterMs),
         fallsBack: f.status !== 401 && f.status !== 402,
         authenticated: f.status !== 401,
       },
