@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ScaledClock, VirtualClock } from './clock.js';
 import { describeValue, formatDuration, parseDuration } from './duration.js';
 import { isLiteralModel, matchesGlob } from './glob.js';
+import { printable } from './printable.js';
 
 describe('durations', () => {
   it('parse with a unit, reject bare numbers', () => {
@@ -109,5 +110,14 @@ describe('clocks', () => {
     abort.abort(new Error('stop'));
     await expect(sleeping).rejects.toThrow('stop');
     expect(clock.pending).toBe(0);
+  });
+});
+
+describe('printable client text', () => {
+  it('escapes every control a terminal acts on and clips, saying how much was cut', () => {
+    expect(printable('a\tb\r\nc\u0007\u001b[31m\u009b\u200b\u2028\u202e\u2066\ufeffd')).toBe('a\\tb\\r\\nc\\u0007\\u001b[31m\\u009b\\u200b\\u2028\\u202e\\u2066\\ufeffd');
+    expect(printable('meta-llama/llama-3.3-70b-instruct:free')).toBe('meta-llama/llama-3.3-70b-instruct:free');
+    expect(printable('é日本語')).toBe('é日本語');
+    expect(printable('x'.repeat(300))).toBe(`${'x'.repeat(256)}...(+44 characters)`);
   });
 });

@@ -21,8 +21,9 @@ export interface JournalEntry {
   /** Scenario ms at arrival. */
   at: number;
   method: string;
+  /** As the client sent it, clipped to 256 characters (longer ones end `...(+N characters)`). */
   path: string;
-  /** The requested model (`model`, or the first of `models[]`); null for requests without one. */
+  /** The requested model (`model`, or the first of `models[]`), clipped like `path`; null for requests without one. */
   model: string | null;
   /** The model that finally served or failed it, after `models[]` fallback; null when none. */
   servedBy: string | null;
@@ -42,5 +43,8 @@ export interface Journal {
   /** Epoch ms of scenario time 0, so other processes can align their clocks. */
   originEpochMs: number;
   speed: number;
+  /** The newest entries, at most the fake's limit (50,000). */
   entries: JournalEntry[];
+  /** How many older entries were forgotten to keep within the limit since the last reset (0 in a rehearsal). */
+  dropped: number;
 }

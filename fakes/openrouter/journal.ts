@@ -1,12 +1,21 @@
 /**
  * The fake's journal: one `JournalEntry` (contract/journal.ts) per API request, in arrival order, filled in as the
  * request progresses. Entries never hold headers, so the key cannot leak through `GET /__fake/journal`.
+ * Bounded, because a fake left running (or flooded) must not grow forever: the newest `JOURNAL_MAX_ENTRIES`
+ * are kept and the rest counted in `dropped`; the request-controlled fields (path, model) are clipped.
  */
+import { clip } from '../../contract/printable.js';
 import type { Journal, JournalEntry } from '../../contract/journal.js';
+
+/** Entries kept: a rehearsal makes hundreds, the 1000-turn soak about 1,200; each is a few hundred bytes. */
+export const JOURNAL_MAX_ENTRIES = 50_000;
 
 export class JournalBook {
   private entries: JournalEntry[] = [];
   private seq = 0;
+  private dropped = 0;
+
+  constructor(private readonly maxEntries = JOURNAL_MAX_ENTRIES) {}
 
   /** Starts an entry for a request that arrived at scenario ms `at`. */
   open(at: number, method: string, path: string): JournalEntry {
@@ -14,7 +23,7 @@ export class JournalBook {
       seq: ++this.seq,
       at,
       method,
-      path,
+      path: clip(path),
       model: null,
       servedBy: null,
       stream: false,
@@ -25,6 +34,10 @@ export class JournalBook {
       durationMs: null,
     };
     this.entries.push(entry);
+    if (this.entries.length > this.maxEntries) {
+      this.entries.shift();
+      this.dropped++;
+    }
     return entry;
   }
 
@@ -32,10 +45,11 @@ export class JournalBook {
   clear(): void {
     this.entries = [];
     this.seq = 0;
+    this.dropped = 0;
   }
 
   snapshot(originEpochMs: number, speed: number): Journal {
-    return { originEpochMs, speed, entries: this.entries.map((e) => ({ ...e })) };
+    return { originEpochMs, speed, entries: this.entries.map((e) => ({ ...e })), dropped: this.dropped };
   }
 }
 

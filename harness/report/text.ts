@@ -6,6 +6,7 @@
  *     0.36s          request meta-llama/llama-3.3-70b-instruct:free -> 429 rate limited
  *     1.03s..1.87s   hold: "Hang on a sec."
  */
+import { printable } from '../../contract/printable.js';
 import { clock, seconds } from '../check/words.js';
 import type { Result } from '../result.js';
 import { localOutcomeWords, outcomeWords } from './outcomes.js';
@@ -32,7 +33,7 @@ function describe(item: TimelineItem): string {
     case 'request':
       return item.backend === 'local'
         ? `request local (llama.cpp) -> ${localOutcomeWords(item.outcome)}`
-        : `request ${item.model} -> ${item.outcome} ${outcomeWords(item.outcome)}`;
+        : `request ${printable(item.model)} -> ${item.outcome} ${outcomeWords(item.outcome)}`;
     case 'policy':
       if (item.step === 'wait') return `  agent waits until ${seconds(item.until ?? item.at)} (${item.reason})`;
       if (item.step === 'apology') return `  agent gives up: ${item.reason}`;

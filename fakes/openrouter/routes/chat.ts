@@ -5,6 +5,7 @@
  * else answers. The journal gets the requested model, the model that served, the deciding rule and the outcome.
  */
 import type { RequestHandler } from 'express';
+import { clip } from '../../../contract/printable.js';
 import { Exchange } from '../exchange.js';
 import { handleFault } from '../faults/index.js';
 import { decide } from '../rules/decide.js';
@@ -26,7 +27,7 @@ export function chatRoute(state: FakeState): RequestHandler {
     const request = read.request;
     const scenario = state.scenario;
     const requested = candidateModels(request);
-    entry.model = requested[0] ?? null;
+    entry.model = requested[0] === undefined ? null : clip(requested[0]);
     entry.stream = request.stream === true;
 
     // No model at all: OpenRouter uses the account's default model; the fake's default is the agent's first.

@@ -5,6 +5,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { clip } from '../../../contract/printable.js';
 import { FAKE_WORDED, OBSERVED, reasonPhrase } from '../wire/errors.js';
 import { sendError } from './respond.js';
 
@@ -16,7 +17,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     // never name another route's limit.
     const e = err as { status?: unknown; type?: unknown; message?: unknown; limit?: unknown };
     const status = typeof e.status === 'number' && e.status >= 400 && e.status < 500 ? e.status : 500;
-    if (status === 500) log.error({ method: req.method, path: req.path, err: String(e.message ?? err) }, 'request failed');
+    if (status === 500) log.error({ method: req.method, path: clip(req.path), err: clip(String(e.message ?? err)) }, 'request failed');
     if (res.headersSent) {
       res.destroy();
       return;
