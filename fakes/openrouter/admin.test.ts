@@ -4,8 +4,11 @@ import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SCENARIO_MAX_BYTES } from '../../contract/scenario/bounds.js';
 import { RESET_MAX_BYTES } from './routes/admin.js';
-import { startFake, type RunningFake } from './server.js';
+import { pino } from 'pino';
+import { startFake, type FakeOptions, type RunningFake } from './server.js';
 import { fakeFor, KEY, makeScenario, MODEL_A, MODEL_B, nextClosed, openaiFor, raw, rawChat, sse, USER } from './testing.js';
+
+const JSON_TYPE = { 'Content-Type': 'application/json' };
 
 describe('the control API', () => {
   let fake: RunningFake;
@@ -19,7 +22,7 @@ describe('the control API', () => {
     expect(JSON.parse(put.body)).toEqual({ ok: true, name: 'swapped' });
     expect((await rawChat(fake, { model: MODEL_A, messages: USER })).status).toBe(408);
     // JSON is accepted too (it is YAML).
-    const back = await raw(`${fake.url}/__fake/scenario`, { method: 'PUT', body: JSON.stringify({ ...doc, fake: {} }) });
+    const back = await raw(`${fake.url}/__fake/scenario`, { method: 'PUT', headers: JSON_TYPE, body: JSON.stringify({ ...doc, fake: {} }) });
     expect(back.status).toBe(200);
     expect((await rawChat(fake, { model: MODEL_A, messages: USER })).status).toBe(200);
   });
@@ -27,7 +30,7 @@ describe('the control API', () => {
   it('PUT /__fake/scenario answers 400 with every problem, and keeps the old script', async () => {
     fake = await fakeFor({ reply: { text: 'kept', ttft: '0ms' } });
     const text = ['name: Bad Name', 'description: d', 'agent: { models: [] }', 'fake:', '  rules:', '    - then: { error: nope }', ''].join('\n');
-    const put = await raw(`${fake.url}/__fake/scenario`, { method: 'PUT', body: text });
+    const put = await raw(`${fake.url}/__fake/scenario`, { method: 'PUT', headers: { 'Content-Type': 'text/yaml; charset=utf-8' }, body: text });
     expect(put.status).toBe(400);
     const { ok, problems } = JSON.parse(put.body) as { ok: boolean; problems: { text: string }[] };
     expect(ok).toBe(false);
@@ -65,7 +68,7 @@ describe('the control API', () => {
     fake = await fakeFor({ reply: { text: 'ok', ttft: '0ms' }, rules: [{ when: { nth: 1 }, then: { error: 'timeout' } }] }, { speed: 1 });
     await rawChat(fake, { model: MODEL_A, messages: USER });
     const at = Date.now() - 60_000;
-    const reset = await raw(`${fake.url}/__fake/reset`, { method: 'POST', body: JSON.stringify({ at }) });
+    const reset = await raw(`${fake.url}/__fake/reset`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ at }) });
     expect(JSON.parse(reset.body)).toEqual({ ok: true, originEpochMs: at });
     expect(fake.journal().entries).toEqual([]);
     expect((await rawChat(fake, { model: MODEL_A, messages: USER })).status).toBe(408);
@@ -73,7 +76,7 @@ describe('the control API', () => {
     expect(journal.originEpochMs).toBe(at);
     expect(journal.entries[0]?.seq).toBe(1);
     expect(journal.entries[0]?.at).toBeGreaterThanOrEqual(60_000);
-    const bad = await raw(`${fake.url}/__fake/reset`, { method: 'POST', body: '{"at":"yesterday"}' });
+    const bad = await raw(`${fake.url}/__fake/reset`, { method: 'POST', headers: JSON_TYPE, body: '{"at":"yesterday"}' });
     expect(bad.status).toBe(400);
   });
 
@@ -115,6 +118,94 @@ describe('the control API', () => {
     expect(entries[0]?.ttfbMs).toBeLessThan(1000);
     expect(entries[0]?.durationMs).toBeGreaterThanOrEqual(1000);
     expect(entries[1]?.at).toBeGreaterThanOrEqual((entries[0]?.at ?? 0) + 1000);
+  });
+});
+
+describe('the control API refuses what a web page or a stranger could send', () => {
+  let fake: RunningFake;
+  afterEach(() => fake.close());
+  /** The fake has seen one request, so a reset would be visible. */
+  const withOneRequest = async (options: Partial<FakeOptions> = {}) => {
+    fake = await fakeFor({ reply: { ttft: '0ms' } }, options);
+    await rawChat(fake, { model: MODEL_A, messages: USER });
+    expect(fake.journal().entries).toHaveLength(1);
+  };
+
+  it('a text/plain POST (what any page may send without asking) does not reset the fake: 415', async () => {
+    await withOneRequest();
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const res = await raw(`${fake.url}/__fake/reset`, { method: 'POST', headers: { 'Content-Type': type }, body: '{"at": 0}' });
+      expect(res.status, type).toBe(415);
+      expect(JSON.parse(res.body)).toEqual({ ok: false, problems: [{ text: `expected Content-Type application/json, got ${JSON.stringify(type.split(';')[0])}` }] });
+    }
+    const untyped = await raw(`${fake.url}/__fake/reset`, { method: 'POST', body: '{}' });
+    expect(untyped.status).toBe(415);
+    expect(fake.journal().entries).toHaveLength(1);
+    // An empty body needs no type (curl -X POST .../reset).
+    expect((await raw(`${fake.url}/__fake/reset`, { method: 'POST' })).status).toBe(200);
+    expect(fake.journal().entries).toHaveLength(0);
+  });
+
+  it('a scenario PUT must be declared YAML or JSON', async () => {
+    await withOneRequest();
+    const doc = stringify({ name: 'swapped', description: 'd', agent: { models: [MODEL_A] } });
+    expect((await raw(`${fake.url}/__fake/scenario`, { method: 'PUT', headers: { 'Content-Type': 'text/plain' }, body: doc })).status).toBe(415);
+    expect((await raw(`${fake.url}/__fake/scenario`, { method: 'PUT', body: doc })).status).toBe(415);
+    expect(JSON.parse((await raw(`${fake.url}/__fake/health`)).body)).toMatchObject({ scenario: 'test' });
+  });
+
+  it('a request from another site (its Origin) is refused on every route, even with the right content type', async () => {
+    await withOneRequest();
+    const origin = { Origin: 'https://evil.example', ...JSON_TYPE };
+    for (const [method, path] of [['POST', 'reset'], ['GET', 'journal'], ['GET', 'health']] as const) {
+      const res = await raw(`${fake.url}/__fake/${path}`, { method, headers: origin, ...(method === 'POST' && { body: '{}' }) });
+      expect(res.status, path).toBe(403);
+      expect(res.body).toContain('cross-site');
+    }
+    expect((await raw(`${fake.url}/__fake/reset`, { method: 'POST', headers: { Origin: 'null', ...JSON_TYPE }, body: '{}' })).status).toBe(403);
+    expect(fake.journal().entries).toHaveLength(1);
+    // Its own origin (a page the fake served, or a tool that sets it) is fine.
+    expect((await raw(`${fake.url}/__fake/journal`, { headers: { Origin: fake.url } })).status).toBe(200);
+  });
+
+  it('bound to the loopback, a request addressed to another name (DNS rebinding) is refused', async () => {
+    await withOneRequest();
+    const rebound = await raw(`${fake.url}/__fake/reset`, { method: 'POST', headers: { Host: `attacker.example:${fake.port}`, ...JSON_TYPE }, body: '{}' });
+    expect(rebound.status).toBe(403);
+    expect(rebound.body).toContain('DNS rebinding');
+    expect((await raw(`${fake.url}/__fake/journal`, { headers: { Host: `attacker.example:${fake.port}` } })).status).toBe(403);
+    expect(fake.journal().entries).toHaveLength(1);
+    for (const host of [`localhost:${fake.port}`, `127.0.0.1:${fake.port}`, '[::1]', 'LOCALHOST']) {
+      expect((await raw(`${fake.url}/__fake/journal`, { headers: { Host: host } })).status, host).toBe(200);
+    }
+  });
+
+  it('with an admin token, every route but the health check wants it; the token is compared, not echoed', async () => {
+    await withOneRequest({ adminToken: 'opensesame-0123' });
+    const bearer = { Authorization: 'Bearer opensesame-0123' };
+    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: 'opensesame-0123' }] as Record<string, string>[]) {
+      const res = await raw(`${fake.url}/__fake/journal`, { headers });
+      expect(res.status).toBe(401);
+      expect(res.body).not.toContain('opensesame');
+    }
+    expect((await raw(`${fake.url}/__fake/reset`, { method: 'POST', headers: JSON_TYPE, body: '{}' })).status).toBe(401);
+    expect(fake.journal().entries).toHaveLength(1);
+    expect((await raw(`${fake.url}/__fake/health`)).status).toBe(200);
+    expect((await raw(`${fake.url}/__fake/journal`, { headers: bearer })).status).toBe(200);
+    expect((await raw(`${fake.url}/__fake/reset`, { method: 'POST', headers: { ...bearer, ...JSON_TYPE }, body: '{}' })).status).toBe(200);
+    expect(fake.journal().entries).toHaveLength(0);
+  });
+
+  it('bound beyond the loopback without a token, it warns loudly; with one, it does not', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+    fake = await startFake({ scenario: makeScenario(), host: '0.0.0.0', log });
+    await fake.close();
+    expect(lines.map((l) => JSON.parse(l) as { level: number; msg: string })).toEqual([
+      expect.objectContaining({ level: 40, msg: expect.stringContaining('the control API (/__fake: reset, scenario, journal) is unauthenticated and reachable beyond this machine') }),
+    ]);
+    fake = await startFake({ scenario: makeScenario(), host: '0.0.0.0', log, adminToken: 'x-0123456789' });
+    expect(lines).toHaveLength(1);
   });
 });
 

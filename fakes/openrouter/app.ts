@@ -2,6 +2,7 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { adminRoutes } from './routes/admin.js';
+import type { AdminGuardOptions } from './routes/admin-guard.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { requireKey } from './routes/auth.js';
 import { chatRoute } from './routes/chat.js';
@@ -13,6 +14,8 @@ export interface AppOptions {
   /** Largest chat request body, bytes; larger gets 413. */
   bodyLimitBytes: number;
   log: Logger;
+  /** Who may use the control API: the bind address (loopback turns the Host check on) and the admin token. */
+  admin: AdminGuardOptions;
 }
 
 export function createApp(state: FakeState, options: AppOptions): Express {
@@ -20,7 +23,7 @@ export function createApp(state: FakeState, options: AppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.use('/__fake', adminRoutes(state));
+  app.use('/__fake', adminRoutes(state, options.admin));
 
   const api = express.Router();
   api.use(journalRequests(state));

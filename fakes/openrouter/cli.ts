@@ -1,5 +1,6 @@
 /**
- * `npm run fake -- --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1] [--json]`
+ * `npm run fake -- --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1] [--json]
+ *                    [--admin-token <token>]`
  *
  * Serves the fake OpenRouter until Ctrl-C. Prints the line to paste into the agent's environment, the rules in one
  * sentence each, then one line per request as it ends. A scenario with problems prints every one
@@ -7,6 +8,8 @@
  * With --json, stdout is JSON only: one object per line (`{"listening": ...}`, then each request's journal
  * entry), or for a scenario with problems exactly one object, `{"ok": false, "problems": [...]}`, the control
  * API's 400 body.
+ * --admin-token (or HOLDLINE_FAKE_ADMIN_TOKEN) makes the control API want `Authorization: Bearer <token>`; the
+ * token is never printed.
  */
 import { parseArgs } from 'node:util';
 import { resolveScenario } from '../../contract/scenario/library.js';
@@ -16,7 +19,7 @@ import { describeRules } from './rules/rule.js';
 import { formatEntry } from './log-line.js';
 import { startFake } from './server.js';
 
-const USAGE = 'usage: npm run fake -- --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1] [--json]';
+const USAGE = 'usage: npm run fake -- --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1] [--json] [--admin-token <token>]';
 const EXIT_USAGE = 2;
 
 interface CliOptions {
@@ -25,6 +28,7 @@ interface CliOptions {
   host: string;
   speed: number;
   json: boolean;
+  adminToken?: string;
 }
 
 function usageError(message: string): never {
@@ -43,6 +47,7 @@ function readOptions(argv: string[]): CliOptions {
         host: { type: 'string', default: '127.0.0.1' },
         speed: { type: 'string', default: '1' },
         json: { type: 'boolean', default: false },
+        'admin-token': { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -61,7 +66,9 @@ function readOptions(argv: string[]): CliOptions {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) usageError(`--port must be an integer 0-65535, got ${String(values.port)}`);
   const speed = Number(values.speed);
   if (!(speed > 0) || !Number.isFinite(speed)) usageError(`--speed must be a positive number, got ${String(values.speed)}`);
-  return { scenario, port, speed, host: String(values.host), json: values.json === true };
+  const adminToken = (values['admin-token'] as string | undefined) ?? (process.env.HOLDLINE_FAKE_ADMIN_TOKEN || undefined);
+  if (adminToken !== undefined && adminToken.trim() === '') usageError('--admin-token must not be empty');
+  return { scenario, port, speed, host: String(values.host), json: values.json === true, ...(adminToken !== undefined && { adminToken }) };
 }
 
 function loadOrExit(nameOrPath: string, json: boolean): Scenario {
@@ -78,7 +85,8 @@ function loadOrExit(nameOrPath: string, json: boolean): Scenario {
 async function main(): Promise<void> {
   const options = readOptions(process.argv.slice(2));
   const scenario = loadOrExit(options.scenario, options.json);
-  const fake = await startFake({ scenario, port: options.port, host: options.host, speed: options.speed }).catch((err: unknown) => {
+  const { port, host, speed, adminToken } = options;
+  const fake = await startFake({ scenario, port, host, speed, ...(adminToken !== undefined && { adminToken }) }).catch((err: unknown) => {
     console.error(`cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`);
     process.exit(1);
   });

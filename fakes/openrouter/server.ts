@@ -15,6 +15,7 @@ import { resolveScenario } from '../../contract/scenario/library.js';
 import { loadScenarioFile } from '../../contract/scenario/load.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
 import { createApp } from './app.js';
+import { isLoopback } from './routes/admin-guard.js';
 import { FakeState, type FakeEvents } from './state.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -36,6 +37,11 @@ export interface FakeOptions {
   bodyLimitBytes?: number;
   /** Where unexpected errors are logged. Default: pino to stderr at level warn. */
   log?: Logger;
+  /**
+   * Required as `Authorization: Bearer <token>` on the control API (`/__fake/*` but `GET /__fake/health`).
+   * Default: none, which is only safe on the loopback (a warning says so when bound elsewhere).
+   */
+  adminToken?: string;
 }
 
 export interface RunningFake {
@@ -65,11 +71,18 @@ export async function startFake(options: FakeOptions): Promise<RunningFake> {
 
   const clock = new ScaledClock(options.speed ?? 1, options.originEpochMs ?? Date.now());
   const state = new FakeState(scenario, clock);
-  const server = createServer(createApp(state, { bodyLimitBytes, log }));
+  const adminToken = options.adminToken === '' ? undefined : options.adminToken;
+  const server = createServer(createApp(state, { bodyLimitBytes, log, admin: { host, ...(adminToken !== undefined && { adminToken }) } }));
   await listen(server, options.port ?? 0, host);
   if (options.originEpochMs === undefined) clock.resetTo(Date.now());
 
   const port = (server.address() as AddressInfo).port;
+  if (!isLoopback(host) && adminToken === undefined) {
+    log.warn(
+      { host, port },
+      'the control API (/__fake: reset, scenario, journal) is unauthenticated and reachable beyond this machine; anyone who can reach the port can reset the fake or read its journal. Bind 127.0.0.1, or set --admin-token / HOLDLINE_FAKE_ADMIN_TOKEN',
+    );
+  }
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let closing: Promise<void> | undefined;
   return {

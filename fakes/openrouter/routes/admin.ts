@@ -1,7 +1,9 @@
 /**
- * The control API under `/__fake/`, for the runner and tests:
- *   PUT  /__fake/scenario  YAML or JSON body, checked by the contract loader; 400 with every problem, or swaps it live
- *   POST /__fake/reset     clock, counters, journal; `{"at": <epoch ms>}` puts scenario time 0 at that instant
+ * The control API under `/__fake/`, for the runner and tests (who may call it: admin-guard.ts):
+ *   PUT  /__fake/scenario  YAML or JSON body (declared: application/yaml, text/yaml, application/json...), checked by
+ *                          the contract loader; 400 with every problem, or swaps it live
+ *   POST /__fake/reset     clock, counters, journal; `{"at": <epoch ms>}` (application/json) puts scenario time 0 at
+ *                          that instant
  *   GET  /__fake/journal   the contract's `Journal`
  *   GET  /__fake/health    liveness, scenario name, speed, origin, scenario time
  */
@@ -9,15 +11,17 @@ import express, { Router } from 'express';
 import { SCENARIO_MAX_BYTES } from '../../../contract/scenario/bounds.js';
 import { parseScenario, problemsBody, ScenarioError } from '../../../contract/scenario/load.js';
 import type { FakeState } from '../state.js';
+import { adminGuard, requireMediaType, SCENARIO_MEDIA_TYPES, type AdminGuardOptions } from './admin-guard.js';
 import { sendJson } from './respond.js';
 
 /** `{"at": <epoch ms>}` is 30 bytes; 1 KiB is room for whitespace and nothing else. */
 export const RESET_MAX_BYTES = 1024;
 
-export function adminRoutes(state: FakeState): Router {
+export function adminRoutes(state: FakeState, guard: AdminGuardOptions): Router {
   const router = Router();
+  router.use(adminGuard(guard));
 
-  router.put('/scenario', express.text({ type: () => true, limit: SCENARIO_MAX_BYTES }), (req, res) => {
+  router.put('/scenario', requireMediaType(SCENARIO_MEDIA_TYPES, { emptyAllowed: false }), express.text({ type: () => true, limit: SCENARIO_MAX_BYTES }), (req, res) => {
     try {
       const scenario = parseScenario(typeof req.body === 'string' ? req.body : '', 'scenario');
       state.setScenario(scenario);
@@ -28,7 +32,7 @@ export function adminRoutes(state: FakeState): Router {
     }
   });
 
-  router.post('/reset', express.text({ type: () => true, limit: RESET_MAX_BYTES }), (req, res) => {
+  router.post('/reset', requireMediaType(['application/json'], { emptyAllowed: true }), express.text({ type: () => true, limit: RESET_MAX_BYTES }), (req, res) => {
     const body = typeof req.body === 'string' && req.body.trim() !== '' ? safeJson(req.body) : {};
     const at = (body as { at?: unknown } | undefined)?.at;
     if (body === undefined || (at !== undefined && (typeof at !== 'number' || !Number.isFinite(at)))) {
