@@ -20,6 +20,20 @@ export interface Clock {
   toEpochMs(scenarioMs: number): number;
 }
 
+/**
+ * How far from now a shared origin (`POST /reset {"at"}`) may lie. Processes share scenario time 0 to start a
+ * rehearsal together, a moment from now; an instant years away (or 1e300) would make every deadline fire at once
+ * or never, and is a mistake in the caller.
+ */
+export const ORIGIN_MAX_DISTANCE_MS = 24 * 60 * 60 * 1000;
+
+/** Why `at` cannot be scenario time 0 (a reason to show), or undefined when it can. */
+export function originProblem(at: unknown, nowEpochMs = Date.now()): string | undefined {
+  if (typeof at === 'number' && Number.isFinite(at) && Math.abs(at - nowEpochMs) <= ORIGIN_MAX_DISTANCE_MS) return undefined;
+  const shown = typeof at === 'number' ? String(at) : (JSON.stringify(at) ?? String(at)).slice(0, 40);
+  return `expected "at" in epoch ms within 24 hours of now (${nowEpochMs}), got ${shown}`;
+}
+
 export class ScaledClock implements Clock {
   private originEpochMs: number;
 

@@ -78,6 +78,12 @@ describe('the control API', () => {
     expect(journal.entries[0]?.at).toBeGreaterThanOrEqual(60_000);
     const bad = await raw(`${fake.url}/__fake/reset`, { method: 'POST', headers: JSON_TYPE, body: '{"at":"yesterday"}' });
     expect(bad.status).toBe(400);
+    for (const far of [1e300, -1, Date.now() + 400 * 24 * 3600_000]) {
+      const refused = await raw(`${fake.url}/__fake/reset`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ at: far }) });
+      expect(refused.status).toBe(400);
+      expect(refused.body).toContain('expected \\"at\\" in epoch ms within 24 hours of now');
+    }
+    expect(fake.clock.origin).toBe(at);
   });
 
   it('GET /__fake/health says what is playing', async () => {

@@ -10,6 +10,7 @@ import type { UtteranceEvent } from '../../contract/events.js';
 import { parseScenario } from '../../contract/scenario/load.js';
 import { startFake, type RunningFake } from '../../fakes/openrouter/index.js';
 import { closedPort } from '../testing/ports.js';
+import { BODY_LIMIT_BYTES } from './http-errors.js';
 import { startRehearsal, type RehearsalAgent } from './server.js';
 
 const SPEED = 10;
@@ -160,6 +161,46 @@ describe('rehearsal mode', () => {
     const res = await fetch(`${agent.url}/turns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: 'expected a JSON body like {"text": "What is the capital of France?"}' });
+  });
+});
+
+describe('bad requests get JSON, never an HTML page with a stack trace or paths', () => {
+  const sendRaw = (url: string, body: string, type = 'application/json') => fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
+  const expectJsonError = async (res: Response, status: number, error: string) => {
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({ error });
+    expect(text).not.toMatch(/<|\bat \w|node_modules|\/work\/|[A-Z]:\\/);
+  };
+
+  it('malformed JSON: 400 saying so', async () => {
+    const { agent } = await rig('    - { when: { model: "nobody" }, then: hang }');
+    await expectJsonError(await sendRaw(`${agent.url}/turns`, '{"text": "unterminated'), 400, 'the body is not valid JSON');
+    await expectJsonError(await sendRaw(`${agent.url}/reset`, '{'), 400, 'the body is not valid JSON');
+  });
+
+  it('a body over the limit: 413 naming the limit', async () => {
+    const { agent } = await rig('    - { when: { model: "nobody" }, then: hang }');
+    await expectJsonError(await sendRaw(`${agent.url}/turns`, JSON.stringify({ text: 'x'.repeat(BODY_LIMIT_BYTES) })), 413, `the body is larger than the ${BODY_LIMIT_BYTES}-byte limit`);
+  });
+
+  it('an unknown route: 404 listing the routes', async () => {
+    const { agent } = await rig('    - { when: { model: "nobody" }, then: hang }');
+    const res = await fetch(`${agent.url}/nope`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: string }).error).toMatch(/^no route GET \/nope; see /);
+  });
+
+  it('POST /reset refuses an instant that is not near now (1e300, a string, a year away) and keeps its origin', async () => {
+    const { agent } = await rig('    - { when: { model: "nobody" }, then: hang }');
+    const origin = agent.clock.origin;
+    for (const at of [1e300, -1, 'yesterday', Date.now() + 365 * 24 * 3600_000]) {
+      const res = await sendRaw(`${agent.url}/reset`, JSON.stringify({ at }));
+      expect(res.status, String(at)).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(/^expected "at" in epoch ms within 24 hours of now \(\d+\), got /);
+    }
+    expect(agent.clock.origin).toBe(origin);
   });
 });
 

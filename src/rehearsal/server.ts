@@ -8,7 +8,7 @@
 import express, { type Request, type Response } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ScaledClock } from '../../contract/clock.js';
+import { originProblem, ScaledClock } from '../../contract/clock.js';
 import type { AgentEvent } from '../../contract/events.js';
 import { loadConfig, type Config } from '../config.js';
 import type { llm } from '@livekit/agents';
@@ -19,6 +19,7 @@ import { AgentEvents } from '../chain/events.js';
 import { probeBackends } from '../chain/probe.js';
 import { createLogger, logEvents, type Logger } from '../observability/log.js';
 import { collectMetrics } from '../observability/metrics.js';
+import { BODY_LIMIT_BYTES, jsonErrors, notFound } from './http-errors.js';
 import { startRehearsalSession } from './session.js';
 
 export interface RehearsalOptions {
@@ -84,7 +85,7 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '64kb' }));
+  app.use(express.json({ limit: BODY_LIMIT_BYTES }));
 
   app.post('/turns', async (req: Request, res: Response) => {
     const text = (req.body as { text?: unknown } | undefined)?.text;
@@ -118,8 +119,9 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
 
   app.post('/reset', async (req: Request, res: Response) => {
     const at = (req.body as { at?: unknown } | undefined)?.at;
-    if (at !== undefined && (typeof at !== 'number' || !Number.isFinite(at))) {
-      res.status(400).json({ error: 'expected {"at": <epoch ms>} or no body' });
+    const problem = at === undefined ? undefined : originProblem(at);
+    if (problem) {
+      res.status(400).json({ error: problem });
       return;
     }
     await session.interrupt();
@@ -134,6 +136,9 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+
+  app.use(notFound);
+  app.use(jsonErrors(log));
 
   const host = options.host ?? '127.0.0.1';
   const server: Server = await new Promise((resolve, reject) => {

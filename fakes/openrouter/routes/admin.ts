@@ -8,6 +8,7 @@
  *   GET  /__fake/health    liveness, scenario name, speed, origin, scenario time
  */
 import express, { Router } from 'express';
+import { originProblem } from '../../../contract/clock.js';
 import { SCENARIO_MAX_BYTES } from '../../../contract/scenario/bounds.js';
 import { parseScenario, problemsBody, ScenarioError } from '../../../contract/scenario/load.js';
 import type { FakeState } from '../state.js';
@@ -35,9 +36,11 @@ export function adminRoutes(state: FakeState, guard: AdminGuardOptions): Router 
   router.post('/reset', requireMediaType(['application/json'], { emptyAllowed: true }), express.text({ type: () => true, limit: RESET_MAX_BYTES }), (req, res) => {
     const body = typeof req.body === 'string' && req.body.trim() !== '' ? safeJson(req.body) : {};
     const at = (body as { at?: unknown } | undefined)?.at;
-    if (body === undefined || (at !== undefined && (typeof at !== 'number' || !Number.isFinite(at)))) {
+    if (body === undefined || body === null || typeof body !== 'object') {
       return sendJson(res, 400, { ok: false, problems: [{ text: 'expected an empty body or {"at": <epoch ms>}' }] });
     }
+    const problem = at === undefined ? undefined : originProblem(at);
+    if (problem) return sendJson(res, 400, { ok: false, problems: [{ text: problem }] });
     state.reset(typeof at === 'number' ? at : Date.now());
     sendJson(res, 200, { ok: true, originEpochMs: state.clock.origin });
   });
