@@ -10,6 +10,7 @@ import type { UtteranceEvent } from '../../contract/events.js';
 import { parseScenario } from '../../contract/scenario/load.js';
 import { startFake, type RunningFake } from '../../fakes/openrouter/index.js';
 import { closedPort } from '../testing/ports.js';
+import { MAX_SUBSCRIBERS } from './event-history.js';
 import { BODY_LIMIT_BYTES } from './http-errors.js';
 import { startRehearsal, type RehearsalAgent } from './server.js';
 
@@ -156,6 +157,45 @@ describe('rehearsal mode', () => {
     await res.body?.cancel();
   });
 
+  it('GET /events resumes after Last-Event-ID or ?since=, and refuses an id that is not one', async () => {
+    const { agent, events } = await rig('    - { when: { model: "nobody" }, then: hang }');
+    await post(`${agent.url}/turns`, { text: 'What is the capital of France?' });
+    await events.waitFor((e) => e.type === 'turn_end');
+    const count = events.all.length;
+    // Events may still come (state changes after the turn): compare the first `count` of each read.
+    const ids = (await readIds(`${agent.url}/events`, {}, count)).slice(0, count);
+    expect(ids).toHaveLength(count);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    const after = ids[2] as number;
+    expect((await readIds(`${agent.url}/events`, { 'Last-Event-ID': String(after) }, count - 3)).slice(0, count - 3)).toEqual(ids.slice(3));
+    expect((await readIds(`${agent.url}/events?since=${after}`, {}, count - 3)).slice(0, count - 3)).toEqual(ids.slice(3));
+    for (const bad of ['?since=-1', '?since=abc', '?since=1e300']) {
+      const res = await fetch(`${agent.url}/events${bad}`);
+      expect(res.status, bad).toBe(400);
+      expect(await res.json()).toEqual({ error: 'expected Last-Event-ID or ?since= to be an event id (a whole number)' });
+    }
+  });
+
+  it(`GET /events takes at most ${MAX_SUBSCRIBERS} streams at once (each may pin one page), then 503 until one closes`, async () => {
+    const { agent } = await rig('    - { when: { model: "nobody" }, then: hang }');
+    const open = new AbortController();
+    // The rig's own feed is one; fill the rest.
+    const streams = await Promise.all(Array.from({ length: MAX_SUBSCRIBERS - 1 }, () => fetch(`${agent.url}/events`, { signal: open.signal })));
+    expect(streams.every((r) => r.status === 200)).toBe(true);
+    const refused = await fetch(`${agent.url}/events`);
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toEqual({ error: `already ${MAX_SUBSCRIBERS} event streams open; close one and retry` });
+    open.abort();
+    // The server hears the closes asynchronously: poll the route itself until a stream is free again.
+    let status = 503;
+    for (let i = 0; i < 200 && status === 503; i++) {
+      const res = await fetch(`${agent.url}/events`, { signal: AbortSignal.timeout(5_000) });
+      status = res.status;
+      await res.body?.cancel();
+    }
+    expect(status).toBe(200);
+  });
+
   it('rejects a turn without text with a clear message', async () => {
     const { agent } = await rig('    - { when: { model: "nobody" }, then: hang }');
     const res = await fetch(`${agent.url}/turns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
@@ -203,6 +243,21 @@ describe('bad requests get JSON, never an HTML page with a stack trace or paths'
     expect(agent.clock.origin).toBe(origin);
   });
 });
+
+/** The ids of the first `count` events a subscriber gets (the stream stays open: read just that many). */
+async function readIds(url: string, headers: Record<string, string>, count: number): Promise<number[]> {
+  const abort = new AbortController();
+  const res = await fetch(url, { headers, signal: abort.signal });
+  let text = '';
+  const ids = () => [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    text += decoder.decode(chunk, { stream: true });
+    if (ids().length >= count && text.endsWith('\n\n')) break;
+  }
+  abort.abort();
+  return ids();
+}
 
 async function post(url: string, body: unknown): Promise<Response> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -1,7 +1,8 @@
 /**
  * Rehearsal mode's HTTP API, for the scenario runner and for people:
  *   POST /turns {"text": "..."}   a user turn ends now (202)
- *   GET  /events                   server-sent events: every AgentEvent since the last reset, then live
+ *   GET  /events                   server-sent events: every AgentEvent since the last reset (or after Last-Event-ID /
+ *                                  ?since=<id>), in bounded pages, then live (event-history.ts)
  *   POST /reset {"at"?: epochMs}   scenario time 0 := that wall instant (default now); forget events and cooldowns
  *   GET  /healthz, GET /llm/status, GET /metrics
  */
@@ -9,7 +10,6 @@ import express, { type Request, type Response } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { originProblem, ScaledClock } from '../../contract/clock.js';
-import type { AgentEvent } from '../../contract/events.js';
 import { loadConfig, type Config } from '../config.js';
 import type { llm } from '@livekit/agents';
 import type { AttemptRunner } from '../chain/attempt.js';
@@ -19,6 +19,7 @@ import { AgentEvents } from '../chain/events.js';
 import { probeBackends } from '../chain/probe.js';
 import { createLogger, logEvents, type Logger } from '../observability/log.js';
 import { collectMetrics } from '../observability/metrics.js';
+import { EventHistory, MAX_SUBSCRIBERS } from './event-history.js';
 import { BODY_LIMIT_BYTES, jsonErrors, notFound } from './http-errors.js';
 import { startRehearsalSession } from './session.js';
 
@@ -48,8 +49,8 @@ export interface RehearsalAgent {
   close(): Promise<void>;
 }
 
-/** Events kept for late subscribers; a rehearsal is minutes long, this is plenty and bounded. */
-const HISTORY_LIMIT = 50_000;
+/** A subscriber this far behind (bytes written but not yet taken by its socket) is dropped; it may resume. */
+const SUBSCRIBER_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 export async function startRehearsal(options: RehearsalOptions = {}): Promise<RehearsalAgent> {
   const config = loadConfig(options.env ?? process.env);
@@ -58,10 +59,12 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
 
   const clock = new ScaledClock(options.speed ?? 1);
   const events = new AgentEvents(clock);
-  const history: AgentEvent[] = [];
+  const history = new EventHistory();
+  const subscribers = new Set<(frame: string) => void>();
+  let openStreams = 0;
   events.subscribe((event) => {
-    history.push(event);
-    if (history.length > HISTORY_LIMIT) history.shift();
+    const frame = history.push(event);
+    for (const send of subscribers) send(frame);
   });
   const stopLog = logEvents(events, log);
   const metrics = collectMetrics(events);
@@ -103,17 +106,37 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
   });
 
   app.get('/events', (req: Request, res: Response) => {
+    const after = resumeAfter(req);
+    if (after === undefined) {
+      res.status(400).json({ error: 'expected Last-Event-ID or ?since= to be an event id (a whole number)' });
+      return;
+    }
+    if (openStreams >= MAX_SUBSCRIBERS) {
+      res.status(503).json({ error: `already ${MAX_SUBSCRIBERS} event streams open; close one and retry` });
+      return;
+    }
+    openStreams++;
+    res.on('close', () => openStreams--);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     // Headers now, not with the first event: a subscriber connecting before anything happened must not wait.
     res.flushHeaders();
-    const send = (event: AgentEvent) => res.write(`data: ${JSON.stringify(event)}\n\n`);
-    for (const event of history) send(event);
-    const unsubscribe = events.subscribe(send);
+    const replay = history.replay(after);
+    if (replay.text) res.write(replay.text);
+    if (replay.remaining > 0) {
+      // One page per connection: the subscriber comes back with the last id it got.
+      res.end(`event: more\ndata: ${JSON.stringify({ remaining: replay.remaining })}\n\n`);
+      return;
+    }
+    const send = (frame: string) => {
+      if (res.writableLength > SUBSCRIBER_MAX_BUFFERED_BYTES) res.destroy(); // not reading: its buffer must not grow forever
+      else res.write(frame);
+    };
+    subscribers.add(send);
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     // The response's close (the client went away), not the request's (which fires once its body was read).
     res.on('close', () => {
       clearInterval(keepAlive);
-      unsubscribe();
+      subscribers.delete(send);
     });
   });
 
@@ -126,7 +149,7 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
     }
     await session.interrupt();
     clock.resetTo(typeof at === 'number' ? at : Date.now());
-    history.length = 0;
+    history.clear();
     chain.reset();
     res.json({ originEpochMs: clock.origin, speed: clock.speed });
   });
@@ -162,4 +185,11 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
       stopLog();
     },
   };
+}
+
+/** The id a subscriber last saw: `Last-Event-ID` (EventSource's reconnect) or `?since=`; 0 when neither; undefined when unreadable. */
+function resumeAfter(req: Request): number | undefined {
+  const given = req.get('last-event-id') ?? (typeof req.query.since === 'string' ? req.query.since : undefined);
+  if (given === undefined || given === '') return 0;
+  return /^\d{1,15}$/.test(given) ? Number(given) : undefined;
 }
