@@ -61,7 +61,7 @@ describe('malformed scenarios: every problem with file:line:column key: message'
     [
       'a header name that is not a token, pointed at the name',
       head('fake:\n  rules:\n    - then: { status: 503, headers: { "bad name": x } }\n'),
-      ["x.yaml:7:39 fake.rules[0].then.headers.bad name: expected a header name (letters, digits and !#$%&'*+-.^_`|~), got \"bad name\""],
+      ["x.yaml:7:39 fake.rules[0].then.headers[\"bad name\"]: expected a header name (letters, digits and !#$%&'*+-.^_`|~), got \"bad name\""],
     ],
     [
       'a framing header',

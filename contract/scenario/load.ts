@@ -37,10 +37,17 @@ export function problemsBody(err: ScenarioError): { ok: false; problems: (Scenar
   return { ok: false, problems: err.problems.map((p) => ({ ...p, text: formatProblem(p) })) };
 }
 
-/** Renders a path the way a person reads YAML: `a.b[0].c`. */
+/** A key written bare in a path; any other (a space, a dot, a line break, empty) is quoted: `headers["bad name"]`. */
+const BARE_KEY = /^[A-Za-z0-9_$\-/:*?]+$/;
+
+/** Renders a path the way a person reads YAML: `a.b[0].c`; always one line, however odd the keys. */
 export function formatPath(path: readonly PropertyKey[]): string {
   return path
-    .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
+    .map((key, i) => {
+      if (typeof key === 'number') return `[${key}]`;
+      const text = String(key);
+      return BARE_KEY.test(text) ? `${i === 0 ? '' : '.'}${text}` : `[${describeValue(text)}]`;
+    })
     .join('');
 }
 
