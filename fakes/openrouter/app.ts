@@ -2,7 +2,7 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { adminRoutes } from './routes/admin.js';
-import type { AdminGuardOptions } from './routes/admin-guard.js';
+import type { AdminGuardOptions } from '../../contract/local-api.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { requireKey } from './routes/auth.js';
 import { chatRoute } from './routes/chat.js';

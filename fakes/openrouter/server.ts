@@ -15,7 +15,7 @@ import { resolveScenario } from '../../contract/scenario/library.js';
 import { loadScenarioFile } from '../../contract/scenario/load.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
 import { createApp } from './app.js';
-import { isLoopback } from './routes/admin-guard.js';
+import { isLoopback } from '../../contract/local-api.js';
 import { FakeState, type FakeEvents } from './state.js';
 
 export const DEFAULT_HOST = '127.0.0.1';

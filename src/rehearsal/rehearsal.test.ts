@@ -2,6 +2,7 @@
  * Rehearsal mode over HTTP, against the fake OpenRouter failing every model: the hold once, backoff inside
  * the window, then an answer or the apology, and the next turn answered, all visible on GET /events.
  */
+import { request as httpRequest } from 'node:http';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -230,6 +231,26 @@ describe('bad requests get JSON, never an HTML page with a stack trace or paths'
     const res = await fetch(`${agent.url}/nope`);
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: string }).error).toMatch(/^no route GET \/nope; see /);
+  });
+
+  it('a page on another site cannot reset the agent or speak a turn: text/plain 415, a foreign Origin or Host 403', async () => {
+    const { agent, events } = await rig('    - { when: { model: "nobody" }, then: hang }');
+    const origin = agent.clock.origin;
+    await expectJsonError(await sendRaw(`${agent.url}/reset`, '{}', 'text/plain'), 415, 'expected Content-Type application/json, got "text/plain"');
+    await expectJsonError(await sendRaw(`${agent.url}/turns`, '{"text":"hi"}', 'application/x-www-form-urlencoded'), 415, 'expected Content-Type application/json, got "application/x-www-form-urlencoded"');
+    const foreign = await fetch(`${agent.url}/reset`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: '{}' });
+    await expectJsonError(foreign, 403, 'the control API refuses cross-site requests (Origin is another site)');
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${agent.url}/reset`, { method: 'POST', headers: { host: `rebound.example:${agent.port}`, 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end('{}');
+    });
+    expect(rebound).toBe(403);
+    expect(agent.clock.origin).toBe(origin);
+    expect(events.all.filter((e) => e.type === 'turn')).toEqual([]);
   });
 
   it('POST /reset refuses an instant that is not near now (1e300, a string, a year away) and keeps its origin', async () => {

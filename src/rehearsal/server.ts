@@ -10,6 +10,7 @@ import express, { type Request, type Response } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { originProblem, ScaledClock } from '../../contract/clock.js';
+import { adminGuard, requireMediaType } from '../../contract/local-api.js';
 import { loadConfig, type Config } from '../config.js';
 import type { llm } from '@livekit/agents';
 import type { AttemptRunner } from '../chain/attempt.js';
@@ -86,8 +87,13 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
     for (const r of results) (r.reachable ? log.info : log.warn).call(log, { backend: r.backend, detail: r.detail }, r.reachable ? 'backend reachable' : 'backend unreachable');
   });
 
+  const host = options.host ?? '127.0.0.1';
   const app = express();
   app.disable('x-powered-by');
+  // Like the fake's control API: no page on another site may reset the agent or speak a turn (contract/local-api.ts).
+  const errorBody = (text: string) => ({ error: text });
+  app.use(adminGuard({ host, healthPath: '/healthz' }, errorBody));
+  app.post(['/turns', '/reset'], requireMediaType(['application/json'], { emptyAllowed: true }, errorBody));
   app.use(express.json({ limit: BODY_LIMIT_BYTES }));
 
   app.post('/turns', async (req: Request, res: Response) => {
@@ -163,7 +169,6 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
   app.use(notFound);
   app.use(jsonErrors(log));
 
-  const host = options.host ?? '127.0.0.1';
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? 0, host, () => resolve(s));
     s.once('error', reject);

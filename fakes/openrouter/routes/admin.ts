@@ -1,5 +1,5 @@
 /**
- * The control API under `/__fake/`, for the runner and tests (who may call it: admin-guard.ts):
+ * The control API under `/__fake/`, for the runner and tests (who may call it: contract/local-api.ts):
  *   PUT  /__fake/scenario  YAML or JSON body (declared: application/yaml, text/yaml, application/json...), checked by
  *                          the contract loader; 400 with every problem, or swaps it live
  *   POST /__fake/reset     clock, counters, journal; `{"at": <epoch ms>}` (application/json) puts scenario time 0 at
@@ -12,7 +12,7 @@ import { originProblem } from '../../../contract/clock.js';
 import { SCENARIO_MAX_BYTES } from '../../../contract/scenario/bounds.js';
 import { parseScenario, problemsBody, ScenarioError } from '../../../contract/scenario/load.js';
 import type { FakeState } from '../state.js';
-import { adminGuard, requireMediaType, SCENARIO_MEDIA_TYPES, type AdminGuardOptions } from './admin-guard.js';
+import { adminGuard, requireMediaType, SCENARIO_MEDIA_TYPES, type AdminGuardOptions } from '../../../contract/local-api.js';
 import { sendJson } from './respond.js';
 
 /** `{"at": <epoch ms>}` is 30 bytes; 1 KiB is room for whitespace and nothing else. */
@@ -20,9 +20,9 @@ export const RESET_MAX_BYTES = 1024;
 
 export function adminRoutes(state: FakeState, guard: AdminGuardOptions): Router {
   const router = Router();
-  router.use(adminGuard(guard));
+  router.use(adminGuard(guard, problemText));
 
-  router.put('/scenario', requireMediaType(SCENARIO_MEDIA_TYPES, { emptyAllowed: false }), express.text({ type: () => true, limit: SCENARIO_MAX_BYTES }), (req, res) => {
+  router.put('/scenario', requireMediaType(SCENARIO_MEDIA_TYPES, { emptyAllowed: false }, problemText), express.text({ type: () => true, limit: SCENARIO_MAX_BYTES }), (req, res) => {
     try {
       const scenario = parseScenario(typeof req.body === 'string' ? req.body : '', 'scenario');
       state.setScenario(scenario);
@@ -33,7 +33,7 @@ export function adminRoutes(state: FakeState, guard: AdminGuardOptions): Router 
     }
   });
 
-  router.post('/reset', requireMediaType(['application/json'], { emptyAllowed: true }), express.text({ type: () => true, limit: RESET_MAX_BYTES }), (req, res) => {
+  router.post('/reset', requireMediaType(['application/json'], { emptyAllowed: true }, problemText), express.text({ type: () => true, limit: RESET_MAX_BYTES }), (req, res) => {
     const body = typeof req.body === 'string' && req.body.trim() !== '' ? safeJson(req.body) : {};
     const at = (body as { at?: unknown } | undefined)?.at;
     if (body === undefined || body === null || typeof body !== 'object') {
@@ -65,4 +65,9 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** The control API's error body: `{ok: false, problems: [{text}]}`, as for a scenario's problems. */
+function problemText(text: string) {
+  return { ok: false, problems: [{ text }] };
 }

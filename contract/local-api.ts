@@ -1,25 +1,26 @@
 /**
- * Who may drive the control API (`/__fake/`). It resets the fake, swaps its scenario and shows every request, with
- * no login of its own, so:
+ * Who may drive a local control API: the fake's (`/__fake/`: reset, scenario, journal) and the rehearsal agent's
+ * (`/turns`, `/reset`, `/events`). They reset, swap scenarios and show every request, with no login of their own, so:
  * - a browser page must not reach it: a cross-site request carries an `Origin` naming another site (refused), and
  *   the only bodies a page can send without asking first are text/plain and form encodings (refused: a mutating
  *   route takes YAML or JSON, declared);
  * - bound to the loopback, a request must be addressed to the loopback (`Host: 127.0.0.1 / localhost / [::1]`), or
  *   a page on a name that resolves to 127.0.0.1 (DNS rebinding) would be same-origin with it;
- * - with an admin token (`--admin-token`, `HOLDLINE_FAKE_ADMIN_TOKEN`), every route but `GET /health` wants
- *   `Authorization: Bearer <token>`. Bound anywhere but the loopback, the fake says loudly when there is none.
+ * - with an admin token (the fake's `--admin-token`, `HOLDLINE_FAKE_ADMIN_TOKEN`), every route but the health check
+ *   wants `Authorization: Bearer <token>`. Bound anywhere but the loopback, the fake says loudly when there is none.
  * Hand-written: a dozen lines each, and no middleware library checks Host against the bind address.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RequestHandler } from 'express';
-import { sendJson } from './respond.js';
+import type { RequestHandler, Response } from 'express';
 
 export interface AdminGuardOptions {
-  /** The interface the fake is bound to; a loopback one turns the Host check on. */
+  /** The interface the server is bound to; a loopback one turns the Host check on. */
   host: string;
-  /** When set, required as `Authorization: Bearer <token>` on every control route but `GET /health`. */
+  /** When set, required as `Authorization: Bearer <token>` on every route but the health check. */
   adminToken?: string;
+  /** The health check's path, open without the token (orchestrators probe it). */
+  healthPath?: string;
 }
 
 /** Media types a scenario may be PUT as (YAML, or JSON, which is YAML). */
@@ -45,7 +46,8 @@ export function refusal(method: string, path: string, headers: IncomingHttpHeade
   if (origin !== undefined && originAuthority(origin) !== host.toLowerCase()) {
     return { status: 403, reason: 'the control API refuses cross-site requests (Origin is another site)' };
   }
-  if (options.adminToken !== undefined && !(method === 'GET' && path === '/health') && !bearerMatches(headers.authorization, options.adminToken)) {
+  const health = method === 'GET' && path === (options.healthPath ?? '/health');
+  if (options.adminToken !== undefined && !health && !bearerMatches(headers.authorization, options.adminToken)) {
     return { status: 401, reason: 'the control API wants Authorization: Bearer <admin token>' };
   }
   return undefined;
@@ -67,23 +69,30 @@ function bearerMatches(authorization: string | undefined, token: string): boolea
   return timingSafeEqual(digest(given), digest(token));
 }
 
-export function adminGuard(options: AdminGuardOptions): RequestHandler {
+/** The error body each API uses: the fake's `{ok, problems}`, the agent's `{error}`. */
+export type ErrorBody = (text: string) => unknown;
+
+export function adminGuard(options: AdminGuardOptions, errorBody: ErrorBody): RequestHandler {
   return (req, res, next) => {
     const refused = refusal(req.method, req.path, req.headers, options);
-    if (refused) return sendJson(res, refused.status, { ok: false, problems: [{ text: refused.reason }] });
+    if (refused) return sendError(res, refused.status, errorBody(refused.reason));
     next();
   };
+}
+
+function sendError(res: Response, status: number, body: unknown): void {
+  res.status(status).json(body);
 }
 
 /**
  * A mutating route's body must be declared as one of `types` (refused with 415 otherwise, before it is read);
  * an empty body may also come without a type (`curl -X POST .../reset`).
  */
-export function requireMediaType(types: readonly string[], { emptyAllowed }: { emptyAllowed: boolean }): RequestHandler {
+export function requireMediaType(types: readonly string[], { emptyAllowed }: { emptyAllowed: boolean }, errorBody: ErrorBody): RequestHandler {
   return (req, res, next) => {
     const declared = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     if (declared === undefined ? emptyAllowed && !hasBody : types.includes(declared)) return next();
-    sendJson(res, 415, { ok: false, problems: [{ text: `expected Content-Type ${types.join(' or ')}, got ${declared === undefined ? 'none' : JSON.stringify(declared.slice(0, 100))}` }] });
+    sendError(res, 415, errorBody(`expected Content-Type ${types.join(' or ')}, got ${declared === undefined ? 'none' : JSON.stringify(declared.slice(0, 100))}`));
   };
 }
