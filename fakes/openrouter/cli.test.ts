@@ -76,6 +76,24 @@ describe('npm run fake', () => {
     expect(run.stderr).toMatch(/:1:1 not a regular file \(a device\)/);
   });
 
+  it('--admin-token locks the control API (health stays open); --json prints JSON lines; the token is never printed', async () => {
+    const token = 'cli-admin-token-0123456789';
+    const statuses: number[] = [];
+    const run = await runCli(['--scenario', 'rate-limit-storm', '--port', '0', '--json', '--admin-token', token], (line, child) => {
+      const { listening } = JSON.parse(line) as { listening?: string };
+      if (!listening) return;
+      void (async () => {
+        for (const headers of [{}, { Authorization: `Bearer ${token}` }] as Record<string, string>[]) statuses.push((await fetch(`${listening}/__fake/journal`, { headers })).status);
+        statuses.push((await fetch(`${listening}/__fake/health`)).status);
+        child.kill('SIGINT');
+      })();
+    });
+    expect(run.code).toBe(0);
+    expect(statuses).toEqual([401, 200, 200]);
+    expect(run.stdout.trim().split('\n').map((l) => Object.keys(JSON.parse(l) as object))).toEqual([['listening', 'baseURL', 'scenario', 'seed', 'speed']]);
+    expect(run.stdout + run.stderr).not.toContain(token);
+  });
+
   it('exits 2 with a usage line on a bad command line', async () => {
     for (const args of [[], ['--scenario', 'rate-limit-storm', '--speed', '0'], ['--scenario', 'x', '--bogus']]) {
       const run = await runCli(args);

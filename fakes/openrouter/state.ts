@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { ScaledClock } from '../../contract/clock.js';
 import type { Journal, JournalEntry } from '../../contract/journal.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
-import type { GenerationRecord } from './exchange.js';
+import { GenerationLog } from './generations.js';
 import { JournalBook } from './journal.js';
 import { compileRules, type CompiledRule } from './rules/rule.js';
 import { servedModels } from './wire/catalog.js';
@@ -25,7 +25,7 @@ export class FakeState {
   /** Served model ids, in catalog order. */
   served: string[] = [];
   readonly journal = new JournalBook();
-  readonly generations = new Map<string, GenerationRecord>();
+  readonly generations = new GenerationLog();
   readonly events: FakeEvents = new EventEmitter<FakeEventMap>();
   private counts = new Map<string, number>();
   private open = new Set<AbortController>();

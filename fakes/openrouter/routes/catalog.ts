@@ -14,7 +14,7 @@ const TOTAL_CREDITS = 10;
 
 export function catalogRoutes(state: FakeState): Router {
   const router = Router();
-  const usage = () => [...state.generations.values()].reduce((sum, g) => sum + g.cost, 0);
+  const usage = () => state.generations.usageUsd;
 
   router.get('/models', (_req, res) => sendJson(res, 200, { data: state.served.map(modelEntry) }));
 
