@@ -32,3 +32,8 @@ export function escapeControls(text: string): string {
     return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
 }
+
+/** A text quoted for a terminal line: JSON's quoting (which escapes C0 and line breaks) plus the rest above. */
+export function quoted(text: string): string {
+  return escapeControls(JSON.stringify(text));
+}

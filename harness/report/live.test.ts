@@ -21,6 +21,11 @@ describe('the live view while a rehearsal plays', () => {
     );
   });
 
+  it('what the caller hears is one line that cannot drive the terminal, whatever the model said', () => {
+    const line = liveLine({ ...base, type: 'utterance', at: 900, turnId: 'turn-1', text: 'Paris.\n\u009b2J\u001b[31m\u202eevil', source: 'hold', start: 0, end: 900, interrupted: false });
+    expect(line).toBe('0.00s..0.90s caller hears hold: "Paris.\\n\\u009b2J\\u001b[31m\\u202eevil"');
+  });
+
   it('stays quiet about state changes and turn bookkeeping', () => {
     expect(liveLine({ ...base, type: 'state', at: 0, from: 'listening', to: 'thinking' })).toBeUndefined();
     expect(liveLine({ ...base, type: 'turn_end', at: 0, turnId: 'turn-1', outcome: 'answered', source: 'hold' })).toBeUndefined();

@@ -8,6 +8,7 @@
  *     0.64s..1.48s caller hears hold: "Hang on a sec."
  */
 import type { AgentEvent, AttemptOutcome } from '../../contract/events.js';
+import { quoted } from '../../contract/printable.js';
 import { clock, seconds } from '../check/words.js';
 
 const OUTCOME_WORDS: Record<AttemptOutcome, string> = {
@@ -47,7 +48,7 @@ export function liveLine(event: AgentEvent): string | undefined {
       }
       return undefined;
     case 'utterance':
-      return `${clock(event.start)}..${clock(event.end)} caller hears ${event.source}: ${JSON.stringify(event.text)}${event.interrupted ? ' (cut off)' : ''}`;
+      return `${clock(event.start)}..${clock(event.end)} caller hears ${event.source}: ${quoted(event.text)}${event.interrupted ? ' (cut off)' : ''}`;
     case 'close':
       return `${clock(event.at)} the agent's session closed (${event.reason})`;
     case 'turn':

@@ -6,7 +6,7 @@
  *     0.36s          request meta-llama/llama-3.3-70b-instruct:free -> 429 rate limited
  *     1.03s..1.87s   hold: "Hang on a sec."
  */
-import { printable } from '../../contract/printable.js';
+import { printable, quoted } from '../../contract/printable.js';
 import { clock, seconds } from '../check/words.js';
 import type { Result } from '../result.js';
 import { localOutcomeWords, outcomeWords } from './outcomes.js';
@@ -29,7 +29,7 @@ function timeOf(item: TimelineItem): string {
 function describe(item: TimelineItem): string {
   switch (item.kind) {
     case 'caller':
-      return `caller: ${JSON.stringify(item.text)}`;
+      return `caller: ${quoted(item.text)}`;
     case 'request':
       return item.backend === 'local'
         ? `request local (llama.cpp) -> ${localOutcomeWords(item.outcome)}`
@@ -39,7 +39,7 @@ function describe(item: TimelineItem): string {
       if (item.step === 'apology') return `  agent gives up: ${item.reason}`;
       return `  agent drops the turn: ${item.reason}`;
     case 'speech':
-      return `${item.source}: ${JSON.stringify(item.text)}${item.interrupted ? ' (cut off)' : ''}`;
+      return `${item.source}: ${quoted(item.text)}${item.interrupted ? ' (cut off)' : ''}`;
   }
 }
 
