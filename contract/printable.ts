@@ -18,9 +18,14 @@ export function printable(text: string, maxChars = CLIENT_TEXT_MAX_CHARS): strin
   return escapeControls(clip(text, maxChars));
 }
 
-/** Clips to `maxChars`, saying how many characters were cut: `abc...(+1000 characters)`. */
+/**
+ * Clips to `maxChars`, saying how many characters were cut: `abc...(+1000 characters)`. The kept part is copied:
+ * V8 may make `slice` a view that keeps the whole original alive, so a clipped 4 MB id would still cost 4 MB.
+ */
 export function clip(text: string, maxChars = CLIENT_TEXT_MAX_CHARS): string {
-  return text.length <= maxChars ? text : `${text.slice(0, maxChars)}...(+${text.length - maxChars} characters)`;
+  if (text.length <= maxChars) return text;
+  const kept = JSON.parse(JSON.stringify(text.slice(0, maxChars))) as string;
+  return `${kept}...(+${text.length - maxChars} characters)`;
 }
 
 /** `\n` -> `\\n`, ESC -> `\\u001b`, U+202E -> `\\u202e`: one visible escape per invisible character. */
