@@ -7,8 +7,11 @@
  *    used before on a 3-star pattern and a 300-character id (25 stars would not finish).
  * 2. Scenarios: a billion-laughs alias bomb, 1 MiB of aliases, 1 MiB of plain YAML: time to the one problem.
  * 3. The journal: heap kept after 200 requests each carrying a 1 MiB model id (before: all 200 MiB).
+ * 4. The agent's `GET /events`: 1,000 turns of history, then 300 subscribers that connect and never read (raw
+ *    sockets, paused: what the server buffers for them is what it holds), and one that reads it all in pages.
  */
 import { writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +20,8 @@ import { matchesGlob } from '../contract/glob.js';
 import { parseScenario, ScenarioError } from '../contract/scenario/load.js';
 import { makeScenario, KEY } from '../fakes/openrouter/testing.js';
 import { startFake } from '../fakes/openrouter/server.js';
+import { subscribeEvents } from '../contract/event-stream.js';
+import { startRehearsal } from '../src/rehearsal/server.js';
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
@@ -84,12 +89,74 @@ async function journal() {
   return { requests: 200, modelIdBytes: model.length, entries, heapKeptMB: gc ? round((after - before) / 1024 / 1024) : 'run with --expose-gc' };
 }
 
+async function events() {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const agent = await startRehearsal({
+    speed: 1000,
+    log: pino({ level: 'silent' }),
+    env: { OPENROUTER_API_KEY: 'sk-or-v1-bench', OPENROUTER_BASE_URL: 'http://127.0.0.1:9/api/v1', LLM_MODEL: 'a/b', LOCAL_LLM_BASE_URL: 'http://127.0.0.1:9/v1', LOG_LEVEL: 'silent' },
+    // Answers at once: the bench fills the history, it does not measure the chain.
+    runAttempt: async (request) => {
+      request.onChunk({ id: 'bench', delta: { role: 'assistant', content: 'ok' } });
+      return { cancelled: false, textSent: true, status: 200, ttftMs: 1 };
+    },
+  });
+  const feed = subscribeEvents(`${agent.url}/events`);
+  for (let i = 1; i <= 1000; i++) {
+    await fetch(`${agent.url}/turns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: `turn ${i}` }) });
+    await feed.waitFor((e) => e.type === 'turn_end' && e.turnId === `turn-${i}`);
+  }
+  const history = feed.all.length;
+  feed.close();
+  gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  const { port } = agent;
+  const sockets: Socket[] = [];
+  const answered: string[] = [];
+  await Promise.all(
+    Array.from({ length: 300 }, () =>
+      new Promise<void>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`));
+        sockets.push(socket);
+        // The status line, then stop reading: the rest stays in the kernel and the server's buffers.
+        socket.once('data', (chunk: Buffer) => {
+          answered.push(chunk.toString('latin1', 9, 12));
+          socket.pause();
+          resolve();
+        });
+        socket.on('error', () => resolve());
+      }),
+    ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1000)); // a bench, not a test: let the writes settle
+  gc?.();
+  const rssWith300 = process.memoryUsage().rss;
+  for (const socket of sockets) socket.destroy();
+
+  const start = performance.now();
+  const reader = subscribeEvents(`${agent.url}/events`);
+  await reader.waitFor((_e, i) => i === history - 1, { timeoutMs: 60_000 });
+  const readAllMs = round(performance.now() - start);
+  reader.close();
+  await agent.close();
+  const count = (status: string) => answered.filter((s) => s === status).length;
+  return {
+    historyEvents: history,
+    subscribers: 300,
+    accepted: count('200'),
+    refused503: count('503'),
+    rssGrowthMB: round((rssWith300 - rssBefore) / 1024 / 1024),
+    oneReaderAllEventsMs: readAllMs,
+  };
+}
+
 const results = {
   at: new Date().toISOString(),
   machine: { cpus: cpus().length, loadavg: loadavg().map(round) },
   globs: globs(),
   scenarios: scenarios(),
   journal: await journal(),
+  events: await events(),
 };
 const out = join(dirname(fileURLToPath(import.meta.url)), 'results/hostile.json');
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
