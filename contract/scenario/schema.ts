@@ -58,6 +58,20 @@ const afterTokens = z.number().int().min(0);
 const retryAfter = duration.optional();
 
 /**
+ * One scripted tool call: the function's name and its arguments (an object, sent as its JSON text, or the text
+ * itself, sent as is: a model may send arguments that are not valid JSON, and a rehearsal may want that).
+ */
+export const toolCall = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: (i) => `expected a function name like lookup_order, got ${describeValue(i.input)}` }),
+    arguments: z.union([z.record(z.string(), z.unknown()), z.string()]).default({}),
+  })
+  .transform(({ name, arguments: args }) => ({ name, arguments: typeof args === 'string' ? args : JSON.stringify(args) }));
+export type ToolCall = z.output<typeof toolCall>;
+/** Tool calls a reply (or a fault that streams part of one) makes, in order; they follow the reply's text. */
+const toolCalls = z.array(toolCall).min(1, { error: 'expected at least one tool call' }).optional();
+
+/**
  * One schema per fault kind, keyed by the kind. Adding a kind: one entry here, its flat form in `Fault` and
  * `toFault` below, one module in the fake (the compiler points at each).
  */
@@ -77,10 +91,10 @@ export const FAULT_SCHEMAS = {
     stall: z.strictObject({ every: duration.optional() }).optional(),
   }),
   reset: z.strictObject({ kind: z.literal('reset'), reset: z.strictObject({}).optional() }),
-  disconnect: z.strictObject({ kind: z.literal('disconnect'), disconnect: z.strictObject({ afterTokens }) }),
+  disconnect: z.strictObject({ kind: z.literal('disconnect'), disconnect: z.strictObject({ afterTokens, toolCalls }) }),
   midStream: z.strictObject({
     kind: z.literal('midStream'),
-    midStream: z.strictObject({ afterTokens, error: errorPreset }),
+    midStream: z.strictObject({ afterTokens, error: errorPreset, toolCalls }),
   }),
   malformed: z.strictObject({ kind: z.literal('malformed'), malformed: z.strictObject({ afterTokens }) }),
   empty: z.strictObject({ kind: z.literal('empty'), empty: z.strictObject({}).optional() }),
@@ -89,13 +103,14 @@ export const FAULT_SCHEMAS = {
     text: z.string().optional(),
     ttft: duration.optional(),
     tokensPerSecond: z.number().positive().optional(),
+    toolCalls,
   }),
 } as const;
 export type FaultKind = keyof typeof FAULT_SCHEMAS;
 export const FAULT_KINDS = Object.keys(FAULT_SCHEMAS) as FaultKind[];
 /** Kinds that may be written as a bare word (`then: hang`). */
 const BARE_KINDS = ['hang', 'stall', 'reset', 'empty'] as const;
-const REPLY_KEYS = ['text', 'ttft', 'tokensPerSecond'];
+const REPLY_KEYS = ['text', 'ttft', 'tokensPerSecond', 'toolCalls'];
 
 /** Which kind a raw `then` value names, or a reason it names none (or several). */
 function kindOf(raw: unknown): { kind: FaultKind } | { problem: string } {
@@ -113,7 +128,7 @@ function kindOf(raw: unknown): { kind: FaultKind } | { problem: string } {
   if (named.length === 0 && replyLike) return { kind: 'reply' };
   if (named.length === 0) {
     const kinds = FAULT_KINDS.filter((k) => k !== 'reply').join(', ');
-    return { problem: `expected one of ${kinds} or a shaped reply (text, ttft, tokensPerSecond), got keys ${keys.join(', ') || '(none)'}` };
+    return { problem: `expected one of ${kinds} or a shaped reply (text, ttft, tokensPerSecond, toolCalls), got keys ${keys.join(', ') || '(none)'}` };
   }
   return { problem: `expected exactly one fault, got ${[...named, ...(replyLike ? ['reply fields'] : [])].join(' and ')}` };
 }
@@ -142,11 +157,11 @@ export type Fault =
   | { kind: 'hang' }
   | { kind: 'stall'; everyMs?: number }
   | { kind: 'reset' }
-  | { kind: 'disconnect'; afterTokens: number }
-  | { kind: 'midStream'; afterTokens: number; error: ErrorPreset }
+  | { kind: 'disconnect'; afterTokens: number; toolCalls?: ToolCall[] }
+  | { kind: 'midStream'; afterTokens: number; error: ErrorPreset; toolCalls?: ToolCall[] }
   | { kind: 'malformed'; afterTokens: number }
   | { kind: 'empty' }
-  | { kind: 'reply'; text?: string; ttftMs?: number; tokensPerSecond?: number };
+  | { kind: 'reply'; text?: string; ttftMs?: number; tokensPerSecond?: number; toolCalls?: ToolCall[] };
 
 /** Flattens the YAML-shaped fault into `Fault`. Pure; the schema already checked every field. */
 function toFault(parsed: Record<string, unknown>): Fault {
@@ -166,9 +181,14 @@ function toFault(parsed: Record<string, unknown>): Fault {
     case 'stall':
       return { kind: 'stall', ...ms('everyMs', p.stall?.every) };
     case 'disconnect':
-      return { kind: 'disconnect', afterTokens: p.disconnect?.afterTokens as number };
+      return { kind: 'disconnect', afterTokens: p.disconnect?.afterTokens as number, ...calls(p.disconnect?.toolCalls) };
     case 'midStream':
-      return { kind: 'midStream', afterTokens: p.midStream?.afterTokens as number, error: p.midStream?.error as ErrorPreset };
+      return {
+        kind: 'midStream',
+        afterTokens: p.midStream?.afterTokens as number,
+        error: p.midStream?.error as ErrorPreset,
+        ...calls(p.midStream?.toolCalls),
+      };
     case 'malformed':
       return { kind: 'malformed', afterTokens: p.malformed?.afterTokens as number };
     case 'reply':
@@ -177,12 +197,17 @@ function toFault(parsed: Record<string, unknown>): Fault {
         ...(p.text !== undefined && { text: p.text as unknown as string }),
         ...ms('ttftMs', p.ttft),
         ...(p.tokensPerSecond !== undefined && { tokensPerSecond: p.tokensPerSecond as unknown as number }),
+        ...calls(p.toolCalls),
       };
     case 'hang':
     case 'reset':
     case 'empty':
       return { kind: parsed.kind as 'hang' | 'reset' | 'empty' };
   }
+}
+
+function calls(value: unknown): { toolCalls?: ToolCall[] } {
+  return Array.isArray(value) ? { toolCalls: value as ToolCall[] } : {};
 }
 
 function ms<K extends string>(key: K, value: unknown): Partial<Record<K, number>> {
@@ -211,6 +236,9 @@ const nth = z
     return { kind: 'from', first: Number(value.slice(0, -1)) };
   });
 
+export const AFTER_KINDS = ['user', 'toolResult'] as const;
+export type After = (typeof AFTER_KINDS)[number];
+
 export const when = z
   .strictObject({
     model: modelPattern.default('*'),
@@ -219,6 +247,11 @@ export const when = z
     nth: nth.optional(),
     probability: z.number().min(0).max(1).optional(),
     stream: z.boolean().optional(),
+    /**
+     * What the request answers: `user` (its last message is the caller's) or `toolResult` (the follow-up that
+     * carries a tool's result), so a failure can be placed at any step of a tool turn.
+     */
+    after: z.enum(AFTER_KINDS, { error: (i) => `expected user or toolResult, got ${describeValue(i.input)}` }).optional(),
   })
   .refine((w) => w.from === undefined || w.until === undefined || w.from < w.until, {
     error: 'until must be later than from',
@@ -241,11 +274,21 @@ export const replyShape = z
 // ---------------------------------------------------------------------------------------------------------
 // The scenario
 
+/** One model's capabilities. Everything the fake serves supports tools unless an entry says otherwise. */
+export const catalogEntry = z.strictObject({
+  model: modelPattern,
+  /** false: a request offering `tools` gets OpenRouter's 404 "No endpoints found that support tool use". */
+  tools: z.boolean().default(true),
+});
+export type CatalogEntry = z.output<typeof catalogEntry>;
+
 export const fakeSection = z.strictObject({
   /** The default answer for requests no rule catches. `text` absent: a seeded generated sentence. */
   reply: replyShape.prefault({}),
   /** Models served besides the agent's chain and those named by rules (for pointing another agent here). */
   models: z.array(z.string().min(1)).default([]),
+  /** What models can do, as `/models` advertises it: the first entry whose `model` glob matches a model applies. */
+  catalog: z.array(catalogEntry).default([]),
   /** Interval of `: OPENROUTER PROCESSING` comments while a reply waits for its first token, and in stalls. */
   keepAliveEvery: duration.default(1000),
   /**

@@ -94,7 +94,7 @@ describe('the other endpoints', () => {
       name: 'Meta Llama: Llama 3.3 70b Instruct (free)',
       context_length: expect.any(Number),
       pricing: { prompt: '0', completion: '0' },
-      supported_parameters: expect.arrayContaining(['temperature', 'tools']),
+      supported_parameters: expect.arrayContaining(['tools', 'tool_choice']),
       architecture: { modality: 'text->text' },
       top_provider: { context_length: expect.any(Number) },
     });

@@ -5,7 +5,9 @@
  *          "metadata":{...}},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error",
  *          "native_finish_reason":"error"}]}
  * and the stream ends there, with no usage chunk and no `[DONE]` (OpenRouter's docs: "the stream is terminated
- * after this event"). `code` and `message` are the preset's.
+ * after this event"). `code` and `message` are the preset's. With `toolCalls` the reply is those calls (when the
+ * request offers tools), so the error can fall inside one: `afterTokens` counts text tokens, call starts and
+ * argument pieces.
  * Non-stream: after the time those tokens take, HTTP 200 whose body is the error JSON (OpenRouter's docs: errors
  * during generation are "emitted in the response body" with status 200).
  *
@@ -17,12 +19,13 @@ import { errorBody } from '../wire/errors.js';
 import { errorChunk } from '../wire/completion.js';
 import { PRESETS, presetError } from '../wire/presets.js';
 import type { FaultModule } from './fault.js';
-import { nonStreamReadyMs, openAndAwaitFirstToken, recordGeneration, replyPlan, streamTokens } from './pacing.js';
+import { callingText, nonStreamReadyMs, openAndAwaitFirstToken, recordGeneration, replyPlan, streamTokens } from './pacing.js';
 
 export const midStream: FaultModule<'midStream'> = {
-  describe: (f) => `stream ${f.afterTokens} token(s), then a mid-stream ${f.error} error (code ${PRESETS[f.error].status}) and end the stream`,
+  describe: (f) =>
+    `stream ${f.afterTokens} token(s)${callingText(f.toolCalls)}, then a mid-stream ${f.error} error (code ${PRESETS[f.error].status}) and end the stream`,
   async handle(f, ex) {
-    const plan = replyPlan(ex, {}, f.afterTokens);
+    const plan = replyPlan(ex, { ...(f.toolCalls && { toolCalls: f.toolCalls }) }, f.afterTokens);
     const err = presetError(f.error, ex.presetContext());
     const error = { code: err.status, message: err.message, ...(err.metadata !== undefined && { metadata: err.metadata }) };
     if (ex.stream) {

@@ -1,11 +1,24 @@
 /**
  * How a reply unfolds in time, shared by every fault that sends tokens (reply, empty, disconnect, midStream,
  * malformed): the stream opens at arrival, `: OPENROUTER PROCESSING` comments fill the wait for the first token,
- * then token i is due at ttft + i / tokensPerSecond, scheduled from arrival so that delays never accumulate.
+ * then slot i is due at ttft + i / tokensPerSecond, scheduled from arrival so that delays never accumulate.
+ *
+ * A reply is a list of slots, one chunk and one completion token each: its text tokens, then for each scripted
+ * tool call its start (id, type, name) and its arguments in pieces, as OpenRouter streams them.
  */
+import type { ToolCall } from '../../../contract/scenario/schema.js';
 import type { Exchange } from '../exchange.js';
 import { generatedText, tokensAtLeast } from '../reply-text.js';
-import { contentChunk, usageFor, type FinishReason, type Usage } from '../wire/completion.js';
+import {
+  contentChunk,
+  toolCallArgumentsChunk,
+  toolCallId,
+  toolCallStartChunk,
+  usageFor,
+  type FinishReason,
+  type Usage,
+  type WireToolCall,
+} from '../wire/completion.js';
 
 export interface Pace {
   /** Scenario ms from arrival to the first token. */
@@ -13,16 +26,60 @@ export interface Pace {
   tokensPerSecond: number;
 }
 
+export type Slot =
+  | { kind: 'text'; text: string }
+  | { kind: 'call'; index: number; id: string; name: string }
+  | { kind: 'arguments'; index: number; piece: string };
+
 export interface ReplyPlan {
+  /** The text tokens ("Paris", " is", ...). */
   tokens: string[];
+  /** The tool calls the reply makes (none when the request offers no tools). */
+  toolCalls: WireToolCall[];
+  /** Everything the stream sends between the first token and the finish chunk, in order. */
+  slots: Slot[];
   pace: Pace;
 }
 
-/** Text and pace of a reply: the fault's own fields over `fake.reply`; no text anywhere: a seeded sentence. */
-export function replyPlan(ex: Exchange, overrides: { text?: string; ttftMs?: number; tokensPerSecond?: number } = {}, minTokens = 0): ReplyPlan {
-  const text = overrides.text ?? ex.defaults.text ?? generatedText(ex.seed, ex.model, ex.nth);
+export interface ReplyOverrides {
+  text?: string;
+  ttftMs?: number;
+  tokensPerSecond?: number;
+  toolCalls?: ToolCall[];
+}
+
+/** Characters per streamed piece of a tool call's arguments: about one token, as prompt sizes are estimated. */
+const ARGUMENT_PIECE_CHARS = 4;
+
+/** "{\"id\":\"4417\"}" -> ["{\"id", "\":\"4", "417\"", "}"]: whole code points, never half a surrogate pair. */
+export function argumentPieces(text: string): string[] {
+  const chars = Array.from(text);
+  const pieces: string[] = [];
+  for (let i = 0; i < chars.length; i += ARGUMENT_PIECE_CHARS) pieces.push(chars.slice(i, i + ARGUMENT_PIECE_CHARS).join(''));
+  return pieces;
+}
+
+/**
+ * Text, tool calls and pace of a reply: the fault's own fields over `fake.reply`; no text anywhere: a seeded
+ * sentence. Scripted tool calls are made only when the request offers tools (and `tool_choice` is not "none"),
+ * as a model can only call what it was given; a tool-call reply has no text unless the rule gives one.
+ */
+export function replyPlan(ex: Exchange, overrides: ReplyOverrides = {}, minTokens = 0): ReplyPlan {
+  const calls = ex.offersTools ? (overrides.toolCalls ?? []) : [];
+  const text = overrides.text ?? (calls.length > 0 ? '' : (ex.defaults.text ?? generatedText(ex.seed, ex.model, ex.nth)));
+  const tokens = calls.length > 0 ? tokensAtLeast(text, 0, ex.seed, ex.model, ex.nth) : tokensAtLeast(text, minTokens, ex.seed, ex.model, ex.nth);
+  const toolCalls = calls.map((c, index) => ({ id: toolCallId(ex.seed, ex.model, ex.nth, index), name: c.name, arguments: c.arguments }));
+  const slots: Slot[] = [
+    ...tokens.map((t): Slot => ({ kind: 'text', text: t })),
+    ...toolCalls.flatMap((c, index): Slot[] => [
+      { kind: 'call', index, id: c.id, name: c.name },
+      ...argumentPieces(c.arguments).map((piece): Slot => ({ kind: 'arguments', index, piece })),
+    ]),
+  ];
   return {
-    tokens: tokensAtLeast(text, minTokens, ex.seed, ex.model, ex.nth),
+    tokens,
+    toolCalls,
+    slots,
     pace: {
       ttftMs: overrides.ttftMs ?? ex.defaults.ttftMs,
       tokensPerSecond: overrides.tokensPerSecond ?? ex.defaults.tokensPerSecond,
@@ -30,7 +87,12 @@ export function replyPlan(ex: Exchange, overrides: { text?: string; ttftMs?: num
   };
 }
 
-/** Scenario ms after arrival at which token `i` (0-based) is due. */
+/** " of a reply calling lookup_order", or nothing: for the sentence of a fault that streams part of a reply. */
+export function callingText(toolCalls: readonly ToolCall[] | undefined): string {
+  return toolCalls ? ` of a reply calling ${toolCalls.map((c) => c.name).join(', ')}` : '';
+}
+
+/** Scenario ms after arrival at which slot `i` (0-based) is due. */
 export function tokenDueMs(pace: Pace, i: number): number {
   return pace.ttftMs + (i * 1000) / pace.tokensPerSecond;
 }
@@ -45,11 +107,23 @@ export async function openAndAwaitFirstToken(ex: Exchange, pace: Pace): Promise<
   await ex.waitUntil(pace.ttftMs);
 }
 
-/** Sends tokens [0, count) as content chunks, each at its due time. */
-export async function streamTokens(ex: Exchange, plan: ReplyPlan, count = plan.tokens.length): Promise<void> {
-  for (let i = 0; i < count; i++) {
+function slotChunk(ex: Exchange, slot: Slot, first: boolean) {
+  switch (slot.kind) {
+    case 'text':
+      return contentChunk(ex.generation, slot.text, first);
+    case 'call':
+      return toolCallStartChunk(ex.generation, slot.index, slot.id, slot.name, first);
+    case 'arguments':
+      return toolCallArgumentsChunk(ex.generation, slot.index, slot.piece);
+  }
+}
+
+/** Sends slots [0, count) as chunks, each at its due time. */
+export async function streamTokens(ex: Exchange, plan: ReplyPlan, count = plan.slots.length): Promise<void> {
+  const n = Math.min(count, plan.slots.length);
+  for (let i = 0; i < n; i++) {
     await ex.waitUntil(tokenDueMs(plan.pace, i));
-    ex.event(contentChunk(ex.generation, plan.tokens[i] ?? '', i === 0));
+    ex.event(slotChunk(ex, plan.slots[i] as Slot, i === 0));
   }
 }
 

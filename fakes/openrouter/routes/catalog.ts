@@ -3,7 +3,7 @@
  * `/auth/key`), `GET /credits`, `GET /generation?id=` (only ids this fake generated since reset).
  */
 import { Router } from 'express';
-import { modelEntry } from '../wire/catalog.js';
+import { modelEntry, specFor } from '../wire/catalog.js';
 import { FAKE_WORDED } from '../wire/errors.js';
 import type { FakeState } from '../state.js';
 import { requireKey } from './auth.js';
@@ -16,7 +16,7 @@ export function catalogRoutes(state: FakeState): Router {
   const router = Router();
   const usage = () => [...state.generations.values()].reduce((sum, g) => sum + g.cost, 0);
 
-  router.get('/models', (_req, res) => sendJson(res, 200, { data: state.served.map(modelEntry) }));
+  router.get('/models', (_req, res) => sendJson(res, 200, { data: state.served.map((m) => modelEntry(m, specFor(state.scenario, m))) }));
 
   const key = () => ({
     data: {

@@ -1,6 +1,6 @@
 /**
  * `POST /api/v1/chat/completions`: reads the request like OpenRouter (400 for a bad body, 404 for a model the
- * scenario does not serve), then for each model of `model` + `models[]` in turn decides the fault (rules, first match
+ * scenario does not serve, 404 for tools offered to a model declared without them), then for each model of `model` + `models[]` in turn decides the fault (rules, first match
  * wins) and runs it. A pre-stream error that OpenRouter would fall back from moves on to the next model; anything
  * else answers. The journal gets the requested model, the model that served, the deciding rule and the outcome.
  */
@@ -11,7 +11,9 @@ import { decide } from '../rules/decide.js';
 import type { FakeState } from '../state.js';
 import { generationFor } from '../wire/completion.js';
 import { OBSERVED } from '../wire/errors.js';
-import { candidateModels, promptTokens, readChatRequest } from '../wire/request.js';
+import { specFor } from '../wire/catalog.js';
+import type { OpenRouterError } from '../wire/errors.js';
+import { answering, candidateModels, offersTools, promptTokens, readChatRequest, type ChatRequest } from '../wire/request.js';
 import { decideOutcome, entryOf } from './journal.js';
 import { sendError } from './respond.js';
 
@@ -44,6 +46,7 @@ export function chatRoute(state: FakeState): RequestHandler {
       clock: state.clock,
       signal: open.signal,
       entry,
+      request,
       seed: scenario.seed,
       stream: entry.stream,
       keepAliveEveryMs: scenario.fake.keepAliveEveryMs,
@@ -54,12 +57,27 @@ export function chatRoute(state: FakeState): RequestHandler {
       recordGeneration: (record) => state.generations.set(record.generation.id, record),
     });
     const fellBack: string[] = [];
+    const asking = answering(request);
     try {
       for (const [i, model] of models.entries()) {
+        const refused = routingError(scenario, model, request);
+        if (refused) {
+          // OpenRouter finds no endpoint before any provider is asked: no request counted, no rule consulted.
+          entry.servedBy = model;
+          entry.rule = null;
+          if (i < models.length - 1) {
+            fellBack.push(`${model}: ${refused.message} (fell back)`);
+            continue;
+          }
+          entry.ruleText = [...fellBack, `${model}: ${refused.message}`].join(' -> ');
+          state.events.emit('decided', entry);
+          ex.sendError(refused);
+          return decideOutcome(res, `${refused.status}`);
+        }
         ex.model = model;
         ex.nth = state.nextNth(model);
         ex.generation = generationFor(scenario.seed, model, ex.nth);
-        const decision = decide(state.rules, { model, atMs: entry.at, stream: entry.stream, nth: ex.nth, seed: scenario.seed });
+        const decision = decide(state.rules, { model, atMs: entry.at, stream: entry.stream, nth: ex.nth, seed: scenario.seed, answering: asking });
         entry.servedBy = model;
         entry.rule = decision.rule?.index ?? null;
         entry.ruleText = fellBack.length === 0 ? decision.text : [...fellBack, `${model}: ${decision.text}`].join(' -> ');
@@ -83,4 +101,12 @@ export function chatRoute(state: FakeState): RequestHandler {
       open.done();
     }
   };
+}
+
+/** Why OpenRouter would find no endpoint for `model` for this request, before any rule: tools it cannot call. */
+function routingError(scenario: FakeState['scenario'], model: string, request: ChatRequest): OpenRouterError | undefined {
+  if (offersTools(request) && !specFor(scenario, model).tools) {
+    return { status: 404, message: OBSERVED.noToolEndpoints, fallsBack: true };
+  }
+  return undefined;
 }

@@ -3,7 +3,8 @@
  * `GET /api/v1/models` entry for each, in OpenRouter's shape.
  */
 import { isLiteralModel } from '../../../contract/glob.js';
-import type { Scenario } from '../../../contract/scenario/schema.js';
+import { matchesGlob } from '../../../contract/glob.js';
+import type { CatalogEntry, Scenario } from '../../../contract/scenario/schema.js';
 import { intDraw } from '../seeded.js';
 
 /** Provider names OpenRouter routes to; each model gets one, fixed by its id (not by the seed). */
@@ -36,7 +37,26 @@ export function displayName(model: string): string {
   return `${words(org)}: ${words(slug)}${variant ? ` (${variant})` : ''}`;
 }
 
-export function modelEntry(model: string) {
+/** What one model can do: the first `fake.catalog` entry whose glob matches, else everything the fake plays. */
+export interface ModelSpec {
+  tools: boolean;
+}
+
+export function specFor(scenario: Scenario, model: string): ModelSpec {
+  const entry: CatalogEntry | undefined = scenario.fake.catalog.find((e) => matchesGlob(e.model, model));
+  return { tools: entry?.tools ?? true };
+}
+
+/**
+ * The request parameters the fake honours, and only those: `/models` must never advertise a parameter the fake
+ * ignores (a client choosing models by `supported_parameters` would be misled). `tools` brings scripted tool
+ * calls (and the 404 on a model without them); `tool_choice: "none"` turns them off.
+ */
+export function supportedParameters(spec: ModelSpec): string[] {
+  return spec.tools ? ['tools', 'tool_choice'] : [];
+}
+
+export function modelEntry(model: string, spec: ModelSpec) {
   const pricing = pricingFor(model);
   return {
     id: model,
@@ -56,6 +76,6 @@ export function modelEntry(model: string) {
     pricing: { ...pricing, request: '0', image: '0', web_search: '0', internal_reasoning: '0' },
     top_provider: { context_length: CONTEXT_LENGTH, max_completion_tokens: 8192, is_moderated: false },
     per_request_limits: null,
-    supported_parameters: ['max_tokens', 'temperature', 'top_p', 'stop', 'seed', 'tools', 'tool_choice', 'response_format'],
+    supported_parameters: supportedParameters(spec),
   };
 }

@@ -22,6 +22,8 @@ export const chatRequestSchema = z.looseObject({
   max_tokens: z.number().int().nullable().optional(),
   max_completion_tokens: z.number().int().nullable().optional(),
   tools: z.array(z.unknown()).nullable().optional(),
+  tool_choice: z.union([z.enum(['none', 'auto', 'required']), z.looseObject({ type: z.string() })]).nullable().optional(),
+  parallel_tool_calls: z.boolean().nullable().optional(),
   provider: z.looseObject({}).nullable().optional(),
   transforms: z.array(z.string()).optional(),
   route: z.string().optional(),
@@ -53,6 +55,17 @@ export function readChatRequest(rawBody: string): ReadResult {
 /** The models to try in order: `model`, then `models[]`, without repeats. */
 export function candidateModels(request: ChatRequest): string[] {
   return [...new Set([...(request.model ? [request.model] : []), ...(request.models ?? [])])];
+}
+
+/** True when the request offers at least one tool (LiveKit's plugin always sends `tools`, often empty). */
+export function offersTools(request: ChatRequest): boolean {
+  return (request.tools?.length ?? 0) > 0;
+}
+
+/** What the request answers: the caller (`user`), a tool's result (`toolResult`), or neither. */
+export function answering(request: ChatRequest): 'user' | 'toolResult' | 'other' {
+  const role = request.messages.at(-1)?.role;
+  return role === 'tool' ? 'toolResult' : role === 'user' ? 'user' : 'other';
 }
 
 /** A rough prompt size: four characters per token, as tokenizer-free estimates usually assume. */
