@@ -89,6 +89,11 @@ const envSchema = z.object({
   LIVEKIT_URL: optionalText,
   LIVEKIT_API_KEY: optionalText,
   LIVEKIT_API_SECRET: optionalText,
+  // Rehearsal mode only: a deterministic demo tool offered to the model, so scenarios can rehearse tool turns.
+  REHEARSAL_TOOL: z
+    .enum(['none', 'order-lookup'], { error: (i) => `expected none or order-lookup, got ${JSON.stringify(i.input)}` })
+    .optional()
+    .transform((v) => v ?? 'none'),
   // Operations
   HTTP_PORT: z
     .string()
@@ -149,6 +154,8 @@ export interface Config {
     stt: { baseURL: string; model: string; apiKey: string | undefined };
     tts: { baseURL: string; model: string; voice: string; apiKey: string | undefined };
   };
+  /** The rehearsal agent's demo tool (`REHEARSAL_TOOL`); production offers no tool of ours. */
+  rehearsalTool: Env['REHEARSAL_TOOL'];
   http: { port: number | undefined; host: string };
   logLevel: Env['LOG_LEVEL'];
   /** Plain-words warnings to log at start (e.g. no API key). */
@@ -215,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       stt: { baseURL: e.STT_BASE_URL, model: e.STT_MODEL, apiKey: e.STT_API_KEY },
       tts: { baseURL: e.TTS_BASE_URL, model: e.TTS_MODEL, voice: e.TTS_VOICE, apiKey: e.TTS_API_KEY },
     },
+    rehearsalTool: e.REHEARSAL_TOOL,
     http: { port: e.HTTP_PORT, host: e.HTTP_HOST },
     logLevel: e.LOG_LEVEL,
     warnings,

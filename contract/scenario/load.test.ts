@@ -110,7 +110,7 @@ describe('valid scenarios', () => {
       agent: { models: ['a/b'], local: false, env: {} },
       fake: { reply: { ttftMs: 200, tokensPerSecond: 40 }, models: [], catalog: [], keepAliveEveryMs: 1000, rules: [] },
       user: [],
-      expect: { spoken: [], requests: [] },
+      expect: { spoken: [], requests: [], tools: [] },
     });
   });
 

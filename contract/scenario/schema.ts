@@ -335,6 +335,12 @@ export const requestExpectation = z
     error: 'expected at least one of min, max, count',
   });
 
+/** How many times the agent ran a tool (the rehearsal's demo tool, `tool` events) over the whole rehearsal. */
+export const toolExpectation = z.strictObject({
+  name: z.string().min(1),
+  count: z.number().int().min(0),
+});
+
 export const scenarioSchema = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'expected a lowercase name like rate-limit-storm' }),
@@ -347,6 +353,7 @@ export const scenarioSchema = z.strictObject({
     .strictObject({
       spoken: z.array(spokenExpectation).default([]),
       requests: z.array(requestExpectation).default([]),
+      tools: z.array(toolExpectation).default([]),
     })
     .prefault({}),
 });
@@ -357,6 +364,7 @@ export type FakeSection = Scenario['fake'];
 export type UserTurn = Scenario['user'][number];
 export type SpokenExpectation = Scenario['expect']['spoken'][number];
 export type RequestExpectation = Scenario['expect']['requests'][number];
+export type ToolExpectation = Scenario['expect']['tools'][number];
 
 /** The input forms of a `then`, for the generated JSON Schema (the runtime path goes through `faultInput`). */
 export const faultJsonForms = z.union([

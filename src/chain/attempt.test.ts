@@ -4,6 +4,7 @@
  */
 import { llm } from '@livekit/agents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ScaledClock } from '../../contract/clock.js';
 import type { FailureClass } from '../../contract/events.js';
 import { parseScenario } from '../../contract/scenario/load.js';
@@ -38,6 +39,11 @@ const FAULTS: Record<string, string> = {
   'm/reset': 'reset',
   'm/malformed': '{ malformed: { afterTokens: 0 } }',
   'm/empty': 'empty',
+  'm/tool': '{ toolCalls: [{ name: lookup_order, arguments: { order_id: "4417" } }] }',
+  // Two parallel calls cut inside the second: the plugin has handed the first on when the second started.
+  'm/tool-cut-second': '{ disconnect: { afterTokens: 8, toolCalls: [{ name: lookup_order, arguments: { order_id: "1" } }, { name: lookup_order, arguments: { order_id: "2" } }] } }',
+  // Cut inside the only call: nothing was handed on.
+  'm/tool-cut-first': '{ disconnect: { afterTokens: 3, toolCalls: [{ name: lookup_order, arguments: { order_id: "4417" } }] } }',
 };
 
 const scenario = parseScenario(
@@ -62,21 +68,58 @@ afterAll(async () => fake?.close());
 
 const runner = httpAttemptRunner({ apiKeyFor: () => KEY, headersFor: () => ({ 'X-Title': 'holdline-test' }) });
 
-async function attempt(model: string, baseURL = fake.baseURL): Promise<AttemptResult & { text: string; tookMs: number }> {
+const tools = llm.toToolContext({
+  lookup_order: llm.tool({ description: 'Looks an order up', parameters: z.object({ order_id: z.string() }), execute: async () => 'shipped' }),
+});
+
+async function attempt(
+  model: string,
+  baseURL = fake.baseURL,
+  toolCtx?: llm.ToolContext,
+): Promise<AttemptResult & { text: string; tookMs: number; calls: llm.FunctionCall[] }> {
   const chatCtx = llm.ChatContext.empty();
   chatCtx.addMessage({ role: 'user', content: 'What is the capital of France?' });
   const backend: Backend = { id: `openrouter:${model}`, kind: 'openrouter', model, baseURL, deadlines };
   let text = '';
+  const calls: llm.FunctionCall[] = [];
   const started = clock.now();
   const result = await runner({
     backend,
     chatCtx,
+    ...(toolCtx && { toolCtx }),
     clock,
     signal: new AbortController().signal,
-    onChunk: (chunk) => (text += chunk.delta?.content ?? ''),
+    onChunk: (chunk) => {
+      text += chunk.delta?.content ?? '';
+      calls.push(...(chunk.delta?.toolCalls ?? []));
+    },
   });
-  return { ...result, text, tookMs: clock.now() - started };
+  return { ...result, text, calls, tookMs: clock.now() - started };
 }
+
+describe('an attempt with tools', () => {
+  it('a scripted call arrives as one complete FunctionCall, and the attempt says a call was handed on', async () => {
+    const r = await attempt('m/tool', fake.baseURL, tools);
+    expect(r.failure).toBeUndefined();
+    expect(r.calls.map((c) => [c.name, c.args])).toEqual([['lookup_order', '{"order_id":"4417"}']]);
+    expect(r.calls[0]?.callId).toMatch(/^call_/);
+    expect(r).toMatchObject({ textSent: true, toolCallSent: true, text: '' });
+  });
+
+  it('a cut inside the second of two calls: the first was handed on, the attempt failed after it', async () => {
+    const r = await attempt('m/tool-cut-second', fake.baseURL, tools);
+    expect(r.failure).toMatchObject({ class: 'connection' });
+    expect(r.calls.map((c) => c.args)).toEqual(['{"order_id":"1"}']);
+    expect(r.toolCallSent).toBe(true);
+  });
+
+  it('a cut inside the only call: nothing handed on, an ordinary failure before output', async () => {
+    const r = await attempt('m/tool-cut-first', fake.baseURL, tools);
+    expect(r.failure).toMatchObject({ class: 'connection' });
+    expect(r.calls).toEqual([]);
+    expect(r).toMatchObject({ textSent: false, toolCallSent: false });
+  });
+});
 
 describe('an attempt through the openai plugin', () => {
   it('streams an answer', async () => {

@@ -19,6 +19,7 @@ import { AgentEvents } from '../chain/events.js';
 import { probeBackends } from '../chain/probe.js';
 import { createLogger, logEvents, type Logger } from '../observability/log.js';
 import { collectMetrics } from '../observability/metrics.js';
+import { orderLookupTool } from './order-lookup.js';
 import { startRehearsalSession } from './session.js';
 
 export interface RehearsalOptions {
@@ -71,6 +72,7 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
     clock,
     events,
     instructions: config.voice.instructions,
+    ...(config.rehearsalTool === 'order-lookup' && { tools: { lookup_order: orderLookupTool(events) } }),
     onError: (error) => log.warn(error, 'session reported an error'),
   });
   let closed = false;
