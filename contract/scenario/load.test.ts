@@ -160,7 +160,10 @@ describe('valid scenarios', () => {
       ),
       'x.yaml',
     );
-    expect(s.fake.catalog).toEqual([{ model: 'deepseek/*', tools: false }, { model: 'x/y', tools: true }]);
+    expect(s.fake.catalog).toEqual([
+      { model: 'deepseek/*', tools: false, contextLength: 131_072 },
+      { model: 'x/y', tools: true, contextLength: 131_072 },
+    ]);
     expect(s.fake.rules[0]).toEqual({
       when: { model: '*', after: 'toolResult' },
       then: { kind: 'reply', toolCalls: [{ name: 'lookup_order', arguments: '{"order_id":"4417"}' }] },

@@ -279,6 +279,8 @@ export const catalogEntry = z.strictObject({
   model: modelPattern,
   /** false: a request offering `tools` gets OpenRouter's 404 "No endpoints found that support tool use". */
   tools: z.boolean().default(true),
+  /** The model's context window in tokens (`/models` `context_length`); a larger prompt gets OpenRouter's 400. */
+  contextLength: z.number().int().min(1).default(131_072),
 });
 export type CatalogEntry = z.output<typeof catalogEntry>;
 

@@ -3,6 +3,8 @@
  * failing in each way OpenRouter fails: what the chain sees and how it classifies it.
  */
 import { llm } from '@livekit/agents';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ScaledClock } from '../../contract/clock.js';
@@ -76,6 +78,7 @@ async function attempt(
   model: string,
   baseURL = fake.baseURL,
   toolCtx?: llm.ToolContext,
+  run = runner,
 ): Promise<AttemptResult & { text: string; tookMs: number; calls: llm.FunctionCall[] }> {
   const chatCtx = llm.ChatContext.empty();
   chatCtx.addMessage({ role: 'user', content: 'What is the capital of France?' });
@@ -83,7 +86,7 @@ async function attempt(
   let text = '';
   const calls: llm.FunctionCall[] = [];
   const started = clock.now();
-  const result = await runner({
+  const result = await run({
     backend,
     chatCtx,
     ...(toolCtx && { toolCtx }),
@@ -96,6 +99,32 @@ async function attempt(
   });
   return { ...result, text, calls, tookMs: clock.now() - started };
 }
+
+describe('what an attempt asks for', () => {
+  it('sends max_tokens and temperature from the configuration (a temperature of 0 too), and the fake cuts at the cap', async () => {
+    const bodies: Record<string, unknown>[] = [];
+    const capture = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        bodies.push(JSON.parse(body) as Record<string, unknown>);
+        res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"message":"busy","code":503}}');
+      });
+    });
+    await new Promise<void>((resolve) => capture.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(capture.address() as AddressInfo).port}/api/v1`;
+      const capped = httpAttemptRunner({ apiKeyFor: () => KEY, generation: { maxTokens: 3, temperature: 0 } });
+      await attempt('m/ok', url, undefined, capped);
+      expect(bodies[0]).toMatchObject({ max_tokens: 3, temperature: 0 });
+      const r = await attempt('m/ok', fake.baseURL, undefined, capped);
+      expect(r.text).toBe('Paris is the');
+      expect(r.failure).toBeUndefined();
+    } finally {
+      capture.close();
+    }
+  });
+});
 
 describe('an attempt with tools', () => {
   it('a scripted call arrives as one complete FunctionCall, and the attempt says a call was handed on', async () => {

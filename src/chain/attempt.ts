@@ -56,6 +56,8 @@ export interface HttpAttemptOptions {
   apiKeyFor: (backend: Backend) => string;
   /** Extra headers per backend kind (OpenRouter attribution: HTTP-Referer, X-Title). */
   headersFor?: (backend: Backend) => Record<string, string>;
+  /** `max_tokens` and `temperature` for every request (LLM_MAX_TOKENS, LLM_TEMPERATURE); absent: the server's. */
+  generation?: { maxTokens: number; temperature: number };
 }
 
 /** A wall-clock safety net far beyond any deadline of ours; our own deadlines (scaled) always fire first. */
@@ -90,6 +92,9 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
     const stream = model.chat({
       chatCtx,
       ...(toolCtx && { toolCtx }),
+      // As body fields, not the plugin's options: it drops a temperature of 0 and sends only max_completion_tokens,
+      // where OpenRouter's docs and llama.cpp's server both read max_tokens.
+      ...(options.generation && { extraKwargs: { max_tokens: options.generation.maxTokens, temperature: options.generation.temperature } }),
       connOptions: { maxRetry: 0, retryIntervalMs: 0, timeoutMs: SDK_TIMEOUT_MS },
     });
 

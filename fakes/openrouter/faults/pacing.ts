@@ -8,6 +8,7 @@
  */
 import type { ToolCall } from '../../../contract/scenario/schema.js';
 import type { Exchange } from '../exchange.js';
+import { maxTokens } from '../wire/request.js';
 import { generatedText, tokensAtLeast } from '../reply-text.js';
 import {
   contentChunk,
@@ -38,6 +39,8 @@ export interface ReplyPlan {
   toolCalls: WireToolCall[];
   /** Everything the stream sends between the first token and the finish chunk, in order. */
   slots: Slot[];
+  /** How a complete answer ends: `length` when `max_tokens` cut it, `tool_calls` when it calls, else `stop`. */
+  finish: 'stop' | 'length' | 'tool_calls';
   pace: Pace;
 }
 
@@ -62,29 +65,49 @@ export function argumentPieces(text: string): string[] {
 /**
  * Text, tool calls and pace of a reply: the fault's own fields over `fake.reply`; no text anywhere: a seeded
  * sentence. Scripted tool calls are made only when the request offers tools (and `tool_choice` is not "none"),
- * as a model can only call what it was given; a tool-call reply has no text unless the rule gives one.
+ * as a model can only call what it was given; a tool-call reply has no text unless the rule gives one. The
+ * request's `max_tokens` (or `max_completion_tokens`) cuts the slots there, and the reply then ends in `length`.
  */
 export function replyPlan(ex: Exchange, overrides: ReplyOverrides = {}, minTokens = 0): ReplyPlan {
   const calls = ex.offersTools ? (overrides.toolCalls ?? []) : [];
   const text = overrides.text ?? (calls.length > 0 ? '' : (ex.defaults.text ?? generatedText(ex.seed, ex.model, ex.nth)));
   const tokens = calls.length > 0 ? tokensAtLeast(text, 0, ex.seed, ex.model, ex.nth) : tokensAtLeast(text, minTokens, ex.seed, ex.model, ex.nth);
-  const toolCalls = calls.map((c, index) => ({ id: toolCallId(ex.seed, ex.model, ex.nth, index), name: c.name, arguments: c.arguments }));
-  const slots: Slot[] = [
+  const scripted = calls.map((c, index) => ({ id: toolCallId(ex.seed, ex.model, ex.nth, index), name: c.name, arguments: c.arguments }));
+  const whole: Slot[] = [
     ...tokens.map((t): Slot => ({ kind: 'text', text: t })),
-    ...toolCalls.flatMap((c, index): Slot[] => [
+    ...scripted.flatMap((c, index): Slot[] => [
       { kind: 'call', index, id: c.id, name: c.name },
       ...argumentPieces(c.arguments).map((piece): Slot => ({ kind: 'arguments', index, piece })),
     ]),
   ];
+  // `max_tokens` / `max_completion_tokens`: the model stops generating there, mid-word or mid-call.
+  const cap = maxTokens(ex.request);
+  const cut = cap !== undefined && whole.length > cap;
+  const slots = cut ? whole.slice(0, cap) : whole;
+  const toolCalls = callsIn(slots);
   return {
-    tokens,
+    tokens: slots.flatMap((slot) => (slot.kind === 'text' ? [slot.text] : [])),
     toolCalls,
     slots,
+    finish: cut ? 'length' : toolCalls.length > 0 ? 'tool_calls' : 'stop',
     pace: {
       ttftMs: overrides.ttftMs ?? ex.defaults.ttftMs,
       tokensPerSecond: overrides.tokensPerSecond ?? ex.defaults.tokensPerSecond,
     },
   };
+}
+
+/** The tool calls whose start is among `slots`, with the argument pieces that are there too. */
+function callsIn(slots: readonly Slot[]): WireToolCall[] {
+  const calls: WireToolCall[] = [];
+  for (const slot of slots) {
+    if (slot.kind === 'call') calls[slot.index] = { id: slot.id, name: slot.name, arguments: '' };
+    else if (slot.kind === 'arguments') {
+      const call = calls[slot.index];
+      if (call) call.arguments += slot.piece;
+    }
+  }
+  return calls.filter(Boolean);
 }
 
 /** " of a reply calling lookup_order", or nothing: for the sentence of a fault that streams part of a reply. */

@@ -4,7 +4,8 @@
  * Stream: 200 + SSE headers at once, `: OPENROUTER PROCESSING` every `keepAliveEvery` until the first token at
  * `ttft`, one chunk per token (a word with its leading space) at `tokensPerSecond`, the first with
  * `role: "assistant"`, then per tool call (when the request offers tools) a chunk with its index, id, type and
- * name and its arguments in pieces at the same pace, then the finish chunk (`stop`, or `tool_calls`), the usage
+ * name and its arguments in pieces at the same pace, then the finish chunk (`stop`, `tool_calls`, or `length` when
+ * the request's `max_tokens` / `max_completion_tokens` cut the reply there, mid-word or mid-call), the usage
  * chunk (`choices: []`) and `data: [DONE]`.
  * Non-stream: the `chat.completion` JSON (with `message.tool_calls`) when the stream would have sent its last token.
  *
@@ -32,7 +33,7 @@ export const reply: FaultModule<'reply'> = {
   async handle(f, ex) {
     const plan = replyPlan(ex, f);
     const count = plan.slots.length;
-    const finish = plan.toolCalls.length > 0 ? 'tool_calls' : 'stop';
+    const finish = plan.finish;
     if (ex.stream) {
       await openAndAwaitFirstToken(ex, plan.pace);
       await streamTokens(ex, plan);

@@ -1,8 +1,10 @@
 /**
  * `POST /api/v1/chat/completions`: reads the request like OpenRouter (400 for a bad body, 404 for a model the
- * scenario does not serve, 404 for tools offered to a model declared without them), then for each model of `model` + `models[]` in turn decides the fault (rules, first match
- * wins) and runs it. A pre-stream error that OpenRouter would fall back from moves on to the next model; anything
- * else answers. The journal gets the requested model, the model that served, the deciding rule and the outcome.
+ * scenario does not serve, 404 for tools offered to a model declared without them), then for each model of
+ * `model` + `models[]` in turn decides the fault (rules, first match wins) and runs it; a request no rule catches
+ * that does not fit the model's context window gets OpenRouter's 400. A pre-stream error that OpenRouter would
+ * fall back from moves on to the next model; anything else answers. The journal gets the requested model, the
+ * model that served, the deciding rule and the outcome.
  */
 import type { RequestHandler } from 'express';
 import { Exchange } from '../exchange.js';
@@ -13,7 +15,8 @@ import { generationFor } from '../wire/completion.js';
 import { OBSERVED } from '../wire/errors.js';
 import { specFor } from '../wire/catalog.js';
 import type { OpenRouterError } from '../wire/errors.js';
-import { answering, candidateModels, offersTools, promptTokens, readChatRequest, type ChatRequest } from '../wire/request.js';
+import { contextLengthMessage } from '../wire/presets.js';
+import { answering, candidateModels, maxTokens, offersTools, promptTokens, readChatRequest, type ChatRequest } from '../wire/request.js';
 import { decideOutcome, entryOf } from './journal.js';
 import { sendError } from './respond.js';
 
@@ -83,7 +86,10 @@ export function chatRoute(state: FakeState): RequestHandler {
         entry.ruleText = fellBack.length === 0 ? decision.text : [...fellBack, `${model}: ${decision.text}`].join(' -> ');
         state.events.emit('decided', entry);
 
-        const handled = await handleFault(decision.fault, ex);
+        // No rule decided: the request meets the model as OpenRouter would, context window included.
+        const tooLong = decision.rule === null ? contextLengthError(scenario, model, ex.promptTokens, maxTokens(request)) : undefined;
+        if (tooLong) entry.ruleText = entry.ruleText.replace(decision.text, `the prompt does not fit ${model}'s context window`);
+        const handled = tooLong ? { error: tooLong } : await handleFault(decision.fault, ex);
         if ('outcome' in handled) return decideOutcome(res, handled.outcome);
         if (handled.error.fallsBack && i < models.length - 1) {
           fellBack.push(`${model}: ${decision.text} (fell back)`);
@@ -109,4 +115,11 @@ function routingError(scenario: FakeState['scenario'], model: string, request: C
     return { status: 404, message: OBSERVED.noToolEndpoints, fallsBack: true };
   }
   return undefined;
+}
+
+/** OpenRouter's 400 when the prompt and the output asked for exceed the model's context window. */
+function contextLengthError(scenario: FakeState['scenario'], model: string, prompt: number, output: number | undefined): OpenRouterError | undefined {
+  const { contextLength } = specFor(scenario, model);
+  if (prompt + (output ?? 0) <= contextLength) return undefined;
+  return { status: 400, message: contextLengthMessage(contextLength, prompt, output ?? 0), fallsBack: true };
 }

@@ -25,6 +25,7 @@ export function pricingFor(model: string): { prompt: string; completion: string 
   return model.endsWith(':free') ? { prompt: '0', completion: '0' } : { prompt: '0.0000001', completion: '0.0000004' };
 }
 
+/** A model's context window unless `fake.catalog` says otherwise. */
 export const CONTEXT_LENGTH = 131_072;
 /** `created` of every model entry: a fixed instant, so `/models` is byte-stable (2025-01-01T00:00:00Z). */
 const MODEL_CREATED_S = 1_735_689_600;
@@ -40,20 +41,22 @@ export function displayName(model: string): string {
 /** What one model can do: the first `fake.catalog` entry whose glob matches, else everything the fake plays. */
 export interface ModelSpec {
   tools: boolean;
+  contextLength: number;
 }
 
 export function specFor(scenario: Scenario, model: string): ModelSpec {
   const entry: CatalogEntry | undefined = scenario.fake.catalog.find((e) => matchesGlob(e.model, model));
-  return { tools: entry?.tools ?? true };
+  return { tools: entry?.tools ?? true, contextLength: entry?.contextLength ?? CONTEXT_LENGTH };
 }
 
 /**
  * The request parameters the fake honours, and only those: `/models` must never advertise a parameter the fake
  * ignores (a client choosing models by `supported_parameters` would be misled). `tools` brings scripted tool
- * calls (and the 404 on a model without them); `tool_choice: "none"` turns them off.
+ * calls (and the 404 on a model without them); `tool_choice: "none"` turns them off; `max_tokens` and
+ * `max_completion_tokens` cut the reply (`finish_reason: "length"`).
  */
 export function supportedParameters(spec: ModelSpec): string[] {
-  return spec.tools ? ['tools', 'tool_choice'] : [];
+  return ['max_tokens', 'max_completion_tokens', ...(spec.tools ? ['tools', 'tool_choice'] : [])];
 }
 
 export function modelEntry(model: string, spec: ModelSpec) {
@@ -65,7 +68,7 @@ export function modelEntry(model: string, spec: ModelSpec) {
     name: displayName(model),
     created: MODEL_CREATED_S,
     description: `${displayName(model)}, served by the holdline fake.`,
-    context_length: CONTEXT_LENGTH,
+    context_length: spec.contextLength,
     architecture: {
       modality: 'text->text',
       input_modalities: ['text'],
@@ -74,7 +77,7 @@ export function modelEntry(model: string, spec: ModelSpec) {
       instruct_type: null,
     },
     pricing: { ...pricing, request: '0', image: '0', web_search: '0', internal_reasoning: '0' },
-    top_provider: { context_length: CONTEXT_LENGTH, max_completion_tokens: 8192, is_moderated: false },
+    top_provider: { context_length: spec.contextLength, max_completion_tokens: 8192, is_moderated: false },
     per_request_limits: null,
     supported_parameters: supportedParameters(spec),
   };

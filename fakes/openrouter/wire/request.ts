@@ -19,8 +19,8 @@ export const chatRequestSchema = z.looseObject({
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
   temperature: z.number().nullable().optional(),
   top_p: z.number().nullable().optional(),
-  max_tokens: z.number().int().nullable().optional(),
-  max_completion_tokens: z.number().int().nullable().optional(),
+  max_tokens: z.number().int().min(1).nullable().optional(),
+  max_completion_tokens: z.number().int().min(1).nullable().optional(),
   tools: z.array(z.unknown()).nullable().optional(),
   tool_choice: z.union([z.enum(['none', 'auto', 'required']), z.looseObject({ type: z.string() })]).nullable().optional(),
   parallel_tool_calls: z.boolean().nullable().optional(),
@@ -55,6 +55,12 @@ export function readChatRequest(rawBody: string): ReadResult {
 /** The models to try in order: `model`, then `models[]`, without repeats. */
 export function candidateModels(request: ChatRequest): string[] {
   return [...new Set([...(request.model ? [request.model] : []), ...(request.models ?? [])])];
+}
+
+/** The output cap the request sets (`max_tokens`, `max_completion_tokens`: the smaller when both), if any. */
+export function maxTokens(request: ChatRequest): number | undefined {
+  const caps = [request.max_tokens, request.max_completion_tokens].filter((n): n is number => typeof n === 'number');
+  return caps.length > 0 ? Math.min(...caps) : undefined;
 }
 
 /** True when the request offers at least one tool (LiveKit's plugin always sends `tools`, often empty). */
