@@ -71,6 +71,10 @@ export type ToolCall = z.output<typeof toolCall>;
 /** Tool calls a reply (or a fault that streams part of one) makes, in order; they follow the reply's text. */
 const toolCalls = z.array(toolCall).min(1, { error: 'expected at least one tool call' }).optional();
 
+/** OpenRouter's string error codes (its error docs' table): invalid_prompt ~400, rate_limit_exceeded ~429, server_error 500+. */
+export const MID_STREAM_CODES = ['server_error', 'rate_limit_exceeded', 'invalid_prompt'] as const;
+export type MidStreamCode = (typeof MID_STREAM_CODES)[number];
+
 /**
  * One schema per fault kind, keyed by the kind. Adding a kind: one entry here, its flat form in `Fault` and
  * `toFault` below, one module in the fake (the compiler points at each).
@@ -94,7 +98,20 @@ export const FAULT_SCHEMAS = {
   disconnect: z.strictObject({ kind: z.literal('disconnect'), disconnect: z.strictObject({ afterTokens, toolCalls }) }),
   midStream: z.strictObject({
     kind: z.literal('midStream'),
-    midStream: z.strictObject({ afterTokens, error: errorPreset, toolCalls }),
+    midStream: z.strictObject({
+      afterTokens,
+      error: errorPreset,
+      toolCalls,
+      /** The error event's `code` instead of the preset's status: a number, or one of OpenRouter's string codes. */
+      code: z.union([z.number().int().min(100).max(599), z.enum(MID_STREAM_CODES)]).optional(),
+      message: z.string().optional(),
+      /** `metadata.error_type` (e.g. provider_unavailable, rate_limit_exceeded). */
+      errorType: z.string().min(1).optional(),
+      /** `metadata.limit_source` (e.g. provider, openrouter): who set the limit a rate-limit error reports. */
+      limitSource: z.string().min(1).optional(),
+      /** The first token's time for this stream, over `fake.reply.ttft`. */
+      ttft: duration.optional(),
+    }),
   }),
   malformed: z.strictObject({ kind: z.literal('malformed'), malformed: z.strictObject({ afterTokens }) }),
   empty: z.strictObject({ kind: z.literal('empty'), empty: z.strictObject({}).optional() }),
@@ -158,7 +175,17 @@ export type Fault =
   | { kind: 'stall'; everyMs?: number }
   | { kind: 'reset' }
   | { kind: 'disconnect'; afterTokens: number; toolCalls?: ToolCall[] }
-  | { kind: 'midStream'; afterTokens: number; error: ErrorPreset; toolCalls?: ToolCall[] }
+  | {
+      kind: 'midStream';
+      afterTokens: number;
+      error: ErrorPreset;
+      toolCalls?: ToolCall[];
+      code?: number | MidStreamCode;
+      message?: string;
+      errorType?: string;
+      limitSource?: string;
+      ttftMs?: number;
+    }
   | { kind: 'malformed'; afterTokens: number }
   | { kind: 'empty' }
   | { kind: 'reply'; text?: string; ttftMs?: number; tokensPerSecond?: number; toolCalls?: ToolCall[] };
@@ -182,13 +209,20 @@ function toFault(parsed: Record<string, unknown>): Fault {
       return { kind: 'stall', ...ms('everyMs', p.stall?.every) };
     case 'disconnect':
       return { kind: 'disconnect', afterTokens: p.disconnect?.afterTokens as number, ...calls(p.disconnect?.toolCalls) };
-    case 'midStream':
+    case 'midStream': {
+      const m = p.midStream ?? {};
       return {
         kind: 'midStream',
-        afterTokens: p.midStream?.afterTokens as number,
-        error: p.midStream?.error as ErrorPreset,
-        ...calls(p.midStream?.toolCalls),
+        afterTokens: m.afterTokens as number,
+        error: m.error as ErrorPreset,
+        ...calls(m.toolCalls),
+        ...(m.code !== undefined && { code: m.code as number | MidStreamCode }),
+        ...(m.message !== undefined && { message: m.message as string }),
+        ...(m.errorType !== undefined && { errorType: m.errorType as string }),
+        ...(m.limitSource !== undefined && { limitSource: m.limitSource as string }),
+        ...ms('ttftMs', m.ttft),
       };
+    }
     case 'malformed':
       return { kind: 'malformed', afterTokens: p.malformed?.afterTokens as number };
     case 'reply':

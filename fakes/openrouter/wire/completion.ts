@@ -91,7 +91,7 @@ export function usageChunk(g: Generation, usage: Usage) {
 }
 
 /** An error after the stream started: HTTP is already 200, so it travels as a data event that ends the choice. */
-export function errorChunk(g: Generation, error: { code: number; message: string; metadata?: Record<string, unknown> }) {
+export function errorChunk(g: Generation, error: { code: number | string; message: string; metadata?: Record<string, unknown> }) {
   return {
     ...head(g, 'chat.completion.chunk'),
     error,
