@@ -161,8 +161,8 @@ describe('valid scenarios', () => {
       'x.yaml',
     );
     expect(s.fake.catalog).toEqual([
-      { model: 'deepseek/*', tools: false, contextLength: 131_072 },
-      { model: 'x/y', tools: true, contextLength: 131_072 },
+      { model: 'deepseek/*', tools: false, contextLength: 131_072, reasoning: false },
+      { model: 'x/y', tools: true, contextLength: 131_072, reasoning: false },
     ]);
     expect(s.fake.rules[0]).toEqual({
       when: { model: '*', after: 'toolResult' },

@@ -315,6 +315,13 @@ export const catalogEntry = z.strictObject({
   tools: z.boolean().default(true),
   /** The model's context window in tokens (`/models` `context_length`); a larger prompt gets OpenRouter's 400. */
   contextLength: z.number().int().min(1).default(131_072),
+  /**
+   * The providers serving it, in OpenRouter's default order, for `provider.only/order/ignore/allow_fallbacks`
+   * (absent: one, fixed by the model id). The first one a request's preferences allow answers.
+   */
+  providers: z.array(z.string().min(1)).min(1).optional(),
+  /** true: the model reasons; a request asking for `reasoning` gets reasoning deltas and reasoning tokens. */
+  reasoning: z.boolean().default(false),
 });
 export type CatalogEntry = z.output<typeof catalogEntry>;
 

@@ -11,7 +11,7 @@ import { sendError, sendJson } from './routes/respond.js';
 import type { FinishReason, Generation } from './wire/completion.js';
 import type { OpenRouterError } from './wire/errors.js';
 import type { PresetContext } from './wire/presets.js';
-import { offersTools, type ChatRequest } from './wire/request.js';
+import { offersTools, wantsReasoning, type ChatRequest } from './wire/request.js';
 
 /** The scenario's default answer (`fake.reply`). */
 export type ReplyDefaults = FakeSection['reply'];
@@ -41,6 +41,8 @@ export interface ExchangeInit {
   entry: JournalEntry;
   /** The request as read (validated). */
   request: ChatRequest;
+  /** Whether a model is declared to reason. */
+  reasons(model: string): boolean;
   seed: number;
   stream: boolean;
   keepAliveEveryMs: number;
@@ -85,6 +87,10 @@ export class Exchange {
   }
   get request(): ChatRequest {
     return this.init.request;
+  }
+  /** True when the model being tried reasons (`fake.catalog`) and the request asks to see it. */
+  get reasons(): boolean {
+    return this.init.reasons(this.model) && wantsReasoning(this.init.request);
   }
   /** True when the request offers tools a reply may call (`tools` non-empty, `tool_choice` not "none"). */
   get offersTools(): boolean {

@@ -9,9 +9,11 @@
 import type { ToolCall } from '../../../contract/scenario/schema.js';
 import type { Exchange } from '../exchange.js';
 import { maxTokens } from '../wire/request.js';
-import { generatedText, tokensAtLeast } from '../reply-text.js';
+import { generatedText, tokenize, tokensAtLeast } from '../reply-text.js';
+import { structuredText } from '../wire/structured.js';
 import {
   contentChunk,
+  reasoningChunk,
   toolCallArgumentsChunk,
   toolCallId,
   toolCallStartChunk,
@@ -28,6 +30,7 @@ export interface Pace {
 }
 
 export type Slot =
+  | { kind: 'reasoning'; text: string }
   | { kind: 'text'; text: string }
   | { kind: 'call'; index: number; id: string; name: string }
   | { kind: 'arguments'; index: number; piece: string };
@@ -35,6 +38,8 @@ export type Slot =
 export interface ReplyPlan {
   /** The text tokens ("Paris", " is", ...). */
   tokens: string[];
+  /** The reasoning tokens sent before the text (a model declared to reason, a request asking for it). */
+  reasoning: string[];
   /** The tool calls the reply makes (none when the request offers no tools). */
   toolCalls: WireToolCall[];
   /** Everything the stream sends between the first token and the finish chunk, in order. */
@@ -67,13 +72,23 @@ export function argumentPieces(text: string): string[] {
  * sentence. Scripted tool calls are made only when the request offers tools (and `tool_choice` is not "none"),
  * as a model can only call what it was given; a tool-call reply has no text unless the rule gives one. The
  * request's `max_tokens` (or `max_completion_tokens`) cuts the slots there, and the reply then ends in `length`.
+ * With `response_format` the text is JSON (wire/structured.ts), streamed in pieces of about a token; a model
+ * declared to reason, asked for reasoning, first streams a seeded sentence of reasoning.
  */
 export function replyPlan(ex: Exchange, overrides: ReplyOverrides = {}, minTokens = 0): ReplyPlan {
   const calls = ex.offersTools ? (overrides.toolCalls ?? []) : [];
   const text = overrides.text ?? (calls.length > 0 ? '' : (ex.defaults.text ?? generatedText(ex.seed, ex.model, ex.nth)));
-  const tokens = calls.length > 0 ? tokensAtLeast(text, 0, ex.seed, ex.model, ex.nth) : tokensAtLeast(text, minTokens, ex.seed, ex.model, ex.nth);
+  const structured = calls.length > 0 ? undefined : structuredText(ex.request.response_format, text);
+  const tokens =
+    structured !== undefined
+      ? argumentPieces(structured)
+      : calls.length > 0
+        ? tokensAtLeast(text, 0, ex.seed, ex.model, ex.nth)
+        : tokensAtLeast(text, minTokens, ex.seed, ex.model, ex.nth);
+  const thinking = ex.reasons ? tokenize(generatedText(ex.seed, `${ex.model} reasoning`, ex.nth)) : [];
   const scripted = calls.map((c, index) => ({ id: toolCallId(ex.seed, ex.model, ex.nth, index), name: c.name, arguments: c.arguments }));
   const whole: Slot[] = [
+    ...thinking.map((t): Slot => ({ kind: 'reasoning', text: t })),
     ...tokens.map((t): Slot => ({ kind: 'text', text: t })),
     ...scripted.flatMap((c, index): Slot[] => [
       { kind: 'call', index, id: c.id, name: c.name },
@@ -87,6 +102,7 @@ export function replyPlan(ex: Exchange, overrides: ReplyOverrides = {}, minToken
   const toolCalls = callsIn(slots);
   return {
     tokens: slots.flatMap((slot) => (slot.kind === 'text' ? [slot.text] : [])),
+    reasoning: slots.flatMap((slot) => (slot.kind === 'reasoning' ? [slot.text] : [])),
     toolCalls,
     slots,
     finish: cut ? 'length' : toolCalls.length > 0 ? 'tool_calls' : 'stop',
@@ -132,6 +148,8 @@ export async function openAndAwaitFirstToken(ex: Exchange, pace: Pace): Promise<
 
 function slotChunk(ex: Exchange, slot: Slot, first: boolean) {
   switch (slot.kind) {
+    case 'reasoning':
+      return reasoningChunk(ex.generation, slot.text, first);
     case 'text':
       return contentChunk(ex.generation, slot.text, first);
     case 'call':
@@ -155,8 +173,8 @@ export function nonStreamReadyMs(pace: Pace, count: number): number {
   return tokenDueMs(pace, Math.max(0, count - 1));
 }
 
-export function usageOf(ex: Exchange, completionTokens: number): Usage {
-  return usageFor(ex.model, ex.promptTokens, completionTokens);
+export function usageOf(ex: Exchange, completionTokens: number, reasoningTokens = 0): Usage {
+  return usageFor(ex.model, ex.promptTokens, completionTokens, reasoningTokens);
 }
 
 /** Records the generation for `GET /api/v1/generation`. */

@@ -38,11 +38,15 @@ export const reply: FaultModule<'reply'> = {
       await openAndAwaitFirstToken(ex, plan.pace);
       await streamTokens(ex, plan);
       ex.event(finishChunk(ex.generation, finish));
-      ex.event(usageChunk(ex.generation, usageOf(ex, count)));
+      ex.event(usageChunk(ex.generation, usageOf(ex, count, plan.reasoning.length)));
       ex.done();
     } else {
       await ex.waitUntil(nonStreamReadyMs(plan.pace, count));
-      const body = completion(ex.generation, plan.tokens.join(''), usageOf(ex, count), { toolCalls: plan.toolCalls, finish });
+      const body = completion(ex.generation, plan.tokens.join(''), usageOf(ex, count, plan.reasoning.length), {
+        toolCalls: plan.toolCalls,
+        finish,
+        reasoning: plan.reasoning.length > 0 ? plan.reasoning.join('') : null,
+      });
       ex.sendJson(200, body, { 'X-Generation-Id': ex.generation.id });
     }
     recordGeneration(ex, plan, count, finish);

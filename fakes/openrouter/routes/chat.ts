@@ -1,6 +1,7 @@
 /**
  * `POST /api/v1/chat/completions`: reads the request like OpenRouter (400 for a bad body, 404 for a model the
- * scenario does not serve, 404 for tools offered to a model declared without them), then for each model of
+ * scenario does not serve, 404 for tools offered to a model declared without them or for `provider` preferences
+ * no provider of the model meets), then for each model of
  * `model` + `models[]` in turn decides the fault (rules, first match wins) and runs it; a request no rule catches
  * that does not fit the model's context window gets OpenRouter's 400. A pre-stream error that OpenRouter would
  * fall back from moves on to the next model; anything else answers. The journal gets the requested model, the
@@ -15,6 +16,7 @@ import { generationFor } from '../wire/completion.js';
 import { OBSERVED } from '../wire/errors.js';
 import { specFor } from '../wire/catalog.js';
 import type { OpenRouterError } from '../wire/errors.js';
+import { route, type Routed } from '../wire/routing.js';
 import { contextLengthMessage } from '../wire/presets.js';
 import { answering, candidateModels, maxTokens, offersTools, promptTokens, readChatRequest, type ChatRequest } from '../wire/request.js';
 import { decideOutcome, entryOf } from './journal.js';
@@ -50,6 +52,7 @@ export function chatRoute(state: FakeState): RequestHandler {
       signal: open.signal,
       entry,
       request,
+      reasons: (model) => specFor(scenario, model).reasoning,
       seed: scenario.seed,
       stream: entry.stream,
       keepAliveEveryMs: scenario.fake.keepAliveEveryMs,
@@ -63,7 +66,8 @@ export function chatRoute(state: FakeState): RequestHandler {
     const asking = answering(request);
     try {
       for (const [i, model] of models.entries()) {
-        const refused = routingError(scenario, model, request);
+        const routed = routeRequest(scenario, model, request);
+        const refused = 'error' in routed ? routed.error : undefined;
         if (refused) {
           // OpenRouter finds no endpoint before any provider is asked: no request counted, no rule consulted.
           entry.servedBy = model;
@@ -79,7 +83,7 @@ export function chatRoute(state: FakeState): RequestHandler {
         }
         ex.model = model;
         ex.nth = state.nextNth(model);
-        ex.generation = generationFor(scenario.seed, model, ex.nth);
+        ex.generation = { ...generationFor(scenario.seed, model, ex.nth), ...('provider' in routed && { provider: routed.provider }) };
         const decision = decide(state.rules, { model, atMs: entry.at, stream: entry.stream, nth: ex.nth, seed: scenario.seed, answering: asking });
         entry.servedBy = model;
         entry.rule = decision.rule?.index ?? null;
@@ -109,12 +113,14 @@ export function chatRoute(state: FakeState): RequestHandler {
   };
 }
 
-/** Why OpenRouter would find no endpoint for `model` for this request, before any rule: tools it cannot call. */
-function routingError(scenario: FakeState['scenario'], model: string, request: ChatRequest): OpenRouterError | undefined {
-  if (offersTools(request) && !specFor(scenario, model).tools) {
-    return { status: 404, message: OBSERVED.noToolEndpoints, fallsBack: true };
-  }
-  return undefined;
+/**
+ * Where OpenRouter routes `model` for this request, before any rule: the first provider its `provider` preferences
+ * allow, or the 404 when none does, or when it offers tools the model cannot call.
+ */
+function routeRequest(scenario: FakeState['scenario'], model: string, request: ChatRequest): Routed {
+  const spec = specFor(scenario, model);
+  if (offersTools(request) && !spec.tools) return { error: { status: 404, message: OBSERVED.noToolEndpoints, fallsBack: true } };
+  return route(spec.providers, request.provider);
 }
 
 /** OpenRouter's 400 when the prompt and the output asked for exceed the model's context window. */

@@ -42,21 +42,37 @@ export function displayName(model: string): string {
 export interface ModelSpec {
   tools: boolean;
   contextLength: number;
+  /** In OpenRouter's default order. */
+  providers: string[];
+  reasoning: boolean;
 }
 
 export function specFor(scenario: Scenario, model: string): ModelSpec {
   const entry: CatalogEntry | undefined = scenario.fake.catalog.find((e) => matchesGlob(e.model, model));
-  return { tools: entry?.tools ?? true, contextLength: entry?.contextLength ?? CONTEXT_LENGTH };
+  return {
+    tools: entry?.tools ?? true,
+    contextLength: entry?.contextLength ?? CONTEXT_LENGTH,
+    providers: entry?.providers ?? [providerFor(model)],
+    reasoning: entry?.reasoning ?? false,
+  };
 }
 
 /**
  * The request parameters the fake honours, and only those: `/models` must never advertise a parameter the fake
  * ignores (a client choosing models by `supported_parameters` would be misled). `tools` brings scripted tool
  * calls (and the 404 on a model without them); `tool_choice: "none"` turns them off; `max_tokens` and
- * `max_completion_tokens` cut the reply (`finish_reason: "length"`).
+ * `max_completion_tokens` cut the reply (`finish_reason: "length"`); `response_format` (json_object, json_schema:
+ * `structured_outputs`) makes it JSON; `reasoning` / `include_reasoning` bring reasoning on a model that reasons.
  */
 export function supportedParameters(spec: ModelSpec): string[] {
-  return ['max_tokens', 'max_completion_tokens', ...(spec.tools ? ['tools', 'tool_choice'] : [])];
+  return [
+    'max_tokens',
+    'max_completion_tokens',
+    'response_format',
+    'structured_outputs',
+    ...(spec.tools ? ['tools', 'tool_choice'] : []),
+    ...(spec.reasoning ? ['reasoning', 'include_reasoning'] : []),
+  ];
 }
 
 export function modelEntry(model: string, spec: ModelSpec) {

@@ -25,7 +25,7 @@ export interface Usage {
   completion_tokens_details: { reasoning_tokens: number };
 }
 
-export function usageFor(model: string, promptTokens: number, completionTokens: number): Usage {
+export function usageFor(model: string, promptTokens: number, completionTokens: number, reasoningTokens = 0): Usage {
   const price = pricingFor(model);
   const cost = promptTokens * Number(price.prompt) + completionTokens * Number(price.completion);
   return {
@@ -36,7 +36,7 @@ export function usageFor(model: string, promptTokens: number, completionTokens: 
     cost: Number(cost.toFixed(10)),
     is_byok: false,
     prompt_tokens_details: { cached_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: reasoningTokens },
   };
 }
 
@@ -80,6 +80,18 @@ export function toolCallArgumentsChunk(g: Generation, index: number, piece: stri
   return { ...head(g, 'chat.completion.chunk'), choices: [choice({ tool_calls: [{ index, function: { arguments: piece } }] }, null)] };
 }
 
+/**
+ * A piece of reasoning, as OpenRouter streams it for a model that reasons: `delta.reasoning` and the same text in
+ * `delta.reasoning_details`, with an empty `content` (the first chunk also carries `role: "assistant"`).
+ */
+export function reasoningChunk(g: Generation, text: string, first: boolean) {
+  const details = [{ type: 'reasoning.text', text, format: 'unknown', index: 0 }];
+  return {
+    ...head(g, 'chat.completion.chunk'),
+    choices: [choice({ ...(first && { role: 'assistant' }), content: '', reasoning: text, reasoning_details: details }, null)],
+  };
+}
+
 /** The chunk that ends the choice: `stop`, `length` (max_tokens reached) or `tool_calls`. */
 export function finishChunk(g: Generation, finish: Exclude<FinishReason, 'error' | null> = 'stop') {
   return { ...head(g, 'chat.completion.chunk'), choices: [choice({ role: 'assistant', content: '' }, finish)] };
@@ -104,7 +116,11 @@ export function completion(
   g: Generation,
   text: string,
   usage: Usage,
-  { toolCalls = [], finish = toolCalls.length > 0 ? 'tool_calls' : 'stop' }: { toolCalls?: WireToolCall[]; finish?: Exclude<FinishReason, 'error' | null> } = {},
+  {
+    toolCalls = [],
+    finish = toolCalls.length > 0 ? 'tool_calls' : 'stop',
+    reasoning = null,
+  }: { toolCalls?: WireToolCall[]; finish?: Exclude<FinishReason, 'error' | null>; reasoning?: string | null } = {},
 ) {
   const calls = toolCalls.map((c, index) => ({ index, id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
   return {
@@ -119,7 +135,7 @@ export function completion(
           role: 'assistant',
           content: calls.length > 0 && text === '' ? null : text,
           refusal: null,
-          reasoning: null,
+          reasoning,
           ...(calls.length > 0 && { tool_calls: calls }),
         },
       },
