@@ -95,7 +95,11 @@ export const FAULT_SCHEMAS = {
     stall: z.strictObject({ every: duration.optional() }).optional(),
   }),
   reset: z.strictObject({ kind: z.literal('reset'), reset: z.strictObject({}).optional() }),
-  disconnect: z.strictObject({ kind: z.literal('disconnect'), disconnect: z.strictObject({ afterTokens, toolCalls }) }),
+  disconnect: z.strictObject({
+    kind: z.literal('disconnect'),
+    /** `text`, `ttft`, `tokensPerSecond`: the reply being cut, over `fake.reply`'s (a recording replays its own). */
+    disconnect: z.strictObject({ afterTokens, toolCalls, text: z.string().optional(), ttft: duration.optional(), tokensPerSecond: z.number().positive().optional() }),
+  }),
   midStream: z.strictObject({
     kind: z.literal('midStream'),
     midStream: z.strictObject({
@@ -111,6 +115,11 @@ export const FAULT_SCHEMAS = {
       limitSource: z.string().min(1).optional(),
       /** The first token's time for this stream, over `fake.reply.ttft`. */
       ttft: duration.optional(),
+      /** The text and pace of what is streamed before the error, over `fake.reply`'s. */
+      text: z.string().optional(),
+      tokensPerSecond: z.number().positive().optional(),
+      /** The error's `metadata` instead of the preset's (errorType and limitSource still add to it). */
+      metadata: z.record(z.string(), z.unknown()).optional(),
     }),
   }),
   malformed: z.strictObject({ kind: z.literal('malformed'), malformed: z.strictObject({ afterTokens }) }),
@@ -160,6 +169,13 @@ export const faultInput = z.preprocess((raw, ctx) => {
   return typeof raw === 'string' ? { kind: found.kind } : { ...(raw as object), kind: found.kind };
 }, z.discriminatedUnion('kind', Object.values(FAULT_SCHEMAS) as unknown as [z.ZodObject, ...z.ZodObject[]]));
 
+/** What a fault that streams part of a reply may say of that reply, over `fake.reply`'s. */
+export interface StreamedPart {
+  text?: string;
+  ttftMs?: number;
+  tokensPerSecond?: number;
+}
+
 /** A fault after parsing: one flat object per kind, durations in ms. */
 export type Fault =
   | { kind: 'error'; error: ErrorPreset; retryAfterMs?: number }
@@ -174,8 +190,8 @@ export type Fault =
   | { kind: 'hang' }
   | { kind: 'stall'; everyMs?: number }
   | { kind: 'reset' }
-  | { kind: 'disconnect'; afterTokens: number; toolCalls?: ToolCall[] }
-  | {
+  | ({ kind: 'disconnect'; afterTokens: number; toolCalls?: ToolCall[] } & StreamedPart)
+  | ({
       kind: 'midStream';
       afterTokens: number;
       error: ErrorPreset;
@@ -184,8 +200,8 @@ export type Fault =
       message?: string;
       errorType?: string;
       limitSource?: string;
-      ttftMs?: number;
-    }
+      metadata?: Record<string, unknown>;
+    } & StreamedPart)
   | { kind: 'malformed'; afterTokens: number }
   | { kind: 'empty' }
   | { kind: 'reply'; text?: string; ttftMs?: number; tokensPerSecond?: number; toolCalls?: ToolCall[] };
@@ -208,7 +224,7 @@ function toFault(parsed: Record<string, unknown>): Fault {
     case 'stall':
       return { kind: 'stall', ...ms('everyMs', p.stall?.every) };
     case 'disconnect':
-      return { kind: 'disconnect', afterTokens: p.disconnect?.afterTokens as number, ...calls(p.disconnect?.toolCalls) };
+      return { kind: 'disconnect', afterTokens: p.disconnect?.afterTokens as number, ...calls(p.disconnect?.toolCalls), ...streamedPart(p.disconnect ?? {}) };
     case 'midStream': {
       const m = p.midStream ?? {};
       return {
@@ -220,7 +236,8 @@ function toFault(parsed: Record<string, unknown>): Fault {
         ...(m.message !== undefined && { message: m.message as string }),
         ...(m.errorType !== undefined && { errorType: m.errorType as string }),
         ...(m.limitSource !== undefined && { limitSource: m.limitSource as string }),
-        ...ms('ttftMs', m.ttft),
+        ...(m.metadata !== undefined && { metadata: m.metadata as Record<string, unknown> }),
+        ...streamedPart(m),
       };
     }
     case 'malformed':
@@ -238,6 +255,14 @@ function toFault(parsed: Record<string, unknown>): Fault {
     case 'empty':
       return { kind: parsed.kind as 'hang' | 'reset' | 'empty' };
   }
+}
+
+function streamedPart(p: Record<string, unknown>): StreamedPart {
+  return {
+    ...(p.text !== undefined && { text: p.text as string }),
+    ...ms('ttftMs', p.ttft),
+    ...(p.tokensPerSecond !== undefined && { tokensPerSecond: p.tokensPerSecond as number }),
+  };
 }
 
 function calls(value: unknown): { toolCalls?: ToolCall[] } {

@@ -11,12 +11,12 @@
  * Failure class: connection.
  */
 import type { FaultModule } from './fault.js';
-import { callingText, nonStreamReadyMs, openAndAwaitFirstToken, recordGeneration, replyPlan, streamTokens } from './pacing.js';
+import { callingText, streamedOverrides, nonStreamReadyMs, openAndAwaitFirstToken, recordGeneration, replyPlan, streamTokens } from './pacing.js';
 
 export const disconnect: FaultModule<'disconnect'> = {
   describe: (f) => `stream ${f.afterTokens} token(s)${callingText(f.toolCalls)}, then close the connection without [DONE]`,
   async handle(f, ex) {
-    const plan = replyPlan(ex, { ...(f.toolCalls && { toolCalls: f.toolCalls }) }, f.afterTokens);
+    const plan = replyPlan(ex, streamedOverrides(f), f.afterTokens);
     if (ex.stream) {
       await openAndAwaitFirstToken(ex, plan.pace);
       await streamTokens(ex, plan, f.afterTokens);

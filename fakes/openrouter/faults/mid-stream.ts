@@ -21,7 +21,7 @@ import { formatDuration } from '../../../contract/duration.js';
 import { errorChunk } from '../wire/completion.js';
 import { PRESETS, presetError } from '../wire/presets.js';
 import type { FaultModule } from './fault.js';
-import { callingText, nonStreamReadyMs, openAndAwaitFirstToken, recordGeneration, replyPlan, streamTokens } from './pacing.js';
+import { callingText, streamedOverrides, nonStreamReadyMs, openAndAwaitFirstToken, recordGeneration, replyPlan, streamTokens } from './pacing.js';
 
 /** The message OpenRouter's docs show with the string code `server_error`. */
 const SERVER_ERROR_MESSAGE = 'Provider disconnected';
@@ -36,10 +36,10 @@ export const midStream: FaultModule<'midStream'> = {
     return `${ttft}stream ${f.afterTokens} token(s)${callingText(f.toolCalls)}, then a mid-stream ${f.error} error (code ${JSON.stringify(f.code ?? PRESETS[f.error].status)}${extras.length > 0 ? `, ${extras.join(', ')}` : ''}) and end the stream`;
   },
   async handle(f, ex) {
-    const plan = replyPlan(ex, { ...(f.toolCalls && { toolCalls: f.toolCalls }), ...(f.ttftMs !== undefined && { ttftMs: f.ttftMs }) }, f.afterTokens);
+    const plan = replyPlan(ex, streamedOverrides(f), f.afterTokens);
     const err = presetError(f.error, ex.presetContext());
     const metadata = {
-      ...err.metadata,
+      ...(f.metadata ?? err.metadata),
       ...(f.errorType !== undefined && { error_type: f.errorType }),
       ...(f.limitSource !== undefined && { limit_source: f.limitSource }),
     };

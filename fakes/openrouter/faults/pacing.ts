@@ -126,6 +126,16 @@ function callsIn(slots: readonly Slot[]): WireToolCall[] {
   return calls.filter(Boolean);
 }
 
+/** The reply overrides of a fault that streams part of a reply (its text, pace and tool calls). */
+export function streamedOverrides(f: { text?: string; ttftMs?: number; tokensPerSecond?: number; toolCalls?: ToolCall[] }): ReplyOverrides {
+  return {
+    ...(f.text !== undefined && { text: f.text }),
+    ...(f.ttftMs !== undefined && { ttftMs: f.ttftMs }),
+    ...(f.tokensPerSecond !== undefined && { tokensPerSecond: f.tokensPerSecond }),
+    ...(f.toolCalls && { toolCalls: f.toolCalls }),
+  };
+}
+
 /** " of a reply calling lookup_order", or nothing: for the sentence of a fault that streams part of a reply. */
 export function callingText(toolCalls: readonly ToolCall[] | undefined): string {
   return toolCalls ? ` of a reply calling ${toolCalls.map((c) => c.name).join(', ')}` : '';
