@@ -98,7 +98,13 @@ export const FAULT_SCHEMAS = {
   disconnect: z.strictObject({
     kind: z.literal('disconnect'),
     /** `text`, `ttft`, `tokensPerSecond`: the reply being cut, over `fake.reply`'s (a recording replays its own). */
-    disconnect: z.strictObject({ afterTokens, toolCalls, text: z.string().optional(), ttft: duration.optional(), tokensPerSecond: z.number().positive().optional() }),
+    disconnect: z.strictObject({
+      afterTokens,
+      toolCalls,
+      text: z.string().optional(),
+      ttft: duration.optional(),
+      tokensPerSecond: z.number().positive().optional(),
+    }),
   }),
   midStream: z.strictObject({
     kind: z.literal('midStream'),

@@ -81,6 +81,13 @@ describe('classify: from the status and the body', () => {
     expect(classify({ status: 400, error: statusError(400, { code: 400, message: 'm', metadata: { error_type: 'provider_unavailable' } }), gotContent: false }, now).class).toBe('bad-request');
   });
 
+  it("the fake's request-dependent refusals: no tool endpoints and no allowed provider are unavailable (404), a prompt over the context window a bad request", () => {
+    const refusal = (status: number, message: string) => classify({ status, error: statusError(status, { code: status, message }), gotContent: false }, now);
+    expect(refusal(404, 'No endpoints found that support tool use. To learn more about provider routing, visit: https://openrouter.ai/docs/guides/routing/provider-selection')).toMatchObject({ class: 'unavailable', status: 404 });
+    expect(refusal(404, 'No allowed providers are available for the selected model.')).toMatchObject({ class: 'unavailable', status: 404 });
+    expect(refusal(400, "This endpoint's maximum context length is 100 tokens. However, you requested about 111 tokens")).toMatchObject({ class: 'bad-request', status: 400 });
+  });
+
   it('our deadlines: no headers is a timeout, no first token or an idle stream is a stall', () => {
     expect(classify({ deadline: 'headers', gotContent: false }, now).class).toBe('timeout');
     expect(classify({ status: 200, deadline: 'first-token', gotContent: false }, now).class).toBe('stall');

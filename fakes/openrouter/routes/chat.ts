@@ -85,18 +85,18 @@ export function chatRoute(state: FakeState): RequestHandler {
         ex.nth = state.nextNth(model);
         ex.generation = { ...generationFor(scenario.seed, model, ex.nth), ...('provider' in routed && { provider: routed.provider }) };
         const decision = decide(state.rules, { model, atMs: entry.at, stream: entry.stream, nth: ex.nth, seed: scenario.seed, answering: asking });
+        // No rule decided: the request meets the model as OpenRouter would, its context window included.
+        const tooLong = decision.rule === null ? contextLengthError(scenario, model, ex.promptTokens, maxTokens(request)) : undefined;
+        const text = tooLong ? `the prompt does not fit ${model}'s context window` : decision.text;
         entry.servedBy = model;
         entry.rule = decision.rule?.index ?? null;
-        entry.ruleText = fellBack.length === 0 ? decision.text : [...fellBack, `${model}: ${decision.text}`].join(' -> ');
+        entry.ruleText = fellBack.length === 0 ? text : [...fellBack, `${model}: ${text}`].join(' -> ');
         state.events.emit('decided', entry);
 
-        // No rule decided: the request meets the model as OpenRouter would, context window included.
-        const tooLong = decision.rule === null ? contextLengthError(scenario, model, ex.promptTokens, maxTokens(request)) : undefined;
-        if (tooLong) entry.ruleText = entry.ruleText.replace(decision.text, `the prompt does not fit ${model}'s context window`);
         const handled = tooLong ? { error: tooLong } : await handleFault(decision.fault, ex);
         if ('outcome' in handled) return decideOutcome(res, handled.outcome);
         if (handled.error.fallsBack && i < models.length - 1) {
-          fellBack.push(`${model}: ${decision.text} (fell back)`);
+          fellBack.push(`${model}: ${text} (fell back)`);
           continue;
         }
         ex.sendError(handled.error);
