@@ -120,7 +120,7 @@ export async function startRecorder(options: RecorderOptions): Promise<RunningRe
           } else text += piece;
         }
       } catch {
-        if (ex && ex.ended !== 'error-event' && ex.ended !== 'done') Object.assign(ex, { ended: 'cut', totalMs: since() });
+        if (ex && ex.ended !== 'error-event' && ex.ended !== 'done') Object.assign(ex, { ended: 'cut', totalMs: since(), clientLeft: controller.signal.aborted });
         req.socket.destroy();
         return;
       }

@@ -8,7 +8,7 @@ import type { RunningFake } from '../server.js';
 import { startFake } from '../server.js';
 import { KEY, makeScenario, MODEL_A, MODEL_B, raw, USER } from '../testing.js';
 import { startRecorder, type RunningRecorder } from './proxy.js';
-import { toScenarioYaml } from './to-scenario.js';
+import { thenFor, toScenarioYaml } from './to-scenario.js';
 
 const TOOLS = [{ type: 'function', function: { name: 'lookup_order', parameters: { type: 'object' } } }];
 const SEED = 5;
@@ -100,5 +100,21 @@ describe('record and replay', () => {
     expect(scenario.user.map((t) => t.say)).toEqual(['turn 1', 'turn 2', 'turn 3']);
     expect(scenario.fake.rules[1]?.then).toMatchObject({ kind: 'reply', text: 'withheld withheld withheld withheld withheld withheld' });
     expect(scenario.fake.rules[3]?.then).toMatchObject({ kind: 'reply', toolCalls: [{ name: 'lookup_order', arguments: '{}' }] });
+  });
+});
+
+describe('a recording made into rules', () => {
+  it('each way an exchange can end becomes the fault that ends it so', () => {
+    const base = { atMs: 0, model: MODEL_A, answering: 'user' as const, stream: true, headers: {}, pieces: [], totalMs: 8000 };
+    expect(thenFor({ ...base, ended: 'abandoned' }, true)).toBe('hang');
+    expect(thenFor({ ...base, ended: 'reset' }, true)).toBe('reset');
+    expect(thenFor({ ...base, status: 200, ended: 'cut', clientLeft: true }, true)).toBe('stall');
+    expect(thenFor({ ...base, status: 200, ended: 'cut' }, true)).toEqual({ disconnect: { afterTokens: 0, text: '', ttft: '8000ms', tokensPerSecond: 40 } });
+    expect(thenFor({ ...base, status: 200, ended: 'done' }, true)).toBe('empty');
+    expect(thenFor({ ...base, status: 503, ended: 'done', headers: { 'retry-after': '3' }, error: { code: 503, message: 'busy' } }, true)).toEqual({
+      status: 503,
+      message: 'busy',
+      headers: { 'Retry-After': '3' },
+    });
   });
 });

@@ -46,4 +46,6 @@ export interface RecordedExchange {
   ended: 'done' | 'error-event' | 'cut' | 'reset' | 'abandoned';
   /** Ms from arrival to the end. */
   totalMs: number;
+  /** True when the client left before the answer ended (its own deadline, or a new turn). */
+  clientLeft?: boolean;
 }

@@ -98,6 +98,8 @@ export function thenFor(ex: RecordedExchange, keepContent: boolean): unknown {
       ...(Object.keys(headers).length > 0 && { headers }),
     };
   }
+  // The client gave up on a 200 that had sent nothing yet (its first-token deadline): replay the wait, not a cut.
+  if (ex.ended === 'cut' && ex.clientLeft && ex.pieces.length === 0) return 'stall';
   const s = streamed(ex, keepContent);
   const calls = s.toolCalls.length > 0 ? { toolCalls: s.toolCalls } : {};
   if (!ex.stream) {
