@@ -100,6 +100,18 @@ export interface TurnEndEvent extends Base {
   source: Source | null;
 }
 
+/** A tool the model called was run (the rehearsal's demo tool): once per call the caller's request led to. */
+export interface ToolEvent extends Base {
+  type: 'tool';
+  /** The call's id as the model sent it. */
+  callId: string;
+  name: string;
+  /** The arguments as the model sent them (JSON text). */
+  arguments: string;
+  /** What the tool answered, as handed back to the model. */
+  result: string;
+}
+
 /** The agent session's state (listening, thinking, speaking...). */
 export interface StateEvent extends Base {
   type: 'state';
@@ -120,5 +132,6 @@ export type AgentEvent =
   | PolicyEvent
   | UtteranceEvent
   | TurnEndEvent
+  | ToolEvent
   | StateEvent
   | CloseEvent;

@@ -5,6 +5,7 @@
 import type { Scenario } from '../contract/scenario/schema.js';
 import { checkRequests, type RequestSeen } from './check/requests.js';
 import { checkSpoken, type Heard } from './check/spoken.js';
+import { checkTools } from './check/tools.js';
 import type { Recording } from './play/rehearse.js';
 
 export interface Result {
@@ -32,7 +33,10 @@ export interface ResultJson {
 export function judge(scenario: Scenario, speed: number, recording: Recording): Result {
   const heard = heardIn(recording);
   const requests = requestsIn(recording);
-  const failures = [...recording.problems, ...checkSpoken(scenario.expect.spoken, heard), ...checkRequests(scenario.expect.requests, requests)];
+  const failures = [
+    ...recording.problems, ...checkSpoken(scenario.expect.spoken, heard), ...checkRequests(scenario.expect.requests, requests),
+    ...checkTools(scenario.expect.tools, recording.events),
+  ];
   return { scenario, speed, passed: failures.length === 0, heard, requests, failures, recording };
 }
 

@@ -26,6 +26,19 @@ describe('configuration', () => {
     ]);
   });
 
+  it('LLM_MAX_TOKENS and LLM_TEMPERATURE: 1000 and 0.7 by default, checked when given', () => {
+    expect(loadConfig({}).generation).toEqual({ maxTokens: 1000, temperature: 0.7 });
+    expect(loadConfig({ LLM_MAX_TOKENS: '150', LLM_TEMPERATURE: '0' }).generation).toEqual({ maxTokens: 150, temperature: 0 });
+    expect(problems({ LLM_MAX_TOKENS: '0', LLM_TEMPERATURE: '2.5' })).toEqual([
+      'LLM_MAX_TOKENS: expected a whole number of tokens like 1000, got "0"',
+      'LLM_TEMPERATURE: expected a number from 0 to 2',
+    ]);
+    expect(problems({ LLM_MAX_TOKENS: 'lots', LLM_TEMPERATURE: 'warm' })).toEqual([
+      'LLM_MAX_TOKENS: expected a whole number of tokens like 1000, got "lots"',
+      'LLM_TEMPERATURE: expected a number from 0 to 2 like 0.7, got "warm"',
+    ]);
+  });
+
   it('reads the chain in order, trimmed', () => {
     const config = loadConfig({ OPENROUTER_API_KEY: 'sk-or-v1-x', LLM_MODEL: ' a/one , b/two:free ' });
     expect(config.openrouter.models).toEqual(['a/one', 'b/two:free']);

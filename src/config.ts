@@ -60,6 +60,22 @@ const envSchema = z.object({
   OPENROUTER_HEADERS_TIMEOUT_MS: ms(5_000),
   OPENROUTER_FIRST_TOKEN_TIMEOUT_MS: ms(8_000),
   OPENROUTER_IDLE_TIMEOUT_MS: ms(5_000),
+  // Sent with every request, to OpenRouter and the local server alike: a spoken answer needs a cap.
+  LLM_MAX_TOKENS: z
+    .string()
+    .trim()
+    .regex(/^[1-9]\d*$/, { error: (i) => `expected a whole number of tokens like 1000, got ${JSON.stringify(i.input)}` })
+    .transform(Number)
+    .optional()
+    .transform((v) => v ?? 1000),
+  LLM_TEMPERATURE: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, { error: (i) => `expected a number from 0 to 2 like 0.7, got ${JSON.stringify(i.input)}` })
+    .transform(Number)
+    .refine((t) => t <= 2, { error: 'expected a number from 0 to 2' })
+    .optional()
+    .transform((v) => v ?? 0.7),
   // The local llama.cpp server: always the last backend. Slower on a CPU, so it has its own deadlines.
   LOCAL_LLM_BASE_URL: url('http://localhost:11434/v1'),
   LOCAL_LLM_MODEL: text('local'),
@@ -89,6 +105,11 @@ const envSchema = z.object({
   LIVEKIT_URL: optionalText,
   LIVEKIT_API_KEY: optionalText,
   LIVEKIT_API_SECRET: optionalText,
+  // Rehearsal mode only: a deterministic demo tool offered to the model, so scenarios can rehearse tool turns.
+  REHEARSAL_TOOL: z
+    .enum(['none', 'order-lookup'], { error: (i) => `expected none or order-lookup, got ${JSON.stringify(i.input)}` })
+    .optional()
+    .transform((v) => v ?? 'none'),
   // Operations
   HTTP_PORT: z
     .string()
@@ -141,6 +162,8 @@ export interface Config {
     deadlines: Deadlines;
   };
   local: { baseURL: string; model: string; deadlines: Deadlines };
+  /** What every request asks for (`LLM_MAX_TOKENS`, `LLM_TEMPERATURE`). */
+  generation: { maxTokens: number; temperature: number };
   policy: PolicyConfig;
   holdMessage: string;
   apologyMessage: string;
@@ -149,6 +172,8 @@ export interface Config {
     stt: { baseURL: string; model: string; apiKey: string | undefined };
     tts: { baseURL: string; model: string; voice: string; apiKey: string | undefined };
   };
+  /** The rehearsal agent's demo tool (`REHEARSAL_TOOL`); production offers no tool of ours. */
+  rehearsalTool: Env['REHEARSAL_TOOL'];
   http: { port: number | undefined; host: string };
   logLevel: Env['LOG_LEVEL'];
   /** Plain-words warnings to log at start (e.g. no API key). */
@@ -198,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         idleMs: e.LOCAL_IDLE_TIMEOUT_MS,
       },
     },
+    generation: { maxTokens: e.LLM_MAX_TOKENS, temperature: e.LLM_TEMPERATURE },
     policy: {
       retryWindowMs: e.RETRY_WINDOW_MS,
       backoffInitialMs: e.BACKOFF_INITIAL_MS,
@@ -215,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       stt: { baseURL: e.STT_BASE_URL, model: e.STT_MODEL, apiKey: e.STT_API_KEY },
       tts: { baseURL: e.TTS_BASE_URL, model: e.TTS_MODEL, voice: e.TTS_VOICE, apiKey: e.TTS_API_KEY },
     },
+    rehearsalTool: e.REHEARSAL_TOOL,
     http: { port: e.HTTP_PORT, host: e.HTTP_HOST },
     logLevel: e.LOG_LEVEL,
     warnings,

@@ -13,7 +13,19 @@ const SAMPLES: { [K in FaultKind]: () => FaultSample[] } = {
   stall: () => [{ kind: 'stall', name: 'stall', then: 'stall' }],
   reset: () => [{ kind: 'reset', name: 'reset', then: 'reset' }],
   disconnect: () => [{ kind: 'disconnect', name: 'disconnect after 2 tokens', then: '{ disconnect: { afterTokens: 2 } }' }],
-  midStream: () => [{ kind: 'midStream', name: 'mid-stream error after 2 tokens', then: '{ midStream: { afterTokens: 2, error: provider-down } }' }],
+  midStream: () => [
+    { kind: 'midStream', name: 'mid-stream error after 2 tokens', then: '{ midStream: { afterTokens: 2, error: provider-down } }' },
+    // OpenRouter's string code, before any text (the next backend answers) and after some (the apology).
+    { kind: 'midStream', name: 'mid-stream server_error before text', then: '{ midStream: { afterTokens: 0, error: provider-down, code: server_error } }' },
+    { kind: 'midStream', name: 'mid-stream server_error after 2 tokens', then: '{ midStream: { afterTokens: 2, error: provider-down, code: server_error } }' },
+    {
+      kind: 'midStream',
+      name: 'mid-stream rate_limit_exceeded (error_type, limit_source) before text',
+      then: '{ midStream: { afterTokens: 0, error: upstream-rate-limit, code: rate_limit_exceeded, errorType: rate_limit_exceeded, limitSource: provider } }',
+    },
+    { kind: 'midStream', name: 'mid-stream invalid_prompt before text', then: '{ midStream: { afterTokens: 0, error: bad-request, code: invalid_prompt } }' },
+    { kind: 'midStream', name: 'mid-stream provider_unavailable after a slow first token', then: '{ midStream: { afterTokens: 1, error: provider-down, errorType: provider_unavailable, ttft: 3s } }' },
+  ],
   malformed: () => [{ kind: 'malformed', name: 'malformed after 2 tokens', then: '{ malformed: { afterTokens: 2 } }' }],
   empty: () => [{ kind: 'empty', name: 'empty', then: 'empty' }],
   // A reply slower than every first-token deadline (OpenRouter's 8 s, the local server's 20 s).

@@ -129,9 +129,9 @@ describe('valid scenarios', () => {
       description: 'd',
       seed: 1,
       agent: { models: ['a/b'], local: false, env: {} },
-      fake: { reply: { ttftMs: 200, tokensPerSecond: 40 }, models: [], keepAliveEveryMs: 1000, rules: [] },
+      fake: { reply: { ttftMs: 200, tokensPerSecond: 40 }, models: [], catalog: [], keepAliveEveryMs: 1000, rules: [] },
       user: [],
-      expect: { spoken: [], requests: [] },
+      expect: { spoken: [], requests: [], tools: [] },
     });
   });
 
@@ -164,6 +164,42 @@ describe('valid scenarios', () => {
       { kind: 'stall' },
     ]);
     expect(s.fake.rules[0]?.when).toEqual({ model: '*' });
+  });
+
+  it('parses scripted tool calls (arguments as an object or as text), after and the catalog', () => {
+    const s = parseScenario(
+      head(
+        [
+          'fake:',
+          '  catalog: [{ model: "deepseek/*", tools: false }, { model: "x/y" }]',
+          '  rules:',
+          '    - when: { after: toolResult }',
+          '      then: { toolCalls: [{ name: lookup_order, arguments: { order_id: "4417" } }] }',
+          '    - then: { disconnect: { afterTokens: 2, toolCalls: [{ name: f, arguments: "{not json" }, { name: g }] } }',
+          '',
+        ].join('\n'),
+      ),
+      'x.yaml',
+    );
+    expect(s.fake.catalog).toEqual([
+      { model: 'deepseek/*', tools: false, contextLength: 131_072, reasoning: false },
+      { model: 'x/y', tools: true, contextLength: 131_072, reasoning: false },
+    ]);
+    expect(s.fake.rules[0]).toEqual({
+      when: { model: '*', after: 'toolResult' },
+      then: { kind: 'reply', toolCalls: [{ name: 'lookup_order', arguments: '{"order_id":"4417"}' }] },
+    });
+    expect(s.fake.rules[1]?.then).toEqual({
+      kind: 'disconnect',
+      afterTokens: 2,
+      toolCalls: [{ name: 'f', arguments: '{not json' }, { name: 'g', arguments: '{}' }],
+    });
+  });
+
+  it('a bad tool call or after is a scenario problem with its position', () => {
+    const bad = () => parseScenario(head('fake:\n  rules:\n    - when: { after: tool }\n      then: { toolCalls: [{ name: "no spaces" }] }\n'), 'x.yaml');
+    expect(bad).toThrow(/after: expected user or toolResult, got "tool"/);
+    expect(bad).toThrow(/name: expected a function name like lookup_order, got "no spaces"/);
   });
 
   it('parses matchers and how-often', () => {

@@ -59,6 +59,24 @@ const afterTokens = z.number().int().min(0);
 const retryAfter = duration.optional();
 
 /**
+ * One scripted tool call: the function's name and its arguments (an object, sent as its JSON text, or the text
+ * itself, sent as is: a model may send arguments that are not valid JSON, and a rehearsal may want that).
+ */
+export const toolCall = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: (i) => `expected a function name like lookup_order, got ${describeValue(i.input)}` }),
+    arguments: z.union([z.record(z.string(), z.unknown()), z.string()]).default({}),
+  })
+  .transform(({ name, arguments: args }) => ({ name, arguments: typeof args === 'string' ? args : JSON.stringify(args) }));
+export type ToolCall = z.output<typeof toolCall>;
+/** Tool calls a reply (or a fault that streams part of one) makes, in order; they follow the reply's text. */
+const toolCalls = z.array(toolCall).min(1, { error: 'expected at least one tool call' }).optional();
+
+/** OpenRouter's string error codes (its error docs' table): invalid_prompt ~400, rate_limit_exceeded ~429, server_error 500+. */
+export const MID_STREAM_CODES = ['server_error', 'rate_limit_exceeded', 'invalid_prompt'] as const;
+export type MidStreamCode = (typeof MID_STREAM_CODES)[number];
+
+/**
  * One schema per fault kind, keyed by the kind. Adding a kind: one entry here, its flat form in `Fault` and
  * `toFault` below, one module in the fake (the compiler points at each).
  */
@@ -78,10 +96,38 @@ export const FAULT_SCHEMAS = {
     stall: z.strictObject({ every: duration.optional() }).optional(),
   }),
   reset: z.strictObject({ kind: z.literal('reset'), reset: z.strictObject({}).optional() }),
-  disconnect: z.strictObject({ kind: z.literal('disconnect'), disconnect: z.strictObject({ afterTokens }) }),
+  disconnect: z.strictObject({
+    kind: z.literal('disconnect'),
+    /** `text`, `ttft`, `tokensPerSecond`: the reply being cut, over `fake.reply`'s (a recording replays its own). */
+    disconnect: z.strictObject({
+      afterTokens,
+      toolCalls,
+      text: z.string().optional(),
+      ttft: duration.optional(),
+      tokensPerSecond: z.number().positive().optional(),
+    }),
+  }),
   midStream: z.strictObject({
     kind: z.literal('midStream'),
-    midStream: z.strictObject({ afterTokens, error: errorPreset }),
+    midStream: z.strictObject({
+      afterTokens,
+      error: errorPreset,
+      toolCalls,
+      /** The error event's `code` instead of the preset's status: a number, or one of OpenRouter's string codes. */
+      code: z.union([z.number().int().min(100).max(599), z.enum(MID_STREAM_CODES)]).optional(),
+      message: z.string().optional(),
+      /** `metadata.error_type` (e.g. provider_unavailable, rate_limit_exceeded). */
+      errorType: z.string().min(1).optional(),
+      /** `metadata.limit_source` (e.g. provider, openrouter): who set the limit a rate-limit error reports. */
+      limitSource: z.string().min(1).optional(),
+      /** The first token's time for this stream, over `fake.reply.ttft`. */
+      ttft: duration.optional(),
+      /** The text and pace of what is streamed before the error, over `fake.reply`'s. */
+      text: z.string().optional(),
+      tokensPerSecond: z.number().positive().optional(),
+      /** The error's `metadata` instead of the preset's (errorType and limitSource still add to it). */
+      metadata: z.record(z.string(), z.unknown()).optional(),
+    }),
   }),
   malformed: z.strictObject({ kind: z.literal('malformed'), malformed: z.strictObject({ afterTokens }) }),
   empty: z.strictObject({ kind: z.literal('empty'), empty: z.strictObject({}).optional() }),
@@ -90,13 +136,14 @@ export const FAULT_SCHEMAS = {
     text: z.string().optional(),
     ttft: duration.optional(),
     tokensPerSecond: z.number().positive().optional(),
+    toolCalls,
   }),
 } as const;
 export type FaultKind = keyof typeof FAULT_SCHEMAS;
 export const FAULT_KINDS = Object.keys(FAULT_SCHEMAS) as FaultKind[];
 /** Kinds that may be written as a bare word (`then: hang`). */
 const BARE_KINDS = ['hang', 'stall', 'reset', 'empty'] as const;
-const REPLY_KEYS = ['text', 'ttft', 'tokensPerSecond'];
+const REPLY_KEYS = ['text', 'ttft', 'tokensPerSecond', 'toolCalls'];
 
 /** Which kind a raw `then` value names, or a reason it names none (or several). */
 function kindOf(raw: unknown): { kind: FaultKind } | { problem: string } {
@@ -114,7 +161,7 @@ function kindOf(raw: unknown): { kind: FaultKind } | { problem: string } {
   if (named.length === 0 && replyLike) return { kind: 'reply' };
   if (named.length === 0) {
     const kinds = FAULT_KINDS.filter((k) => k !== 'reply').join(', ');
-    return { problem: `expected one of ${kinds} or a shaped reply (text, ttft, tokensPerSecond), got keys ${keys.join(', ') || '(none)'}` };
+    return { problem: `expected one of ${kinds} or a shaped reply (text, ttft, tokensPerSecond, toolCalls), got keys ${keys.join(', ') || '(none)'}` };
   }
   return { problem: `expected exactly one fault, got ${[...named, ...(replyLike ? ['reply fields'] : [])].join(' and ')}` };
 }
@@ -128,6 +175,13 @@ export const faultInput = z.preprocess((raw, ctx) => {
   }
   return typeof raw === 'string' ? { kind: found.kind } : { ...(raw as object), kind: found.kind };
 }, z.discriminatedUnion('kind', Object.values(FAULT_SCHEMAS) as unknown as [z.ZodObject, ...z.ZodObject[]]));
+
+/** What a fault that streams part of a reply may say of that reply, over `fake.reply`'s. */
+export interface StreamedPart {
+  text?: string;
+  ttftMs?: number;
+  tokensPerSecond?: number;
+}
 
 /** A fault after parsing: one flat object per kind, durations in ms. */
 export type Fault =
@@ -143,11 +197,21 @@ export type Fault =
   | { kind: 'hang' }
   | { kind: 'stall'; everyMs?: number }
   | { kind: 'reset' }
-  | { kind: 'disconnect'; afterTokens: number }
-  | { kind: 'midStream'; afterTokens: number; error: ErrorPreset }
+  | ({ kind: 'disconnect'; afterTokens: number; toolCalls?: ToolCall[] } & StreamedPart)
+  | ({
+      kind: 'midStream';
+      afterTokens: number;
+      error: ErrorPreset;
+      toolCalls?: ToolCall[];
+      code?: number | MidStreamCode;
+      message?: string;
+      errorType?: string;
+      limitSource?: string;
+      metadata?: Record<string, unknown>;
+    } & StreamedPart)
   | { kind: 'malformed'; afterTokens: number }
   | { kind: 'empty' }
-  | { kind: 'reply'; text?: string; ttftMs?: number; tokensPerSecond?: number };
+  | { kind: 'reply'; text?: string; ttftMs?: number; tokensPerSecond?: number; toolCalls?: ToolCall[] };
 
 /** Flattens the YAML-shaped fault into `Fault`. Pure; the schema already checked every field. */
 function toFault(parsed: Record<string, unknown>): Fault {
@@ -167,9 +231,22 @@ function toFault(parsed: Record<string, unknown>): Fault {
     case 'stall':
       return { kind: 'stall', ...ms('everyMs', p.stall?.every) };
     case 'disconnect':
-      return { kind: 'disconnect', afterTokens: p.disconnect?.afterTokens as number };
-    case 'midStream':
-      return { kind: 'midStream', afterTokens: p.midStream?.afterTokens as number, error: p.midStream?.error as ErrorPreset };
+      return { kind: 'disconnect', afterTokens: p.disconnect?.afterTokens as number, ...calls(p.disconnect?.toolCalls), ...streamedPart(p.disconnect ?? {}) };
+    case 'midStream': {
+      const m = p.midStream ?? {};
+      return {
+        kind: 'midStream',
+        afterTokens: m.afterTokens as number,
+        error: m.error as ErrorPreset,
+        ...calls(m.toolCalls),
+        ...(m.code !== undefined && { code: m.code as number | MidStreamCode }),
+        ...(m.message !== undefined && { message: m.message as string }),
+        ...(m.errorType !== undefined && { errorType: m.errorType as string }),
+        ...(m.limitSource !== undefined && { limitSource: m.limitSource as string }),
+        ...(m.metadata !== undefined && { metadata: m.metadata as Record<string, unknown> }),
+        ...streamedPart(m),
+      };
+    }
     case 'malformed':
       return { kind: 'malformed', afterTokens: p.malformed?.afterTokens as number };
     case 'reply':
@@ -178,12 +255,25 @@ function toFault(parsed: Record<string, unknown>): Fault {
         ...(p.text !== undefined && { text: p.text as unknown as string }),
         ...ms('ttftMs', p.ttft),
         ...(p.tokensPerSecond !== undefined && { tokensPerSecond: p.tokensPerSecond as unknown as number }),
+        ...calls(p.toolCalls),
       };
     case 'hang':
     case 'reset':
     case 'empty':
       return { kind: parsed.kind as 'hang' | 'reset' | 'empty' };
   }
+}
+
+function streamedPart(p: Record<string, unknown>): StreamedPart {
+  return {
+    ...(p.text !== undefined && { text: p.text as string }),
+    ...ms('ttftMs', p.ttft),
+    ...(p.tokensPerSecond !== undefined && { tokensPerSecond: p.tokensPerSecond as number }),
+  };
+}
+
+function calls(value: unknown): { toolCalls?: ToolCall[] } {
+  return Array.isArray(value) ? { toolCalls: value as ToolCall[] } : {};
 }
 
 function ms<K extends string>(key: K, value: unknown): Partial<Record<K, number>> {
@@ -212,6 +302,9 @@ const nth = z
     return { kind: 'from', first: Number(value.slice(0, -1)) };
   });
 
+export const AFTER_KINDS = ['user', 'toolResult'] as const;
+export type After = (typeof AFTER_KINDS)[number];
+
 export const when = z
   .strictObject({
     model: modelPattern.default('*'),
@@ -220,6 +313,11 @@ export const when = z
     nth: nth.optional(),
     probability: z.number().min(0).max(1).optional(),
     stream: z.boolean().optional(),
+    /**
+     * What the request answers: `user` (its last message is the caller's) or `toolResult` (the follow-up that
+     * carries a tool's result), so a failure can be placed at any step of a tool turn.
+     */
+    after: z.enum(AFTER_KINDS, { error: (i) => `expected user or toolResult, got ${describeValue(i.input)}` }).optional(),
   })
   .refine((w) => w.from === undefined || w.until === undefined || w.from < w.until, {
     error: 'until must be later than from',
@@ -242,11 +340,30 @@ export const replyShape = z
 // ---------------------------------------------------------------------------------------------------------
 // The scenario
 
+/** One model's capabilities. Everything the fake serves supports tools unless an entry says otherwise. */
+export const catalogEntry = z.strictObject({
+  model: modelPattern,
+  /** false: a request offering `tools` gets OpenRouter's 404 "No endpoints found that support tool use". */
+  tools: z.boolean().default(true),
+  /** The model's context window in tokens (`/models` `context_length`); a larger prompt gets OpenRouter's 400. */
+  contextLength: z.number().int().min(1).default(131_072),
+  /**
+   * The providers serving it, in OpenRouter's default order, for `provider.only/order/ignore/allow_fallbacks`
+   * (absent: one, fixed by the model id). The first one a request's preferences allow answers.
+   */
+  providers: z.array(z.string().min(1)).min(1).optional(),
+  /** true: the model reasons; a request asking for `reasoning` gets reasoning deltas and reasoning tokens. */
+  reasoning: z.boolean().default(false),
+});
+export type CatalogEntry = z.output<typeof catalogEntry>;
+
 export const fakeSection = z.strictObject({
   /** The default answer for requests no rule catches. `text` absent: a seeded generated sentence. */
   reply: replyShape.prefault({}),
   /** Models served besides the agent's chain and those named by rules (for pointing another agent here). */
   models: z.array(z.string().min(1)).default([]),
+  /** What models can do, as `/models` advertises it: the first entry whose `model` glob matches a model applies. */
+  catalog: z.array(catalogEntry).default([]),
   /** Interval of `: OPENROUTER PROCESSING` comments while a reply waits for its first token, and in stalls. */
   keepAliveEvery: duration.default(1000),
   /**
@@ -293,6 +410,12 @@ export const requestExpectation = z
     error: 'expected at least one of min, max, count',
   });
 
+/** How many times the agent ran a tool (the rehearsal's demo tool, `tool` events) over the whole rehearsal. */
+export const toolExpectation = z.strictObject({
+  name: z.string().min(1),
+  count: z.number().int().min(0),
+});
+
 export const scenarioSchema = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'expected a lowercase name like rate-limit-storm' }),
@@ -305,6 +428,7 @@ export const scenarioSchema = z.strictObject({
     .strictObject({
       spoken: z.array(spokenExpectation).default([]),
       requests: z.array(requestExpectation).default([]),
+      tools: z.array(toolExpectation).default([]),
     })
     .prefault({}),
 });
@@ -315,6 +439,7 @@ export type FakeSection = Scenario['fake'];
 export type UserTurn = Scenario['user'][number];
 export type SpokenExpectation = Scenario['expect']['spoken'][number];
 export type RequestExpectation = Scenario['expect']['requests'][number];
+export type ToolExpectation = Scenario['expect']['tools'][number];
 
 /** The input forms of a `then`, for the generated JSON Schema (the runtime path goes through `faultInput`). */
 export const faultJsonForms = z.union([

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KEY, MODEL_A, USER } from './testing.js';
+import { loadScenarioFile } from '../../contract/scenario/load.js';
+import { startFake } from './server.js';
+import { KEY, makeScenario, MODEL_A, USER } from './testing.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const CLI = join(ROOT, 'fakes/openrouter/cli.ts');
@@ -121,5 +123,41 @@ describe('npm run fake', () => {
     expect(run.stdout).toContain('rule 0: for any model, arriving from 0s until 8s, answer 429 rate-limit-per-minute with Retry-After 2s.');
     expect(run.stdout).toMatch(new RegExp(`\\d+\\.\\d{3}s  ${MODEL_A.replace(/[.]/g, '\\.')}  \\d{3}  [\\d.]+(ms|s)  (rule 0: |no rule matched)`));
     expect(run.stdout).toContain('sigint: closing');
+  });
+
+  it('--record proxies to the upstream and, on SIGINT, writes a scenario without the key', async () => {
+    const upstream = await startFake({ scenario: makeScenario({ reply: { text: 'Paris.', ttft: '0ms' } }), speed: 20 });
+    const out = join(dir, 'recorded-outage.yaml');
+    try {
+      let answered = '';
+      const run = await runCli(['--record', out, '--upstream', upstream.baseURL, '--port', '0'], (line, child) => {
+        const found = /^OPENROUTER_BASE_URL=(.+)$/.exec(line);
+        if (!found?.[1]) return;
+        void fetch(`${found[1]}/chat/completions`, { method: 'POST', headers: { Authorization: `Bearer ${KEY}` }, body: JSON.stringify({ model: MODEL_A, messages: USER }) })
+          .then((r) => r.text())
+          .then((text) => {
+            answered = text;
+            child.kill('SIGINT');
+          });
+      });
+      expect(run.code).toBe(0);
+      expect(JSON.parse(answered)).toMatchObject({ choices: [{ message: { content: 'Paris.' } }] });
+      expect(run.stdout).toContain(`wrote ${out} (1 request(s))`);
+      const written = readFileSync(out, 'utf8');
+      expect(written).not.toContain(KEY);
+      const scenario = loadScenarioFile(out);
+      expect(scenario).toMatchObject({ name: 'recorded-outage', agent: { models: [MODEL_A] } });
+      expect(scenario.fake.rules[0]?.then).toMatchObject({ kind: 'reply', text: 'withheld' });
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('--record: a bad command line exits 2 with the usage', async () => {
+    for (const args of [['--record', 'out.txt', '--upstream', 'http://x'], ['--record', 'o.yaml'], ['--record', 'o.yaml', '--upstream', 'http://x', '--scenario', 'calm-day']]) {
+      const run = await runCli(args);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('--record <out.yaml> --upstream <base url>');
+    }
   });
 });

@@ -1,6 +1,10 @@
 /**
  * `npm run fake -- --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1] [--json]
  *                    [--admin-token <token>]`
+ * `npm run fake -- --record <out.yaml> --upstream <base url> [--keep-content] [--seed 1] [--port 4010]`
+ *
+ * Record mode: a pass-through proxy to the upstream (record/proxy.ts); on Ctrl-C it writes a scenario replaying
+ * what it saw (record/to-scenario.ts). The key is passed on, never written.
  *
  * Serves the fake OpenRouter until Ctrl-C. Prints the line to paste into the agent's environment, the rules in one
  * sentence each, then one line per request as it ends. A scenario with problems prints every one
@@ -11,15 +15,22 @@
  * --admin-token (or HOLDLINE_FAKE_ADMIN_TOKEN) makes the control API want `Authorization: Bearer <token>`; the
  * token is never printed.
  */
+import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveScenario } from '../../contract/scenario/library.js';
 import { loadScenarioFile, problemsBody, ScenarioError } from '../../contract/scenario/load.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
 import { describeRules } from './rules/rule.js';
 import { formatEntry } from './log-line.js';
+import { startRecorder } from './record/proxy.js';
+import { toScenarioYaml } from './record/to-scenario.js';
 import { startFake } from './server.js';
 
-const USAGE = 'usage: npm run fake -- --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1] [--json] [--admin-token <token>]';
+const USAGE = [
+  'usage: npm run fake -- --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1] [--json] [--admin-token <token>]',
+  '       npm run fake -- --record <out.yaml> --upstream <base url> [--keep-content] [--seed 1] [--port 4010] [--host 127.0.0.1]',
+].join('\n');
 const EXIT_USAGE = 2;
 
 interface CliOptions {
@@ -31,12 +42,21 @@ interface CliOptions {
   adminToken?: string;
 }
 
+interface RecordOptions {
+  out: string;
+  upstream: string;
+  keepContent: boolean;
+  seed: number;
+  port: number;
+  host: string;
+}
+
 function usageError(message: string): never {
   console.error(`${message}\n${USAGE}`);
   process.exit(EXIT_USAGE);
 }
 
-function readOptions(argv: string[]): CliOptions {
+function readOptions(argv: string[]): CliOptions | RecordOptions {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -48,6 +68,10 @@ function readOptions(argv: string[]): CliOptions {
         speed: { type: 'string', default: '1' },
         json: { type: 'boolean', default: false },
         'admin-token': { type: 'string' },
+        record: { type: 'string' },
+        upstream: { type: 'string' },
+        'keep-content': { type: 'boolean' },
+        seed: { type: 'string', default: '1' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -60,15 +84,53 @@ function readOptions(argv: string[]): CliOptions {
     console.log(USAGE);
     process.exit(0);
   }
-  const scenario = values.scenario;
-  if (typeof scenario !== 'string' || scenario === '') usageError('missing --scenario');
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) usageError(`--port must be an integer 0-65535, got ${String(values.port)}`);
+  if (values.record !== undefined) return recordOptions(values, port);
+  const scenario = values.scenario;
+  if (typeof scenario !== 'string' || scenario === '') usageError('missing --scenario');
   const speed = Number(values.speed);
   if (!(speed > 0) || !Number.isFinite(speed)) usageError(`--speed must be a positive number, got ${String(values.speed)}`);
   const adminToken = (values['admin-token'] as string | undefined) ?? (process.env.HOLDLINE_FAKE_ADMIN_TOKEN || undefined);
   if (adminToken !== undefined && adminToken.trim() === '') usageError('--admin-token must not be empty');
   return { scenario, port, speed, host: String(values.host), json: values.json === true, ...(adminToken !== undefined && { adminToken }) };
+}
+
+function recordOptions(values: Record<string, string | boolean | undefined>, port: number): RecordOptions {
+  const out = String(values.record);
+  if (out === '' || !/\.ya?ml$/.test(out)) usageError(`--record needs a .yaml file to write, got ${JSON.stringify(out)}`);
+  if (values.scenario !== undefined) usageError('--record and --scenario exclude each other');
+  const upstream = values.upstream;
+  if (typeof upstream !== 'string' || !/^https?:\/\/[^\s]+$/.test(upstream)) usageError('--record needs --upstream <base url>, e.g. https://openrouter.ai/api/v1');
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0) usageError(`--seed must be a whole number, got ${String(values.seed)}`);
+  return { out, upstream, keepContent: values['keep-content'] === true, seed, port, host: String(values.host) };
+}
+
+async function record(options: RecordOptions): Promise<void> {
+  const recorder = await startRecorder({ upstream: options.upstream, port: options.port, host: options.host, keepContent: options.keepContent }).catch(
+    (err: unknown) => {
+      console.error(`cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`);
+      process.exit(1);
+    },
+  );
+  console.log(`recording ${options.upstream} into ${options.out}${options.keepContent ? ' (with message contents)' : ''}; Ctrl-C writes it`);
+  console.log(`OPENROUTER_BASE_URL=${recorder.baseURL}`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    void recorder.close().then(() => {
+      const recorded = recorder.recorded();
+      const name = basename(options.out).replace(/\.ya?ml$/, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '') || 'recorded';
+      const description = `Recorded from ${new URL(options.upstream).host}: ${recorded.length} chat request(s), replayed as the upstream answered them.`;
+      writeFileSync(options.out, toScenarioYaml(recorded, { name, description, seed: options.seed, keepContent: options.keepContent }));
+      console.log(`${signal.toLowerCase()}: wrote ${options.out} (${recorded.length} request(s))`);
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 function loadOrExit(nameOrPath: string, json: boolean): Scenario {
@@ -84,6 +146,7 @@ function loadOrExit(nameOrPath: string, json: boolean): Scenario {
 
 async function main(): Promise<void> {
   const options = readOptions(process.argv.slice(2));
+  if ('out' in options) return record(options);
   const scenario = loadOrExit(options.scenario, options.json);
   const { port, host, speed, adminToken } = options;
   const fake = await startFake({ scenario, port, host, speed, ...(adminToken !== undefined && { adminToken }) }).catch((err: unknown) => {

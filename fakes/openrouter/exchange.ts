@@ -11,6 +11,7 @@ import { sendError, sendJson } from './routes/respond.js';
 import type { FinishReason, Generation } from './wire/completion.js';
 import type { OpenRouterError } from './wire/errors.js';
 import type { PresetContext } from './wire/presets.js';
+import { offersTools, wantsReasoning, type ChatRequest } from './wire/request.js';
 
 /** The scenario's default answer (`fake.reply`). */
 export type ReplyDefaults = FakeSection['reply'];
@@ -38,6 +39,10 @@ export interface ExchangeInit {
   /** Aborted when the client goes away or the server closes. */
   signal: AbortSignal;
   entry: JournalEntry;
+  /** The request as read (validated). */
+  request: ChatRequest;
+  /** Whether a model is declared to reason. */
+  reasons(model: string): boolean;
   seed: number;
   stream: boolean;
   keepAliveEveryMs: number;
@@ -79,6 +84,17 @@ export class Exchange {
   }
   get promptTokens(): number {
     return this.init.promptTokens;
+  }
+  get request(): ChatRequest {
+    return this.init.request;
+  }
+  /** True when the model being tried reasons (`fake.catalog`) and the request asks to see it. */
+  get reasons(): boolean {
+    return this.init.reasons(this.model) && wantsReasoning(this.init.request);
+  }
+  /** True when the request offers tools a reply may call (`tools` non-empty, `tool_choice` not "none"). */
+  get offersTools(): boolean {
+    return offersTools(this.init.request) && this.init.request.tool_choice !== 'none';
   }
   /** Scenario ms of arrival. */
   get arrivalMs(): number {

@@ -94,7 +94,7 @@ describe('the other endpoints', () => {
       name: 'Meta Llama: Llama 3.3 70b Instruct (free)',
       context_length: expect.any(Number),
       pricing: { prompt: '0', completion: '0' },
-      supported_parameters: expect.arrayContaining(['temperature', 'tools']),
+      supported_parameters: expect.arrayContaining(['tools', 'tool_choice']),
       architecture: { modality: 'text->text' },
       top_provider: { context_length: expect.any(Number) },
     });
@@ -109,7 +109,16 @@ describe('the other endpoints', () => {
   it.each(['/key', '/auth/key'])('GET %s describes the key, and needs one', async (path) => {
     fake = await fakeFor();
     const ok = await raw(`${fake.baseURL}${path}`, { headers: { Authorization: `Bearer ${KEY}` } });
-    expect(JSON.parse(ok.body)).toMatchObject({ data: { label: expect.any(String), limit: null, usage: 0, rate_limit: { requests: expect.any(Number) } } });
+    const { data } = JSON.parse(ok.body) as { data: Record<string, unknown> };
+    // Every field OpenRouter's API reference lists for GET /key.
+    expect(Object.keys(data).sort()).toEqual(
+      [
+        'byok_usage', 'byok_usage_daily', 'byok_usage_monthly', 'byok_usage_weekly', 'creator_user_id', 'expires_at', 'include_byok_in_limit',
+        'is_free_tier', 'is_management_key', 'is_provisioning_key', 'label', 'limit', 'limit_remaining', 'limit_reset', 'rate_limit',
+        'usage', 'usage_daily', 'usage_monthly', 'usage_weekly',
+      ].sort(),
+    );
+    expect(data).toMatchObject({ limit: null, usage: 0, usage_daily: 0, creator_user_id: expect.stringMatching(/^user_/), rate_limit: { requests: expect.any(Number) } });
     expect(ok.body).not.toContain(KEY);
     const refused = await raw(`${fake.baseURL}${path}`);
     expect(refused.status).toBe(401);

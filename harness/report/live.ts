@@ -51,6 +51,8 @@ export function liveLine(event: AgentEvent): string | undefined {
       return `${clock(event.start)}..${clock(event.end)} caller hears ${event.source}: ${quoted(event.text)}${event.interrupted ? ' (cut off)' : ''}`;
     case 'close':
       return `${clock(event.at)} the agent's session closed (${event.reason})`;
+    case 'tool':
+      return `${clock(event.at)} agent runs ${event.name}(${event.arguments})`;
     case 'turn':
     case 'turn_end':
     case 'state':

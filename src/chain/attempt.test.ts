@@ -3,7 +3,10 @@
  * failing in each way OpenRouter fails: what the chain sees and how it classifies it.
  */
 import { llm } from '@livekit/agents';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ScaledClock } from '../../contract/clock.js';
 import type { FailureClass } from '../../contract/events.js';
 import { parseScenario } from '../../contract/scenario/load.js';
@@ -38,6 +41,11 @@ const FAULTS: Record<string, string> = {
   'm/reset': 'reset',
   'm/malformed': '{ malformed: { afterTokens: 0 } }',
   'm/empty': 'empty',
+  'm/tool': '{ toolCalls: [{ name: lookup_order, arguments: { order_id: "4417" } }] }',
+  // Two parallel calls cut inside the second: the plugin has handed the first on when the second started.
+  'm/tool-cut-second': '{ disconnect: { afterTokens: 8, toolCalls: [{ name: lookup_order, arguments: { order_id: "1" } }, { name: lookup_order, arguments: { order_id: "2" } }] } }',
+  // Cut inside the only call: nothing was handed on.
+  'm/tool-cut-first': '{ disconnect: { afterTokens: 3, toolCalls: [{ name: lookup_order, arguments: { order_id: "4417" } }] } }',
 };
 
 const scenario = parseScenario(
@@ -62,21 +70,85 @@ afterAll(async () => fake?.close());
 
 const runner = httpAttemptRunner({ apiKeyFor: () => KEY, headersFor: () => ({ 'X-Title': 'holdline-test' }) });
 
-async function attempt(model: string, baseURL = fake.baseURL): Promise<AttemptResult & { text: string; tookMs: number }> {
+const tools = llm.toToolContext({
+  lookup_order: llm.tool({ description: 'Looks an order up', parameters: z.object({ order_id: z.string() }), execute: async () => 'shipped' }),
+});
+
+async function attempt(
+  model: string,
+  baseURL = fake.baseURL,
+  toolCtx?: llm.ToolContext,
+  run = runner,
+): Promise<AttemptResult & { text: string; tookMs: number; calls: llm.FunctionCall[] }> {
   const chatCtx = llm.ChatContext.empty();
   chatCtx.addMessage({ role: 'user', content: 'What is the capital of France?' });
   const backend: Backend = { id: `openrouter:${model}`, kind: 'openrouter', model, baseURL, deadlines };
   let text = '';
+  const calls: llm.FunctionCall[] = [];
   const started = clock.now();
-  const result = await runner({
+  const result = await run({
     backend,
     chatCtx,
+    ...(toolCtx && { toolCtx }),
     clock,
     signal: new AbortController().signal,
-    onChunk: (chunk) => (text += chunk.delta?.content ?? ''),
+    onChunk: (chunk) => {
+      text += chunk.delta?.content ?? '';
+      calls.push(...(chunk.delta?.toolCalls ?? []));
+    },
   });
-  return { ...result, text, tookMs: clock.now() - started };
+  return { ...result, text, calls, tookMs: clock.now() - started };
 }
+
+describe('what an attempt asks for', () => {
+  it('sends max_tokens and temperature from the configuration (a temperature of 0 too), and the fake cuts at the cap', async () => {
+    const bodies: Record<string, unknown>[] = [];
+    const capture = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        bodies.push(JSON.parse(body) as Record<string, unknown>);
+        res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"message":"busy","code":503}}');
+      });
+    });
+    await new Promise<void>((resolve) => capture.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(capture.address() as AddressInfo).port}/api/v1`;
+      const capped = httpAttemptRunner({ apiKeyFor: () => KEY, generation: { maxTokens: 3, temperature: 0 } });
+      await attempt('m/ok', url, undefined, capped);
+      expect(bodies[0]).toMatchObject({ max_tokens: 3, temperature: 0 });
+      const r = await attempt('m/ok', fake.baseURL, undefined, capped);
+      expect(r.text).toBe('Paris is the');
+      expect(r.failure).toBeUndefined();
+    } finally {
+      capture.close();
+    }
+  });
+});
+
+describe('an attempt with tools', () => {
+  it('a scripted call arrives as one complete FunctionCall, and the attempt says a call was handed on', async () => {
+    const r = await attempt('m/tool', fake.baseURL, tools);
+    expect(r.failure).toBeUndefined();
+    expect(r.calls.map((c) => [c.name, c.args])).toEqual([['lookup_order', '{"order_id":"4417"}']]);
+    expect(r.calls[0]?.callId).toMatch(/^call_/);
+    expect(r).toMatchObject({ textSent: true, toolCallSent: true, text: '' });
+  });
+
+  it('a cut inside the second of two calls: the first was handed on, the attempt failed after it', async () => {
+    const r = await attempt('m/tool-cut-second', fake.baseURL, tools);
+    expect(r.failure).toMatchObject({ class: 'connection' });
+    expect(r.calls.map((c) => c.args)).toEqual(['{"order_id":"1"}']);
+    expect(r.toolCallSent).toBe(true);
+  });
+
+  it('a cut inside the only call: nothing handed on, an ordinary failure before output', async () => {
+    const r = await attempt('m/tool-cut-first', fake.baseURL, tools);
+    expect(r.failure).toMatchObject({ class: 'connection' });
+    expect(r.calls).toEqual([]);
+    expect(r).toMatchObject({ textSent: false, toolCallSent: false });
+  });
+});
 
 describe('an attempt through the openai plugin', () => {
   it('streams an answer', async () => {

@@ -36,8 +36,13 @@ export interface AttemptResult {
   /** Undefined on success. */
   failure?: Failure;
   cancelled: boolean;
-  /** True when any content was passed to `onChunk`. */
+  /** True when any content (text or a tool call) was passed to `onChunk`. */
   textSent: boolean;
+  /**
+   * True when a tool call was passed to `onChunk`. LiveKit's plugin hands a call on only once it is complete (at
+   * the finish chunk, or when the next parallel call starts), so the framework will run it and ask again.
+   */
+  toolCallSent?: boolean;
   status?: number;
   /** Scenario ms from request start to the first content token. */
   ttftMs?: number;
@@ -51,6 +56,8 @@ export interface HttpAttemptOptions {
   apiKeyFor: (backend: Backend) => string;
   /** Extra headers per backend kind (OpenRouter attribution: HTTP-Referer, X-Title). */
   headersFor?: (backend: Backend) => Record<string, string>;
+  /** `max_tokens` and `temperature` for every request (LLM_MAX_TOKENS, LLM_TEMPERATURE); absent: the server's. */
+  generation?: { maxTokens: number; temperature: number };
 }
 
 /** A wall-clock safety net far beyond any deadline of ours; our own deadlines (scaled) always fire first. */
@@ -62,6 +69,7 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
     const started = clock.now();
     const obs: Observation = { gotContent: false };
     let ttftMs: number | undefined;
+    let toolCallSent = false;
 
     const client = new OpenAI({
       baseURL: backend.baseURL,
@@ -84,6 +92,9 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
     const stream = model.chat({
       chatCtx,
       ...(toolCtx && { toolCtx }),
+      // As body fields, not the plugin's options: it drops a temperature of 0 and sends only max_completion_tokens,
+      // where OpenRouter's docs and llama.cpp's server both read max_tokens.
+      ...(options.generation && { extraKwargs: { max_tokens: options.generation.maxTokens, temperature: options.generation.temperature } }),
       connOptions: { maxRetry: 0, retryIntervalMs: 0, timeoutMs: SDK_TIMEOUT_MS },
     });
 
@@ -108,6 +119,7 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
         }
         cancelIdle();
         cancelIdle = clock.schedule(() => stop('idle'), backend.deadlines.idleMs);
+        if (chunk.delta?.toolCalls?.length) toolCallSent = true;
         onChunk(chunk);
       }
     } finally {
@@ -118,7 +130,7 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
       stream.close();
     }
 
-    const base = { textSent: obs.gotContent, ...(obs.status !== undefined && { status: obs.status }), ...(ttftMs !== undefined && { ttftMs }) };
+    const base = { textSent: obs.gotContent, toolCallSent, ...(obs.status !== undefined && { status: obs.status }), ...(ttftMs !== undefined && { ttftMs }) };
     if (signal.aborted && !obs.deadline) return { ...base, cancelled: true };
     if (!obs.deadline && !obs.error && obs.gotContent) return { ...base, cancelled: false };
     return { ...base, cancelled: false, failure: classify(obs, clock.toEpochMs(clock.now())) };

@@ -132,6 +132,30 @@ describe('ChainLLM', () => {
     expect(attempts.map((a) => a.backend)).toEqual(['openrouter:a/one']);
   });
 
+  it('a failure after a complete tool call was handed on: no switch, no apology; the call goes on to be run once', async () => {
+    const call = llm.FunctionCall.create({ callId: 'call_1', name: 'lookup_order', args: '{"order_id":"4417"}' });
+    const { clock, chain, attempts, seen } = setup((b, _now, req) => {
+      if (b.model === 'a/one') {
+        req.onChunk({ id: 'g', delta: { role: 'assistant', toolCalls: [call] } });
+        return { cancelled: false, textSent: true, toolCallSent: true, failure: { class: 'connection', detail: 'terminated' } };
+      }
+      return ok(req, 'a different answer');
+    });
+    const { chunks, spoken } = await turn(clock, chain, 'where is my order 4417?');
+    expect(chunks.flatMap((c) => c.delta?.toolCalls ?? []).map((c) => [c.callId, c.name])).toEqual([['call_1', 'lookup_order']]);
+    expect(chunks.every((c) => c.source === 'openrouter:a/one')).toBe(true);
+    expect(spoken.filter(([, text]) => text)).toEqual([]);
+    expect(attempts.map((a) => a.backend)).toEqual(['openrouter:a/one']);
+    expect(seen.find((e) => e.type === 'turn_end')).toMatchObject({ outcome: 'answered', source: 'openrouter:a/one' });
+  });
+
+  it('a failure before any tool call was handed on (one cut inside its arguments) fails over like any other', async () => {
+    const { clock, chain, attempts } = setup((b, _now, req) => (b.model === 'a/one' ? failed('connection') : ok(req, 'Order 4417 has shipped.')));
+    const { spoken } = await turn(clock, chain, 'where is my order 4417?');
+    expect(spoken).toEqual([['openrouter:b/two', 'Order 4417 has shipped.']]);
+    expect(attempts.map((a) => a.backend)).toEqual(['openrouter:a/one', 'openrouter:b/two']);
+  });
+
   it('a new turn during the wait cancels the episode silently', async () => {
     const { clock, chain, seen, attempts } = setup((b) => (b.kind === 'local' ? failed('connection') : failed('rate-limit', { retryAfterMs: 5_000 })));
     const { spoken } = await turn(clock, chain, 'first', { closeAt: 2_000 });

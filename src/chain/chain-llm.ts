@@ -186,7 +186,15 @@ class ChainStream extends llm.LLMStream {
           const status = result.failure?.status ?? result.status;
           const facts = result.failure && toFacts(result.failure, clock);
           const cooldown = facts && result.failure ? this.chain.noteFailure(backend, facts, result.failure, end) : undefined;
-          episode.attempts.push({ backend: backend.id, pass, at: now, end, textSent: result.textSent, ...(facts && { failure: facts }) });
+          episode.attempts.push({
+            backend: backend.id,
+            pass,
+            at: now,
+            end,
+            textSent: result.textSent,
+            ...(result.toolCallSent && { toolCallSent: true }),
+            ...(facts && { failure: facts }),
+          });
           events.publish({
             type: 'attempt',
             turnId: this.turnId,

@@ -57,6 +57,37 @@ describe('classify: from the status and the body', () => {
     expect(stringCode).toMatchObject({ class: 'unavailable', code: 'server_error' });
   });
 
+  it.each([
+    ['server_error', undefined, 'unavailable'],
+    ['rate_limit_exceeded', undefined, 'rate-limit'],
+    ['invalid_prompt', undefined, 'bad-request'],
+    ['some_new_code', undefined, 'unavailable'],
+    [502, 'rate_limit_exceeded', 'rate-limit'],
+    ['server_error', 'rate_limit_exceeded', 'rate-limit'],
+    [429, 'provider_unavailable', 'unavailable'],
+  ] as const)('in a 200 stream, code %s with error_type %s is %s', (code, errorType, cls) => {
+    const body = { code, message: 'm', ...(errorType && { metadata: { error_type: errorType } }) };
+    expect(classify({ status: 200, error: statusError(-1, body), gotContent: false }, now)).toMatchObject({ class: cls, status: 200, code: String(code) });
+  });
+
+  it('limit_source is kept in the detail; before the stream error_type rate_limit_exceeded still means a rate limit, and provider_unavailable does not turn a 400 into an outage', () => {
+    const limited = classify(
+      { status: 200, error: statusError(-1, { code: 429, message: 'Rate limit exceeded', metadata: { error_type: 'rate_limit_exceeded', limit_source: 'provider' } }), gotContent: false },
+      now,
+    );
+    expect(limited).toMatchObject({ class: 'rate-limit', detail: '429: Rate limit exceeded (limit set by provider)' });
+    const before = classify({ status: 503, error: statusError(503, { code: 503, message: 'm', metadata: { error_type: 'rate_limit_exceeded' } }), gotContent: false }, now);
+    expect(before.class).toBe('rate-limit');
+    expect(classify({ status: 400, error: statusError(400, { code: 400, message: 'm', metadata: { error_type: 'provider_unavailable' } }), gotContent: false }, now).class).toBe('bad-request');
+  });
+
+  it("the fake's request-dependent refusals: no tool endpoints and no allowed provider are unavailable (404), a prompt over the context window a bad request", () => {
+    const refusal = (status: number, message: string) => classify({ status, error: statusError(status, { code: status, message }), gotContent: false }, now);
+    expect(refusal(404, 'No endpoints found that support tool use. To learn more about provider routing, visit: https://openrouter.ai/docs/guides/routing/provider-selection')).toMatchObject({ class: 'unavailable', status: 404 });
+    expect(refusal(404, 'No allowed providers are available for the selected model.')).toMatchObject({ class: 'unavailable', status: 404 });
+    expect(refusal(400, "This endpoint's maximum context length is 100 tokens. However, you requested about 111 tokens")).toMatchObject({ class: 'bad-request', status: 400 });
+  });
+
   it('our deadlines: no headers is a timeout, no first token or an idle stream is a stall', () => {
     expect(classify({ deadline: 'headers', gotContent: false }, now).class).toBe('timeout');
     expect(classify({ status: 200, deadline: 'first-token', gotContent: false }, now).class).toBe('stall');

@@ -45,8 +45,17 @@ interface ErrorLike {
 interface OpenRouterErrorBody {
   code?: number | string;
   message?: string;
-  metadata?: { headers?: Record<string, string>; error_type?: string; raw?: unknown };
+  metadata?: { headers?: Record<string, string>; error_type?: string; limit_source?: string; raw?: unknown };
 }
+
+/**
+ * OpenRouter's string error codes (its error docs) and the status each stands for, so a string code in a stream
+ * classifies like the status would: `invalid_prompt` 400, `rate_limit_exceeded` 429, `server_error` 500+.
+ */
+const STRING_CODES: Record<string, number> = { invalid_prompt: 400, rate_limit_exceeded: 429, server_error: 500 };
+
+/** `metadata.error_type` values that say more than the code: the status each stands for. */
+const ERROR_TYPES: Record<string, number> = { rate_limit_exceeded: 429, provider_unavailable: 502 };
 
 /** Classifies a failed attempt. Call only for failures (an attempt with content and no error is a success). */
 export function classify(obs: Observation, nowEpochMs: number): Failure {
@@ -55,11 +64,17 @@ export function classify(obs: Observation, nowEpochMs: number): Failure {
   const headers = obs.headers ?? {};
   const statusFromError = err?.statusCode !== undefined && err.statusCode > 0 ? err.statusCode : undefined;
   const status = statusFromError ?? obs.status;
-  // Inside a 200 stream the HTTP status says nothing; the body's code is the real one.
+  // Inside a 200 stream the HTTP status says nothing; the body's code is the real one, a number or one of
+  // OpenRouter's string codes, and `metadata.error_type` can say it more precisely still.
   const bodyCode = body?.code;
-  const effective = typeof bodyCode === 'number' && (status === undefined || status === 200) ? bodyCode : status;
+  const inStream = status === undefined || status === 200;
+  const codeStatus = typeof bodyCode === 'number' ? bodyCode : typeof bodyCode === 'string' ? STRING_CODES[bodyCode] : undefined;
+  const typeStatus = body?.metadata?.error_type !== undefined ? ERROR_TYPES[body.metadata.error_type] : undefined;
+  const effective = inStream && (typeStatus ?? codeStatus) !== undefined ? (typeStatus ?? codeStatus) : status;
   const code = bodyCode !== undefined ? String(bodyCode) : undefined;
-  const message = body?.message ?? err?.message ?? '';
+  // Who set a limit (`metadata.limit_source`) goes into the detail, for the logs; it does not change the class.
+  const source = body?.metadata?.limit_source !== undefined ? ` (limit set by ${body.metadata.limit_source})` : '';
+  const message = `${body?.message ?? err?.message ?? ''}${source}`;
   const base = { ...(status !== undefined && { status }), ...(code !== undefined && { code }) };
 
   if (obs.deadline === 'headers') return { class: 'timeout', ...base, detail: 'no response headers before the deadline' };

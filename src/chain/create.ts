@@ -24,6 +24,7 @@ export function createChain(config: Config, clock: Clock, events: AgentEvents, r
         // The local llama.cpp server takes any key; the SDK insists on one.
         apiKeyFor: (backend) => (backend.kind === 'openrouter' ? (config.openrouter.apiKey ?? '') : 'local'),
         headersFor: (backend) => (backend.kind === 'openrouter' ? openrouterHeaders : {}),
+        generation: config.generation,
       }),
   });
 }

@@ -171,6 +171,12 @@ describe('policy: hold, backoff and the retry window', () => {
     expect(kinds(log)).toEqual(['attempt:openrouter:a/one', 'apology']);
   });
 
+  it('a failure after a tool call was handed on: done, no switch and no apology (the call runs, its follow-up answers)', () => {
+    const episode = newEpisode(0);
+    episode.attempts.push({ backend: A.id, pass: 1, at: 0, end: 10, textSent: true, toolCallSent: true, failure: fail('connection') });
+    expect(decide({ episode, cooldowns: new Map(), backends, now: 10, policy })).toEqual({ kind: 'done' });
+  });
+
   it('backends that failed milliseconds apart come back together; one cooling a second later does not', () => {
     const cooldowns = new Map<string, Cooldown>([
       [A.id, { until: 3_000, cls: 'rate-limit' }],

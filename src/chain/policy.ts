@@ -8,7 +8,8 @@
  * hold once ("Hang on a sec."), wait with exponential backoff (never before the earliest cooldown ends),
  * and run another pass, while the next pass can start within the retry window (measured from the episode's
  * first failure). Otherwise, or when the window is over, apologise. A failure after part of the answer was
- * spoken ends the turn with the apology: switching would make the caller hear the answer twice.
+ * spoken ends the turn with the apology: switching would make the caller hear the answer twice. A failure after a
+ * tool call was handed on ends the turn quietly: the call runs and its follow-up request carries on.
  */
 import type { PolicyConfig } from '../config.js';
 import type { Backend } from './backends.js';
@@ -23,8 +24,10 @@ export interface AttemptRecord {
   end: number;
   /** Undefined for a success. */
   failure?: FailureFacts;
-  /** True when some of this attempt's answer was already passed on to be spoken. */
+  /** True when some of this attempt's answer was already passed on to be spoken (or a tool call to be run). */
   textSent: boolean;
+  /** True when a complete tool call was passed on: the framework runs it and asks again with its result. */
+  toolCallSent?: boolean;
 }
 
 export interface SkipRecord {
@@ -69,6 +72,10 @@ export function newEpisode(startedAt: number): Episode {
 export function decide({ episode, cooldowns, backends, now, policy }: PolicyInput): Decision {
   const last = episode.attempts.at(-1);
   if (last && !last.failure) return { kind: 'done' };
+  // A tool call already handed on will run, and the framework asks again with its result: that follow-up is where
+  // the answer comes from. Another model now would make its own call (the tool run twice, or a different one), and
+  // an apology now would be followed by the answer.
+  if (last?.failure && last.toolCallSent) return { kind: 'done' };
   if (last?.failure && last.textSent) return { kind: 'apology', reason: 'failed after part of the answer was spoken' };
 
   const pass = episode.waits + 1;

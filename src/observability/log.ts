@@ -60,6 +60,10 @@ function writeEvent(log: Logger, event: AgentEvent): void {
     case 'utterance':
       log.info({ turnId: event.turnId, source: event.source, start: event.start, end: event.end, interrupted: event.interrupted }, 'spoke');
       return;
+    case 'tool':
+      // The arguments and result may hold a caller's details: their sizes only.
+      log.info({ name: event.name, callId: event.callId, at: event.at, argumentChars: event.arguments.length, resultChars: event.result.length }, 'tool ran');
+      return;
     case 'state':
       log.debug({ from: event.from, to: event.to, at: event.at }, 'agent state');
       return;

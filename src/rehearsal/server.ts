@@ -22,6 +22,7 @@ import { createLogger, logEvents, type Logger } from '../observability/log.js';
 import { collectMetrics } from '../observability/metrics.js';
 import { EventHistory, MAX_SUBSCRIBERS } from './event-history.js';
 import { BODY_LIMIT_BYTES, jsonErrors, notFound } from './http-errors.js';
+import { orderLookupTool } from './order-lookup.js';
 import { startRehearsalSession } from './session.js';
 
 export interface RehearsalOptions {
@@ -76,6 +77,7 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
     clock,
     events,
     instructions: config.voice.instructions,
+    ...(config.rehearsalTool === 'order-lookup' && { tools: { lookup_order: orderLookupTool(events) } }),
     onError: (error) => log.warn(error, 'session reported an error'),
   });
   let closed = false;

@@ -27,6 +27,8 @@ export async function startRehearsalSession(opts: {
   clock: Clock;
   events: AgentEvents;
   instructions: string;
+  /** Tools the agent offers the model (the rehearsal's demo tool), by name. */
+  tools?: llm.ToolContextLike;
   /** Errors the session reports (an STT, TTS or contender LLM failing); holdline's chain never reports one. */
   onError?: (error: { type: string; message: string; recoverable: boolean }) => void;
 }): Promise<RehearsalSession> {
@@ -46,7 +48,7 @@ export async function startRehearsalSession(opts: {
   // The session re-emits component errors as 'error'; with no listener Node throws, which cuts the framework's
   // own retries short. Listen, and pass them on.
   session.on(E.Error, (ev) => opts.onError?.(describeSessionError(ev.error)));
-  await session.start({ agent: new HoldlineAgent({ instructions: opts.instructions }) });
+  await session.start({ agent: new HoldlineAgent({ instructions: opts.instructions, ...(opts.tools && { tools: opts.tools }) }) });
 
   return {
     async userTurn(text: string) {

@@ -5,7 +5,11 @@
  *          "metadata":{...}},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error",
  *          "native_finish_reason":"error"}]}
  * and the stream ends there, with no usage chunk and no `[DONE]` (OpenRouter's docs: "the stream is terminated
- * after this event"). `code` and `message` are the preset's.
+ * after this event"). `code` and `message` are the preset's unless the fault gives its own: a number, or one of
+ * OpenRouter's string codes (`server_error` with "Provider disconnected", as its docs show it), and `errorType` /
+ * `limitSource` add `metadata.error_type` / `metadata.limit_source`. `ttft` sets this stream's first token. With `toolCalls` the reply is those calls (when the
+ * request offers tools), so the error can fall inside one: `afterTokens` counts text tokens, call starts and
+ * argument pieces.
  * Non-stream: after the time those tokens take, HTTP 200 whose body is the error JSON (OpenRouter's docs: errors
  * during generation are "emitted in the response body" with status 200).
  *
@@ -13,18 +17,37 @@
  * `APIError` (no status) carrying the error. Non-stream: a 200 body without `choices`.
  * Failure class: the preset's (a mid-stream 502 is unavailable, a mid-stream 429 rate-limit), after output began.
  */
-import { errorBody } from '../wire/errors.js';
+import { formatDuration } from '../../../contract/duration.js';
 import { errorChunk } from '../wire/completion.js';
 import { PRESETS, presetError } from '../wire/presets.js';
 import type { FaultModule } from './fault.js';
-import { nonStreamReadyMs, openAndAwaitFirstToken, recordGeneration, replyPlan, streamTokens } from './pacing.js';
+import { callingText, streamedOverrides, nonStreamReadyMs, openAndAwaitFirstToken, recordGeneration, replyPlan, streamTokens } from './pacing.js';
+
+/** The message OpenRouter's docs show with the string code `server_error`. */
+const SERVER_ERROR_MESSAGE = 'Provider disconnected';
 
 export const midStream: FaultModule<'midStream'> = {
-  describe: (f) => `stream ${f.afterTokens} token(s), then a mid-stream ${f.error} error (code ${PRESETS[f.error].status}) and end the stream`,
+  describe: (f) => {
+    const extras = [
+      ...(f.errorType !== undefined ? [`error_type ${f.errorType}`] : []),
+      ...(f.limitSource !== undefined ? [`limit_source ${f.limitSource}`] : []),
+    ];
+    const ttft = f.ttftMs !== undefined ? `after a first token at ${formatDuration(f.ttftMs)}, ` : '';
+    return `${ttft}stream ${f.afterTokens} token(s)${callingText(f.toolCalls)}, then a mid-stream ${f.error} error (code ${JSON.stringify(f.code ?? PRESETS[f.error].status)}${extras.length > 0 ? `, ${extras.join(', ')}` : ''}) and end the stream`;
+  },
   async handle(f, ex) {
-    const plan = replyPlan(ex, {}, f.afterTokens);
+    const plan = replyPlan(ex, streamedOverrides(f), f.afterTokens);
     const err = presetError(f.error, ex.presetContext());
-    const error = { code: err.status, message: err.message, ...(err.metadata !== undefined && { metadata: err.metadata }) };
+    const metadata = {
+      ...(f.metadata ?? err.metadata),
+      ...(f.errorType !== undefined && { error_type: f.errorType }),
+      ...(f.limitSource !== undefined && { limit_source: f.limitSource }),
+    };
+    const error = {
+      code: f.code ?? err.status,
+      message: f.message ?? (f.code === 'server_error' ? SERVER_ERROR_MESSAGE : err.message),
+      ...(Object.keys(metadata).length > 0 && { metadata }),
+    };
     if (ex.stream) {
       await openAndAwaitFirstToken(ex, plan.pace);
       await streamTokens(ex, plan, f.afterTokens);
@@ -32,7 +55,9 @@ export const midStream: FaultModule<'midStream'> = {
       ex.end();
     } else {
       await ex.waitUntil(nonStreamReadyMs(plan.pace, f.afterTokens));
-      ex.sendJson(200, errorBody(err, ex.userId), { 'X-Generation-Id': ex.generation.id });
+      // Key order as in OpenRouter's bodies (message before code), as the pre-stream errors have it.
+      const { code, message, ...rest } = error;
+      ex.sendJson(200, { error: { message, code, ...rest }, user_id: ex.userId }, { 'X-Generation-Id': ex.generation.id });
     }
     recordGeneration(ex, plan, f.afterTokens, 'error');
     return { outcome: 'midStream' };

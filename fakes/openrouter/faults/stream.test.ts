@@ -108,3 +108,47 @@ describe('faults inside a 200 answer', () => {
     expect(entry).toMatchObject({ outcome: '200', rule: 0 });
   });
 });
+
+describe('mid-stream error variants', () => {
+  let fake: RunningFake;
+  afterEach(() => fake.close());
+
+  const lastEvent = async (then: Record<string, unknown>) => {
+    fake = await fakeFor({ reply: { text: TEXT, ttft: '0ms' }, rules: [{ then: { midStream: then } }] });
+    const { data } = sse((await rawChat(fake, { model: MODEL_A, messages: USER, stream: true })).body);
+    return JSON.parse(data.at(-1) ?? '{}') as { error: Record<string, unknown>; choices: unknown[] };
+  };
+
+  it('a string code: server_error with "Provider disconnected", as OpenRouter\'s docs show it', async () => {
+    const last = await lastEvent({ afterTokens: 1, error: 'provider-down', code: 'server_error' });
+    expect(last.error).toEqual({ code: 'server_error', message: 'Provider disconnected', metadata: { provider_name: providerFor(MODEL_A), raw: 'Service Unavailable' } });
+    expect(last.choices).toEqual([{ index: 0, delta: { content: '' }, finish_reason: 'error', native_finish_reason: 'error' }]);
+  });
+
+  it('metadata.error_type and limit_source, and a message of its own', async () => {
+    const last = await lastEvent({ afterTokens: 0, error: 'upstream-rate-limit', code: 'rate_limit_exceeded', errorType: 'rate_limit_exceeded', limitSource: 'provider', message: 'slow down' });
+    expect(last.error).toMatchObject({ code: 'rate_limit_exceeded', message: 'slow down', metadata: { error_type: 'rate_limit_exceeded', limit_source: 'provider', provider_name: providerFor(MODEL_A) } });
+  });
+
+  it('the openai client throws APIError carrying the string code', async () => {
+    fake = await fakeFor({ reply: { text: TEXT }, rules: [{ then: { midStream: { afterTokens: 1, error: 'provider-down', code: 'server_error' } } }] });
+    const { seen, error: err } = await drain(await openaiFor(fake).chat.completions.create({ model: MODEL_A, messages: USER, stream: true }));
+    expect(seen).toEqual(['one']);
+    expect((err as APIError).error).toMatchObject({ code: 'server_error' });
+  });
+
+  it('a midStream may set its own ttft', async () => {
+    fake = await fakeFor({ reply: { text: TEXT, ttft: '0ms' }, rules: [{ then: { midStream: { afterTokens: 1, error: 'provider-down', ttft: '2s' } } }] }, { speed: 50 });
+    await rawChat(fake, { model: MODEL_A, messages: USER, stream: true });
+    expect(fake.journal().entries[0]?.durationMs).toBeGreaterThanOrEqual(2000);
+    expect(fake.journal().entries[0]?.ruleText).toBe('rule 0: for any model, after a first token at 2s, stream 1 token(s), then a mid-stream provider-down error (code 502) and end the stream.');
+  });
+
+  it('not streamed: 200 with the error, string code and metadata, as the body', async () => {
+    fake = await fakeFor({ reply: { text: TEXT, ttft: '0ms' }, rules: [{ then: { midStream: { afterTokens: 1, error: 'timeout', code: 'server_error', errorType: 'provider_unavailable' } } }] });
+    const res = await rawChat(fake, { model: MODEL_A, messages: USER });
+    expect(res.status).toBe(200);
+    expect(res.body.startsWith('{"error":{"message":"Provider disconnected","code":"server_error"')).toBe(true);
+    expect(JSON.parse(res.body)).toMatchObject({ error: { metadata: { error_type: 'provider_unavailable' } } });
+  });
+});

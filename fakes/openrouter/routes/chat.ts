@@ -1,8 +1,11 @@
 /**
  * `POST /api/v1/chat/completions`: reads the request like OpenRouter (400 for a bad body, 404 for a model the
- * scenario does not serve), then for each model of `model` + `models[]` in turn decides the fault (rules, first match
- * wins) and runs it. A pre-stream error that OpenRouter would fall back from moves on to the next model; anything
- * else answers. The journal gets the requested model, the model that served, the deciding rule and the outcome.
+ * scenario does not serve, 404 for tools offered to a model declared without them or for `provider` preferences
+ * no provider of the model meets), then for each model of
+ * `model` + `models[]` in turn decides the fault (rules, first match wins) and runs it; a request no rule catches
+ * that does not fit the model's context window gets OpenRouter's 400. A pre-stream error that OpenRouter would
+ * fall back from moves on to the next model; anything else answers. The journal gets the requested model, the
+ * model that served, the deciding rule and the outcome.
  */
 import type { RequestHandler } from 'express';
 import { clip } from '../../../contract/printable.js';
@@ -12,7 +15,11 @@ import { decide } from '../rules/decide.js';
 import type { FakeState } from '../state.js';
 import { generationFor } from '../wire/completion.js';
 import { OBSERVED } from '../wire/errors.js';
-import { candidateModels, promptTokens, readChatRequest } from '../wire/request.js';
+import { specFor } from '../wire/catalog.js';
+import type { OpenRouterError } from '../wire/errors.js';
+import { route, type Routed } from '../wire/routing.js';
+import { contextLengthMessage } from '../wire/presets.js';
+import { answering, candidateModels, maxTokens, offersTools, promptTokens, readChatRequest, type ChatRequest } from '../wire/request.js';
 import { decideOutcome, entryOf } from './journal.js';
 import { sendError } from './respond.js';
 
@@ -45,6 +52,8 @@ export function chatRoute(state: FakeState): RequestHandler {
       clock: state.clock,
       signal: open.signal,
       entry,
+      request,
+      reasons: (model) => specFor(scenario, model).reasoning,
       seed: scenario.seed,
       stream: entry.stream,
       keepAliveEveryMs: scenario.fake.keepAliveEveryMs,
@@ -55,21 +64,40 @@ export function chatRoute(state: FakeState): RequestHandler {
       recordGeneration: (record) => state.generations.set(record.generation.id, record),
     });
     const fellBack: string[] = [];
+    const asking = answering(request);
     try {
       for (const [i, model] of models.entries()) {
+        const routed = routeRequest(scenario, model, request);
+        const refused = 'error' in routed ? routed.error : undefined;
+        if (refused) {
+          // OpenRouter finds no endpoint before any provider is asked: no request counted, no rule consulted.
+          entry.servedBy = model;
+          entry.rule = null;
+          if (i < models.length - 1) {
+            fellBack.push(`${model}: ${refused.message} (fell back)`);
+            continue;
+          }
+          entry.ruleText = [...fellBack, `${model}: ${refused.message}`].join(' -> ');
+          state.events.emit('decided', entry);
+          ex.sendError(refused);
+          return decideOutcome(res, `${refused.status}`);
+        }
         ex.model = model;
         ex.nth = state.nextNth(model);
-        ex.generation = generationFor(scenario.seed, model, ex.nth);
-        const decision = decide(state.rules, { model, atMs: entry.at, stream: entry.stream, nth: ex.nth, seed: scenario.seed });
+        ex.generation = { ...generationFor(scenario.seed, model, ex.nth), ...('provider' in routed && { provider: routed.provider }) };
+        const decision = decide(state.rules, { model, atMs: entry.at, stream: entry.stream, nth: ex.nth, seed: scenario.seed, answering: asking });
+        // No rule decided: the request meets the model as OpenRouter would, its context window included.
+        const tooLong = decision.rule === null ? contextLengthError(scenario, model, ex.promptTokens, maxTokens(request)) : undefined;
+        const text = tooLong ? `the prompt does not fit ${model}'s context window` : decision.text;
         entry.servedBy = model;
         entry.rule = decision.rule?.index ?? null;
-        entry.ruleText = fellBack.length === 0 ? decision.text : [...fellBack, `${model}: ${decision.text}`].join(' -> ');
+        entry.ruleText = fellBack.length === 0 ? text : [...fellBack, `${model}: ${text}`].join(' -> ');
         state.events.emit('decided', entry);
 
-        const handled = await handleFault(decision.fault, ex);
+        const handled = tooLong ? { error: tooLong } : await handleFault(decision.fault, ex);
         if ('outcome' in handled) return decideOutcome(res, handled.outcome);
         if (handled.error.fallsBack && i < models.length - 1) {
-          fellBack.push(`${model}: ${decision.text} (fell back)`);
+          fellBack.push(`${model}: ${text} (fell back)`);
           continue;
         }
         ex.sendError(handled.error);
@@ -84,4 +112,21 @@ export function chatRoute(state: FakeState): RequestHandler {
       open.done();
     }
   };
+}
+
+/**
+ * Where OpenRouter routes `model` for this request, before any rule: the first provider its `provider` preferences
+ * allow, or the 404 when none does, or when it offers tools the model cannot call.
+ */
+function routeRequest(scenario: FakeState['scenario'], model: string, request: ChatRequest): Routed {
+  const spec = specFor(scenario, model);
+  if (offersTools(request) && !spec.tools) return { error: { status: 404, message: OBSERVED.noToolEndpoints, fallsBack: true } };
+  return route(spec.providers, request.provider);
+}
+
+/** OpenRouter's 400 when the prompt and the output asked for exceed the model's context window. */
+function contextLengthError(scenario: FakeState['scenario'], model: string, prompt: number, output: number | undefined): OpenRouterError | undefined {
+  const { contextLength } = specFor(scenario, model);
+  if (prompt + (output ?? 0) <= contextLength) return undefined;
+  return { status: 400, message: contextLengthMessage(contextLength, prompt, output ?? 0), fallsBack: true };
 }

@@ -1,10 +1,11 @@
 /**
- * Which requests a rule is about (mockttp's matchers): the model, the arrival window, streaming or not.
+ * Which requests a rule is about (mockttp's matchers): the model, the arrival window, streaming or not, and
+ * whether it answers the caller or a tool's result.
  * Each matcher answers `matches(request)` and explains itself as a phrase for the rule's sentence.
  */
 import { formatDuration } from '../../../contract/duration.js';
 import { matchesGlob } from '../../../contract/glob.js';
-import type { When } from '../../../contract/scenario/schema.js';
+import type { After, When } from '../../../contract/scenario/schema.js';
 
 /** What matchers and how-often checks look at. */
 export interface RuleRequest {
@@ -16,6 +17,8 @@ export interface RuleRequest {
   /** 1-based number of this request among requests for `model` since reset. */
   nth: number;
   seed: number;
+  /** What the request answers: its last message is the caller's, a tool's result, or something else. */
+  answering: After | 'other';
 }
 
 export interface Matcher {
@@ -53,11 +56,19 @@ export function streamMatcher(stream: boolean): Matcher {
   };
 }
 
+export function afterMatcher(after: After): Matcher {
+  return {
+    matches: (r) => r.answering === after,
+    describe: () => (after === 'toolResult' ? "answering a tool's result" : "answering the caller"),
+  };
+}
+
 /** The matchers a `when` asks for; the model matcher always comes first. */
 export function matchersOf(when: When): Matcher[] {
   return [
     modelMatcher(when.model),
     ...(when.fromMs !== undefined || when.untilMs !== undefined ? [windowMatcher(when.fromMs, when.untilMs)] : []),
     ...(when.stream !== undefined ? [streamMatcher(when.stream)] : []),
+    ...(when.after !== undefined ? [afterMatcher(when.after)] : []),
   ];
 }

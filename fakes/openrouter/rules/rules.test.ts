@@ -6,7 +6,7 @@ import { nthCheck, probabilityCheck } from './how-often.js';
 import { modelMatcher, streamMatcher, windowMatcher, type RuleRequest } from './matchers.js';
 import { compileRules, describeRules } from './rule.js';
 
-const request = (over: Partial<RuleRequest> = {}): RuleRequest => ({ model: MODEL_A, atMs: 0, stream: true, nth: 1, seed: 7, ...over });
+const request = (over: Partial<RuleRequest> = {}): RuleRequest => ({ model: MODEL_A, atMs: 0, stream: true, nth: 1, seed: 7, answering: 'user', ...over });
 const rulesOf = (rules: unknown[]) => compileRules(makeScenario({ rules }).fake.rules);
 
 describe('matchers', () => {

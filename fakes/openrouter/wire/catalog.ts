@@ -3,7 +3,8 @@
  * `GET /api/v1/models` entry for each, in OpenRouter's shape.
  */
 import { isLiteralModel } from '../../../contract/glob.js';
-import type { Scenario } from '../../../contract/scenario/schema.js';
+import { matchesGlob } from '../../../contract/glob.js';
+import type { CatalogEntry, Scenario } from '../../../contract/scenario/schema.js';
 import { intDraw } from '../seeded.js';
 
 /** Provider names OpenRouter routes to; each model gets one, fixed by its id (not by the seed). */
@@ -24,6 +25,7 @@ export function pricingFor(model: string): { prompt: string; completion: string 
   return model.endsWith(':free') ? { prompt: '0', completion: '0' } : { prompt: '0.0000001', completion: '0.0000004' };
 }
 
+/** A model's context window unless `fake.catalog` says otherwise. */
 export const CONTEXT_LENGTH = 131_072;
 /** `created` of every model entry: a fixed instant, so `/models` is byte-stable (2025-01-01T00:00:00Z). */
 const MODEL_CREATED_S = 1_735_689_600;
@@ -36,7 +38,44 @@ export function displayName(model: string): string {
   return `${words(org)}: ${words(slug)}${variant ? ` (${variant})` : ''}`;
 }
 
-export function modelEntry(model: string) {
+/** What one model can do: the first `fake.catalog` entry whose glob matches, else everything the fake plays. */
+export interface ModelSpec {
+  tools: boolean;
+  contextLength: number;
+  /** In OpenRouter's default order. */
+  providers: string[];
+  reasoning: boolean;
+}
+
+export function specFor(scenario: Scenario, model: string): ModelSpec {
+  const entry: CatalogEntry | undefined = scenario.fake.catalog.find((e) => matchesGlob(e.model, model));
+  return {
+    tools: entry?.tools ?? true,
+    contextLength: entry?.contextLength ?? CONTEXT_LENGTH,
+    providers: entry?.providers ?? [providerFor(model)],
+    reasoning: entry?.reasoning ?? false,
+  };
+}
+
+/**
+ * The request parameters the fake honours, and only those: `/models` must never advertise a parameter the fake
+ * ignores (a client choosing models by `supported_parameters` would be misled). `tools` brings scripted tool
+ * calls (and the 404 on a model without them); `tool_choice: "none"` turns them off; `max_tokens` and
+ * `max_completion_tokens` cut the reply (`finish_reason: "length"`); `response_format` (json_object, json_schema:
+ * `structured_outputs`) makes it JSON; `reasoning` / `include_reasoning` bring reasoning on a model that reasons.
+ */
+export function supportedParameters(spec: ModelSpec): string[] {
+  return [
+    'max_tokens',
+    'max_completion_tokens',
+    'response_format',
+    'structured_outputs',
+    ...(spec.tools ? ['tools', 'tool_choice'] : []),
+    ...(spec.reasoning ? ['reasoning', 'include_reasoning'] : []),
+  ];
+}
+
+export function modelEntry(model: string, spec: ModelSpec) {
   const pricing = pricingFor(model);
   return {
     id: model,
@@ -45,7 +84,7 @@ export function modelEntry(model: string) {
     name: displayName(model),
     created: MODEL_CREATED_S,
     description: `${displayName(model)}, served by the holdline fake.`,
-    context_length: CONTEXT_LENGTH,
+    context_length: spec.contextLength,
     architecture: {
       modality: 'text->text',
       input_modalities: ['text'],
@@ -54,8 +93,8 @@ export function modelEntry(model: string) {
       instruct_type: null,
     },
     pricing: { ...pricing, request: '0', image: '0', web_search: '0', internal_reasoning: '0' },
-    top_provider: { context_length: CONTEXT_LENGTH, max_completion_tokens: 8192, is_moderated: false },
+    top_provider: { context_length: spec.contextLength, max_completion_tokens: 8192, is_moderated: false },
     per_request_limits: null,
-    supported_parameters: ['max_tokens', 'temperature', 'top_p', 'stop', 'seed', 'tools', 'tool_choice', 'response_format'],
+    supported_parameters: supportedParameters(spec),
   };
 }

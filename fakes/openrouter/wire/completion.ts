@@ -25,7 +25,7 @@ export interface Usage {
   completion_tokens_details: { reasoning_tokens: number };
 }
 
-export function usageFor(model: string, promptTokens: number, completionTokens: number): Usage {
+export function usageFor(model: string, promptTokens: number, completionTokens: number, reasoningTokens = 0): Usage {
   const price = pricingFor(model);
   const cost = promptTokens * Number(price.prompt) + completionTokens * Number(price.completion);
   return {
@@ -36,7 +36,7 @@ export function usageFor(model: string, promptTokens: number, completionTokens: 
     cost: Number(cost.toFixed(10)),
     is_byok: false,
     prompt_tokens_details: { cached_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: reasoningTokens },
   };
 }
 
@@ -44,7 +44,14 @@ function head(g: Generation, object: 'chat.completion' | 'chat.completion.chunk'
   return { id: g.id, provider: g.provider, model: g.model, object, created: g.created };
 }
 
-export type FinishReason = 'stop' | 'error' | null;
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'error' | null;
+
+/** A tool call as a whole (non-stream `message.tool_calls[i]`). */
+export interface WireToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
 
 function choice(delta: Record<string, unknown>, finish: FinishReason) {
   return { index: 0, delta, finish_reason: finish, native_finish_reason: finish, logprobs: null };
@@ -55,9 +62,39 @@ export function contentChunk(g: Generation, content: string, first: boolean) {
   return { ...head(g, 'chat.completion.chunk'), choices: [choice(first ? { role: 'assistant', content } : { content }, null)] };
 }
 
-/** The chunk that ends the choice (`finish_reason: "stop"`). */
-export function finishChunk(g: Generation) {
-  return { ...head(g, 'chat.completion.chunk'), choices: [choice({ role: 'assistant', content: '' }, 'stop')] };
+/**
+ * The start of tool call `index`: its id, type and name, with empty arguments (OpenRouter's and OpenAI's shape:
+ * `delta.tool_calls[{index, id, type: "function", function: {name, arguments: ""}}]`). The reply's first chunk
+ * also carries `role: "assistant"` and `content: null`.
+ */
+export function toolCallStartChunk(g: Generation, index: number, id: string, name: string, first: boolean) {
+  const call = { index, id, type: 'function', function: { name, arguments: '' } };
+  return {
+    ...head(g, 'chat.completion.chunk'),
+    choices: [choice(first ? { role: 'assistant', content: null, tool_calls: [call] } : { tool_calls: [call] }, null)],
+  };
+}
+
+/** A piece of tool call `index`'s arguments (`delta.tool_calls[{index, function: {arguments}}]`, no id or name). */
+export function toolCallArgumentsChunk(g: Generation, index: number, piece: string) {
+  return { ...head(g, 'chat.completion.chunk'), choices: [choice({ tool_calls: [{ index, function: { arguments: piece } }] }, null)] };
+}
+
+/**
+ * A piece of reasoning, as OpenRouter streams it for a model that reasons: `delta.reasoning` and the same text in
+ * `delta.reasoning_details`, with an empty `content` (the first chunk also carries `role: "assistant"`).
+ */
+export function reasoningChunk(g: Generation, text: string, first: boolean) {
+  const details = [{ type: 'reasoning.text', text, format: 'unknown', index: 0 }];
+  return {
+    ...head(g, 'chat.completion.chunk'),
+    choices: [choice({ ...(first && { role: 'assistant' }), content: '', reasoning: text, reasoning_details: details }, null)],
+  };
+}
+
+/** The chunk that ends the choice: `stop`, `length` (max_tokens reached) or `tool_calls`. */
+export function finishChunk(g: Generation, finish: Exclude<FinishReason, 'error' | null> = 'stop') {
+  return { ...head(g, 'chat.completion.chunk'), choices: [choice({ role: 'assistant', content: '' }, finish)] };
 }
 
 /** The last chunk before `[DONE]`: no choices, only usage. */
@@ -66,7 +103,7 @@ export function usageChunk(g: Generation, usage: Usage) {
 }
 
 /** An error after the stream started: HTTP is already 200, so it travels as a data event that ends the choice. */
-export function errorChunk(g: Generation, error: { code: number; message: string; metadata?: Record<string, unknown> }) {
+export function errorChunk(g: Generation, error: { code: number | string; message: string; metadata?: Record<string, unknown> }) {
   return {
     ...head(g, 'chat.completion.chunk'),
     error,
@@ -74,17 +111,33 @@ export function errorChunk(g: Generation, error: { code: number; message: string
   };
 }
 
-/** A whole non-stream answer. */
-export function completion(g: Generation, text: string, usage: Usage) {
+/** A whole non-stream answer; with tool calls, `content` is null when there is no text, as OpenAI sends it. */
+export function completion(
+  g: Generation,
+  text: string,
+  usage: Usage,
+  {
+    toolCalls = [],
+    finish = toolCalls.length > 0 ? 'tool_calls' : 'stop',
+    reasoning = null,
+  }: { toolCalls?: WireToolCall[]; finish?: Exclude<FinishReason, 'error' | null>; reasoning?: string | null } = {},
+) {
+  const calls = toolCalls.map((c, index) => ({ index, id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
   return {
     ...head(g, 'chat.completion'),
     choices: [
       {
         logprobs: null,
-        finish_reason: 'stop',
-        native_finish_reason: 'stop',
+        finish_reason: finish,
+        native_finish_reason: finish,
         index: 0,
-        message: { role: 'assistant', content: text, refusal: null, reasoning: null },
+        message: {
+          role: 'assistant',
+          content: calls.length > 0 && text === '' ? null : text,
+          refusal: null,
+          reasoning,
+          ...(calls.length > 0 && { tool_calls: calls }),
+        },
       },
     ],
     usage,
@@ -93,6 +146,11 @@ export function completion(g: Generation, text: string, usage: Usage) {
 
 /** `created` of a generation: a fixed epoch (2026-01-01T00:00:00Z) plus the request's number, never the wall clock. */
 const CREATED_BASE_S = 1_767_225_600;
+
+/** The id of tool call `index` in the `nth` answer for `model`: `call_` and 24 seeded characters, like OpenAI's. */
+export function toolCallId(seed: number, model: string, nth: number, index: number): string {
+  return `call_${base62(24, seed, 'tool-call', model, nth, index)}`;
+}
 
 /** Id, `created` and provider of the `nth` answer for `model`: a pure function of (seed, model, nth). */
 export function generationFor(seed: number, model: string, nth: number): Generation {

@@ -59,6 +59,9 @@ export const OBSERVED = {
   noEndpoints: (model: string) => `No endpoints found for ${model}.`,
   /** 404 for an unknown path. */
   notFound: 'Not Found',
+  /** 404 when a request offers `tools` and no endpoint of the model supports tool use (quoted in public threads). */
+  noToolEndpoints:
+    'No endpoints found that support tool use. To learn more about provider routing, visit: https://openrouter.ai/docs/guides/routing/provider-selection',
 } as const;
 
 /**

@@ -113,13 +113,18 @@ export const PRESETS = {
     status: 400,
     failureClass: 'bad-request',
     fallsBack: true,
-    // The fake's wording: a context-length error, the model-caused 400 the docs say triggers fallback.
-    build: () => ({
-      message:
-        "This endpoint's maximum context length is 131072 tokens. However, you requested about 139264 tokens (131072 of text input, 8192 in the output). Please reduce the length of either one, or use the \"middle-out\" transform to compress your prompt automatically.",
-    }),
+    // A context-length error, the model-caused 400 the docs say triggers fallback.
+    build: () => ({ message: contextLengthMessage(131_072, 131_072, 8192) }),
   },
 } as const satisfies Record<ErrorPreset, PresetRow>;
+
+/**
+ * OpenRouter's 400 for a request larger than the model's context window (the wording quoted in public threads; the
+ * numbers are the request's): prompt tokens plus the tokens asked for the output.
+ */
+export function contextLengthMessage(contextLength: number, promptTokens: number, outputTokens: number): string {
+  return `This endpoint's maximum context length is ${contextLength} tokens. However, you requested about ${promptTokens + outputTokens} tokens (${promptTokens} of text input, ${outputTokens} in the output). Please reduce the length of either one, or use the "middle-out" transform to compress your prompt automatically.`;
+}
 
 /** The full error a preset answers with for one request. */
 export function presetError(preset: ErrorPreset, ctx: PresetContext): OpenRouterError {

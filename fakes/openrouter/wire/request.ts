@@ -19,10 +19,33 @@ export const chatRequestSchema = z.looseObject({
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
   temperature: z.number().nullable().optional(),
   top_p: z.number().nullable().optional(),
-  max_tokens: z.number().int().nullable().optional(),
-  max_completion_tokens: z.number().int().nullable().optional(),
+  max_tokens: z.number().int().min(1).nullable().optional(),
+  max_completion_tokens: z.number().int().min(1).nullable().optional(),
   tools: z.array(z.unknown()).nullable().optional(),
-  provider: z.looseObject({}).nullable().optional(),
+  tool_choice: z.union([z.enum(['none', 'auto', 'required']), z.looseObject({ type: z.string() })]).nullable().optional(),
+  parallel_tool_calls: z.boolean().nullable().optional(),
+  provider: z
+    .looseObject({
+      only: z.array(z.string()).nullable().optional(),
+      order: z.array(z.string()).nullable().optional(),
+      ignore: z.array(z.string()).nullable().optional(),
+      allow_fallbacks: z.boolean().nullable().optional(),
+    })
+    .nullable()
+    .optional(),
+  response_format: z
+    .discriminatedUnion('type', [
+      z.looseObject({ type: z.literal('text') }),
+      z.looseObject({ type: z.literal('json_object') }),
+      z.looseObject({ type: z.literal('json_schema'), json_schema: z.looseObject({ name: z.string().optional(), schema: z.record(z.string(), z.unknown()).optional() }) }),
+    ])
+    .nullable()
+    .optional(),
+  reasoning: z
+    .looseObject({ effort: z.string().optional(), max_tokens: z.number().int().optional(), exclude: z.boolean().optional(), enabled: z.boolean().optional() })
+    .nullable()
+    .optional(),
+  include_reasoning: z.boolean().nullable().optional(),
   transforms: z.array(z.string()).optional(),
   route: z.string().optional(),
   usage: z.looseObject({ include: z.boolean().optional() }).optional(),
@@ -53,6 +76,30 @@ export function readChatRequest(rawBody: string): ReadResult {
 /** The models to try in order: `model`, then `models[]`, without repeats. */
 export function candidateModels(request: ChatRequest): string[] {
   return [...new Set([...(request.model ? [request.model] : []), ...(request.models ?? [])])];
+}
+
+/** The output cap the request sets (`max_tokens`, `max_completion_tokens`: the smaller when both), if any. */
+export function maxTokens(request: ChatRequest): number | undefined {
+  const caps = [request.max_tokens, request.max_completion_tokens].filter((n): n is number => typeof n === 'number');
+  return caps.length > 0 ? Math.min(...caps) : undefined;
+}
+
+/** True when the request asks to see reasoning (`reasoning` not excluded or disabled, or `include_reasoning`). */
+export function wantsReasoning(request: ChatRequest): boolean {
+  const r = request.reasoning;
+  if (r) return r.exclude !== true && r.enabled !== false;
+  return request.include_reasoning === true;
+}
+
+/** True when the request offers at least one tool (LiveKit's plugin always sends `tools`, often empty). */
+export function offersTools(request: ChatRequest): boolean {
+  return (request.tools?.length ?? 0) > 0;
+}
+
+/** What the request answers: the caller (`user`), a tool's result (`toolResult`), or neither. */
+export function answering(request: ChatRequest): 'user' | 'toolResult' | 'other' {
+  const role = request.messages.at(-1)?.role;
+  return role === 'tool' ? 'toolResult' : role === 'user' ? 'user' : 'other';
 }
 
 /** A rough prompt size: four characters per token, as tokenizer-free estimates usually assume. */
