@@ -4,7 +4,7 @@
  * that. See /work/shared/notes/containers-offline.md for how this was first verified by hand.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive, killQuietly } from '../llama/processes.js';
 import { exec, have, run } from './exec.js';
@@ -16,6 +16,8 @@ type Say = (line: string) => void;
 const PROBE_TIMEOUT_MS = 15_000;
 const START_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 30_000;
+/** dockerd turns IPv4 forwarding on for its bridges; stop puts back what was there. */
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 
 /** The server's version when an engine answers at `env`'s DOCKER_HOST (or the default socket), else undefined. */
 export async function engineVersion(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
@@ -61,6 +63,7 @@ export async function startDockerd(say: Say): Promise<NonNullable<EngineState['s
   mkdirSync(RUN_DIR, { recursive: true });
   mkdirSync(paths.dataRoot(), { recursive: true });
   const iptablesBefore = await run('iptables-save', []);
+  const ipForwardBefore = readFileSync(IP_FORWARD, 'utf8').trim();
   const linksBefore = await linkNames();
   if (linksBefore.includes('docker0')) say('warning: a docker0 link exists already (another engine?); dockerd will share it');
   const args = ['--host', `unix://${paths.socket}`, '--data-root', paths.dataRoot(), '--exec-root', `${RUN_DIR}/exec`, '--pidfile', `${RUN_DIR}/dockerd.pid`];
@@ -86,7 +89,7 @@ export async function startDockerd(say: Say): Promise<NonNullable<EngineState['s
     }
     await sleep(500);
   }
-  return { dockerdPid, containerdPid: childrenOf(dockerdPid, 'containerd')[0], iptablesBefore, linksBefore };
+  return { dockerdPid, containerdPid: childrenOf(dockerdPid, 'containerd')[0], iptablesBefore, ipForwardBefore, linksBefore };
 }
 
 function logTail(): string {
@@ -144,6 +147,10 @@ export async function stopDockerd(started: NonNullable<EngineState['started']>, 
     await stopPid(pid);
   }
   await removeAddedIptables(started.iptablesBefore, say);
+  if (started.ipForwardBefore !== undefined && readFileSync(IP_FORWARD, 'utf8').trim() !== started.ipForwardBefore) {
+    say(`setting net.ipv4.ip_forward back to ${started.ipForwardBefore}`);
+    writeFileSync(IP_FORWARD, started.ipForwardBefore);
+  }
   for (const link of await linkNames()) {
     if (started.linksBefore.includes(link) || !/^(docker0|br-[0-9a-f]{12}|veth)/.test(link)) continue;
     say(`removing network link ${link}`);
@@ -174,8 +181,8 @@ export function iptablesUndo(before: string, after: string): string {
   const old = parseIptables(before);
   const now = parseIptables(after);
   const blocks: string[] = [];
-  for (const [table, { chains, rules }] of now) {
-    const was = old.get(table) ?? { chains: new Set<string>(), rules: [] };
+  for (const [table, { chains, rules, policies: nowPolicies }] of now) {
+    const was = old.get(table) ?? { chains: new Set<string>(), rules: [], policies: new Map<string, string>() };
     const remaining = [...was.rules];
     const added: string[] = [];
     for (const rule of rules) {
@@ -184,22 +191,36 @@ export function iptablesUndo(before: string, after: string): string {
       else added.push(rule);
     }
     const newChains = [...chains].filter((chain) => !was.chains.has(chain));
+    // dockerd sets FORWARD's policy to DROP when it turns forwarding on: put back the policies that changed.
+    const policies = [...nowPolicies].filter(([chain, policy]) => was.policies?.get(chain) !== undefined && was.policies.get(chain) !== policy);
     // Rules inside chains that go away are flushed with them; delete the others one by one.
     const lines = added.filter((rule) => !newChains.includes(rule.split(' ')[1] ?? '')).map((rule) => rule.replace(/^-A /, '-D '));
     lines.push(...newChains.map((chain) => `-F ${chain}`), ...newChains.map((chain) => `-X ${chain}`));
+    lines.push(...policies.map(([chain]) => `-P ${chain} ${was.policies.get(chain)}`));
     if (lines.length > 0) blocks.push(`*${table}`, ...lines, 'COMMIT');
   }
   return blocks.length > 0 ? `${blocks.join('\n')}\n` : '';
 }
 
-function parseIptables(text: string): Map<string, { chains: Set<string>; rules: string[] }> {
-  const tables = new Map<string, { chains: Set<string>; rules: string[] }>();
-  let current: { chains: Set<string>; rules: string[] } | undefined;
+interface IptablesTable {
+  /** User chains. */
+  chains: Set<string>;
+  rules: string[];
+  /** Built-in chains' policies: FORWARD -> ACCEPT. */
+  policies: Map<string, string>;
+}
+
+function parseIptables(text: string): Map<string, IptablesTable> {
+  const tables = new Map<string, IptablesTable>();
+  let current: IptablesTable | undefined;
   for (const line of text.split('\n')) {
-    if (line.startsWith('*')) tables.set(line.slice(1), (current = { chains: new Set(), rules: [] }));
-    // Built-in chains carry a policy (":INPUT ACCEPT"); user chains carry "-".
-    else if (line.startsWith(':') && current && / - /.test(line)) current.chains.add(line.slice(1).split(' ')[0] as string);
-    else if (line.startsWith('-A ') && current) current.rules.push(line);
+    if (line.startsWith('*')) tables.set(line.slice(1), (current = { chains: new Set(), rules: [], policies: new Map() }));
+    else if (line.startsWith(':') && current) {
+      // Built-in chains carry a policy (":INPUT ACCEPT [0:0]"); user chains carry "-".
+      const [chain = '', policy = '-'] = line.slice(1).split(' ');
+      if (policy === '-') current.chains.add(chain);
+      else current.policies.set(chain, policy);
+    } else if (line.startsWith('-A ') && current) current.rules.push(line);
   }
   return tables;
 }

@@ -42,6 +42,8 @@ export interface EngineState {
     containerdPid?: number;
     /** `iptables-save` before dockerd started: every chain and rule not in it was added by dockerd. */
     iptablesBefore: string;
+    /** net.ipv4.ip_forward before dockerd turned it on. */
+    ipForwardBefore?: string;
     /** Network links before dockerd started: every docker0, br-… or veth… link not in it was made by dockerd. */
     linksBefore: string[];
   };
