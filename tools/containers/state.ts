@@ -67,15 +67,16 @@ export function clearState(): void {
 }
 
 /**
- * The variables that reach the engine prepare recorded (DOCKER_HOST, DOCKER_CONFIG, TESTCONTAINERS_RYUK_DISABLED),
- * or none when it recorded nothing or the dockerd it started is gone.
+ * The variables that reach the engine prepare recorded (DOCKER_HOST, TESTCONTAINERS_RYUK_DISABLED; none when it
+ * recorded nothing or the dockerd it started is gone), and DOCKER_CONFIG when prepare installed the plugins there.
  */
 export function engineEnv(state = readState()): Record<string, string> {
-  if (!state) return {};
-  if (state.started && !isAlive(state.started.dockerdPid)) return {};
   const env: Record<string, string> = {};
+  // The plugins need no engine: `docker compose config` works with them whether or not dockerd runs.
+  const dockerConfig = state?.dockerConfig ?? paths.dockerConfig();
+  if (existsSync(join(dockerConfig, 'cli-plugins', 'docker-compose'))) env.DOCKER_CONFIG = dockerConfig;
+  if (!state || (state.started && !isAlive(state.started.dockerdPid))) return env;
   if (state.dockerHost) env.DOCKER_HOST = state.dockerHost;
-  if (state.dockerConfig && existsSync(state.dockerConfig)) env.DOCKER_CONFIG = state.dockerConfig;
   if (state.ryukDisabled) env.TESTCONTAINERS_RYUK_DISABLED = 'true';
   return env;
 }
