@@ -6,9 +6,10 @@
  *    data root, recorded for `containers:stop`.
  * 2. Compose v2 (and buildx): used if `docker compose` is v2, else fetched from Debian trixie into a private
  *    DOCKER_CONFIG (root on Debian only).
- * 3. Images: each image the Dockerfile and compose files name is used if present, else pulled, else (no
- *    registry) built as a labelled stand-in where there is an honest one; the rest are reported. Without
- *    Ryuk's image, Testcontainers' reaper is disabled for runs through this engine.
+ * 3. Images: each image the tests need (the Dockerfile's base, docker-compose.test.yml's, Ryuk's) is used if
+ *    present, else pulled, else (no registry) built as a labelled stand-in where there is an honest one; the
+ *    rest are reported. Without Ryuk's image, Testcontainers' reaper is disabled for runs through this engine.
+ *    Production-only images are reported present or not, never pulled.
  *
  * Running it again finds everything in place and only checks. Where an engine and a registry exist, it only
  * checks (and pulls what is missing).
@@ -112,6 +113,11 @@ async function ensureImage(image: WantedImage, env: NodeJS.ProcessEnv, say: Say)
   if (present !== undefined) {
     say(`image ${image.name}: present${present ? ' (a stand-in)' : ''} [${who}]`);
     return undefined;
+  }
+  if (!image.forTests) {
+    // Production-only images (LiveKit, the speech services) are big and no test runs them: not pulled here.
+    say(`image ${image.name}: not present, not pulled (no test needs it; \`docker pull\` it to run ${who})`);
+    return 'not present';
   }
   say(`image ${image.name}: pulling [${who}]`);
   const pull = await tryPull(image.name, env);
