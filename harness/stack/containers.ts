@@ -84,10 +84,10 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
     throw signal.reason;
   }
 
-  const urlOf = (name: string, port: number) => {
-    const container = env.getContainer(name);
-    return `http://${container.getHost()}:${container.getMappedPort(port)}`;
-  };
+  // docker-compose.test.yml publishes on the engine host's 127.0.0.1 only, so that is where it is reached (a local
+  // engine, Docker Desktop included). Not getHost(): on a machine it takes for a container, Testcontainers
+  // names the bridge's gateway, where nothing is published.
+  const urlOf = (name: string, port: number) => `http://127.0.0.1:${env.getContainer(name).getMappedPort(port)}`;
   const watch = watchContainers(env, redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY]));
   let stopped: Promise<void> | undefined;
   return {

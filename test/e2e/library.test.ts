@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { libraryNames } from '../../contract/scenario/library.js';
 import type { Result } from '../../harness/result.js';
 import { textTimeline } from '../../harness/report/text.js';
-import { e2eStacks, E2E_SPEED, fingerprint, rehearseLibrary, timeoutFor } from './rehearsal.js';
+import { e2eSpeed, e2eStacks, fingerprint, rehearseLibrary, timeoutFor } from './rehearsal.js';
 
 const stacks = (await e2eStacks()).map((c) => c.stack);
 /** The first pass's results, by `${stack}:${scenario}`. */
@@ -18,14 +18,15 @@ const first = new Map<string, Result>();
 const REAL_TIME = ['mid-stream-error-before-text', 'invalid-key', 'calm-day'];
 
 for (const stack of stacks) {
-  describe(`the scenario library at speed ${E2E_SPEED} (${stack.name})`, () => {
+  const speed = e2eSpeed(stack.name);
+  describe(`the scenario library at speed ${speed} (${stack.name})`, () => {
     it('has the rehearsals teams need', () => {
       expect(libraryNames().length).toBeGreaterThanOrEqual(15);
     });
 
     for (const name of libraryNames()) {
-      it(name, { timeout: timeoutFor(name, E2E_SPEED, stack.name) }, async () => {
-        const result = await rehearseLibrary(name, E2E_SPEED, stack);
+      it(name, { timeout: timeoutFor(name, speed, stack.name) }, async () => {
+        const result = await rehearseLibrary(name, speed, stack);
         first.set(`${stack.name}:${name}`, result);
         expect(result.failures, textTimeline(result)).toEqual([]);
       });
@@ -46,10 +47,11 @@ if (stacks.length > 1) {
 }
 
 for (const stack of stacks) {
-  describe(`the same seed, the same rehearsal (the library a second time, ${stack.name})`, () => {
+  const speed = e2eSpeed(stack.name);
+  describe(`the same seed, the same rehearsal (the library a second time, ${stack.name}, speed ${speed})`, () => {
     for (const name of libraryNames()) {
-      it(name, { timeout: timeoutFor(name, E2E_SPEED, stack.name) }, async () => {
-        const again = await rehearseLibrary(name, E2E_SPEED, stack);
+      it(name, { timeout: timeoutFor(name, speed, stack.name) }, async () => {
+        const again = await rehearseLibrary(name, speed, stack);
         const before = first.get(`${stack.name}:${name}`);
         expect(before, `${name} did not run in the first pass`).toBeDefined();
         expect(fingerprint(again), textTimeline(again)).toEqual(fingerprint(before as Result));
