@@ -12,7 +12,13 @@ COPY package.json package-lock.json .npmrc ./
 #     tests; containers use llama.cpp's official server image instead;
 #   - onnxruntime-node's postinstall only downloads CUDA builds (its CPU build ships inside the package);
 #   - esbuild's (under tsx) only verifies the binary that its @esbuild/linux-x64 package already holds.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# Behind a TLS-intercepting proxy (corporate networks, the offline CI machines) npm must trust the proxy's CA.
+# It comes in as a BuildKit secret (id host_ca: the file NODE_EXTRA_CA_CERTS names, passed by the harness, or
+# `docker build --secret id=host_ca,src=$NODE_EXTRA_CA_CERTS`), mounted for this step only: it is never in a
+# layer, so the image can be published. Without the secret, npm uses the image's own CA store.
+RUN --mount=type=secret,id=host_ca \
+    if [ -s /run/secrets/host_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/host_ca; fi; \
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime ----
 FROM node:20-bookworm-slim

@@ -10,5 +10,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Builds llama-server once per machine (about 10 minutes) before the tests that run it; instant when cached.
     globalSetup: ['test/setup/llama.ts'],
+    // The engine `npm run containers:prepare` started, if any, for every test that talks to Docker.
+    setupFiles: ['test/setup/engine.ts'],
   },
 });

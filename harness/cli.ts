@@ -12,7 +12,7 @@ import { htmlReport } from './report/html.js';
 import { textTimeline } from './report/text.js';
 import { toJson, type ResultJson } from './result.js';
 import { runScenario } from './run.js';
-import { processStack } from './stack/processes.js';
+import { chooseStack } from './stack/choose.js';
 import { StartError } from './stack/stack.js';
 
 export const EXIT = { passed: 0, failed: 1, usage: 2, rig: 3, interrupted: 130 } as const;
@@ -67,12 +67,19 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
   process.on('SIGTERM', onSignal);
 
   try {
+    const chosen = await chooseStack(command.stack, undefined, '--stack').catch((error: Error) => {
+      throw new StartError(error.message);
+    });
+    console.error(`· stack: ${chosen.note}`);
     const result = await runScenario(scenario, file, {
-      stack: processStack(),
+      stack: chosen.stack,
       speed: command.speed,
       signal: interrupt.signal,
       progress: (line) => console.error(`· ${line}`),
-      onStarted: (running) => console.error(`· pids: ${Object.entries(running.pids).map(([name, pid]) => `${name} ${pid}`).join(', ')}`),
+      onStarted: (running) => {
+        const pids = Object.entries(running.pids);
+        if (pids.length > 0) console.error(`· pids: ${pids.map(([name, pid]) => `${name} ${pid}`).join(', ')}`);
+      },
     });
     if (command.report) {
       writeFileSync(command.report, htmlReport(result));

@@ -86,6 +86,8 @@ describe('configuration', () => {
     const documented = new Map(
       example
         .split('\n')
+        // A commented-out `# VAR=value` documents the default too (left unset so docker compose can pick its own).
+        .map((line) => line.replace(/^# (?=[A-Z_]+=)/, ''))
         .filter((line) => /^[A-Z_]+=/.test(line))
         .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
     );

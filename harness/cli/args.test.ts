@@ -3,14 +3,15 @@ import { parseCommand } from './args.js';
 
 describe('parseCommand', () => {
   it('runs a library scenario at real time by default', () => {
-    expect(parseCommand(['rate-limit-storm'])).toEqual({ kind: 'run', target: { name: 'rate-limit-storm' }, speed: 1, json: false });
+    expect(parseCommand(['rate-limit-storm'])).toEqual({ kind: 'run', target: { name: 'rate-limit-storm' }, speed: 1, stack: 'auto', json: false });
   });
 
-  it('reads --speed, --json and --report', () => {
-    expect(parseCommand(['calm-day', '--speed', '10', '--json', '--report', 'out.html'])).toEqual({
+  it('reads --speed, --stack, --json and --report', () => {
+    expect(parseCommand(['calm-day', '--speed', '10', '--stack', 'containers', '--json', '--report', 'out.html'])).toEqual({
       kind: 'run',
       target: { name: 'calm-day' },
       speed: 10,
+      stack: 'containers',
       json: true,
       report: 'out.html',
     });
@@ -28,6 +29,7 @@ describe('parseCommand', () => {
     [[], /which scenario\?/],
     [['calm-day', '--colour'], /Unknown option '--colour'/],
     [['--list', 'calm-day'], /--list takes no scenario name/],
+    [['calm-day', '--stack', 'vm'], /--stack: expected processes, containers, auto, got "vm"/],
   ])('rejects %j', (argv, message) => {
     const command = parseCommand(argv);
     expect(command.kind).toBe('usage');

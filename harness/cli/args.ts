@@ -1,8 +1,9 @@
 /** The runner's command line, parsed to a command or a usage error. Pure: argv and env in, a value out. */
 import { parseArgs } from 'node:util';
+import { STACK_CHOICES, type StackChoice } from '../stack/stack.js';
 
-export const USAGE = `usage: npm run scenario -- <name> [--speed N] [--json] [--report out.html]
-       npm run scenario -- --file path/to/scenario.yaml [--speed N] [--json] [--report out.html]
+export const USAGE = `usage: npm run scenario -- <name> [--speed N] [--stack auto|processes|containers] [--json] [--report out.html]
+       npm run scenario -- --file path/to/scenario.yaml [--speed N] [--stack ...] [--json] [--report out.html]
        npm run scenario -- --list
        npm run scenario -- --help
 
@@ -11,6 +12,9 @@ scenario asks for it, llama-server, and checks what the caller heard.
 
   --speed N          scenario ms per wall ms (default 1: real time, to watch; 10 runs a minute in 6 s)
   --file PATH        a scenario file outside the library
+  --stack STACK      where the services run: processes (child processes), containers (docker-compose.test.yml
+                     under Testcontainers; run npm run containers:prepare first), or auto (default: containers
+                     when the engine, Compose v2 and every image are there, else processes; it says which and why)
   --json             print exactly one JSON object on stdout: scenario, passed, speed, spoken, requests, failures
   --report OUT.html  also write the timeline as one self-contained HTML page
   --list             the library, one scenario a line with its description
@@ -21,11 +25,11 @@ or died), 130 interrupted`;
 export type Command =
   | { kind: 'help' }
   | { kind: 'list' }
-  | { kind: 'run'; target: { name: string } | { file: string }; speed: number; json: boolean; report?: string }
+  | { kind: 'run'; target: { name: string } | { file: string }; speed: number; stack: StackChoice; json: boolean; report?: string }
   | { kind: 'usage'; message: string };
 
 /** Options npm keeps for itself when they come before `--` (it sets npm_config_<name> instead). */
-const NPM_EATS = ['speed', 'json', 'report', 'file', 'list'];
+const NPM_EATS = ['speed', 'json', 'report', 'file', 'list', 'stack'];
 
 export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = {}): Command {
   const eaten = NPM_EATS.filter((name) => env[`npm_config_${name}`] !== undefined);
@@ -40,6 +44,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = {
       strict: true,
       options: {
         speed: { type: 'string' },
+        stack: { type: 'string', default: 'auto' },
         file: { type: 'string' },
         json: { type: 'boolean', default: false },
         report: { type: 'string' },
@@ -63,8 +68,11 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = {
   if (!(speed > 0) || !Number.isFinite(speed)) return usage(`--speed: expected a positive number, got ${JSON.stringify(values.speed)}`);
   if (values.report !== undefined && values.report.trim() === '') return usage('--report: expected a file name like timeline.html');
 
+  const stack = values.stack as StackChoice;
+  if (!STACK_CHOICES.includes(stack)) return usage(`--stack: expected ${STACK_CHOICES.join(', ')}, got ${JSON.stringify(values.stack)}`);
+
   const target = name !== undefined ? { name } : { file: values.file as string };
-  return { kind: 'run', target, speed, json: values.json, ...(values.report !== undefined && { report: values.report }) };
+  return { kind: 'run', target, speed, stack, json: values.json, ...(values.report !== undefined && { report: values.report }) };
 }
 
 function usage(message: string): Command {

@@ -1,59 +1,75 @@
 /**
- * Which stack the end-to-end tests run on: `E2E_STACK=processes`, `containers`, or `auto` (the default):
- * containers where a Docker engine answers, else processes, saying so. `containers` without an engine is an
- * error, not a skip: a run that asked for containers must not pass on something else.
+ * Which stack a rehearsal runs on: `processes`, `containers`, or `auto` (the default) — from the runner's
+ * `--stack` or the tests' `E2E_STACK`. `auto` picks containers only when everything the container stack needs
+ * is really there (an engine, Compose v2, every image it names, Ryuk's image or Ryuk disabled), else
+ * processes, and says which and why. `containers` when something is missing is an error, not a fallback: a run
+ * that asked for containers must not pass on something else. The engine `npm run containers:prepare` started
+ * is found through what it recorded.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { getContainerRuntimeClient } from 'testcontainers';
+import { engineVersion } from '../../tools/containers/engine.js';
+import { imagePresence, wantedImages } from '../../tools/containers/images.js';
+import { composeVersion } from '../../tools/containers/plugins.js';
+import { useRecordedEngine } from '../../tools/containers/state.js';
 import { containerStack } from './containers.js';
 import { processStack } from './processes.js';
+import { REPO_ROOT } from './services.js';
 import type { Stack } from './stack.js';
+export { STACK_CHOICES, type StackChoice } from './stack.js';
 
-export type StackChoice = 'processes' | 'containers' | 'auto';
 
-/** Testcontainers' own runtime detection answers at once when there is none; a remote engine may not. */
+/** What the container stack found: ready with a one-line description, or the first thing missing. */
+export type Readiness = { ready: true; found: string } | { ready: false; problem: string };
+
+/** A remote engine may not answer at all: give up on it after this long. */
 const PROBE_TIMEOUT_MS = 15_000;
 
 export interface Chosen {
   stack: Stack;
-  /** Why this stack, in one line (printed by the tests). */
+  /** Why this stack, in one line (printed by the runner and the tests). */
   note: string;
 }
 
-export async function chooseStack(choice = process.env.E2E_STACK ?? 'auto', probe: () => Promise<string | undefined> = dockerProblem): Promise<Chosen> {
-  if (choice === 'processes') return { stack: processStack(), note: 'E2E_STACK=processes: child processes on loopback ports' };
+/**
+ * @param choice processes, containers or auto
+ * @param by who asked, for the messages: "E2E_STACK" or "--stack"
+ */
+export async function chooseStack(choice = process.env.E2E_STACK ?? 'auto', probe: () => Promise<Readiness> = containerReadiness, by = 'E2E_STACK'): Promise<Chosen> {
+  if (choice === 'processes') return { stack: processStack(), note: `${by}=processes: child processes on loopback ports` };
   if (choice !== 'containers' && choice !== 'auto') {
-    throw new Error(`E2E_STACK must be processes, containers or auto, got ${JSON.stringify(choice)}`);
+    throw new Error(`${by} must be processes, containers or auto, got ${JSON.stringify(choice)}`);
   }
-  const problem = await probe();
-  if (problem === undefined) return { stack: containerStack(), note: `E2E_STACK=${choice}: a Docker engine answers, using docker-compose.test.yml` };
-  if (choice === 'containers') throw new Error(`E2E_STACK=containers, but no Docker engine answers: ${problem}`);
-  return { stack: processStack(), note: `E2E_STACK=auto: no Docker engine answers (${problem}); falling back to child processes` };
+  const readiness = await probe();
+  if (readiness.ready) return { stack: containerStack(), note: `${by}=${choice}: containers (docker-compose.test.yml): ${readiness.found}` };
+  if (choice === 'containers') throw new Error(`${by}=containers, but the container stack cannot run here: ${readiness.problem}. Run \`npm run containers:prepare\` first.`);
+  return { stack: processStack(), note: `${by}=auto: child processes, because the container stack cannot run here (${readiness.problem})` };
 }
 
-/** Undefined when a container runtime answers and `docker compose` (which Testcontainers runs) exists, else why not. */
-export async function dockerProblem(): Promise<string | undefined> {
+/** Engine, Compose v2 and every image the test stack names, checked for real (nothing is pulled or built). */
+export async function containerReadiness(env: NodeJS.ProcessEnv = process.env): Promise<Readiness> {
+  useRecordedEngine(env);
+  const engine = await withTimeout(engineVersion(env), PROBE_TIMEOUT_MS);
+  if (!engine) return { ready: false, problem: `no Docker engine answers at ${env.DOCKER_HOST ?? 'the default socket'}` };
+  // Testcontainers must find it too (it reads DOCKER_HOST and its own configuration).
+  const runtime = await withTimeout(getContainerRuntimeClient().then(() => 'ok').catch((error: Error) => error.message), PROBE_TIMEOUT_MS);
+  if (runtime !== 'ok') return { ready: false, problem: `Testcontainers finds no engine: ${runtime ?? 'no answer'}` };
+  const compose = await composeVersion(env);
+  if (!compose) return { ready: false, problem: '`docker compose` is not Compose v2, which Testcontainers needs' };
+  const missing: string[] = [];
+  const standIns: string[] = [];
+  for (const image of wantedImages(REPO_ROOT, env).filter((i) => i.forTests)) {
+    const presence = await imagePresence(image.name, env);
+    if (presence === undefined) missing.push(`${image.name} (${image.usedBy.join(', ')})`);
+    else if (presence) standIns.push(image.name);
+  }
+  if (missing.length > 0) return { ready: false, problem: `image(s) not in the engine: ${missing.join(', ')}` };
+  const ryuk = env.TESTCONTAINERS_RYUK_DISABLED === 'true' ? ', Ryuk disabled (no image)' : '';
+  const stand = standIns.length > 0 ? `, offline stand-ins for ${standIns.join(' and ')}` : '';
+  return { ready: true, found: `Docker ${engine}, Compose ${compose}, every image present${stand}${ryuk}` };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`), PROBE_TIMEOUT_MS);
-  });
-  try {
-    return (await Promise.race([getContainerRuntimeClient().then(() => undefined), timeout])) ?? (await composeProblem());
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** An engine without the Compose v2 plugin cannot run docker-compose.test.yml. */
-async function composeProblem(): Promise<string | undefined> {
-  try {
-    await promisify(execFile)('docker', ['compose', 'version'], { timeout: PROBE_TIMEOUT_MS });
-    return undefined;
-  } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
-    return `\`docker compose version\` failed (Testcontainers needs the Compose v2 plugin): ${stderr || (error as Error).message}`;
-  }
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseScenario } from '../../contract/scenario/load.js';
-import { CLOSED_LOCAL_URL, composeOverride } from './compose-override.js';
+import { buildCaOverride, CLOSED_LOCAL_URL, composeOverride } from './compose-override.js';
 import { REHEARSAL_API_KEY } from './stack.js';
 
 const scenario = (local: boolean) =>
@@ -47,5 +47,15 @@ describe('composeOverride', () => {
     const { yaml, scenarioRef } = composeOverride(scenario(false), '/home/me/mine.yaml', false);
     expect(scenarioRef).toBe('/app/rehearsal/mine.yaml');
     expect((parse(yaml) as { services: { fake: unknown } }).services.fake).toEqual({ volumes: ['/home/me/mine.yaml:/app/rehearsal/mine.yaml:ro'] });
+  });
+
+  it("hands the CA file to both builds as a BuildKit secret, never as an argument or a file in the context", () => {
+    expect(parse(buildCaOverride('/repo', '/etc/ssl/$corp.pem'))).toEqual({
+      services: {
+        agent: { build: { context: '/repo', secrets: ['host_ca'] } },
+        fake: { build: { context: '/repo', secrets: ['host_ca'] } },
+      },
+      secrets: { host_ca: { file: '/etc/ssl/$$corp.pem' } },
+    });
   });
 });

@@ -40,3 +40,14 @@ function literal(value: string): string {
 function mapValues(record: Record<string, string>, f: (value: string) => string): Record<string, string> {
   return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, f(value)]));
 }
+
+/**
+ * The override that lets the image's `npm ci` trust a TLS-intercepting proxy: the CA file (the one
+ * NODE_EXTRA_CA_CERTS names) handed to both builds as the BuildKit secret `host_ca`, which the Dockerfile
+ * mounts for that one step. A secret, not a build argument or a copied file, so it never lands in a layer.
+ * The build context is spelled out absolute: a relative one in a file outside the checkout would be ambiguous.
+ */
+export function buildCaOverride(repoRoot: string, caFile: string): string {
+  const build = { context: literal(repoRoot), secrets: ['host_ca'] };
+  return stringify({ services: { agent: { build }, fake: { build } }, secrets: { host_ca: { file: literal(caFile) } } });
+}

@@ -4,7 +4,8 @@
  * environment. Each run is its own compose project with free host ports; `stop()` takes it down. A container
  * that stops mid-rehearsal is reported like a crashed process.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DockerComposeEnvironment, getContainerRuntimeClient, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
@@ -12,7 +13,8 @@ import { SCENARIO_DIR } from '../../contract/scenario/library.js';
 import { ensureTinyModel } from '../../tools/llama/model.js';
 import { cacheRoot } from '../../tools/llama/paths.js';
 import { redactor, secretsOf } from './agent-env.js';
-import { composeOverride } from './compose-override.js';
+import { buildCaOverride, composeOverride } from './compose-override.js';
+import { exec } from '../../tools/containers/exec.js';
 import { REPO_ROOT } from './services.js';
 import { StartError, type RunningStack, type ServiceFailure, type Stack, type StartRequest } from './stack.js';
 
@@ -29,52 +31,78 @@ export function containerStack(): Stack {
 }
 
 async function startContainers(request: StartRequest): Promise<RunningStack> {
-  const { scenario, scenarioFile, speed, progress } = request;
+  const { scenario, scenarioFile, speed, progress, signal } = request;
   const model = await ensureTinyModel();
   const dir = mkdtempSync(join(tmpdir(), 'holdline-compose-'));
   const override = composeOverride(scenario, resolve(scenarioFile), resolve(dirname(scenarioFile)) === SCENARIO_DIR);
-  const overrideFile = join(dir, 'scenario.override.yml');
-  writeFileSync(overrideFile, override.yaml);
+  const files = [COMPOSE_FILE, join(dir, 'scenario.override.yml')];
+  writeFileSync(files[1] as string, override.yaml);
+  const ca = process.env.NODE_EXTRA_CA_CERTS;
+  if (ca && existsSync(ca)) {
+    files.push(join(dir, 'build-ca.override.yml'));
+    writeFileSync(files[2] as string, buildCaOverride(REPO_ROOT, ca));
+  }
   // Compose would read the checkout's .env (the user's own configuration) for ${VAR}s; a rehearsal must not.
   const envFile = join(dir, 'empty.env');
   writeFileSync(envFile, '');
+  // Named by us, so that a failed `up` (which Testcontainers does not take down) can be taken down here.
+  const project = `holdline-${randomUUID().slice(0, 8)}`;
+  const environment = {
+    HOLDLINE_SCENARIO: override.scenarioRef,
+    HOLDLINE_SPEED: String(speed),
+    HOLDLINE_CACHE_DIR: cacheRoot(),
+    HOLDLINE_TINY_MODEL: basename(model.path),
+  };
+  const down = async () => {
+    await exec('docker', ['compose', '-p', project, ...files.flatMap((f) => ['-f', f]), '--env-file', envFile, 'down', '-v', '--timeout', '5'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...environment },
+    });
+    rmSync(dir, { recursive: true, force: true });
+  };
 
-  progress(`docker compose: building the image and starting ${COMPOSE_FILE} for ${scenario.name}`);
+  progress(`docker compose: building the image and starting ${COMPOSE_FILE} for ${scenario.name} (project ${project})`);
   let env: StartedDockerComposeEnvironment;
   try {
-    env = await new DockerComposeEnvironment(REPO_ROOT, [COMPOSE_FILE, overrideFile])
+    env = await new DockerComposeEnvironment(REPO_ROOT, files)
+      .withProjectName(project)
       .withBuild()
       .withEnvironmentFile(envFile)
-      .withEnvironment({
-        HOLDLINE_SCENARIO: override.scenarioRef,
-        HOLDLINE_SPEED: String(speed),
-        HOLDLINE_CACHE_DIR: cacheRoot(),
-        HOLDLINE_TINY_MODEL: basename(model.path),
-      })
+      .withEnvironment(environment)
       .withWaitStrategy('agent-1', Wait.forHealthCheck())
       .withWaitStrategy('fake-1', Wait.forHealthCheck())
       .withWaitStrategy('llama_cpp-1', Wait.forHealthCheck())
       .withStartupTimeout(STARTUP_TIMEOUT_MS)
       .up();
   } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
+    await down();
+    if (signal?.aborted) throw signal.reason;
     throw new StartError(`docker compose could not start ${COMPOSE_FILE}: ${(error as Error).message}`);
   }
+  if (signal?.aborted) {
+    await down();
+    throw signal.reason;
+  }
 
-  const urlOf = (name: string, port: number) => {
-    const container = env.getContainer(name);
-    return `http://${container.getHost()}:${container.getMappedPort(port)}`;
-  };
+  // docker-compose.test.yml publishes on the engine host's 127.0.0.1 only, so that is where it is reached (a local
+  // engine, Docker Desktop included). Not getHost(): on a machine it takes for a container, Testcontainers
+  // names the bridge's gateway, where nothing is published.
+  const urlOf = (name: string, port: number) => `http://127.0.0.1:${env.getContainer(name).getMappedPort(port)}`;
   const watch = watchContainers(env, redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY]));
+  let stopped: Promise<void> | undefined;
   return {
     fakeUrl: urlOf('fake-1', 4010),
     agentUrl: urlOf('agent-1', 8081),
     pids: {},
     crashed: watch.crashed,
-    async stop() {
-      watch.stop();
-      await env.down({ removeVolumes: true });
-      rmSync(dir, { recursive: true, force: true });
+    stop() {
+      stopped ??= (async () => {
+        watch.stop();
+        await env.down({ removeVolumes: true }).catch(() => {});
+        // Without Ryuk nothing else would remove them: make sure containers and network are gone.
+        await down();
+      })();
+      return stopped;
     },
   };
 }

@@ -42,6 +42,10 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
+/** Where a rehearsal runs, as people ask for it (`--stack`, `E2E_STACK`); see choose.ts. */
+export type StackChoice = 'processes' | 'containers' | 'auto';
+export const STACK_CHOICES: readonly StackChoice[] = ['processes', 'containers', 'auto'];
+
 export interface Stack {
   readonly name: 'processes' | 'containers';
   /** Starts the services and waits until each is healthy. On failure nothing is left running. */

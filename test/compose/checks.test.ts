@@ -110,8 +110,9 @@ services:
 
   it('reports what breaks Testcontainers, speeds that differ and a model name llama.cpp does not serve', () => {
     expect(checks.testcontainersProblems(broken)).toEqual([
+      'fake publishes "4011" on every interface; publish "127.0.0.1::4011" so only this machine reaches it',
       'agent sets container_name "holdline-agent"; a fixed name collides between test runs',
-      'agent publishes fixed host port "8081:8081"; publish "8081" alone so Testcontainers maps a free one',
+      'agent publishes fixed host port "8081:8081"; publish "127.0.0.1::8081" so Testcontainers maps a free one',
     ]);
     expect(checks.flagAgreement(broken, '--speed')).toEqual(['--speed differs between services: fake=2, agent=1']);
     expect(checks.aliasProblems(broken, 'agent', 'llama_cpp')).toEqual(['agent LOCAL_LLM_MODEL is "tiny" but llama_cpp serves --alias "holdline-tiny"']);

@@ -48,6 +48,9 @@ export function dependsOnProfiled(doc: ComposeDoc): string[] {
   for (const [name, service] of Object.entries(doc.services)) {
     if (service.profiles?.length) continue;
     for (const dep of Object.keys(dependsOn(service))) {
+      // `required: false` (Compose 2.20+): waited for when it runs, ignored when its profile is off.
+      const deps = service.depends_on;
+      if (deps && !Array.isArray(deps) && deps[dep]?.required === false) continue;
       const profiles = doc.services[dep]?.profiles;
       if (profiles?.length) problems.push(`${name} depends_on ${dep}, which starts only with --profile ${profiles.join('/')}`);
     }
@@ -169,8 +172,14 @@ export function testcontainersProblems(doc: ComposeDoc): string[] {
       problems.push(`${name} sets container_name "${service.container_name}"; a fixed name collides between test runs`);
     }
     for (const port of portMappings(service)) {
-      if (port.host !== undefined && port.host !== '') {
-        problems.push(`${name} publishes fixed host port "${port.spec}"; publish "${port.container}" alone so Testcontainers maps a free one`);
+      // "127.0.0.1::4010" -> address "127.0.0.1", host port "" (a free one); "8081:8081" -> no address, port "8081".
+      const at = port.host?.lastIndexOf(':') ?? -1;
+      const address = at >= 0 ? port.host?.slice(0, at) : undefined;
+      const hostPort = at >= 0 ? port.host?.slice(at + 1) : port.host;
+      if (hostPort) {
+        problems.push(`${name} publishes fixed host port "${port.spec}"; publish "127.0.0.1::${port.container}" so Testcontainers maps a free one`);
+      } else if (address !== '127.0.0.1') {
+        problems.push(`${name} publishes "${port.spec}" on every interface; publish "127.0.0.1::${port.container}" so only this machine reaches it`);
       }
     }
   }

@@ -16,7 +16,7 @@ export interface Service {
   ports?: (string | number | { target: number; published?: string | number; protocol?: string })[];
   expose?: (string | number)[];
   healthcheck?: { test?: string | string[]; disable?: boolean };
-  depends_on?: string[] | Record<string, { condition?: string }>;
+  depends_on?: string[] | Record<string, { condition?: string; required?: boolean }>;
   profiles?: string[];
   container_name?: string;
   init?: boolean;
@@ -156,6 +156,10 @@ export function dependsOn(service: Service): Record<string, string> {
 const IMAGE_DEFAULT_PORTS: [prefix: string, port: number][] = [
   // LiveKit docs (self-hosting/local): "By default LiveKit's signal server binds to 127.0.0.1:7880".
   ['livekit/livekit-server', 7880],
+  // Kokoro-FastAPI: uvicorn on $PORT, 8880 unless set (api/src/core/config.py).
+  ['ghcr.io/remsky/kokoro-fastapi', 8880],
+  // NVIDIA NIM for speech: HTTP on $NIM_HTTP_API_PORT, 9000 unless set.
+  ['nvcr.io/nim/nvidia/', 9000],
 ];
 
 /**
@@ -185,7 +189,9 @@ export function listenPorts(service: Service): ListenPort[] {
   if (scriptDefault) ports.push(scriptDefault);
   const image = withDefaults(service.image ?? '');
   const known = IMAGE_DEFAULT_PORTS.find(([prefix]) => image.startsWith(prefix));
-  if (known && ports.length === 0) ports.push({ port: known[1], from: 'image default' });
+  const portVar = environment(service).PORT ?? environment(service).NIM_HTTP_API_PORT;
+  if (portVar !== undefined && known) ports.push({ port: Number(portVar), from: 'PORT variable' });
+  else if (known && ports.length === 0) ports.push({ port: known[1], from: 'image default' });
   return ports;
 }
 

@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { CONFIG_ENV_VARS } from '../../src/config.js';
 import {
   aliasProblems,
@@ -33,7 +34,7 @@ const read = (file: string) => readFileSync(join(root, file), 'utf8');
 const prod = parseCompose(read('docker-compose.yml'), 'docker-compose.yml');
 const rig = parseCompose(read('docker-compose.test.yml'), 'docker-compose.test.yml');
 const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
-const URL_VARS = ['LOCAL_LLM_BASE_URL', 'OPENROUTER_BASE_URL', 'LIVEKIT_URL'];
+const URL_VARS = ['LOCAL_LLM_BASE_URL', 'OPENROUTER_BASE_URL', 'LIVEKIT_URL', 'STT_BASE_URL', 'TTS_BASE_URL'];
 const GRAMMAR = 'root ::= "The local model is answering."';
 
 describe.each([
@@ -85,6 +86,31 @@ describe('docker-compose.yml (production)', () => {
     expect(prod.services.agent?.depends_on).not.toHaveProperty('llama_cpp');
   });
 
+  it('puts kokoro and nemotron behind local-speech, each with a healthcheck, and the agent waits for them only when they run', () => {
+    expect(profileMembers(prod, 'local-speech', ['kokoro', 'nemotron'])).toEqual([]);
+    expect(missingHealthchecks({ services: { kokoro: prod.services.kokoro ?? {}, nemotron: prod.services.nemotron ?? {} } })).toEqual([]);
+    expect(dependsOnHealthy(prod, 'agent', 'kokoro')).toEqual([]);
+    expect(dependsOnHealthy(prod, 'agent', 'nemotron')).toEqual([]);
+    expect(prod.services.agent?.depends_on).toMatchObject({ kokoro: { required: false }, nemotron: { required: false } });
+  });
+
+  it("points the agent's speech at kokoro and nemotron by default, a cloud endpoint one variable away", () => {
+    const raw = parse(read('docker-compose.yml')) as { services: { agent: { environment: Record<string, string> } } };
+    expect(raw.services.agent.environment).toMatchObject({
+      STT_BASE_URL: '${STT_BASE_URL:-http://nemotron:9000/v1}',
+      TTS_BASE_URL: '${TTS_BASE_URL:-http://kokoro:8880/v1}',
+    });
+    // A .env made from the example must not point compose at the cloud unasked.
+    expect(read('.env.example')).not.toMatch(/^(STT|TTS)_BASE_URL=/m);
+  });
+
+  it('pins the speech images', () => {
+    for (const service of ['kokoro', 'nemotron']) {
+      // A version tag (the default of `${X_IMAGE:-...}`), not latest.
+      expect(prod.services[service]?.image, service).toMatch(/:v?\d[\w.-]*\}?$/);
+    }
+  });
+
   it('reads the agent secrets from .env and sets none in the file', () => {
     expect(secretProblems(prod, 'agent')).toEqual([]);
   });
@@ -119,7 +145,7 @@ describe('docker-compose.test.yml (the rig)', () => {
     expect(dependsOnHealthy(rig, 'agent', 'fake')).toEqual([]);
   });
 
-  it('suits Testcontainers: no fixed container names or host ports', () => {
+  it('suits Testcontainers: no fixed container names or host ports, and publishes on loopback only', () => {
     expect(testcontainersProblems(rig)).toEqual([]);
   });
 
@@ -176,7 +202,7 @@ describe.skipIf(!hasCompose)(
       const dir = mkdtempSync(join(tmpdir(), 'holdline-compose-'));
       copyFileSync(join(root, file), join(dir, file));
       writeFileSync(join(dir, '.env'), 'LIVEKIT_API_KEY=devkey\nLIVEKIT_API_SECRET=secret\n');
-      const result = spawnSync('docker', ['compose', '-f', join(dir, file), '--profile', 'local-llm', 'config', '-q'], {
+      const result = spawnSync('docker', ['compose', '-f', join(dir, file), '--profile', 'local-llm', '--profile', 'local-speech', 'config', '-q'], {
         cwd: dir,
         encoding: 'utf8',
       });

@@ -1,27 +1,38 @@
-/** What the end-to-end tests share: the stack they run on (chosen once) and running a library scenario on it. */
+/** What the end-to-end tests share: the stacks they run on (chosen once) and running a library scenario on one. */
 import { resolveScenario } from '../../contract/scenario/library.js';
 import { loadScenarioFile } from '../../contract/scenario/load.js';
 import type { Result } from '../../harness/result.js';
 import { runScenario } from '../../harness/run.js';
 import { chooseStack, type Chosen } from '../../harness/stack/choose.js';
+import type { Stack } from '../../harness/stack/stack.js';
 import { exclusive } from './exclusive.js';
 
-/** Accelerated speed for the library: 10 keeps the pipeline's wall latency (tens of ms) inside the windows. */
-export const E2E_SPEED = Number(process.env.E2E_SPEED ?? 10);
+/**
+ * Accelerated speed for the library, per stack (E2E_SPEED sets both): 10 on processes keeps the pipeline's wall
+ * latency (tens of ms) inside the windows. Containers add a hop per request (the published port's proxy, the
+ * bridge network): calm-day at speed 1 on a loaded 2-core machine heard its answers 110 to 170 ms later than on
+ * processes, which at speed 10 is 1.1 to 1.7 s of scenario time, past the windows. 5 halves that.
+ */
+export function e2eSpeed(stackName: 'processes' | 'containers', env: NodeJS.ProcessEnv = process.env): number {
+  if (env.E2E_SPEED !== undefined) return Number(env.E2E_SPEED);
+  return stackName === 'containers' ? 5 : 10;
+}
 
-let chosen: Promise<Chosen> | undefined;
+let chosen: Promise<Chosen[]> | undefined;
 
-/** The stack from E2E_STACK (default auto), announced once. */
-export function e2eStack(): Promise<Chosen> {
-  chosen ??= chooseStack().then((c) => {
-    console.log(`[e2e] ${c.note}`);
-    return c;
+/**
+ * The stacks from E2E_STACK, announced once: processes, containers or auto (default) give one; `both` gives
+ * processes and containers (both required), so the library runs on each and the two are compared.
+ */
+export function e2eStacks(choice = process.env.E2E_STACK ?? 'auto'): Promise<Chosen[]> {
+  chosen ??= (choice === 'both' ? Promise.all([chooseStack('processes'), chooseStack('containers')]) : chooseStack(choice).then((c) => [c])).then((all) => {
+    for (const c of all) console.log(`[e2e] ${c.note}`);
+    return all;
   });
   return chosen;
 }
 
-export async function rehearseLibrary(name: string, speed: number): Promise<Result> {
-  const { stack } = await e2eStack();
+export async function rehearseLibrary(name: string, speed: number, stack: Stack): Promise<Result> {
   const file = resolveScenario(name);
   return exclusive(() => runScenario(loadScenarioFile(file), file, { stack, speed }));
 }

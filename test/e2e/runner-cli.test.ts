@@ -31,7 +31,7 @@ describe('npm run scenario', () => {
 
   it('exits 2 with every problem of a scenario file as file:line:col key: message', async () => {
     const file = scenarioFile('broken', 'name: broken\ndescription: x\nagent: { models: [] }\nuser: [{ at: 2, say: hi }]\n');
-    const { code, stderr } = await startRunner(['--file', file]).exited;
+    const { code, stderr } = await startRunner(['--file', file, '--stack', 'processes']).exited;
     expect(code).toBe(2);
     expect(stderr).toMatch(/broken\.yaml:3:\d+ agent\.models: expected at least one model in the chain/);
     expect(stderr).toMatch(/broken\.yaml:4:\d+ user\[0\]\.at: expected a duration like "2s", got 2/);
@@ -56,7 +56,7 @@ describe('npm run scenario', () => {
 
   it('--json prints exactly one object, --report writes the page, and the key is never printed', { timeout: 90_000 }, async () => {
     const report = join(dir, 'calm-day.html');
-    const { code, stdout, stderr } = await exclusive(() => startRunner(['calm-day', '--speed', '10', '--json', '--report', report]).exited);
+    const { code, stdout, stderr } = await exclusive(() => startRunner(['calm-day', '--speed', '10', '--stack', 'processes', '--json', '--report', report]).exited);
     expect(code, stderr).toBe(0);
     const json = JSON.parse(stdout) as Record<string, unknown>;
     expect(Object.keys(json)).toEqual(['scenario', 'passed', 'speed', 'spoken', 'requests', 'failures']);
@@ -76,7 +76,7 @@ describe('npm run scenario', () => {
   it('exits 1 and says what differed when the caller hears something else', { timeout: 90_000 }, async () => {
     const calm = readFileSync(join(import.meta.dirname, '../../scenarios/calm-day.yaml'), 'utf8');
     const file = scenarioFile('calm-but-wrong', calm.replace('name: calm-day', 'name: calm-but-wrong').replace('"Rome is the capital of Italy.", source', '"Milan is the capital of Italy.", source'));
-    const { code, stdout } = await exclusive(() => startRunner(['--file', file, '--speed', '10']).exited);
+    const { code, stdout } = await exclusive(() => startRunner(['--file', file, '--speed', '10', '--stack', 'processes']).exited);
     expect(code).toBe(1);
     expect(stdout).toMatch(
       /- spoken\[1\]: expected "Milan is the capital of Italy." from openrouter:meta-llama\/llama-3.3-70b-instruct:free starting 5s\.\.7\.5s, heard "Rome is the capital of Italy." from openrouter:meta-llama\/llama-3.3-70b-instruct:free at \d+(\.\d+)?s/,
@@ -88,7 +88,7 @@ describe('npm run scenario', () => {
 describe('nothing the runner started outlives it', () => {
   it('on Ctrl-C mid-scenario: every service stopped, llama-server included, exit 130', { timeout: 90_000 }, async () => {
     await exclusive(async () => {
-      const runner = startRunner(['openrouter-down-local-up', '--speed', '1']);
+      const runner = startRunner(['openrouter-down-local-up', '--speed', '1', '--stack', 'processes']);
       const pids = parsePids((await runner.waitForStderr(PIDS))[0]);
       expect(Object.keys(pids).sort()).toEqual(['llama-server', 'the agent', 'the fake OpenRouter']);
       await runner.waitForStderr(/caller at 0\.0s/);
@@ -102,7 +102,7 @@ describe('nothing the runner started outlives it', () => {
 
   it('when a service crashes: the others stopped, the crashed one named, exit 3', { timeout: 90_000 }, async () => {
     await exclusive(async () => {
-      const runner = startRunner(['calm-day', '--speed', '1']);
+      const runner = startRunner(['calm-day', '--speed', '1', '--stack', 'processes']);
       const pids = parsePids((await runner.waitForStderr(PIDS))[0]);
       await runner.waitForStderr(/caller at 0\.0s/);
       const agent = pids['the agent'] as number;
@@ -120,7 +120,7 @@ describe('nothing the runner started outlives it', () => {
       'name: bad-config\ndescription: x\nagent: { models: [a/one], env: { RETRY_WINDOW_MS: soon } }\nuser: [{ at: 0s, say: "Hi?" }]\n',
     );
     await exclusive(async () => {
-      const runner = startRunner(['--file', file]);
+      const runner = startRunner(['--file', file, '--stack', 'processes']);
       const fake = Number((await runner.waitForStderr(/the fake OpenRouter is up at \S+ \(pid (\d+)\)/))[1]);
       const { code, stderr } = await runner.exited;
       expect(code).toBe(3);

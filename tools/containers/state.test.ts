@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { engineEnv, type EngineState } from './state.js';
+
+const started = (dockerdPid: number): EngineState['started'] => ({ dockerdPid, iptablesBefore: '', linksBefore: [] });
+
+describe('engineEnv', () => {
+  it('reaches the engine prepare started while its dockerd lives, with Ryuk disabled when it was', () => {
+    const env = engineEnv({ dockerHost: 'unix:///tmp/holdline-docker/docker.sock', ryukDisabled: true, started: started(process.pid) });
+    expect(env).toMatchObject({ DOCKER_HOST: 'unix:///tmp/holdline-docker/docker.sock', TESTCONTAINERS_RYUK_DISABLED: 'true' });
+  });
+
+  it('forgets an engine whose dockerd is gone', () => {
+    const env = engineEnv({ dockerHost: 'unix:///tmp/holdline-docker/docker.sock', ryukDisabled: true, started: started(2 ** 22 + 1) });
+    expect(env).not.toHaveProperty('DOCKER_HOST');
+    expect(env).not.toHaveProperty('TESTCONTAINERS_RYUK_DISABLED');
+  });
+
+  it('keeps an engine it only found (nothing started) as it was recorded', () => {
+    expect(engineEnv({ dockerHost: 'tcp://build-host:2375' })).toMatchObject({ DOCKER_HOST: 'tcp://build-host:2375' });
+  });
+});
