@@ -50,8 +50,9 @@ export function liveLine(event: AgentEvent): string | undefined {
       return `${clock(event.start)}..${clock(event.end)} caller hears ${event.source}: ${JSON.stringify(event.text)}${event.interrupted ? ' (cut off)' : ''}`;
     case 'close':
       return `${clock(event.at)} the agent's session closed (${event.reason})`;
-    case 'turn':
     case 'turn_end':
+      return event.outcome === 'silent' ? `${clock(event.at)} ${event.turnId} ends in silence: the caller heard nothing` : undefined;
+    case 'turn':
     case 'state':
       return undefined;
   }

@@ -87,8 +87,9 @@ export function startAgentProcess(
   redact: (line: string) => string,
   progress: (line: string) => void,
   signal?: AbortSignal,
+  agentModule?: string,
 ): Promise<Started> {
-  const args = ['--rehearsal', '--port', '0', '--host', '127.0.0.1', '--speed', String(speed)];
+  const args = ['--rehearsal', '--port', '0', '--host', '127.0.0.1', '--speed', String(speed), ...(agentModule ? ['--agent', agentModule] : [])];
   const spec = { name: 'the agent', ...tsx('src/main.ts', args), cwd: REPO_ROOT, env, redact };
   return startService(
     spec,

@@ -19,7 +19,10 @@ import { AgentEvents } from '../chain/events.js';
 import { probeBackends } from '../chain/probe.js';
 import { createLogger, logEvents, type Logger } from '../observability/log.js';
 import { collectMetrics } from '../observability/metrics.js';
-import { startRehearsalSession } from './session.js';
+import { startRehearsalSession, type RehearsalSession } from './session.js';
+import type { ChainLLM } from '../chain/chain-llm.js';
+import { isHoldlineLLM } from '../package/holdline-llm.js';
+import { contextFrom, loadAgentModule } from './agent-module.js';
 
 export interface RehearsalOptions {
   env?: NodeJS.ProcessEnv;
@@ -33,6 +36,8 @@ export interface RehearsalOptions {
    * Replaces holdline's chain with another LLM over the same backends, for side-by-side benchmarks
    * (bench/failover). Everything else (session, speech, events) stays the same.
    */
+  /** A user's agent module (agent-module.ts) to rehearse instead of holdline's own agent. */
+  agentModule?: string;
   contender?: {
     llm: (deps: { config: Config; backends: Backend[] }) => llm.LLM;
     llmConnOptions?: { maxRetry?: number; retryIntervalMs?: number; timeoutMs?: number };
@@ -64,23 +69,17 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
   });
   const stopLog = logEvents(events, log);
   const metrics = collectMetrics(events);
-  const chain = createChain(config, clock, events, options.runAttempt);
-  const session = await startRehearsalSession({
-    llm: options.contender ? options.contender.llm({ config, backends: backendsFrom(config) }) : chain,
-    ...(options.contender?.llmConnOptions && { llmConnOptions: options.contender.llmConnOptions }),
-    clock,
-    events,
-    instructions: config.voice.instructions,
-    onError: (error) => log.warn(error, 'session reported an error'),
-  });
+  const { session, chain } = await startSession(options, config, clock, events, log);
   let closed = false;
   events.subscribe((event) => {
     if (event.type === 'close') closed = true;
   });
 
-  void probeBackends(config, chain.options.backends).then((results) => {
-    for (const r of results) (r.reachable ? log.info : log.warn).call(log, { backend: r.backend, detail: r.detail }, r.reachable ? 'backend reachable' : 'backend unreachable');
-  });
+  if (chain && !options.agentModule) {
+    void probeBackends(config, chain.options.backends).then((results) => {
+      for (const r of results) (r.reachable ? log.info : log.warn).call(log, { backend: r.backend, detail: r.detail }, r.reachable ? 'backend reachable' : 'backend unreachable');
+    });
+  }
 
   const app = express();
   app.disable('x-powered-by');
@@ -125,12 +124,12 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
     await session.interrupt();
     clock.resetTo(typeof at === 'number' ? at : Date.now());
     history.length = 0;
-    chain.reset();
+    chain?.reset();
     res.json({ originEpochMs: clock.origin, speed: clock.speed });
   });
 
   app.get('/healthz', (_req, res) => res.json({ status: 'ok', speed: clock.speed, originEpochMs: clock.origin }));
-  app.get('/llm/status', (_req, res) => res.json({ at: Math.round(clock.now()), backends: chain.status() }));
+  app.get('/llm/status', (_req, res) => res.json({ at: Math.round(clock.now()), backends: chain?.status() ?? [] }));
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
@@ -157,4 +156,28 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
       stopLog();
     },
   };
+}
+
+/**
+ * holdline's agent on its chain (or a benchmark's contender LLM), or the user's agent module on whatever LLM it
+ * brought. `chain` is the chain in use, when it is holdline's: the one `/reset` and `/llm/status` talk to.
+ */
+async function startSession(options: RehearsalOptions, config: Config, clock: ScaledClock, events: AgentEvents, log: Logger): Promise<{ session: RehearsalSession; chain: ChainLLM | undefined }> {
+  const common = { clock, events, instructions: config.voice.instructions, onError: (error: { type: string; message: string; recoverable: boolean }) => log.warn(error, 'session reported an error') };
+  if (options.agentModule) {
+    const agent = await loadAgentModule(options.agentModule, contextFrom(config), { clock, events });
+    const chain = isHoldlineLLM(agent.llm) ? agent.llm : undefined;
+    if (!chain && clock.speed !== 1) {
+      log.warn({ speed: clock.speed }, "the agent's LLM is not holdline's chain: its own timeouts and retries run on wall time, so at this speed they are not compressed like the scenario; rehearse it at --speed 1 for a true timeline");
+    }
+    log.info({ module: options.agentModule, llm: agent.llm?.label(), holdlineChain: chain !== undefined }, 'rehearsing the agent module');
+    return { session: await startRehearsalSession({ ...common, agent: { agent, trackTurns: !chain } }), chain };
+  }
+  const chain = createChain(config, clock, events, options.runAttempt);
+  const session = await startRehearsalSession({
+    ...common,
+    llm: options.contender ? options.contender.llm({ config, backends: backendsFrom(config) }) : chain,
+    ...(options.contender?.llmConnOptions && { llmConnOptions: options.contender.llmConnOptions }),
+  });
+  return { session, chain };
 }
