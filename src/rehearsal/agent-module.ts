@@ -19,6 +19,7 @@ import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Config } from '../config.js';
+import { ensureFrameworkLogger } from '../framework-logger.js';
 import { withRehearsal, type RehearsalContext } from '../package/rehearsal-context.js';
 
 /** What the factory is given: where OpenRouter (the fake) and the local server are, and the scenario's chain. */
@@ -53,6 +54,8 @@ export async function loadAgentModule(path: string, ctx: AgentModuleContext, reh
     throw new AgentModuleError(file, problem);
   };
   if (!existsSync(path)) fail('no such file');
+  // Plugins' LLMs log through the framework's logger from their constructors.
+  ensureFrameworkLogger();
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
