@@ -1,5 +1,6 @@
+#!/usr/bin/env node
 /**
- * `npm run fake -- --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1]`
+ * `holdline-fake --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1]` (in this repository: `npm run fake -- ...`)
  *
  * Serves the fake OpenRouter until Ctrl-C. Prints the line to paste into the agent's environment, the rules in one
  * sentence each, then one line per request as it ends. A scenario with problems prints every one
@@ -13,7 +14,7 @@ import { describeRules } from './rules/rule.js';
 import { formatEntry } from './log-line.js';
 import { startFake } from './server.js';
 
-const USAGE = 'usage: npm run fake -- --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1]';
+const USAGE = 'usage: holdline-fake --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1]   (in the repository: npm run fake -- ...)';
 const EXIT_USAGE = 2;
 
 interface CliOptions {
