@@ -1,5 +1,6 @@
 /**
- * An agent module on holdline's chain: your instructions and tools, `createHoldlineLLM` as its LLM. Rehearse it:
+ * An agent module on holdline's chain: your instructions and tools, `createHoldlineLLM` as its LLM. The README's
+ * example is this file from the first import on (a test keeps them equal). Rehearse it:
  *   npm run scenario -- rate-limit-storm --agent examples/agents/holdline-agent.ts
  * HoldlineAgent is a voice.Agent that plays the hold the moment it is decided (a plain voice.Agent works too,
  * but its TTS tokenizer would sit on the short "Hang on a sec." until the answer arrives).
@@ -10,15 +11,21 @@ import { z } from 'zod';
 
 const lookupOrder = llm.tool({
   description: 'Look up the status of an order by its number.',
-  parameters: z.object({ orderNumber: z.string().describe('The order number, e.g. A-1234') }),
+  parameters: z.object({ orderNumber: z.string() }),
   execute: async ({ orderNumber }) => `Order ${orderNumber} shipped yesterday.`,
 });
 
-export default function createAgent(ctx: AgentModuleContext): HoldlineAgent {
+// In a rehearsal `ctx` points at the fake; in your worker, call createAgent() and the environment decides.
+export default function createAgent(ctx?: AgentModuleContext) {
   return new HoldlineAgent({
     instructions: 'You are the voice of a small shop. Answer briefly, in plain spoken sentences.',
     tools: { lookupOrder },
-    // OPENROUTER_API_KEY, OPENROUTER_BASE_URL and LOCAL_LLM_BASE_URL come from the environment (the fake's, here).
-    llm: createHoldlineLLM({ models: ctx.models, hold: 'Hang on a sec.', policy: { retryWindowMs: 60_000 } }),
+    llm: createHoldlineLLM({
+      models: ctx?.models ?? ['meta-llama/llama-3.3-70b-instruct:free', 'qwen/qwen-2.5-72b-instruct:free'],
+      local: ctx?.local, // default: LOCAL_LLM_BASE_URL, LOCAL_LLM_MODEL
+      hold: 'Hang on a sec.',
+      apology: "Sorry, I can't answer that right now.",
+      policy: { retryWindowMs: 60_000 },
+    }),
   });
 }
