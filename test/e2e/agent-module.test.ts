@@ -8,13 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResultJson } from '../../harness/result.js';
+import { exclusive } from './exclusive.js';
 import { E2E_SPEED } from './rehearsal.js';
 import { interruptRunners, startRunner } from './runner-process.js';
 
 afterEach(() => interruptRunners());
 
 async function rehearse(args: string[]): Promise<{ code: number | null; json: ResultJson; stderr: string }> {
-  const { code, stdout, stderr } = await startRunner([...args, '--json']).exited;
+  // One rehearsal at a time on the machine (exclusive.ts): a neighbour's CPU would stretch the timeline.
+  const { code, stdout, stderr } = await exclusive(() => startRunner([...args, '--json']).exited);
   const line = stdout.trim().split('\n').at(-1) ?? '';
   try {
     return { code, json: JSON.parse(line) as ResultJson, stderr };

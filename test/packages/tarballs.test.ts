@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultJson } from '../../harness/result.js';
 import { killQuietly } from '../../tools/llama/processes.js';
+import { exclusive } from '../e2e/exclusive.js';
 import { packAll, ROOT, type Packed } from '../../packages/pack.js';
 
 const execFileAsync = promisify(execFile);
@@ -33,8 +34,10 @@ const cleanEnv: NodeJS.ProcessEnv = {
 let fake: Packed;
 let holdline: Packed;
 
-beforeAll(() => {
-  const packed = packAll();
+// Packing, installing and rehearsing are CPU-heavy: each takes the machine's rehearsal lock (test/e2e/exclusive.ts)
+// so a timing-sensitive rehearsal in another test file never runs beside them.
+beforeAll(async () => {
+  const packed = await exclusive(async () => packAll());
   fake = packed.find((p) => p.name === '@holdline/fake')!;
   holdline = packed.find((p) => p.name === 'holdline')!;
 }, 240_000);
@@ -61,9 +64,11 @@ async function sh(cwd: string, command: string, args: string[], { timeoutMs = 30
 
 /** npm install, timed; the local cache first (CI's `npm ci` filled it), the registry for the rest. */
 async function install(dir: string, specs: string[]): Promise<number> {
-  const started = Date.now();
-  await sh(dir, 'npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...specs], { timeoutMs: 600_000 });
-  return (Date.now() - started) / 1000;
+  return exclusive(async () => {
+    const started = Date.now();
+    await sh(dir, 'npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...specs], { timeoutMs: 600_000 });
+    return (Date.now() - started) / 1000;
+  });
 }
 
 function duKiB(path: string): Promise<number> {
@@ -214,7 +219,7 @@ process.exit(0);
       copyFileSync(join(ROOT, 'examples/agents/holdline-agent.ts'), join(dir, 'my-agent.ts'));
       // Exit 1 is a verdict (a loaded machine can push an utterance past its window at speed 10), not a broken
       // install: what is checked here is that the module was rehearsed and the caller heard the chain speak.
-      const { stdout } = await sh(dir, 'npx', ['holdline', 'scenario', 'rate-limit-storm', '--agent', './my-agent.ts', '--speed', '10', '--json'], { okCodes: [0, 1] });
+      const { stdout } = await exclusive(() => sh(dir, 'npx', ['holdline', 'scenario', 'rate-limit-storm', '--agent', './my-agent.ts', '--speed', '10', '--json'], { okCodes: [0, 1] }));
       const json = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as ResultJson;
       expect(json.spoken.map((s) => s.source)).toEqual(['hold', 'openrouter:meta-llama/llama-3.3-70b-instruct:free']);
       expect(json.requests.at(-1)?.outcome).toBe('200');
