@@ -1,7 +1,8 @@
 /**
  * `npm run scenario -- <name> --agent <module>`: the two example agents rehearsed end to end (the runner, the
  * fake and the agent as child processes), and a module that breaks the contract refused with its reason.
- * FallbackAdapter keeps wall-clock time (its own timeouts and the session's retries), so it plays at speed 1.
+ * Both play at speed 1, the caller's own clock: FallbackAdapter keeps wall-clock time (its own timeouts and the
+ * session's retries), and the holdline example is judged on the same clock beside it.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,6 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResultJson } from '../../harness/result.js';
 import { exclusive } from './exclusive.js';
-import { E2E_SPEED } from './rehearsal.js';
 import { interruptRunners, startRunner } from './runner-process.js';
 
 afterEach(() => interruptRunners());
@@ -29,7 +29,7 @@ const A = 'meta-llama/llama-3.3-70b-instruct:free';
 
 describe('rehearsing your own agent module', () => {
   it("an agent on holdline's chain holds, backs off and answers, on the rehearsal's clock", { timeout: 120_000 }, async () => {
-    const { code, json } = await rehearse(['rate-limit-storm', '--agent', 'examples/agents/holdline-agent.ts', '--speed', String(E2E_SPEED)]);
+    const { code, json } = await rehearse(['rate-limit-storm', '--agent', 'examples/agents/holdline-agent.ts']);
     expect(json.failures).toEqual([]);
     expect(code).toBe(0);
     expect(json.spoken.map((s) => [s.source, s.text])).toEqual([
