@@ -5,7 +5,8 @@
  *   2. run `npx holdline-fake` on a scenario file of their own;
  *   3. run a vitest test of their own that uses the fake and its assertion helpers;
  *   4. build an agent with createHoldlineLLM and get a turn through it (a 429, then the answer);
- *   5. rehearse an example agent with `npx holdline scenario ... --agent`.
+ *   5. rehearse an example agent with `npx holdline scenario ... --agent`;
+ *   6. typecheck TypeScript that uses both packages against the shipped .d.ts.
  * Install times and sizes are printed (the README quotes them); nothing here is timed against a limit.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -137,7 +138,7 @@ describe('the packages from their tarballs, in a fresh project', () => {
     let dir: string;
     beforeAll(async () => {
       dir = project('agent-app');
-      const registry = ['@livekit/agents', '@livekit/rtc-node', '@livekit/agents-plugin-openai', 'openai', 'zod', 'vitest'].map(dep);
+      const registry = ['@livekit/agents', '@livekit/rtc-node', '@livekit/agents-plugin-openai', 'openai', 'zod', 'vitest', 'typescript', '@types/node'].map(dep);
       const seconds = await install(dir, [holdline.file, fake.file, ...registry]);
       console.log(`[packages] holdline + @holdline/fake + LiveKit + vitest: installed in ${seconds.toFixed(1)} s, node_modules ${((await duKiB(join(dir, 'node_modules'))) / 1024).toFixed(0)} MiB`);
     }, 600_000);
@@ -223,6 +224,33 @@ process.exit(0);
       const json = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as ResultJson;
       expect(json.spoken.map((s) => s.source)).toEqual(['hold', 'openrouter:meta-llama/llama-3.3-70b-instruct:free']);
       expect(json.requests.at(-1)?.outcome).toBe('200');
+    });
+
+    it('typechecks code that uses both packages against the shipped .d.ts, and catches a wrong option', { timeout: 120_000 }, async () => {
+      copyFileSync(join(ROOT, 'examples/agents/holdline-agent.ts'), join(dir, 'typed-agent.ts'));
+      writeFileSync(
+        join(dir, 'typed-fake.ts'),
+        `import { startFakeOpenRouter, when, type FakeOpenRouter } from '@holdline/fake';
+import { expectOutcomes } from '@holdline/fake/assert';
+const fake: FakeOpenRouter = await startFakeOpenRouter({ scenario: { agent: { models: ['a/b'] } }, rules: [when({ model: 'a/b', nth: 1 }).then({ error: 'provider-down' })] });
+expectOutcomes(fake, ['502']);
+await fake.close();
+`,
+      );
+      writeFileSync(join(dir, 'wrong.ts'), `import { createHoldlineLLM } from 'holdline';\ncreateHoldlineLLM({ models: ['a/b'], holdMessage: 'x' });\n`);
+      const tsconfig = { compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, noEmit: true, types: ['node'] } };
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ ...tsconfig, files: ['typed-agent.ts', 'typed-fake.ts'] }));
+      await sh(dir, 'npx', ['tsc', '-p', 'tsconfig.json']);
+      writeFileSync(join(dir, 'tsconfig.wrong.json'), JSON.stringify({ ...tsconfig, files: ['wrong.ts'] }));
+      const wrong = await sh(dir, 'npx', ['tsc', '-p', 'tsconfig.wrong.json'], { okCodes: [2] });
+      expect(wrong.code).toBe(2);
+      expect(wrong.stdout).toMatch(/wrong\.ts.*'holdMessage' does not exist/);
+    });
+
+    it('npx holdline explains its commands', async () => {
+      const { stdout } = await sh(dir, 'npx', ['holdline', '--help']);
+      expect(stdout).toMatch(/holdline scenario <name> \[--agent \.\/my-agent\.ts\]/);
+      expect(stdout).toMatch(/holdline fake --scenario/);
     });
   });
 });
