@@ -4,7 +4,7 @@
  * Both play at speed 1, the caller's own clock: FallbackAdapter keeps wall-clock time (its own timeouts and the
  * session's retries), and the holdline example is judged on the same clock beside it.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -39,8 +39,10 @@ describe('rehearsing your own agent module', () => {
   });
 
   it('an agent on FallbackAdapter: the turn ends in silence, the timeline says so, and the verdict fails', { timeout: 120_000 }, async () => {
-    const { code, json, stderr } = await rehearse(['rate-limit-storm', '--agent', 'examples/agents/fallback-agent.ts']);
+    const report = join(mkdtempSync(join(tmpdir(), 'holdline-report-')), 'timeline.html');
+    const { code, json, stderr } = await rehearse(['rate-limit-storm', '--agent', 'examples/agents/fallback-agent.ts', '--report', report]);
     expect(code).toBe(1);
+    expect(readFileSync(report, 'utf8')).toMatch(/silence: turn-1 ended with nothing said after \d/);
     expect(json.spoken).toEqual([]);
     expect(stderr).toMatch(/turn-1 ends in silence: the caller heard nothing/);
     expect(json.failures).toContain('spoken: expected 2 utterances, heard 0');
