@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sourceBundlePath } from '../../tools/llama/build/source.js';
 import { ensureLlama } from '../../tools/llama/ensure.js';
 import { freeLoopbackPort } from '../../tools/llama/server/free-port.js';
 import { DEFAULT_ALIAS, serverArgs } from '../../tools/llama/server/start.js';
@@ -140,6 +141,12 @@ export interface LocalServer extends Started {
  * command line), spawned here in its own process group like every other service.
  */
 export async function startLlamaProcess(progress: (line: string) => void, signal?: AbortSignal): Promise<LocalServer> {
+  // The published holdline package carries no llama.cpp source (node-llama-cpp is the repository's, for tests).
+  if (!existsSync(sourceBundlePath())) {
+    throw new Error(
+      "this scenario needs llama-server (agent.local: true), and this installation has no llama.cpp source to build it from: the holdline package does not carry it. Rehearse it from a clone of the repository (npm ci && npm run llama:build), or pick a scenario with agent.local: false",
+    );
+  }
   const { serverBin, modelPath } = await ensureLlama({ onProgress: (p) => progress(`llama: ${p.message}`), ...(signal && { signal }) });
   const port = await freeLoopbackPort();
   const args = serverArgs(modelPath, port);

@@ -247,6 +247,12 @@ await fake.close();
       expect(wrong.stdout).toMatch(/wrong\.ts.*'holdMessage' does not exist/);
     });
 
+    it('says plainly that a scenario needing llama-server cannot be played from the package', { timeout: 120_000 }, async () => {
+      const { code, stderr } = await exclusive(() => sh(dir, 'npx', ['holdline', 'scenario', 'openrouter-down-local-up', '--agent', './my-agent.ts'], { okCodes: [3] }));
+      expect(code).toBe(3);
+      expect(stderr).toContain('this scenario needs llama-server (agent.local: true), and this installation has no llama.cpp source');
+    });
+
     it('npx holdline explains its commands', async () => {
       const { stdout } = await sh(dir, 'npx', ['holdline', '--help']);
       expect(stdout).toMatch(/holdline scenario <name> \[--agent \.\/my-agent\.ts\]/);
