@@ -248,7 +248,8 @@ await fake.close();
     });
 
     it('says plainly that a scenario needing llama-server cannot be played from the package', { timeout: 120_000 }, async () => {
-      const { code, stderr } = await exclusive(() => sh(dir, 'npx', ['holdline', 'scenario', 'openrouter-down-local-up', '--agent', './my-agent.ts'], { okCodes: [3] }));
+      copyFileSync(join(ROOT, 'examples/agents/holdline-agent.ts'), join(dir, 'local-agent.ts'));
+      const { code, stderr } = await exclusive(() => sh(dir, 'npx', ['holdline', 'scenario', 'openrouter-down-local-up', '--agent', './local-agent.ts'], { okCodes: [3] }));
       expect(code).toBe(3);
       expect(stderr).toContain('this scenario needs llama-server (agent.local: true), and this installation has no llama.cpp source');
     });
