@@ -31,7 +31,7 @@ const TSX_LOADER = import.meta.resolve('tsx');
  * `node --import tsx <entry>`: the TypeScript source in the repository, its compiled `.js` in the installed
  * package (tsx stays loaded there so a rehearsed agent module may be TypeScript).
  */
-export function nodeEntry(entry: string, args: string[]): { command: string; args: string[] } {
+function nodeEntry(entry: string, args: string[]): { command: string; args: string[] } {
   const source = resolve(REPO_ROOT, entry);
   const file = existsSync(source) ? source : source.replace(/\.ts$/, '.js');
   return { command: process.execPath, args: ['--import', TSX_LOADER, file, ...args] };

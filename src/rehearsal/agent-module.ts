@@ -49,7 +49,9 @@ export function contextFrom(config: Config): AgentModuleContext {
 
 /** Imports the module, builds its agent inside the rehearsal, and checks it. Throws `AgentModuleError`. */
 export async function loadAgentModule(path: string, ctx: AgentModuleContext, rehearsal: RehearsalContext): Promise<voice.Agent> {
-  const file = relative(process.cwd(), path) || path;
+  // Relative when under the working directory (the repository), else as given (a package's child runs elsewhere).
+  const shown = relative(process.cwd(), path);
+  const file = shown && !shown.startsWith('..') ? shown : path;
   const fail = (problem: string): never => {
     throw new AgentModuleError(file, problem);
   };

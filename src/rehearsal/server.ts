@@ -32,12 +32,12 @@ export interface RehearsalOptions {
   log?: Logger;
   /** Replaces HTTP attempts (tests of the API without a backend). */
   runAttempt?: AttemptRunner;
+  /** A user's agent module (agent-module.ts) to rehearse instead of holdline's own agent. */
+  agentModule?: string;
   /**
    * Replaces holdline's chain with another LLM over the same backends, for side-by-side benchmarks
    * (bench/failover). Everything else (session, speech, events) stays the same.
    */
-  /** A user's agent module (agent-module.ts) to rehearse instead of holdline's own agent. */
-  agentModule?: string;
   contender?: {
     llm: (deps: { config: Config; backends: Backend[] }) => llm.LLM;
     llmConnOptions?: { maxRetry?: number; retryIntervalMs?: number; timeoutMs?: number };
