@@ -92,11 +92,14 @@ export interface UtteranceEvent extends Base {
   interrupted: boolean;
 }
 
-/** How a turn ended. Every turn ends in exactly one of these. */
+/**
+ * How a turn ended. Every turn ends in exactly one of these. `silent` (nothing was said) never comes from
+ * holdline's chain; a rehearsed agent on another LLM (LiveKit's FallbackAdapter) can end a turn that way.
+ */
 export interface TurnEndEvent extends Base {
   type: 'turn_end';
   turnId: string;
-  outcome: 'answered' | 'apology' | 'cancelled';
+  outcome: 'answered' | 'apology' | 'cancelled' | 'silent';
   source: Source | null;
 }
 

@@ -3,6 +3,7 @@
  * says whether the caller heard what the scenario expects. See cli/args.ts for the options and exit codes.
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { libraryNames, resolveScenario } from '../contract/scenario/library.js';
 import { loadScenarioFile, ScenarioError } from '../contract/scenario/load.js';
 import type { Scenario } from '../contract/scenario/schema.js';
@@ -14,6 +15,9 @@ import { toJson, type ResultJson } from './result.js';
 import { runScenario } from './run.js';
 import { chooseStack } from './stack/choose.js';
 import { StartError } from './stack/stack.js';
+
+/** The agent's output line for an `AgentModuleError` (src/rehearsal/agent-module.ts). */
+const AGENT_MODULE_PROBLEM = /^\s*\| agent module .+: /m;
 
 export const EXIT = { passed: 0, failed: 1, usage: 2, rig: 3, interrupted: 130 } as const;
 
@@ -57,6 +61,9 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
     return say(EXIT.usage, error.message, error.message.split('\n'));
   }
 
+  const agentModule = command.agent === undefined ? undefined : resolve(command.agent);
+  if (agentModule !== undefined && !existsSync(agentModule)) return say(EXIT.usage, `--agent: no such file: ${command.agent}`);
+
   const interrupt = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupt.signal.aborted) process.exit(EXIT.interrupted); // a second Ctrl-C: leave now (children die with us)
@@ -75,6 +82,7 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
       stack: chosen.stack,
       speed: command.speed,
       signal: interrupt.signal,
+      ...(agentModule && { agentModule }),
       progress: (line) => console.error(`· ${line}`),
       onStarted: (running) => {
         const pids = Object.entries(running.pids);
@@ -90,6 +98,8 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
     return result.passed ? EXIT.passed : EXIT.failed;
   } catch (error) {
     if (interrupt.signal.aborted) return say(EXIT.interrupted, `interrupted (${(interrupt.signal.reason as Error).message}): every service was stopped`);
+    // A module that breaks the contract is the caller's to fix, like a bad scenario file (the agent printed why).
+    if (error instanceof StartError && AGENT_MODULE_PROBLEM.test(error.message)) return say(EXIT.usage, `could not start the rehearsal: ${error.message}`);
     if (error instanceof StartError) return say(EXIT.rig, `could not start the rehearsal: ${error.message}`);
     return say(EXIT.rig, `the rehearsal failed: ${(error as Error).message}`);
   }

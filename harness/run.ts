@@ -15,6 +15,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Long steps, one line each (for stderr). */
   progress?: (line: string) => void;
+  /** The user's agent module (`--agent`), absolute, rehearsed instead of holdline's own agent. */
+  agentModule?: string;
   /** Called once the services are up, with their pids (for people and for tests that watch them). */
   onStarted?: (running: RunningStack) => void;
 }
@@ -25,7 +27,7 @@ export interface RunOptions {
  */
 export async function runScenario(scenario: Scenario, scenarioFile: string, options: RunOptions): Promise<Result> {
   const { stack, speed, signal, progress = () => {} } = options;
-  const running = await stack.start({ scenario, scenarioFile, speed, progress, ...(signal && { signal }) });
+  const running = await stack.start({ scenario, scenarioFile, speed, progress, ...(signal && { signal }), ...(options.agentModule && { agentModule: options.agentModule }) });
   try {
     options.onStarted?.(running);
     progress(`playing ${scenario.name} at speed ${speed}`);

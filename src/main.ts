@@ -1,13 +1,16 @@
 /**
- * `npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1]`: the agent without a room, with an
- * HTTP API (see rehearsal/server.ts). The production LiveKit worker is `npm start` (worker.ts).
+ * `npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1] [--agent ./my-agent.ts]`: the agent
+ * without a room, with an HTTP API (see rehearsal/server.ts); `--agent` rehearses your own agent module instead
+ * of holdline's (rehearsal/agent-module.ts). The production LiveKit worker is `npm start` (worker.ts).
  */
 import 'dotenv/config';
 import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
 import { ConfigError } from './config.js';
+import { AgentModuleError } from './rehearsal/agent-module.js';
 import { startRehearsal } from './rehearsal/server.js';
 
-const USAGE = 'usage: npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1]';
+const USAGE = 'usage: npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1] [--agent ./my-agent.ts]';
 
 async function main(): Promise<number> {
   let values;
@@ -18,6 +21,7 @@ async function main(): Promise<number> {
         port: { type: 'string', default: '0' },
         host: { type: 'string', default: '127.0.0.1' },
         speed: { type: 'string', default: '1' },
+        agent: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -36,8 +40,12 @@ async function main(): Promise<number> {
 
   let agent;
   try {
-    agent = await startRehearsal({ port, host: values.host, speed });
+    agent = await startRehearsal({ port, host: values.host, speed, ...(values.agent !== undefined && { agentModule: resolve(values.agent) }) });
   } catch (error) {
+    if (error instanceof AgentModuleError) {
+      console.error(error.message);
+      return 2;
+    }
     if (error instanceof ConfigError) {
       console.error(error.message);
       return 1;

@@ -100,7 +100,7 @@ describe('npm run fake', () => {
     for (const args of [[], ['--scenario', 'rate-limit-storm', '--speed', '0'], ['--scenario', 'x', '--bogus']]) {
       const run = await runCli(args);
       expect(run.code).toBe(2);
-      expect(run.stderr).toContain('usage: npm run fake -- --scenario <name or path>');
+      expect(run.stderr).toContain('usage: holdline-fake --scenario <name or path>');
     }
   });
 

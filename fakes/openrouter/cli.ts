@@ -1,7 +1,8 @@
+#!/usr/bin/env node
 /**
- * `npm run fake -- --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1] [--json]
- *                    [--admin-token <token>]`
- * `npm run fake -- --record <out.yaml> --upstream <base url> [--keep-content] [--seed 1] [--port 4010]`
+ * `holdline-fake --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1] [--json] [--admin-token <token>]`
+ * `holdline-fake --record <out.yaml> --upstream <base url> [--keep-content] [--seed 1] [--port 4010]`
+ * (in this repository: `npm run fake -- ...`)
  *
  * Record mode: a pass-through proxy to the upstream (record/proxy.ts); on Ctrl-C it writes a scenario replaying
  * what it saw (record/to-scenario.ts). The key is passed on, never written.
@@ -28,8 +29,9 @@ import { toScenarioYaml } from './record/to-scenario.js';
 import { startFake } from './server.js';
 
 const USAGE = [
-  'usage: npm run fake -- --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1] [--json] [--admin-token <token>]',
-  '       npm run fake -- --record <out.yaml> --upstream <base url> [--keep-content] [--seed 1] [--port 4010] [--host 127.0.0.1]',
+  'usage: holdline-fake --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1] [--json] [--admin-token <token>]',
+  '       holdline-fake --record <out.yaml> --upstream <base url> [--keep-content] [--seed 1] [--port 4010] [--host 127.0.0.1]',
+  '       (in the repository: npm run fake -- ...)',
 ].join('\n');
 const EXIT_USAGE = 2;
 

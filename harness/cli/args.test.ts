@@ -17,6 +17,11 @@ describe('parseCommand', () => {
     });
   });
 
+  it('takes an agent module to rehearse instead of holdline\'s agent', () => {
+    expect(parseCommand(['rate-limit-storm', '--agent', './my-agent.ts'])).toMatchObject({ kind: 'run', agent: './my-agent.ts' });
+    expect(parseCommand(['rate-limit-storm'])).not.toHaveProperty('agent');
+  });
+
   it('takes a file outside the library', () => {
     expect(parseCommand(['--file', './mine.yaml'])).toMatchObject({ kind: 'run', target: { file: './mine.yaml' } });
   });
@@ -30,6 +35,7 @@ describe('parseCommand', () => {
     [['calm-day', '--colour'], /Unknown option '--colour'/],
     [['--list', 'calm-day'], /--list takes no scenario name/],
     [['calm-day', '--stack', 'vm'], /--stack: expected processes, containers, auto, got "vm"/],
+    [['calm-day', '--agent', 'my-agent.py'], /--agent: expected a module file ending in \.ts, \.mts, \.js or \.mjs/],
   ])('rejects %j', (argv, message) => {
     const command = parseCommand(argv);
     expect(command.kind).toBe('usage');

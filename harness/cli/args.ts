@@ -2,8 +2,8 @@
 import { parseArgs } from 'node:util';
 import { STACK_CHOICES, type StackChoice } from '../stack/stack.js';
 
-export const USAGE = `usage: npm run scenario -- <name> [--speed N] [--stack auto|processes|containers] [--json] [--report out.html]
-       npm run scenario -- --file path/to/scenario.yaml [--speed N] [--stack ...] [--json] [--report out.html]
+export const USAGE = `usage: npm run scenario -- <name> [--speed N] [--stack auto|processes|containers] [--json] [--report out.html] [--agent ./my-agent.ts]
+       npm run scenario -- --file path/to/scenario.yaml [--speed N] [--stack ...] [--json] [--report out.html] [--agent ...]
        npm run scenario -- --list
        npm run scenario -- --help
 
@@ -17,6 +17,8 @@ scenario asks for it, llama-server, and checks what the caller heard.
                      when the engine, Compose v2 and every image are there, else processes; it says which and why)
   --json             print exactly one JSON object on stdout: scenario, passed, speed, spoken, requests, failures
   --report OUT.html  also write the timeline as one self-contained HTML page
+  --agent MODULE     rehearse your own agent module (.ts or .js: export default a function returning a
+                     voice.Agent with its own LLM) instead of holdline's agent; see README
   --list             the library, one scenario a line with its description
 
 exit status: 0 passed, 1 failed, 2 usage or scenario-file error, 3 the rig failed (a service did not start
@@ -25,11 +27,11 @@ or died), 130 interrupted`;
 export type Command =
   | { kind: 'help' }
   | { kind: 'list' }
-  | { kind: 'run'; target: { name: string } | { file: string }; speed: number; stack: StackChoice; json: boolean; report?: string }
+  | { kind: 'run'; target: { name: string } | { file: string }; speed: number; stack: StackChoice; json: boolean; report?: string; agent?: string }
   | { kind: 'usage'; message: string };
 
 /** Options npm keeps for itself when they come before `--` (it sets npm_config_<name> instead). */
-const NPM_EATS = ['speed', 'json', 'report', 'file', 'list', 'stack'];
+const NPM_EATS = ['speed', 'json', 'report', 'file', 'list', 'stack', 'agent'];
 
 export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = {}): Command {
   const eaten = NPM_EATS.filter((name) => env[`npm_config_${name}`] !== undefined);
@@ -48,6 +50,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = {
         file: { type: 'string' },
         json: { type: 'boolean', default: false },
         report: { type: 'string' },
+        agent: { type: 'string' },
         list: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -72,7 +75,16 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = {
   if (!STACK_CHOICES.includes(stack)) return usage(`--stack: expected ${STACK_CHOICES.join(', ')}, got ${JSON.stringify(values.stack)}`);
 
   const target = name !== undefined ? { name } : { file: values.file as string };
-  return { kind: 'run', target, speed, stack, json: values.json, ...(values.report !== undefined && { report: values.report }) };
+  const agent = agentOption(values.agent);
+  if (agent !== undefined && typeof agent !== 'string') return agent;
+  return { kind: 'run', target, speed, stack, json: values.json, ...(values.report !== undefined && { report: values.report }), ...(agent !== undefined && { agent }) };
+}
+
+/** `--agent`: a JavaScript or TypeScript module (whether it exists is checked when the run starts). */
+function agentOption(value: string | undefined): string | Command | undefined {
+  if (value === undefined) return undefined;
+  if (!/\.(ts|mts|js|mjs)$/.test(value)) return usage(`--agent: expected a module file ending in .ts, .mts, .js or .mjs, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 function usage(message: string): Command {

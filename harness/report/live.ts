@@ -52,9 +52,10 @@ export function liveLine(event: AgentEvent): string | undefined {
     case 'close':
       return `${clock(event.at)} the agent's session closed (${event.reason})`;
     case 'tool':
-      return `${clock(event.at)} agent runs ${event.name}(${event.arguments})`;
-    case 'turn':
+      return `${clock(event.at)} agent runs ${event.name}(${quoted(event.arguments)})`;
     case 'turn_end':
+      return event.outcome === 'silent' ? `${clock(event.at)} ${event.turnId} ends in silence: the caller heard nothing` : undefined;
+    case 'turn':
     case 'state':
       return undefined;
   }

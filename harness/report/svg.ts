@@ -66,7 +66,7 @@ function lanesOf(result: Result, items: TimelineItem[]): Lane[] {
   const local = requests.filter((r) => r.backend === 'local');
   if (result.scenario.agent.local || local.length > 0) lanes.push({ label: 'local (llama.cpp)', kind: 'model', items: local });
   lanes.push({ label: 'agent waits', kind: 'policy', items: items.filter((i) => i.kind === 'policy') });
-  lanes.push({ label: 'caller hears', kind: 'speech', items: items.filter((i) => i.kind === 'speech') });
+  lanes.push({ label: 'caller hears', kind: 'speech', items: items.filter((i) => i.kind === 'speech' || i.kind === 'silence') });
   return lanes;
 }
 
@@ -89,6 +89,10 @@ function draw(item: TimelineItem, y: number, x: (ms: number) => number, endMs: n
       }
       const text = item.step === 'apology' ? `gives up: ${item.reason}` : `drops the turn: ${item.reason}`;
       return `<g><title>${esc(`${seconds(item.at)}: ${text}`)}</title><path d="M${x(item.at) - 5} ${mid - 5} l10 10 m0 -10 l-10 10" stroke="#c62828" stroke-width="2"/></g>`;
+    }
+    case 'silence': {
+      const text = `silence: ${item.turnId} ended with nothing said after ${seconds(item.at - item.from)}`;
+      return `<g><title>${esc(`${seconds(item.at)}: ${text}`)}</title><line x1="${x(item.from)}" y1="${mid}" x2="${x(item.at)}" y2="${mid}" stroke="#c62828" stroke-width="2" stroke-dasharray="2 4"/><path d="M${x(item.at) - 5} ${mid - 5} l10 10 m0 -10 l-10 10" stroke="#c62828" stroke-width="2"/></g>`;
     }
     case 'speech': {
       const color = SPEECH_COLORS[speechKind(item.source)];

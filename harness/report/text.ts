@@ -38,6 +38,8 @@ function describe(item: TimelineItem): string {
       if (item.step === 'wait') return `  agent waits until ${seconds(item.until ?? item.at)} (${item.reason})`;
       if (item.step === 'apology') return `  agent gives up: ${item.reason}`;
       return `  agent drops the turn: ${item.reason}`;
+    case 'silence':
+      return `  silence: the turn ended with nothing said (the caller waited ${seconds(item.at - item.from)} for nothing)`;
     case 'speech':
       return `${item.source}: ${quoted(item.text)}${item.interrupted ? ' (cut off)' : ''}`;
   }

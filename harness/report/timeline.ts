@@ -9,9 +9,11 @@ export type TimelineItem =
   | { kind: 'caller'; at: number; text: string }
   | { kind: 'request'; at: number; end: number | null; backend: 'openrouter' | 'local'; model: string; outcome: string }
   | { kind: 'policy'; at: number; step: 'wait' | 'apology' | 'cancel'; until?: number; reason: string }
+  /** A turn that ended with nothing said (a rehearsed agent on another LLM, e.g. LiveKit's FallbackAdapter). */
+  | { kind: 'silence'; at: number; from: number; turnId: string }
   | { kind: 'speech'; at: number; end: number; source: string; text: string; interrupted: boolean };
 
-const ORDER: Record<TimelineItem['kind'], number> = { caller: 0, request: 1, policy: 2, speech: 3 };
+const ORDER: Record<TimelineItem['kind'], number> = { caller: 0, request: 1, policy: 2, silence: 2, speech: 3 };
 
 export function timelineOf(result: Result): TimelineItem[] {
   const { recording } = result;
@@ -27,6 +29,9 @@ export function timelineOf(result: Result): TimelineItem[] {
       items.push({ kind: 'request', at: e.at - e.latencyMs, end: e.at, backend: 'local', model: 'local', outcome: e.outcome });
     } else if (e.type === 'policy' && e.step !== 'hold') {
       items.push({ kind: 'policy', at: e.at, step: e.step, ...(e.until !== undefined && { until: e.until }), reason: e.reason });
+    } else if (e.type === 'turn_end' && e.outcome === 'silent') {
+      const started = recording.events.find((t) => t.type === 'turn' && t.turnId === e.turnId);
+      items.push({ kind: 'silence', at: e.at, from: started?.at ?? e.at, turnId: e.turnId });
     }
   }
   for (const h of result.heard) {

@@ -31,6 +31,8 @@ export function containerStack(): Stack {
 }
 
 async function startContainers(request: StartRequest): Promise<RunningStack> {
+  // The module and its dependencies live on the host; the agent's image has neither.
+  if (request.agentModule) throw new StartError('--agent runs on the process stack only (child processes on this machine)');
   const { scenario, scenarioFile, speed, progress, signal } = request;
   const model = await ensureTinyModel();
   const dir = mkdtempSync(join(tmpdir(), 'holdline-compose-'));

@@ -46,7 +46,7 @@ async function startProcesses(request: StartRequest): Promise<RunningStack> {
     progress('starting the agent');
     const redact = redactor(secretsOf(scenario));
     const env = agentProcessEnv(scenario, localUrls(fake.url, local, await downBaseURL()));
-    const agent = keep(await startAgentProcess(env, speed, redact, progress, signal));
+    const agent = keep(await startAgentProcess(env, speed, redact, progress, signal, request.agentModule));
     return {
       fakeUrl: fake.url,
       agentUrl: agent.url,

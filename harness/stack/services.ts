@@ -3,8 +3,10 @@
  * the agent logs its URL, llama-server answers /health. Each starts with `node --import tsx` (one process,
  * no tsx supervisor in between) or its own binary, in its own process group.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sourceBundlePath } from '../../tools/llama/build/source.js';
 import { ensureLlama } from '../../tools/llama/ensure.js';
 import { freeLoopbackPort } from '../../tools/llama/server/free-port.js';
 import { DEFAULT_ALIAS, serverArgs } from '../../tools/llama/server/start.js';
@@ -22,8 +24,17 @@ export interface Started {
   url: string;
 }
 
-function tsx(entry: string, args: string[]): { command: string; args: string[] } {
-  return { command: process.execPath, args: ['--import', 'tsx', entry, ...args] };
+/** tsx's loader, found from here: in the repository and in an installed package alike. */
+const TSX_LOADER = import.meta.resolve('tsx');
+
+/**
+ * `node --import tsx <entry>`: the TypeScript source in the repository, its compiled `.js` in the installed
+ * package (tsx stays loaded there so a rehearsed agent module may be TypeScript).
+ */
+function nodeEntry(entry: string, args: string[]): { command: string; args: string[] } {
+  const source = resolve(REPO_ROOT, entry);
+  const file = existsSync(source) ? source : source.replace(/\.ts$/, '.js');
+  return { command: process.execPath, args: ['--import', TSX_LOADER, file, ...args] };
 }
 
 /** Resolves once `child` is healthy at `healthUrl`; rejects (with its last output) if it exits first. */
@@ -68,7 +79,7 @@ async function startService(
 
 export function startFakeProcess(scenarioFile: string, speed: number, progress: (line: string) => void, signal?: AbortSignal): Promise<Started> {
   const args = ['--scenario', scenarioFile, '--port', '0', '--host', '127.0.0.1', '--speed', String(speed)];
-  const spec = { name: 'the fake OpenRouter', ...tsx('fakes/openrouter/cli.ts', args), cwd: REPO_ROOT, env: process.env };
+  const spec = { name: 'the fake OpenRouter', ...nodeEntry('fakes/openrouter/cli.ts', args), cwd: REPO_ROOT, env: process.env };
   return startService(
     spec,
     async (child) => {
@@ -87,9 +98,10 @@ export function startAgentProcess(
   redact: (line: string) => string,
   progress: (line: string) => void,
   signal?: AbortSignal,
+  agentModule?: string,
 ): Promise<Started> {
-  const args = ['--rehearsal', '--port', '0', '--host', '127.0.0.1', '--speed', String(speed)];
-  const spec = { name: 'the agent', ...tsx('src/main.ts', args), cwd: REPO_ROOT, env, redact };
+  const args = ['--rehearsal', '--port', '0', '--host', '127.0.0.1', '--speed', String(speed), ...(agentModule ? ['--agent', agentModule] : [])];
+  const spec = { name: 'the agent', ...nodeEntry('src/main.ts', args), cwd: REPO_ROOT, env, redact };
   return startService(
     spec,
     async (child) => {
@@ -129,6 +141,12 @@ export interface LocalServer extends Started {
  * command line), spawned here in its own process group like every other service.
  */
 export async function startLlamaProcess(progress: (line: string) => void, signal?: AbortSignal): Promise<LocalServer> {
+  // The published holdline package carries no llama.cpp source (node-llama-cpp is the repository's, for tests).
+  if (!existsSync(sourceBundlePath())) {
+    throw new Error(
+      "this scenario needs llama-server (agent.local: true), and this installation has no llama.cpp source to build it from: the holdline package does not carry it. Rehearse it from a clone of the repository (npm ci && npm run llama:build), or pick a scenario with agent.local: false",
+    );
+  }
   const { serverBin, modelPath } = await ensureLlama({ onProgress: (p) => progress(`llama: ${p.message}`), ...(signal && { signal }) });
   const port = await freeLoopbackPort();
   const args = serverArgs(modelPath, port);

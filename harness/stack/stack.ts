@@ -16,6 +16,8 @@ export interface StartRequest {
   progress: (line: string) => void;
   /** Aborting stops whatever was started and rejects. */
   signal?: AbortSignal;
+  /** Absolute path of the user's agent module (`--agent`), rehearsed instead of holdline's own agent. */
+  agentModule?: string;
 }
 
 /** A service that stopped while the rehearsal needed it. */

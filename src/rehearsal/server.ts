@@ -23,7 +23,10 @@ import { collectMetrics } from '../observability/metrics.js';
 import { EventHistory, MAX_SUBSCRIBERS } from './event-history.js';
 import { BODY_LIMIT_BYTES, jsonErrors, notFound } from './http-errors.js';
 import { orderLookupTool } from './order-lookup.js';
-import { startRehearsalSession } from './session.js';
+import { startRehearsalSession, type RehearsalSession } from './session.js';
+import type { ChainLLM } from '../chain/chain-llm.js';
+import { isHoldlineLLM } from '../package/holdline-llm.js';
+import { contextFrom, loadAgentModule } from './agent-module.js';
 
 export interface RehearsalOptions {
   env?: NodeJS.ProcessEnv;
@@ -33,6 +36,8 @@ export interface RehearsalOptions {
   log?: Logger;
   /** Replaces HTTP attempts (tests of the API without a backend). */
   runAttempt?: AttemptRunner;
+  /** A user's agent module (agent-module.ts) to rehearse instead of holdline's own agent. */
+  agentModule?: string;
   /**
    * Replaces holdline's chain with another LLM over the same backends, for side-by-side benchmarks
    * (bench/failover). Everything else (session, speech, events) stays the same.
@@ -70,24 +75,17 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
   });
   const stopLog = logEvents(events, log);
   const metrics = collectMetrics(events);
-  const chain = createChain(config, clock, events, options.runAttempt);
-  const session = await startRehearsalSession({
-    llm: options.contender ? options.contender.llm({ config, backends: backendsFrom(config) }) : chain,
-    ...(options.contender?.llmConnOptions && { llmConnOptions: options.contender.llmConnOptions }),
-    clock,
-    events,
-    instructions: config.voice.instructions,
-    ...(config.rehearsalTool === 'order-lookup' && { tools: { lookup_order: orderLookupTool(events) } }),
-    onError: (error) => log.warn(error, 'session reported an error'),
-  });
+  const { session, chain } = await startSession(options, config, clock, events, log);
   let closed = false;
   events.subscribe((event) => {
     if (event.type === 'close') closed = true;
   });
 
-  void probeBackends(config, chain.options.backends).then((results) => {
-    for (const r of results) (r.reachable ? log.info : log.warn).call(log, { backend: r.backend, detail: r.detail }, r.reachable ? 'backend reachable' : 'backend unreachable');
-  });
+  if (chain && !options.agentModule) {
+    void probeBackends(config, chain.options.backends).then((results) => {
+      for (const r of results) (r.reachable ? log.info : log.warn).call(log, { backend: r.backend, detail: r.detail }, r.reachable ? 'backend reachable' : 'backend unreachable');
+    });
+  }
 
   const host = options.host ?? '127.0.0.1';
   const app = express();
@@ -158,12 +156,12 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
     await session.interrupt();
     clock.resetTo(typeof at === 'number' ? at : Date.now());
     history.clear();
-    chain.reset();
+    chain?.reset();
     res.json({ originEpochMs: clock.origin, speed: clock.speed });
   });
 
   app.get('/healthz', (_req, res) => res.json({ status: 'ok', speed: clock.speed, originEpochMs: clock.origin }));
-  app.get('/llm/status', (_req, res) => res.json({ at: Math.round(clock.now()), backends: chain.status() }));
+  app.get('/llm/status', (_req, res) => res.json({ at: Math.round(clock.now()), backends: chain?.status() ?? [] }));
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
@@ -199,4 +197,29 @@ function resumeAfter(req: Request): number | undefined {
   const given = req.get('last-event-id') ?? (typeof req.query.since === 'string' ? req.query.since : undefined);
   if (given === undefined || given === '') return 0;
   return /^\d{1,15}$/.test(given) ? Number(given) : undefined;
+}
+
+/**
+ * holdline's agent on its chain (or a benchmark's contender LLM), or the user's agent module on whatever LLM it
+ * brought. `chain` is the chain in use, when it is holdline's: the one `/reset` and `/llm/status` talk to.
+ */
+async function startSession(options: RehearsalOptions, config: Config, clock: ScaledClock, events: AgentEvents, log: Logger): Promise<{ session: RehearsalSession; chain: ChainLLM | undefined }> {
+  const common = { clock, events, instructions: config.voice.instructions, onError: (error: { type: string; message: string; recoverable: boolean }) => log.warn(error, 'session reported an error') };
+  if (options.agentModule) {
+    const agent = await loadAgentModule(options.agentModule, contextFrom(config), { clock, events });
+    const chain = isHoldlineLLM(agent.llm) ? agent.llm : undefined;
+    if (!chain && clock.speed !== 1) {
+      log.warn({ speed: clock.speed }, "the agent's LLM is not holdline's chain: its own timeouts and retries run on wall time, so at this speed they are not compressed like the scenario; rehearse it at --speed 1 for a true timeline");
+    }
+    log.info({ module: options.agentModule, llm: agent.llm?.label(), holdlineChain: chain !== undefined }, 'rehearsing the agent module');
+    return { session: await startRehearsalSession({ ...common, agent: { agent, trackTurns: !chain } }), chain };
+  }
+  const chain = createChain(config, clock, events, options.runAttempt);
+  const session = await startRehearsalSession({
+    ...common,
+    llm: options.contender ? options.contender.llm({ config, backends: backendsFrom(config) }) : chain,
+    ...(options.contender?.llmConnOptions && { llmConnOptions: options.contender.llmConnOptions }),
+    ...(config.rehearsalTool === 'order-lookup' && { tools: { lookup_order: orderLookupTool(events) } }),
+  });
+  return { session, chain };
 }

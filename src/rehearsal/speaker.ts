@@ -14,6 +14,8 @@ interface Playing {
   start: number;
   audioMs: number;
   segment: SegmentInfo | undefined;
+  /** For untagged speech: the turn open when it started playing. */
+  turnId: string | null;
   flushed: boolean;
   cancelFinish?: () => void;
 }
@@ -24,6 +26,8 @@ export class Speaker extends voice.AudioOutput {
   constructor(
     private readonly clock: Clock,
     private readonly events: AgentEvents,
+    /** The turn speech belongs to when its frames carry no segment (an agent that is not HoldlineAgent). */
+    private readonly turnOfUntagged: () => string | null = () => null,
   ) {
     super(SAMPLE_RATE);
   }
@@ -31,7 +35,7 @@ export class Speaker extends voice.AudioOutput {
   override async captureFrame(frame: AudioFrame): Promise<void> {
     await super.captureFrame(frame);
     if (!this.playing) {
-      this.playing = { start: this.clock.now(), audioMs: 0, segment: segmentOf(frame), flushed: false };
+      this.playing = { start: this.clock.now(), audioMs: 0, segment: segmentOf(frame), turnId: this.turnOfUntagged(), flushed: false };
       this.onPlaybackStarted(Date.now());
     }
     this.playing.audioMs += (frame.samplesPerChannel / frame.sampleRate) * 1000;
@@ -60,7 +64,7 @@ export class Speaker extends voice.AudioOutput {
     const positionS = Math.min(playing.audioMs, end - playing.start) / 1000;
     this.events.publish({
       type: 'utterance',
-      turnId: playing.segment?.turnId ?? null,
+      turnId: playing.segment?.turnId ?? playing.turnId,
       text: (playing.segment?.text ?? '').trim(),
       source: playing.segment?.source ?? 'unknown',
       start: Math.round(playing.start),

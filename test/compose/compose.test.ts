@@ -211,3 +211,26 @@ describe.skipIf(!hasCompose)(
     });
   },
 );
+
+describe('docker-compose.fake.yml and Dockerfile.fake (the fake alone)', () => {
+  const fakeOnly = parseCompose(read('docker-compose.fake.yml'), 'docker-compose.fake.yml');
+  const dockerfile = read('Dockerfile.fake');
+
+  it('builds a non-root image with a healthcheck from the packed tarball, dependencies locked in the build stage', () => {
+    // The runtime stage installs the tarball as users do (npm install -g); the build stage uses npm ci.
+    expect(dockerfileProblems(dockerfile).filter((p) => !/RUN npm install --global .*holdline-fake\.tgz/.test(p))).toEqual([]);
+    expect(dockerfile).toMatch(/packages\/pack\.ts/);
+  });
+
+  it('serves on 4010 on every interface, with the scenarios mounted where the image reads them', () => {
+    const service = fakeOnly.services.fake ?? {};
+    expect(Object.keys(fakeOnly.services)).toEqual(['fake']);
+    expect((service as { volumes?: unknown }).volumes).toEqual(['./scenarios:/scenarios:ro']);
+    expect(dockerfile).toMatch(/^WORKDIR \/scenarios$/m);
+    expect(dockerfile).toMatch(/ENTRYPOINT \["holdline-fake", "--host", "0\.0\.0\.0", "--port", "4010"\]/);
+    expect(missingHealthchecks(fakeOnly)).toEqual([]);
+    expect(testcontainersProblems(fakeOnly)).toEqual([]);
+    expect(referencesWithoutDefault(fakeOnly)).toEqual([]);
+    expect(healthcheckArgs(service)?.join(' ')).toContain('http://127.0.0.1:4010/__fake/health');
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * createHoldlineLLM: options checked all at once (redis refused, not faked), the environment under the options,
+ * and one turn through a real chain against the fake: its events and metrics.
+ */
+import { llm } from '@livekit/agents';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AgentEvent } from '../../contract/events.js';
+import { startFakeOpenRouter, when, type FakeOpenRouter } from '../../fakes/openrouter/public.js';
+import { closedPort } from '../testing/ports.js';
+import { createHoldlineLLM, HoldlineOptionsError, type HoldlineLLMOptions } from './holdline-llm.js';
+
+const fakes: FakeOpenRouter[] = [];
+afterEach(async () => {
+  await Promise.all(fakes.splice(0).map((f) => f.close()));
+});
+
+describe('createHoldlineLLM', () => {
+  it('lists every bad option at once, and refuses redis (not built) rather than ignoring it', () => {
+    const bad = { models: ['a/b', 'a/b'], hold: ' ', policy: { retryWindowMs: -1, backoffMs: 5 }, redis: { url: 'redis://x' } } as unknown as HoldlineLLMOptions;
+    let problems: string[] = [];
+    try {
+      createHoldlineLLM(bad);
+    } catch (error) {
+      expect(error).toBeInstanceOf(HoldlineOptionsError);
+      problems = (error as HoldlineOptionsError).problems;
+    }
+    expect(problems).toEqual([
+      'redis: shared cooldowns across processes are not implemented yet; leave it out (each process keeps its own cooldowns)',
+      'models: the chain names a model twice',
+      'hold: expected a non-empty string',
+      'policy.retryWindowMs: expected whole milliseconds (0 or more)',
+      'policy: Unrecognized key: "backoffMs"',
+    ]);
+  });
+
+  it('takes the environment under its options: the chain, the messages and the policy', () => {
+    const chain = createHoldlineLLM({
+      models: ['a/one', 'b/two'],
+      hold: 'One moment.',
+      policy: { retryWindowMs: 5_000 },
+      log: false,
+      env: { OPENROUTER_API_KEY: 'sk-or-v1-x', BACKOFF_MAX_MS: '2000', APOLOGY_MESSAGE: 'Not now, sorry.' },
+    });
+    expect(chain).toBeInstanceOf(llm.LLM);
+    expect(chain.model).toBe('openrouter:a/one > openrouter:b/two > local');
+    expect(chain.options.holdMessage).toBe('One moment.');
+    expect(chain.options.apologyMessage).toBe('Not now, sorry.');
+    expect(chain.options.policy).toMatchObject({ retryWindowMs: 5_000, backoffMaxMs: 2_000 });
+  });
+
+  it('answers a turn through the chain, with the same events and metrics as holdline\'s agent', async () => {
+    const fake = await startFakeOpenRouter({
+      scenario: { agent: { models: ['a/one', 'b/two'] }, fake: { reply: { text: 'Paris.', ttft: '10ms' } } },
+      rules: [when({ model: 'a/one' }).then({ error: 'rate-limit-per-minute', retryAfter: '30s' })],
+    });
+    fakes.push(fake);
+    const chain = createHoldlineLLM({
+      models: ['a/one', 'b/two'],
+      openrouter: { apiKey: 'sk-or-v1-x', baseURL: fake.baseURL },
+      local: { baseURL: `http://127.0.0.1:${await closedPort()}/v1` },
+      log: false,
+    });
+    const seen: AgentEvent[] = [];
+    chain.events.subscribe((e) => seen.push(e));
+    const chatCtx = llm.ChatContext.empty();
+    chatCtx.addMessage({ role: 'user', content: 'Capital of France?' });
+    let text = '';
+    for await (const chunk of chain.chat({ chatCtx })) text += chunk.delta?.content ?? '';
+
+    expect(text).toBe('Paris.');
+    expect(seen.map((e) => (e.type === 'attempt' ? `${e.model}:${e.outcome}` : e.type))).toEqual(['turn', 'a/one:rate-limit', 'b/two:ok', 'turn_end']);
+    const metrics = await chain.metrics.metrics();
+    expect(metrics).toMatch(/holdline_llm_requests_total\{backend="openrouter",model="a\/one",outcome="rate-limit"\} 1/);
+    expect(metrics).toMatch(/holdline_turns_total\{outcome="answered"\} 1/);
+  });
+});
