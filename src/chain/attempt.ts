@@ -84,6 +84,8 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
     const stream = model.chat({
       chatCtx,
       ...(toolCtx && { toolCtx }),
+      // OpenRouter's server-side fallback: `model` first, then these, in one request.
+      ...(backend.fallbackModels && { extraKwargs: { models: [backend.model, ...backend.fallbackModels] } }),
       connOptions: { maxRetry: 0, retryIntervalMs: 0, timeoutMs: SDK_TIMEOUT_MS },
     });
 
