@@ -65,6 +65,8 @@ describe('configuration', () => {
     const chain = backendsFrom(loadConfig({ OPENROUTER_API_KEY: 'k', LLM_MODEL: 'a/1,b/2,c/3', OPENROUTER_SERVER_FALLBACK: 'true' }));
     expect(chain.map((b) => [b.id, b.fallbackModels])).toEqual([
       ['openrouter:a/1', ['b/2', 'c/3']],
+      ['openrouter:b/2', ['c/3']],
+      ['openrouter:c/3', undefined],
       ['local', undefined],
     ]);
   });

@@ -16,9 +16,11 @@ export interface Backend {
 /**
  * OpenRouter backends need a key; without one they are left out (the agent runs on the local model alone,
  * and says so at start). The local server is always last, with no toggle: it is the last resort.
- * With `OPENROUTER_SERVER_FALLBACK` the OpenRouter models are one backend whose request carries the rest of
- * the chain in `models[]`: OpenRouter falls back between them server-side, without a round trip of ours; our
- * deadlines, hold, hedge and the local server stay around that one request.
+ * With `OPENROUTER_SERVER_FALLBACK` each OpenRouter backend's request also carries the models after it in
+ * `models[]`: OpenRouter falls back from a pre-stream error (429, 5xx) server-side, without a round trip of
+ * ours. The backends stay one per model, so what OpenRouter does not fall back from (a stall, a slow first
+ * token: the 200 has started) is still caught by our deadlines and hedged on the next model, and each
+ * model keeps its own cooldown; the local server stays last.
  */
 export function backendsFrom(config: Config): Backend[] {
   const { apiKey, models, baseURL, deadlines, serverFallback } = config.openrouter;
@@ -30,8 +32,7 @@ export function backendsFrom(config: Config): Backend[] {
     deadlines,
     ...(fallbackModels && fallbackModels.length > 0 && { fallbackModels }),
   });
-  const [first, ...rest] = models;
-  const openrouter: Backend[] = !apiKey ? [] : serverFallback && first ? [one(first, rest)] : models.map((model) => one(model));
+  const openrouter: Backend[] = !apiKey ? [] : models.map((model, i) => one(model, serverFallback ? models.slice(i + 1) : undefined));
   const local: Backend = {
     id: 'local',
     kind: 'local',
