@@ -15,6 +15,7 @@ import { resolveScenario } from '../../contract/scenario/library.js';
 import { loadScenarioFile } from '../../contract/scenario/load.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
 import { createApp } from './app.js';
+import { fastChat } from './routes/fast-chat.js';
 import { FakeState, type FakeEvents } from './state.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -65,7 +66,12 @@ export async function startFake(options: FakeOptions): Promise<RunningFake> {
 
   const clock = new ScaledClock(options.speed ?? 1, options.originEpochMs ?? Date.now());
   const state = new FakeState(scenario, clock);
-  const server = createServer(createApp(state, { bodyLimitBytes, log }));
+  const app = createApp(state, { bodyLimitBytes, log });
+  const chat = fastChat(state, { bodyLimitBytes, log });
+  // Plain chat requests skip express (routes/fast-chat.ts says why); everything else is the express app's.
+  const server = createServer((req, res) => {
+    if (!chat(req, res)) app(req, res);
+  });
   await listen(server, options.port ?? 0, host);
   if (options.originEpochMs === undefined) clock.resetTo(Date.now());
 
