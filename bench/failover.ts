@@ -1,6 +1,7 @@
 /**
  * `npm run bench:failover`: holdline's chain against LiveKit's `llm.FallbackAdapter` (defaults, and tuned with
- * the session's `llmConnOptions.maxRetry: 0`), in the same rehearsal session over the same backends, through
+ * the session's `llmConnOptions.maxRetry: 0`), OpenRouter's server-side `models[]` fallback, and holdline with
+ * `models[]` inside its chain, in the same rehearsal session over the same backends, through
  * the same outages of the fake OpenRouter, at speed 1. Prints a table and writes bench/results/failover.json.
  * A benchmark: it reports numbers and never fails on one.
  *
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   // Other work on the machine stretches latencies: the load before and after goes in the results.
   const loadBefore = loadavg()[0];
+  // As `uptime` prints it (1, 5 and 15 minutes): the machine is shared, so absolute latencies are noisy.
+  const uptimeBefore = loadavg().map((l) => l.toFixed(2)).join(', ');
   try {
     if (scenarios.some((s) => s.local === 'llama')) {
       const { serverBin, modelPath } = await ensureLlama({ onProgress: (p) => console.error(`[llama] ${p.message}`) });
@@ -80,11 +83,13 @@ async function main(): Promise<void> {
   console.log('Failed requests: chat requests that met a fault at the fake (error status, stall, ...), of all chat requests to it.');
   console.log('First audio: end of the user turn to the first audio (the hold counts); first answer: to the answer. Speed 1, wall clock.');
   console.log(`Silent: neither an answer nor the apology; cut off: still busy at the cap (${capsText(scenarios)}), counted silent.`);
+  console.log('Holds: turns where the caller heard the hold; hedged: second requests for a late first token; recovery: outage end to the first answer after it.');
+  console.log(`Load (uptime, 1/5/15 min): ${uptimeBefore} before, ${loadavg().map((l) => l.toFixed(2)).join(', ')} after.`);
   if (out) {
     const result = {
       benchmark: 'failover',
       generatedAt: new Date().toISOString(),
-      machine: { cpus: cpus().length, node: process.version, platform: process.platform, load1m: { before: loadBefore, after: loadavg()[0] } },
+      machine: { cpus: cpus().length, node: process.version, platform: process.platform, load1m: { before: loadBefore, after: loadavg()[0] }, uptimeLoad: { before: uptimeBefore, after: loadavg().map((l) => l.toFixed(2)).join(', ') } },
       speed: 1,
       turnsPerScenario: Object.fromEntries(cells.filter((c) => c.contender === contenders[0]?.id).map((c) => [c.scenario, c.summary.turns])),
       gapMs,

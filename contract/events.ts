@@ -45,6 +45,8 @@ export interface AttemptEvent extends Base {
   backend: 'openrouter' | 'local';
   model: string;
   outcome: AttemptOutcome;
+  /** True for a hedge: a second request started because the first had no token by its hedge delay. */
+  hedge?: boolean;
   /** HTTP status when one was received (200 for mid-stream errors). */
   status?: number;
   /** OpenRouter's error code or message type, when the body carried one. */
@@ -73,7 +75,8 @@ export interface SkipEvent extends Base {
 export interface PolicyEvent extends Base {
   type: 'policy';
   turnId: string;
-  step: 'hold' | 'wait' | 'apology' | 'cancel';
+  /** hedge: the running request is late, the next backend is asked too (the first to speak is heard). */
+  step: 'hold' | 'wait' | 'apology' | 'cancel' | 'hedge';
   /** For `wait`: scenario ms until the next pass. */
   until?: number;
   /** Why, in a few plain words (for logs and the runner's timeline, never spoken). */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { backendsFrom } from './chain/backends.js';
 import { CONFIG_ENV_VARS, ConfigError, loadConfig } from './config.js';
 
 function problems(env: NodeJS.ProcessEnv): string[] {
@@ -61,6 +62,25 @@ describe('configuration', () => {
       'RETRY_WINDOW_MS: expected whole milliseconds like 60000, got "60s"',
       'HTTP_PORT: expected a port number up to 65535',
       'LOG_LEVEL: expected one of trace, debug, info, warn, error, fatal, silent, got "loud"',
+    ]);
+  });
+
+  it('hedging, hold and server fallback: bad values are named, and bounds that contradict each other too', () => {
+    expect(problems({ HEDGE_BUDGET_PERCENT: '150', OPENROUTER_SERVER_FALLBACK: 'maybe', HOLD_AFTER_MS: '2s' })).toEqual([
+      'HOLD_AFTER_MS: expected whole milliseconds like 2000, got "2s"',
+      'HEDGE_BUDGET_PERCENT: expected a percentage from 0 (no hedging) to 100',
+      'OPENROUTER_SERVER_FALLBACK: expected true or false, got "maybe"',
+    ]);
+    expect(problems({ HEDGE_MIN_MS: '2000', HEDGE_MAX_MS: '1000', HOLD_AFTER_MS: '0' })).toEqual([
+      'HEDGE_MIN_MS: 2000 is above HEDGE_MAX_MS (1000)',
+      'HOLD_AFTER_MS: 0 would put the hold before every answer; expected a delay like 2000',
+    ]);
+    const chain = backendsFrom(loadConfig({ OPENROUTER_API_KEY: 'k', LLM_MODEL: 'a/1,b/2,c/3', OPENROUTER_SERVER_FALLBACK: 'true' }));
+    expect(chain.map((b) => [b.id, b.fallbackModels])).toEqual([
+      ['openrouter:a/1', ['b/2', 'c/3']],
+      ['openrouter:b/2', ['c/3']],
+      ['openrouter:c/3', undefined],
+      ['local', undefined],
     ]);
   });
 

@@ -86,11 +86,28 @@ const envSchema = z.object({
   RETRY_WINDOW_MS: ms(60_000),
   BACKOFF_INITIAL_MS: ms(1_000),
   BACKOFF_MAX_MS: ms(8_000),
-  RATE_LIMIT_COOLDOWN_MS: ms(10_000),
+  RATE_LIMIT_COOLDOWN_MS: ms(2_000),
   NOT_FOUND_COOLDOWN_MS: ms(300_000),
-  UNAVAILABLE_COOLDOWN_MS: ms(5_000),
+  UNAVAILABLE_COOLDOWN_MS: ms(2_000),
   TIMEOUT_COOLDOWN_MS: ms(30_000),
   ACCOUNT_COOLDOWN_MS: ms(600_000),
+  COOLDOWN_MAX_MS: ms(60_000),
+  // Never a long silence; hedging a late first token (see .env.example for why these defaults)
+  HOLD_AFTER_MS: ms(2_000),
+  HEDGE_MIN_MS: ms(700),
+  HEDGE_MAX_MS: ms(1_200),
+  HEDGE_BUDGET_PERCENT: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { error: (i) => `expected a whole percentage like 10, got ${JSON.stringify(i.input)}` })
+    .transform(Number)
+    .refine((p) => p <= 100, { error: 'expected a percentage from 0 (no hedging) to 100' })
+    .optional()
+    .transform((v) => v ?? 10),
+  OPENROUTER_SERVER_FALLBACK: z
+    .enum(['true', 'false', '1', '0'], { error: (i) => `expected true or false, got ${JSON.stringify(i.input)}` })
+    .optional()
+    .transform((v) => v === 'true' || v === '1'),
   HOLD_MESSAGE: text('Hang on a sec.'),
   APOLOGY_MESSAGE: text("Sorry, I can't answer that right now."),
   // Voice pipeline (production worker only)
@@ -150,6 +167,15 @@ export interface PolicyConfig {
   unavailableCooldownMs: number;
   timeoutCooldownMs: number;
   accountCooldownMs: number;
+  /** Cap of a guessed cooldown that doubled with each failure in a row. */
+  cooldownMaxMs: number;
+  /** No first token this long after the user's turn: the hold, once per episode. */
+  holdAfterMs: number;
+  /** A hedge starts after the running backend's observed p95 ttft, clamped to [min, max]; max with no samples. */
+  hedgeMinMs: number;
+  hedgeMaxMs: number;
+  /** Hedges allowed, as a percentage of first-hand requests (0: never hedge). */
+  hedgeBudgetPercent: number;
 }
 
 export interface Config {
@@ -160,6 +186,8 @@ export interface Config {
     appUrl: string | undefined;
     appName: string;
     deadlines: Deadlines;
+    /** One OpenRouter request carrying the rest of the chain in `models[]` instead of one request per model. */
+    serverFallback: boolean;
   };
   local: { baseURL: string; model: string; deadlines: Deadlines };
   /** What every request asks for (`LLM_MAX_TOKENS`, `LLM_TEMPERATURE`). */
@@ -197,6 +225,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(problems);
   }
   const e = result.data;
+  const crossProblems = [
+    ...(e.HEDGE_MIN_MS > e.HEDGE_MAX_MS ? [`HEDGE_MIN_MS: ${e.HEDGE_MIN_MS} is above HEDGE_MAX_MS (${e.HEDGE_MAX_MS})`] : []),
+    ...(e.HOLD_AFTER_MS === 0 ? ['HOLD_AFTER_MS: 0 would put the hold before every answer; expected a delay like 2000'] : []),
+  ];
+  if (crossProblems.length > 0) throw new ConfigError(crossProblems);
   const warnings: string[] = [];
   if (!e.OPENROUTER_API_KEY) {
     warnings.push('OPENROUTER_API_KEY is not set: OpenRouter is skipped and the agent answers from the local model alone');
@@ -213,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         firstTokenMs: e.OPENROUTER_FIRST_TOKEN_TIMEOUT_MS,
         idleMs: e.OPENROUTER_IDLE_TIMEOUT_MS,
       },
+      serverFallback: e.OPENROUTER_SERVER_FALLBACK,
     },
     local: {
       baseURL: e.LOCAL_LLM_BASE_URL,
@@ -233,6 +267,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       unavailableCooldownMs: e.UNAVAILABLE_COOLDOWN_MS,
       timeoutCooldownMs: e.TIMEOUT_COOLDOWN_MS,
       accountCooldownMs: e.ACCOUNT_COOLDOWN_MS,
+      cooldownMaxMs: e.COOLDOWN_MAX_MS,
+      holdAfterMs: e.HOLD_AFTER_MS,
+      hedgeMinMs: e.HEDGE_MIN_MS,
+      hedgeMaxMs: e.HEDGE_MAX_MS,
+      hedgeBudgetPercent: e.HEDGE_BUDGET_PERCENT,
     },
     holdMessage: e.HOLD_MESSAGE,
     apologyMessage: e.APOLOGY_MESSAGE,

@@ -12,7 +12,7 @@ import { startRig } from '../lib/rig.js';
 import { spread, type Spread } from '../lib/stats.js';
 import { hearTurns, playTurn, type HeardTurn, type PlayedTurn } from '../lib/turns.js';
 import type { Contender } from './contenders.js';
-import { fakeScenario, type BenchScenario } from './scenarios.js';
+import { fakeScenario, LOCAL_MODEL, type BenchScenario } from './scenarios.js';
 
 /** What the caller says, turn after turn (the fake answers the same sentence to all). */
 export const QUESTIONS = [
@@ -50,6 +50,13 @@ export interface CellSummary {
   /** The same, to the first audio of an answer. */
   answerMs?: Spread;
   requests: RequestCounts;
+  /** Hedged requests: second requests holdline started for a late first token (the others never hedge). */
+  hedged: number;
+  /**
+   * Scenario ms from the outage's end (`endsAtMs`) to the first answer heard after it, for outages that end;
+   * undefined when nothing was answered after the end.
+   */
+  recoveryMs?: number;
   /** Wall ms from the first turn to the end of the last. */
   wallMs: number;
 }
@@ -65,8 +72,21 @@ export async function runCell(options: CellOptions): Promise<CellResult> {
   const { bench, contender } = options;
   const scenario = fakeScenario(bench);
   if (bench.local === 'llama' && !options.llama) throw new Error(`${bench.id} needs the llama-server`);
-  const local = bench.local === 'llama' && options.llama ? { baseURL: options.llama.baseURL, model: options.llama.alias } : { baseURL: await downBaseURL() };
-  const rig = await startRig({ scenario, speed: 1, apiKey: options.apiKey, local, ...(contender.contender && { contender: contender.contender }), logLevel: 'info' });
+  const local =
+    bench.local === 'llama' && options.llama
+      ? { baseURL: options.llama.baseURL, model: options.llama.alias }
+      : bench.local === 'fake'
+        ? { baseURL: 'fake', model: LOCAL_MODEL }
+        : { baseURL: await downBaseURL() };
+  const rig = await startRig({
+    scenario,
+    speed: 1,
+    apiKey: options.apiKey,
+    local,
+    ...(contender.contender && { contender: contender.contender }),
+    ...(contender.env && { env: contender.env }),
+    logLevel: 'info',
+  });
   try {
     const played: PlayedTurn[] = [];
     const started = Date.now();
@@ -88,12 +108,22 @@ export async function runCell(options: CellOptions): Promise<CellResult> {
       ...optional('firstAudioMs', spread(heard.map((t) => t.firstAudioMs))),
       ...optional('answerMs', spread(heard.map((t) => t.answerMs))),
       requests: countRequests(rig.fake.journal(), scenario),
+      hedged: rig.events.all.filter((e) => e.type === 'attempt' && e.hedge === true).length,
+      ...optional('recoveryMs', recoveryMs(bench, heard)),
       wallMs,
     };
     return { scenario: bench.id, contender: contender.id, summary, turns: heard.map(({ spoken: _s, ...turn }) => turn) };
   } finally {
     await rig.close();
   }
+}
+
+/** From the outage's end to the first answer that started after it (scenario ms, one clock with the fake's). */
+function recoveryMs(bench: BenchScenario, heard: readonly HeardTurn[]): number | undefined {
+  if (bench.endsAtMs === undefined) return undefined;
+  const end = bench.endsAtMs;
+  const starts = heard.flatMap((t) => (t.answerMs !== undefined ? [t.at + t.answerMs] : [])).filter((at) => at >= end);
+  return starts.length > 0 ? Math.round(Math.min(...starts) - end) : undefined;
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {

@@ -9,6 +9,8 @@ import type { Scenario } from '../../contract/scenario/schema.js';
 export const PRIMARY = 'meta-llama/llama-3.3-70b-instruct:free';
 export const SECONDARY = 'qwen/qwen-2.5-72b-instruct:free';
 export const ANSWER = 'Paris is the capital of France.';
+/** The local server's model when the fake stands in for it (so it can flap on a seeded schedule). */
+export const LOCAL_MODEL = 'local/llama-stand-in';
 
 export interface BenchScenario {
   id: string;
@@ -17,8 +19,13 @@ export interface BenchScenario {
   description: string;
   /** `fake.rules` as YAML flow lines. */
   rules: string[];
-  /** down: nothing listens (connection refused); llama: the real llama-server with the tiny model. */
-  local: 'down' | 'llama';
+  /**
+   * down: nothing listens (connection refused); llama: the real llama-server with the tiny model; fake: the
+   * fake stands in for it as `LOCAL_MODEL` (rules can make it flap).
+   */
+  local: 'down' | 'llama' | 'fake';
+  /** Scenario ms when the outage ends, where it does: recovery is measured from here to the first answer. */
+  endsAtMs?: number;
   /**
    * Scenario ms a turn may take before the caller gives up on it (counted as silence). Above the outage plus
    * holdline's 60 s retry window where the outage is long, so neither contender is cut off for being patient.
@@ -31,6 +38,20 @@ export interface BenchScenario {
 const DEFAULT_CAP_MS = 30_000;
 
 export const BENCH_SCENARIOS: readonly BenchScenario[] = [
+  {
+    id: 'calm-spread',
+    title: 'calm day, realistic ttft spread',
+    // Not an outage: how often a healthy chain makes the caller hear the hold (false holds) or hedges.
+    description: 'No faults. Every model answers with ttft 600 ms, 1.2 s one time in five, 2.5 s one time in twenty (seeded).',
+    rules: [
+      '{ when: { model: "*", probability: 0.05 }, then: { text: "Paris is the capital of France.", ttft: 2500ms, tokensPerSecond: 40 } }',
+      '{ when: { model: "*", probability: 0.21 }, then: { text: "Paris is the capital of France.", ttft: 1200ms, tokensPerSecond: 40 } }',
+      '{ when: { model: "*" }, then: { text: "Paris is the capital of France.", ttft: 600ms, tokensPerSecond: 40 } }',
+    ],
+    local: 'down',
+    capMs: DEFAULT_CAP_MS,
+    turns: 20,
+  },
   {
     id: 'primary-429',
     title: 'primary 429',
@@ -47,6 +68,16 @@ export const BENCH_SCENARIOS: readonly BenchScenario[] = [
     rules: ['{ when: { model: "*", until: 5s }, then: { error: rate-limit-per-minute, retryAfter: 1s } }'],
     local: 'down',
     capMs: DEFAULT_CAP_MS,
+    endsAtMs: 5_000,
+  },
+  {
+    id: 'storm-no-retry-after',
+    title: 'every OpenRouter model upstream 429 for 6 s, no Retry-After',
+    description: "Both OpenRouter models answer OpenRouter's upstream 429 (Provider returned error, no Retry-After, no reset) for the first 6 s, then answer.",
+    rules: ['{ when: { model: "*", until: 6s }, then: { error: upstream-rate-limit } }'],
+    local: 'down',
+    capMs: DEFAULT_CAP_MS,
+    endsAtMs: 6_000,
   },
   {
     id: 'primary-stall',
@@ -55,6 +86,27 @@ export const BENCH_SCENARIOS: readonly BenchScenario[] = [
     rules: [`{ when: { model: "${PRIMARY}" }, then: stall }`],
     local: 'down',
     capMs: DEFAULT_CAP_MS,
+  },
+  {
+    id: 'slow-primary',
+    title: 'slow primary (ttft 4 s, healthy)',
+    description: 'The primary answers every request, but its first token comes after 4 s.',
+    rules: [`{ when: { model: "${PRIMARY}" }, then: { text: "${'Paris is the capital of France.'}", ttft: 4s, tokensPerSecond: 40 } }`],
+    local: 'down',
+    capMs: DEFAULT_CAP_MS,
+  },
+  {
+    id: 'primary-ttft-spread',
+    title: 'primary ttft spread widely',
+    description: 'The primary answers every request, its first token after 5 s (15%), 2.5 s (30%), 1.2 s (39%) or 400 ms (16%), seeded.',
+    rules: [
+      `{ when: { model: "${PRIMARY}", probability: 0.15 }, then: { text: "Paris is the capital of France.", ttft: 5s, tokensPerSecond: 40 } }`,
+      `{ when: { model: "${PRIMARY}", probability: 0.35 }, then: { text: "Paris is the capital of France.", ttft: 2500ms, tokensPerSecond: 40 } }`,
+      `{ when: { model: "${PRIMARY}", probability: 0.7 }, then: { text: "Paris is the capital of France.", ttft: 1200ms, tokensPerSecond: 40 } }`,
+    ],
+    local: 'down',
+    capMs: DEFAULT_CAP_MS,
+    turns: 10,
   },
   {
     id: 'primary-503-flapping',
@@ -80,6 +132,16 @@ export const BENCH_SCENARIOS: readonly BenchScenario[] = [
     rules: ['{ when: { model: "*", until: 40s }, then: { error: no-provider } }'],
     local: 'down',
     capMs: 75_000,
+    endsAtMs: 40_000,
+  },
+  {
+    id: 'local-flapping',
+    title: 'chain down, local server flapping',
+    description: 'Every OpenRouter model fails with 502 for the whole run; the local server (the fake standing in) resets the connection on half its requests (seeded).',
+    rules: ['{ when: { model: "' + LOCAL_MODEL + '", probability: 0.5 }, then: reset }', '{ when: { model: "*/*:free" }, then: { error: provider-down } }'],
+    local: 'fake',
+    capMs: DEFAULT_CAP_MS,
+    turns: 10,
   },
 ];
 

@@ -19,6 +19,9 @@ export function failoverTable(cells: readonly CellResult[]): string {
     'Apology',
     'Silent (cut off)',
     'Session closes',
+    'Holds',
+    'Hedged',
+    'Recovery',
     'Wall',
   ];
   const rows = cells.map((cell) => {
@@ -35,6 +38,9 @@ export function failoverTable(cells: readonly CellResult[]): string {
       `${s.apologies}/${s.turns}`,
       `${s.silent}/${s.turns} (${s.cutOff})`,
       String(s.closes),
+      `${s.holds}/${s.turns}`,
+      String(s.hedged),
+      s.recoveryMs === undefined ? '-' : seconds(s.recoveryMs),
       seconds(s.wallMs),
     ];
   });

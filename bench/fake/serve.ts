@@ -5,7 +5,6 @@
  * Prints one line, `{"url": ...}`, once listening; stops on SIGTERM.
  */
 import { readFileSync } from 'node:fs';
-import { getLocal } from 'mockttp';
 import { pino } from 'pino';
 import { parseScenario } from '../../contract/scenario/load.js';
 import { startFake } from '../../fakes/openrouter/server.js';
@@ -17,6 +16,8 @@ if (kind === 'fake') {
   stop = fake.close;
   console.log(JSON.stringify({ url: fake.url }));
 } else if (kind === 'mockttp') {
+  // Imported here only: the fake's own process should not carry mockttp's modules and heap.
+  const { getLocal } = await import('mockttp');
   const mock = getLocal();
   await mock.start();
   await mock.forPost('/api/v1/chat/completions').thenReply(200, readFileSync(arg, 'utf8'), { 'Content-Type': 'application/json' });

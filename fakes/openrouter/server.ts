@@ -16,6 +16,7 @@ import { loadScenarioFile } from '../../contract/scenario/load.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
 import { createApp } from './app.js';
 import { isLoopback } from '../../contract/local-api.js';
+import { fastChat } from './routes/fast-chat.js';
 import { FakeState, type FakeEvents } from './state.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -72,7 +73,12 @@ export async function startFake(options: FakeOptions): Promise<RunningFake> {
   const clock = new ScaledClock(options.speed ?? 1, options.originEpochMs ?? Date.now());
   const state = new FakeState(scenario, clock);
   const adminToken = options.adminToken === '' ? undefined : options.adminToken;
-  const server = createServer(createApp(state, { bodyLimitBytes, log, admin: { host, ...(adminToken !== undefined && { adminToken }) } }));
+  const app = createApp(state, { bodyLimitBytes, log, admin: { host, ...(adminToken !== undefined && { adminToken }) } });
+  const chat = fastChat(state, { bodyLimitBytes, log });
+  // Plain chat requests skip express (routes/fast-chat.ts says why); everything else is the express app's.
+  const server = createServer((req, res) => {
+    if (!chat(req, res)) app(req, res);
+  });
   await listen(server, options.port ?? 0, host);
   if (options.originEpochMs === undefined) clock.resetTo(Date.now());
 

@@ -1,3 +1,5 @@
+import { request } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningFake } from './server.js';
 import { fakeFor, KEY, MODEL_A, MODEL_B, raw, rawChat, USER } from './testing.js';
@@ -54,6 +56,33 @@ describe('requests OpenRouter would refuse', () => {
     const res = await rawChat(fake, { model: MODEL_A, messages: [{ role: 'user', content: 'x'.repeat(2000) }] });
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body)).toEqual({ error: { message: 'Request body too large: the limit is 1024 bytes', code: 413 } });
+  });
+
+  it('413 too for a body over the limit sent without a Content-Length (chunked)', async () => {
+    fake = await fakeFor({}, { bodyLimitBytes: 1024 });
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${fake.baseURL}/chat/completions`, { method: 'POST', headers: { Authorization: `Bearer ${KEY}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.write(JSON.stringify({ model: MODEL_A, messages: USER }).slice(0, 10));
+      req.write('x'.repeat(2000));
+      req.end();
+    });
+    expect(status).toBe(413);
+  });
+
+  it('a gzip-compressed body is read (by express, not the plain fast path) and answered like a plain one', async () => {
+    fake = await fakeFor({ reply: { text: 'ok' } });
+    const body = gzipSync(JSON.stringify({ model: MODEL_A, messages: USER }));
+    const res = await fetch(`${fake.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+      body,
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe('ok');
   });
 
   it('404 "Not Found" for unknown API paths', async () => {

@@ -45,6 +45,8 @@ export function liveLine(event: AgentEvent): string | undefined {
           return `${clock(event.at)} agent gives up (${event.reason})`;
         case 'cancel':
           return `${clock(event.at)} agent drops the turn (${event.reason})`;
+        case 'hedge':
+          return `${clock(event.at)} agent hedges (${event.reason})`;
       }
       return undefined;
     case 'utterance':

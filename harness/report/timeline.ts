@@ -27,7 +27,8 @@ export function timelineOf(result: Result): TimelineItem[] {
   for (const e of recording.events) {
     if (e.type === 'attempt' && e.backend === 'local') {
       items.push({ kind: 'request', at: e.at - e.latencyMs, end: e.at, backend: 'local', model: 'local', outcome: e.outcome });
-    } else if (e.type === 'policy' && e.step !== 'hold') {
+    } else if (e.type === 'policy' && e.step !== 'hold' && e.step !== 'hedge') {
+      // The hold is heard (speech) and a hedge is a request (drawn as one): neither needs a mark of its own.
       items.push({ kind: 'policy', at: e.at, step: e.step, ...(e.until !== undefined && { until: e.until }), reason: e.reason });
     } else if (e.type === 'turn_end' && e.outcome === 'silent') {
       const started = recording.events.find((t) => t.type === 'turn' && t.turnId === e.turnId);

@@ -79,10 +79,11 @@ async function attempt(
   baseURL = fake.baseURL,
   toolCtx?: llm.ToolContext,
   run = runner,
+  fallbackModels?: string[],
 ): Promise<AttemptResult & { text: string; tookMs: number; calls: llm.FunctionCall[] }> {
   const chatCtx = llm.ChatContext.empty();
   chatCtx.addMessage({ role: 'user', content: 'What is the capital of France?' });
-  const backend: Backend = { id: `openrouter:${model}`, kind: 'openrouter', model, baseURL, deadlines };
+  const backend: Backend = { id: `openrouter:${model}`, kind: 'openrouter', model, baseURL, deadlines, ...(fallbackModels && { fallbackModels }) };
   let text = '';
   const calls: llm.FunctionCall[] = [];
   const started = clock.now();
@@ -158,6 +159,16 @@ describe('an attempt through the openai plugin', () => {
     expect(r.textSent).toBe(true);
     expect(r.status).toBe(200);
     expect(r.ttftMs).toBeGreaterThanOrEqual(150);
+  });
+
+  it("server-side fallback: one request carries models[], and OpenRouter's next model answers", async () => {
+    const before = fake.journal().entries.length;
+    const r = await attempt('m/down', fake.baseURL, undefined, runner, ['m/rate-limit', 'm/ok']);
+    expect(r.failure).toBeUndefined();
+    expect(r.text).toBe('Paris is the capital of France.');
+    const entries = fake.journal().entries.slice(before).filter((e) => e.path.endsWith('/chat/completions'));
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ model: 'm/down', servedBy: 'm/ok' });
   });
 
   it.each([

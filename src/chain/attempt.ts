@@ -93,8 +93,14 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
       chatCtx,
       ...(toolCtx && { toolCtx }),
       // As body fields, not the plugin's options: it drops a temperature of 0 and sends only max_completion_tokens,
-      // where OpenRouter's docs and llama.cpp's server both read max_tokens.
-      ...(options.generation && { extraKwargs: { max_tokens: options.generation.maxTokens, temperature: options.generation.temperature } }),
+      // where OpenRouter's docs and llama.cpp's server both read max_tokens. `models`: OpenRouter's server-side
+      // fallback, `model` first, then these, in one request.
+      ...((options.generation || backend.fallbackModels) && {
+        extraKwargs: {
+          ...(options.generation && { max_tokens: options.generation.maxTokens, temperature: options.generation.temperature }),
+          ...(backend.fallbackModels && { models: [backend.model, ...backend.fallbackModels] }),
+        },
+      }),
       connOptions: { maxRetry: 0, retryIntervalMs: 0, timeoutMs: SDK_TIMEOUT_MS },
     });
 

@@ -9,22 +9,30 @@ export interface Backend {
   model: string;
   baseURL: string;
   deadlines: Deadlines;
+  /** OpenRouter's server-side fallback: the models tried after `model` within the same request (`models[]`). */
+  fallbackModels?: string[];
 }
 
 /**
  * OpenRouter backends need a key; without one they are left out (the agent runs on the local model alone,
  * and says so at start). The local server is always last, with no toggle: it is the last resort.
+ * With `OPENROUTER_SERVER_FALLBACK` each OpenRouter backend's request also carries the models after it in
+ * `models[]`: OpenRouter falls back from a pre-stream error (429, 5xx) server-side, without a round trip of
+ * ours. The backends stay one per model, so what OpenRouter does not fall back from (a stall, a slow first
+ * token: the 200 has started) is still caught by our deadlines and hedged on the next model, and each
+ * model keeps its own cooldown; the local server stays last.
  */
 export function backendsFrom(config: Config): Backend[] {
-  const openrouter: Backend[] = config.openrouter.apiKey
-    ? config.openrouter.models.map((model) => ({
-        id: `openrouter:${model}` as const,
-        kind: 'openrouter' as const,
-        model,
-        baseURL: config.openrouter.baseURL,
-        deadlines: config.openrouter.deadlines,
-      }))
-    : [];
+  const { apiKey, models, baseURL, deadlines, serverFallback } = config.openrouter;
+  const one = (model: string, fallbackModels?: string[]): Backend => ({
+    id: `openrouter:${model}`,
+    kind: 'openrouter',
+    model,
+    baseURL,
+    deadlines,
+    ...(fallbackModels && fallbackModels.length > 0 && { fallbackModels }),
+  });
+  const openrouter: Backend[] = !apiKey ? [] : models.map((model, i) => one(model, serverFallback ? models.slice(i + 1) : undefined));
   const local: Backend = {
     id: 'local',
     kind: 'local',

@@ -9,7 +9,8 @@ import { isSourcedChunk, type ChainLLM, type SourcedChunk } from './chain-llm.js
 import { createChain } from './create.js';
 import { AgentEvents } from './events.js';
 
-const config = loadConfig({ OPENROUTER_API_KEY: 'sk-or-v1-test', LLM_MODEL: 'a/one,b/two', LOCAL_LLM_BASE_URL: 'http://127.0.0.1:9/v1' });
+const env = { OPENROUTER_API_KEY: 'sk-or-v1-test', LLM_MODEL: 'a/one,b/two', LOCAL_LLM_BASE_URL: 'http://127.0.0.1:9/v1' };
+const config = loadConfig(env);
 
 type Script = (backend: Backend, now: number, req: AttemptRequest) => Promise<AttemptResult> | AttemptResult;
 
@@ -23,13 +24,22 @@ const failed = (cls: FailureClass, extra: Partial<NonNullable<AttemptResult['fai
   failure: { class: cls, detail: cls, ...extra },
 });
 
-function setup(script: Script) {
+/** A backend that sends its first token `ttftMs` after the request (or is cancelled before). */
+async function after(req: AttemptRequest, ttftMs: number, answer: () => AttemptResult): Promise<AttemptResult> {
+  const cancelled = await req.clock.sleep(ttftMs, req.signal).then(
+    () => false,
+    () => true,
+  );
+  return cancelled ? { cancelled: true, textSent: false } : { ...answer(), ttftMs: ttftMs + 10 };
+}
+
+function setup(script: Script, extraEnv: Record<string, string> = {}) {
   const clock = new VirtualClock();
   const events = new AgentEvents(clock);
   const seen: AgentEvent[] = [];
   events.subscribe((e) => seen.push(e));
   const attempts: { backend: string; at: number }[] = [];
-  const chain = createChain(config, clock, events, async (req) => {
+  const chain = createChain(Object.keys(extraEnv).length > 0 ? loadConfig({ ...env, ...extraEnv }) : config, clock, events, async (req) => {
     attempts.push({ backend: req.backend.id, at: clock.now() });
     await clock.sleep(10, req.signal).catch(() => undefined);
     if (req.signal.aborted) return { cancelled: true, textSent: false };
@@ -189,5 +199,119 @@ describe('ChainLLM', () => {
     const text = chunks.map((c) => c.delta?.content).join(' ');
     expect(text).toBe("Sorry, I can't answer that right now.");
     expect(text).not.toMatch(/a\/one|b\/two|400|error|rate|model/i);
+  });
+});
+
+describe('ChainLLM: never a long silence, hedging', () => {
+  const stall = (req: AttemptRequest) => after(req, 8_000, () => failed('stall', { status: 200 }));
+  const policySteps = (seen: AgentEvent[], step: string) => seen.filter((e) => e.type === 'policy' && e.step === step);
+
+  it('a stalled primary is hedged at HEDGE_MAX_MS: the next model answers, the stalled request is cancelled and cooled', async () => {
+    const { clock, chain, seen, attempts } = setup((b, _now, req) => (b.model === 'a/one' ? stall(req) : ok(req, 'from b')));
+    const { spoken } = await turn(clock, chain, 'q');
+    expect(spoken).toEqual([['openrouter:b/two', 'from b']]);
+    expect(attempts).toEqual([
+      { backend: 'openrouter:a/one', at: 0 },
+      { backend: 'openrouter:b/two', at: config.policy.hedgeMaxMs },
+    ]);
+    const tries = seen.filter((e) => e.type === 'attempt');
+    expect(tries).toMatchObject([
+      { model: 'a/one', outcome: 'cancelled', cooldownUntil: config.policy.hedgeMaxMs + 10 + config.policy.timeoutCooldownMs },
+      { model: 'b/two', outcome: 'ok', hedge: true },
+    ]);
+    // No hold: the answer started before HOLD_AFTER_MS.
+    expect(policySteps(seen, 'hold')).toEqual([]);
+    // The next turn does not wait for the stalled model again, nor hedge.
+    await turn(clock, chain, 'again');
+    expect(attempts.slice(2).map((a) => a.backend)).toEqual(['openrouter:b/two']);
+    expect(policySteps(seen, 'hedge')).toHaveLength(1);
+  });
+
+  it('nothing answers by HOLD_AFTER_MS: the hold, once, while the chain keeps trying, then the answer', async () => {
+    const { clock, chain, seen } = setup((b, _now, req) => after(req, b.model === 'a/one' ? 5_000 : 6_000, () => ok(req, `from ${b.model}`)));
+    const { spoken } = await turn(clock, chain, 'q');
+    expect(spoken).toEqual([
+      ['hold', 'Hang on a sec.'],
+      ['openrouter:a/one', 'from a/one'],
+    ]);
+    const holds = policySteps(seen, 'hold');
+    expect(holds).toHaveLength(1);
+    expect(holds[0]?.at).toBe(config.policy.holdAfterMs);
+    // The hedge to b/two started and lost: cancelled, without a cooldown (it was not late, it started late).
+    expect(seen.filter((e) => e.type === 'attempt')).toMatchObject([
+      { model: 'b/two', outcome: 'cancelled', hedge: true },
+      { model: 'a/one', outcome: 'ok' },
+    ]);
+    expect(chain.status()[1]).toMatchObject({ ok: true });
+  });
+
+  it('a pass that fails after the timed hold does not hold again, and the apology still ends the window', async () => {
+    const { clock, chain, seen } = setup((b, _now, req) =>
+      b.kind === 'local' ? failed('connection') : after(req, 2_500, () => failed('unavailable', { status: 503 })),
+    );
+    const { spoken } = await turn(clock, chain, 'q');
+    expect(spoken).toEqual([
+      ['hold', 'Hang on a sec.'],
+      ['apology', "Sorry, I can't answer that right now."],
+    ]);
+    expect(policySteps(seen, 'hold')).toHaveLength(1);
+  });
+
+  it('the hedge delay adapts to the model: a fast model is hedged at HEDGE_MIN_MS once its ttfts are known', async () => {
+    let stalls = false;
+    const { clock, chain, attempts } = setup((b, _now, req) => (b.model === 'a/one' && stalls ? stall(req) : after(req, 300, () => ok(req, 'fast'))));
+    for (let i = 0; i < 3; i++) await turn(clock, chain, `warm ${i}`);
+    stalls = true;
+    const start = clock.now();
+    const { spoken } = await turn(clock, chain, 'now it stalls');
+    expect(spoken).toEqual([['openrouter:b/two', 'fast']]);
+    expect(attempts.at(-1)).toEqual({ backend: 'openrouter:b/two', at: start + config.policy.hedgeMinMs });
+  });
+
+  it('no budget, no hedge: the hold bounds the silence and the first-token deadline moves on', async () => {
+    const { clock, chain, seen, attempts } = setup((b, _now, req) => (b.model === 'a/one' ? stall(req) : ok(req, 'from b')), { HEDGE_BUDGET_PERCENT: '0' });
+    const { spoken } = await turn(clock, chain, 'q');
+    expect(spoken).toEqual([
+      ['hold', 'Hang on a sec.'],
+      ['openrouter:b/two', 'from b'],
+    ]);
+    expect(policySteps(seen, 'hedge')).toEqual([]);
+    expect(attempts.map((a) => a.at)).toEqual([0, 8_010]);
+  });
+
+  it('the budget bounds hedges: after the burst, a late model is waited for', async () => {
+    // a/one is late for its hedge delay every turn but still wins the race (the hedge loses, uncooled), so
+    // every turn would hedge: the burst of 2 allows two, and 10% earns only 0.1 a request after that.
+    const { clock, chain, seen } = setup((b, _now, req) => after(req, b.model === 'a/one' ? 1_500 : 1_000, () => ok(req, `from ${b.model}`)));
+    for (let i = 0; i < 4; i++) await turn(clock, chain, `q${i}`);
+    expect(policySteps(seen, 'hedge').map((e) => (e as { turnId: string }).turnId)).toEqual(['turn-1', 'turn-2']);
+    expect(seen.filter((e) => e.type === 'turn_end').map((e) => (e as { source: string }).source)).toEqual(Array(4).fill('openrouter:a/one'));
+  });
+
+  it('a tool call from both requests reaches the session once: only the first to speak is passed on', async () => {
+    const toolChunk = (req: AttemptRequest, id: string): AttemptResult => {
+      req.onChunk({ id, delta: { role: 'assistant', toolCalls: [llm.FunctionCall.create({ callId: id, name: 'lookup', args: '{}' })] } });
+      return { cancelled: false, textSent: true, status: 200 };
+    };
+    const { clock, chain, seen } = setup((b, _now, req) => after(req, b.model === 'a/one' ? 1_250 : 30, () => toolChunk(req, b.model)));
+    const { chunks } = await turn(clock, chain, 'q');
+    const calls = chunks.flatMap((c) => c.delta?.toolCalls ?? []);
+    expect(calls.map((c) => c.callId)).toEqual(['b/two']);
+    expect(seen.filter((e) => e.type === 'attempt')).toMatchObject([
+      { model: 'a/one', outcome: 'cancelled' },
+      { model: 'b/two', outcome: 'ok', hedge: true },
+    ]);
+  });
+
+  it('the first request fails after the hedge started: the hedge answers, the failure is booked', async () => {
+    const { clock, chain, seen } = setup((b, _now, req) =>
+      b.model === 'a/one' ? after(req, 1_500, () => failed('unavailable', { status: 502 })) : after(req, 500, () => ok(req, 'from b')),
+    );
+    const { spoken } = await turn(clock, chain, 'q');
+    expect(spoken).toEqual([['openrouter:b/two', 'from b']]);
+    expect(seen.filter((e) => e.type === 'attempt')).toMatchObject([
+      { model: 'a/one', outcome: 'unavailable' },
+      { model: 'b/two', outcome: 'ok', hedge: true },
+    ]);
   });
 });

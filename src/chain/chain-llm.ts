@@ -16,9 +16,11 @@ import { ensureFrameworkLogger } from '../framework-logger.js';
 import type { AttemptRunner } from './attempt.js';
 import type { Backend } from './backends.js';
 import type { Failure } from './classify.js';
-import { cooldownsAfter, mergeCooldowns, type Cooldown, type FailureFacts } from './cooldown.js';
+import { clearAfterSuccess, cooldownsAfter, mergeCooldowns, type Cooldown, type FailureFacts } from './cooldown.js';
 import type { AgentEvents } from './events.js';
-import { decide, newEpisode, type Episode } from './policy.js';
+import { HedgeBudget, hedgeDelayMs, TtftBook } from './hedge.js';
+import { decide, hedgeTarget, holdDueAt, newEpisode, type Episode } from './policy.js';
+import { race, type Lane } from './race.js';
 
 /** A chat chunk that says who produced it. The voice layer reads `source`; everything else sees a ChatChunk. */
 export interface SourcedChunk extends llm.ChatChunk {
@@ -52,12 +54,16 @@ export interface ChainOptions {
 
 export class ChainLLM extends llm.LLM {
   readonly cooldowns = new Map<string, Cooldown>();
+  /** Recent times to first token per backend: the hedge delay adapts to them. */
+  readonly ttfts = new TtftBook();
+  readonly hedgeBudget: HedgeBudget;
   private readonly lastErrors = new Map<string, NonNullable<BackendStatus['lastError']>>();
   private turns = 0;
 
   constructor(readonly options: ChainOptions) {
     ensureFrameworkLogger();
     super();
+    this.hedgeBudget = new HedgeBudget(options.policy.hedgeBudgetPercent);
   }
 
   override label(): string {
@@ -115,17 +121,34 @@ export class ChainLLM extends llm.LLM {
   reset(): void {
     this.cooldowns.clear();
     this.lastErrors.clear();
+    this.ttfts.clear();
+    this.hedgeBudget.reset();
   }
 
   /** @internal Records a failure: cooldowns (which outlive the turn) and the last error. */
   noteFailure(backend: Backend, facts: FailureFacts, failure: Failure, now: number): Cooldown | undefined {
-    mergeCooldowns(this.cooldowns, cooldownsAfter(backend, facts, now, this.options.backends, this.options.policy));
+    mergeCooldowns(this.cooldowns, cooldownsAfter(backend, facts, now, this.options.backends, this.options.policy, this.cooldowns));
     this.lastErrors.set(backend.id, { class: failure.class, detail: failure.detail, at: Math.round(now) });
     return this.cooldowns.get(backend.id);
+  }
+
+  /** @internal Records a success: the failure streak is forgotten, the ttft feeds the hedge delay. */
+  noteSuccess(backend: Backend, ttftMs: number | undefined): void {
+    clearAfterSuccess(this.cooldowns, backend.id);
+    if (ttftMs !== undefined) this.ttfts.record(backend.id, ttftMs);
+  }
+
+  /** @internal A backend that shares a failed probe's fate stays out until the same end, its streak unchanged. */
+  shareCooldown(backendId: string, until: number): void {
+    const current = this.cooldowns.get(backendId);
+    if (current) mergeCooldowns(this.cooldowns, [[backendId, { ...current, until }]]);
   }
 }
 
 class ChainStream extends llm.LLMStream {
+  /** True once any of an answer was passed on: the hold timer stays quiet after that. */
+  private spoke = false;
+
   constructor(
     private readonly chain: ChainLLM,
     private readonly turnId: string,
@@ -153,8 +176,30 @@ class ChainStream extends llm.LLMStream {
   }
 
   private async episode(signal: AbortSignal): Promise<void> {
-    const { clock, events, backends, policy, runAttempt } = this.chain.options;
+    const { clock } = this.chain.options;
     const episode: Episode = newEpisode(clock.now());
+    // Never a long silence: whatever the backends do, the caller hears the hold once no answer has started
+    // by HOLD_AFTER_MS, while the chain keeps trying.
+    const holdAt = holdDueAt(episode, this.chain.options.policy) as number;
+    const cancelHold = clock.schedule(() => {
+      if (episode.held || this.spoke || signal.aborted) return;
+      this.hold(episode, `no answer ${this.chain.options.policy.holdAfterMs} ms after the turn`);
+    }, holdAt - clock.now());
+    try {
+      await this.passes(episode, signal);
+    } finally {
+      cancelHold();
+    }
+  }
+
+  private hold(episode: Episode, reason: string): void {
+    episode.held = true;
+    this.chain.options.events.publish({ type: 'policy', turnId: this.turnId, step: 'hold', reason });
+    this.say('hold', this.chain.options.holdMessage);
+  }
+
+  private async passes(episode: Episode, signal: AbortSignal): Promise<void> {
+    const { clock, events, backends, policy } = this.chain.options;
     for (;;) {
       if (signal.aborted) return this.cancelled();
       const now = clock.now();
@@ -162,6 +207,7 @@ class ChainStream extends llm.LLMStream {
       switch (decision.kind) {
         case 'skip':
           episode.skips.push({ backend: decision.backend.id, pass: decision.pass, at: now, until: decision.until });
+          if (decision.shared) this.chain.shareCooldown(decision.backend.id, decision.until);
           events.publish({
             type: 'skip',
             turnId: this.turnId,
@@ -172,49 +218,16 @@ class ChainStream extends llm.LLMStream {
           });
           break;
         case 'attempt': {
-          const { backend, pass } = decision;
-          const result = await runAttempt({
-            backend,
-            chatCtx: this.chatCtx,
-            ...(this.toolCtx && { toolCtx: this.toolCtx }),
-            clock,
-            signal,
-            onChunk: (chunk) => this.forward(chunk, backend.id),
-          });
-          const end = clock.now();
-          if (result.cancelled) return this.cancelled();
-          const status = result.failure?.status ?? result.status;
-          const facts = result.failure && toFacts(result.failure, clock);
-          const cooldown = facts && result.failure ? this.chain.noteFailure(backend, facts, result.failure, end) : undefined;
-          episode.attempts.push({
-            backend: backend.id,
-            pass,
-            at: now,
-            end,
-            textSent: result.textSent,
-            ...(result.toolCallSent && { toolCallSent: true }),
-            ...(facts && { failure: facts }),
-          });
-          events.publish({
-            type: 'attempt',
-            turnId: this.turnId,
-            pass,
-            backend: backend.kind,
-            model: backend.model,
-            outcome: result.failure?.class ?? 'ok',
-            ...(status !== undefined && { status }),
-            ...(result.failure?.code !== undefined && { code: result.failure.code }),
-            ...(result.failure && { detail: result.failure.detail }),
-            latencyMs: Math.round(end - now),
-            ...(result.ttftMs !== undefined && { ttftMs: Math.round(result.ttftMs) }),
-            ...(cooldown && cooldown.until > end && { cooldownUntil: Math.round(cooldown.until) }),
-          });
+          const lanes = await this.hedged(decision.backend, episode, now, signal);
+          if (signal.aborted) return this.cancelled();
+          // Failures and the outrun request first (they ended first), the one heard last: the policy reads the last.
+          for (const lane of [...lanes.filter((l) => !l.won), ...lanes.filter((l) => l.won)]) {
+            this.record(lane, episode, decision.pass, decision.probe === true, lanes);
+          }
           break;
         }
         case 'hold':
-          episode.held = true;
-          events.publish({ type: 'policy', turnId: this.turnId, step: 'hold', reason: 'every backend failed this pass' });
-          this.say('hold', this.chain.options.holdMessage);
+          this.hold(episode, 'every backend failed this pass');
           break;
         case 'wait':
           events.publish({ type: 'policy', turnId: this.turnId, step: 'wait', until: Math.round(decision.until), reason: decision.reason });
@@ -235,6 +248,79 @@ class ChainStream extends llm.LLMStream {
     }
   }
 
+  /** Asks `backend`, and hedges on the next backend of the pass if it is late (race.ts). */
+  private hedged(backend: Backend, episode: Episode, startedAt: number, signal: AbortSignal): Promise<Lane[]> {
+    const chain = this.chain;
+    const { clock, backends, policy, runAttempt, events } = chain.options;
+    chain.hedgeBudget.earn();
+    const afterMs = policy.hedgeBudgetPercent > 0 ? hedgeDelayMs(chain.ttfts, backend.id, policy) : undefined;
+    return race({
+      first: backend,
+      clock,
+      signal,
+      hedgeAfterMs: afterMs,
+      pickHedge: () => {
+        const now = clock.now();
+        const target = hedgeTarget({ episode, cooldowns: chain.cooldowns, backends, now, policy }, backend);
+        if (!target || !chain.hedgeBudget.trySpend()) return undefined;
+        events.publish({
+          type: 'policy',
+          turnId: this.turnId,
+          step: 'hedge',
+          reason: `no first token from ${backend.id} after ${Math.round(now - startedAt)} ms: asking ${target.id} too`,
+        });
+        return target;
+      },
+      run: (b, laneSignal, onChunk) =>
+        runAttempt({ backend: b, chatCtx: this.chatCtx, ...(this.toolCtx && { toolCtx: this.toolCtx }), clock, signal: laneSignal, onChunk }),
+      forward: (chunk, b) => this.forward(chunk, b.id),
+    });
+  }
+
+  /** Books one settled request: cooldowns, ttfts, the episode (what the policy reads) and its `attempt` event. */
+  private record(lane: Lane, episode: Episode, pass: number, probe: boolean, lanes: readonly Lane[]): void {
+    const { clock, events } = this.chain.options;
+    const { backend, result } = lane;
+    const winner = lanes.find((l) => l.won);
+    const outrun = result.cancelled && winner !== undefined && !lane.won;
+    // The policy's own choice, outrun by the hedge without a token: slower than its hedge delay plus the
+    // winner's ttft. It cools down like a timeout, so the next turns do not wait for it (nor hedge again).
+    const failure: Failure | undefined = outrun && !lane.hedge
+      ? { class: 'timeout', detail: `no first token in ${Math.round(lane.end - lane.at)} ms; ${winner.backend.id} answered first` }
+      : result.failure;
+    const facts = failure && toFacts(failure, clock);
+    const cooldown = facts && failure ? this.chain.noteFailure(backend, facts, failure, lane.end) : undefined;
+    if (!result.cancelled && !result.failure) this.chain.noteSuccess(backend, result.ttftMs);
+    if (!result.cancelled) {
+      episode.attempts.push({
+        backend: backend.id,
+        pass,
+        at: lane.at,
+        end: lane.end,
+        textSent: result.textSent,
+        ...(result.toolCallSent && { toolCallSent: true }),
+        ...(facts && { failure: facts }),
+        ...(probe && !lane.hedge && { probe }),
+      });
+    }
+    const status = result.failure?.status ?? result.status;
+    events.publish({
+      type: 'attempt',
+      turnId: this.turnId,
+      pass,
+      backend: backend.kind,
+      model: backend.model,
+      outcome: result.cancelled ? 'cancelled' : (result.failure?.class ?? 'ok'),
+      ...(lane.hedge && { hedge: true }),
+      ...(status !== undefined && { status }),
+      ...(result.failure?.code !== undefined && { code: result.failure.code }),
+      ...(failure && { detail: failure.detail }),
+      latencyMs: Math.round(lane.end - lane.at),
+      ...(result.ttftMs !== undefined && { ttftMs: Math.round(result.ttftMs) }),
+      ...(cooldown && cooldown.until > lane.end && { cooldownUntil: Math.round(cooldown.until) }),
+    });
+  }
+
   private cancelled(): void {
     const { events } = this.chain.options;
     events.publish({ type: 'policy', turnId: this.turnId, step: 'cancel', reason: 'the turn was interrupted' });
@@ -244,6 +330,7 @@ class ChainStream extends llm.LLMStream {
   /** Passes a backend's chunk on, tagged with its source. */
   private forward(chunk: llm.ChatChunk, source: Source): void {
     if (this.abortController.signal.aborted) return;
+    this.spoke = true;
     const sourced: SourcedChunk = { ...chunk, source, turnId: this.turnId };
     this.queue.put(sourced);
   }

@@ -2,6 +2,13 @@
  * Cooldowns: how long a failed backend is skipped without a request. They outlive the turn (a model that was
  * rate-limited a second ago is not asked again on the next turn), so they live with the chain, not the episode.
  * Pure: every time is scenario ms passed in.
+ *
+ * Cooldowns learn. When the provider says when to come back (Retry-After, X-RateLimit-Reset, a daily reset)
+ * that is the cooldown. Otherwise we are guessing: a first failure is probed again soon (a short base, so a
+ * short storm costs a short wait), and each further failure in a row doubles the guess up to a cap, so a
+ * backend that keeps failing stops costing a dead request every few seconds. One success forgets the streak
+ * (`clearAfterSuccess`). The record stays after `until` has passed: its streak is what the next failure
+ * grows from, and `guessed` is what makes the next request a probe (policy.ts).
  */
 import type { FailureClass } from '../../contract/events.js';
 import type { PolicyConfig } from '../config.js';
@@ -12,6 +19,12 @@ export interface Cooldown {
   until: number;
   /** The failure that put it there. */
   cls: FailureClass;
+  /** Failures in a row without a success in between (1 for a first failure). */
+  streak?: number;
+  /** True when no provider said when to come back: `until` is our guess, and the next request a probe. */
+  guessed?: boolean;
+  /** Scenario ms of the failure that set it (a probe that shares another's fate keeps its own). */
+  since?: number;
 }
 
 export type Cooldowns = ReadonlyMap<string, Cooldown>;
@@ -27,9 +40,18 @@ export interface FailureFacts {
   daily?: boolean;
 }
 
+/** How much a guessed cooldown grows with each failure in a row. */
+export const COOLDOWN_GROWTH = 2;
+
+/** A guess for the `streak`-th failure in a row: base, 2 x base, 4 x base... never above the cap (nor below base). */
+export function guessedCooldownMs(baseMs: number, streak: number, policy: PolicyConfig): number {
+  return Math.min(baseMs * COOLDOWN_GROWTH ** Math.max(0, streak - 1), Math.max(baseMs, policy.cooldownMaxMs));
+}
+
 /**
  * The cooldowns a failure of `backend` at `now` sets, by backend id. Usually one entry; an account problem
- * (401, 402) is the key's, not the model's, so it sets one for every OpenRouter backend.
+ * (401, 402) is the key's, not the model's, so it sets one for every OpenRouter backend. `book` is the current
+ * cooldowns: the backend's streak grows from its record there.
  */
 export function cooldownsAfter(
   backend: Backend,
@@ -37,39 +59,50 @@ export function cooldownsAfter(
   now: number,
   backends: readonly Backend[],
   policy: PolicyConfig,
+  book: Cooldowns = new Map(),
 ): [string, Cooldown][] {
   const { cls } = failure;
-  const one = (until: number | undefined): [string, Cooldown][] => (until === undefined ? [] : [[backend.id, { until, cls }]]);
+  const streak = (book.get(backend.id)?.streak ?? 0) + 1;
+  const told = (until: number): [string, Cooldown][] => [[backend.id, { until, cls, streak, since: now }]];
+  const guess = (baseMs: number): [string, Cooldown][] => [[backend.id, { until: now + guessedCooldownMs(baseMs, streak, policy), cls, streak, guessed: true, since: now }]];
   switch (cls) {
     case 'rate-limit':
       // A daily quota is out until its reset; otherwise Retry-After is the provider's own advice, then the reset.
-      if (failure.daily) return one(failure.resetAt ?? now + policy.notFoundCooldownMs);
-      if (failure.retryAfterMs !== undefined) return one(now + failure.retryAfterMs);
-      return one(failure.resetAt ?? now + policy.rateLimitCooldownMs);
+      if (failure.daily) return told(failure.resetAt ?? now + policy.notFoundCooldownMs);
+      if (failure.retryAfterMs !== undefined) return told(now + failure.retryAfterMs);
+      if (failure.resetAt !== undefined) return told(failure.resetAt);
+      return guess(policy.rateLimitCooldownMs);
     case 'unavailable':
-      if (failure.status === 404) return one(now + policy.notFoundCooldownMs);
-      return one(now + (failure.retryAfterMs ?? policy.unavailableCooldownMs));
+      if (failure.status === 404) return told(now + policy.notFoundCooldownMs);
+      if (failure.retryAfterMs !== undefined) return told(now + failure.retryAfterMs);
+      return guess(policy.unavailableCooldownMs);
     case 'timeout':
     case 'stall':
-      // Each of these cost a whole deadline; don't make the next turn pay it again.
-      return one(now + policy.timeoutCooldownMs);
+      // Each of these cost a whole deadline (or lost a hedge race); don't make the next turn pay it again.
+      return guess(policy.timeoutCooldownMs);
     case 'connection':
     case 'malformed':
-      return one(now + policy.unavailableCooldownMs);
+      return guess(policy.unavailableCooldownMs);
     case 'account':
       return backends
         .filter((b) => b.kind === 'openrouter')
-        .map((b): [string, Cooldown] => [b.id, { until: now + policy.accountCooldownMs, cls }]);
+        .map((b): [string, Cooldown] => [b.id, { until: now + policy.accountCooldownMs, cls, streak: (book.get(b.id)?.streak ?? 0) + 1 }]);
     case 'bad-request':
       // The request was at fault, not the backend: the next request may be fine.
       return [];
   }
 }
 
-/** Merges new cooldowns into a book, keeping the later `until` where both exist. */
+/** Merges new cooldowns into a book, keeping the later `until` where both exist (and the longer streak). */
 export function mergeCooldowns(book: Map<string, Cooldown>, updates: [string, Cooldown][]): void {
   for (const [id, cooldown] of updates) {
     const current = book.get(id);
     if (!current || current.until < cooldown.until) book.set(id, cooldown);
+    else if ((cooldown.streak ?? 0) > (current.streak ?? 0)) book.set(id, { ...current, streak: cooldown.streak });
   }
+}
+
+/** A success forgets the backend's failures: its next failure is a first one again. */
+export function clearAfterSuccess(book: Map<string, Cooldown>, backendId: string): void {
+  book.delete(backendId);
 }

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { FailureClass } from '../../contract/events.js';
 import type { PolicyConfig } from '../config.js';
 import type { Backend } from './backends.js';
-import { cooldownsAfter, mergeCooldowns, type Cooldown, type FailureFacts } from './cooldown.js';
-import { decide, newEpisode, type Decision, type Episode } from './policy.js';
+import { clearAfterSuccess, cooldownsAfter, mergeCooldowns, type Cooldown, type FailureFacts } from './cooldown.js';
+import { decide, hedgeTarget, holdDueAt, newEpisode, type Decision, type Episode } from './policy.js';
 
 const policy: PolicyConfig = {
   retryWindowMs: 60_000,
@@ -14,6 +14,11 @@ const policy: PolicyConfig = {
   unavailableCooldownMs: 5_000,
   timeoutCooldownMs: 30_000,
   accountCooldownMs: 600_000,
+  cooldownMaxMs: 60_000,
+  holdAfterMs: 2_000,
+  hedgeMinMs: 700,
+  hedgeMaxMs: 1_200,
+  hedgeBudgetPercent: 10,
 };
 const deadlines = { headersMs: 5_000, firstTokenMs: 8_000, idleMs: 5_000 };
 const or = (model: string): Backend => ({ id: `openrouter:${model}`, kind: 'openrouter', model, baseURL: 'http://x', deadlines });
@@ -42,15 +47,20 @@ function play(
       const at = now;
       now += options.costMs ?? 10;
       const result = outcome(d.backend, at);
-      if (result === 'ok') episode.attempts.push({ backend: d.backend.id, pass: d.pass, at, end: now, textSent: true });
+      if (result === 'ok') {
+        episode.attempts.push({ backend: d.backend.id, pass: d.pass, at, end: now, textSent: true });
+        clearAfterSuccess(cooldowns, d.backend.id);
+      }
       else {
         const failure = 'fact' in result ? result.fact : result;
         const textSent = 'fact' in result;
-        episode.attempts.push({ backend: d.backend.id, pass: d.pass, at, end: now, textSent, failure });
-        mergeCooldowns(cooldowns, cooldownsAfter(d.backend, failure, now, list, policy));
+        episode.attempts.push({ backend: d.backend.id, pass: d.pass, at, end: now, textSent, failure, ...(d.probe && { probe: true }) });
+        mergeCooldowns(cooldowns, cooldownsAfter(d.backend, failure, now, list, policy, cooldowns));
       }
     } else if (d.kind === 'skip') {
       episode.skips.push({ backend: d.backend.id, pass: d.pass, at: now, until: d.until });
+      const current = cooldowns.get(d.backend.id);
+      if (d.shared && current) mergeCooldowns(cooldowns, [[d.backend.id, { ...current, until: d.until }]]);
     } else if (d.kind === 'hold') {
       episode.held = true;
     } else if (d.kind === 'wait') {
@@ -125,9 +135,10 @@ describe('policy: hold, backoff and the retry window', () => {
     expect(last.d).toEqual({ kind: 'apology', reason: 'retry window over' });
     const windowEnd = 10 + 60_000; // from the first failure
     const passStarts = log.filter(({ d }) => d.kind === 'wait').map(({ d }) => (d as { until: number }).until);
-    expect(passStarts.length).toBeGreaterThanOrEqual(8);
+    // Passes start when a guessed cooldown ends; they grow (5 s, 10 s, 20 s...) and the models share failed
+    // probes, so passes come every 10 s instead of every 8 s backoff step, and the last is at the window's end.
+    expect(passStarts).toEqual([5_030, 15_050, 25_060, 35_070, 45_070, windowEnd]);
     expect(Math.max(...passStarts)).toBeLessThanOrEqual(windowEnd);
-    // It apologises as soon as no pass can start inside the window: within one max backoff of its end.
     expect(end).toBeGreaterThan(windowEnd - policy.backoffMaxMs);
     expect(end).toBeLessThanOrEqual(windowEnd + 30);
   });
@@ -202,13 +213,15 @@ describe('policy: hold, backoff and the retry window', () => {
 describe('cooldowns', () => {
   const now = 1_000;
   it('rate limit: Retry-After first, then X-RateLimit-Reset, then the default', () => {
-    expect(cooldownsAfter(A, fail('rate-limit', { retryAfterMs: 2_000, resetAt: 60_000 }), now, backends, policy)).toEqual([[A.id, { until: 3_000, cls: 'rate-limit' }]]);
-    expect(cooldownsAfter(A, fail('rate-limit', { resetAt: 60_000 }), now, backends, policy)).toEqual([[A.id, { until: 60_000, cls: 'rate-limit' }]]);
-    expect(cooldownsAfter(A, fail('rate-limit'), now, backends, policy)).toEqual([[A.id, { until: 11_000, cls: 'rate-limit' }]]);
+    const told = { cls: 'rate-limit', streak: 1, since: now };
+    expect(cooldownsAfter(A, fail('rate-limit', { retryAfterMs: 2_000, resetAt: 60_000 }), now, backends, policy)).toEqual([[A.id, { until: 3_000, ...told }]]);
+    expect(cooldownsAfter(A, fail('rate-limit', { resetAt: 60_000 }), now, backends, policy)).toEqual([[A.id, { until: 60_000, ...told }]]);
+    // No reset time: our guess, marked so (the next request is a probe).
+    expect(cooldownsAfter(A, fail('rate-limit'), now, backends, policy)).toEqual([[A.id, { until: 11_000, ...told, guessed: true }]]);
   });
   it('a daily limit keeps the model out until the reset, whatever Retry-After says', () => {
     expect(cooldownsAfter(A, fail('rate-limit', { daily: true, retryAfterMs: 1_000, resetAt: 86_400_000 }), now, backends, policy)).toEqual([
-      [A.id, { until: 86_400_000, cls: 'rate-limit' }],
+      [A.id, { until: 86_400_000, cls: 'rate-limit', streak: 1, since: now }],
     ]);
   });
   it('404 keeps a model out longer than 503', () => {
@@ -223,5 +236,92 @@ describe('cooldowns', () => {
     const book = new Map<string, Cooldown>([[A.id, { until: 9_000, cls: 'timeout' }]]);
     mergeCooldowns(book, [[A.id, { until: 5_000, cls: 'rate-limit' }]]);
     expect(book.get(A.id)).toEqual({ until: 9_000, cls: 'timeout' });
+  });
+});
+
+describe('cooldowns that learn', () => {
+  const down = fail('unavailable', { status: 502 });
+
+  it('a guessed cooldown doubles with each failure in a row up to the cap; one success forgets the streak', () => {
+    const book = new Map<string, Cooldown>();
+    const lengths: number[] = [];
+    let now = 0;
+    for (let i = 0; i < 6; i++) {
+      mergeCooldowns(book, cooldownsAfter(A, down, now, backends, policy, book));
+      lengths.push((book.get(A.id)?.until ?? 0) - now);
+      now = book.get(A.id)?.until ?? now;
+    }
+    expect(lengths).toEqual([5_000, 10_000, 20_000, 40_000, 60_000, 60_000]);
+    clearAfterSuccess(book, A.id);
+    mergeCooldowns(book, cooldownsAfter(A, down, now, backends, policy, book));
+    expect(book.get(A.id)).toMatchObject({ until: now + 5_000, streak: 1, guessed: true });
+  });
+
+  it("a provider's reset time is taken as given, not grown", () => {
+    const book = new Map<string, Cooldown>([[A.id, { until: 0, cls: 'rate-limit', streak: 4, guessed: true }]]);
+    expect(cooldownsAfter(A, fail('rate-limit', { retryAfterMs: 1_000 }), 10, backends, policy, book)[0]?.[1]).toMatchObject({ until: 1_010, streak: 5 });
+    expect(cooldownsAfter(A, fail('rate-limit', { retryAfterMs: 1_000 }), 10, backends, policy, book)[0]?.[1].guessed).toBeUndefined();
+  });
+
+  it('chain down, local up: the models share a failed probe, one dead request a round, probes rotate', () => {
+    // Both models failed at 0 and 5 ms (guessed, 5 s); each later turn is answered by the local server.
+    const cooldowns = new Map<string, Cooldown>();
+    const asked: string[][] = [];
+    for (const start of [0, 6_000, 12_000, 17_000, 40_000]) {
+      const { log } = play((b) => (b === L ? 'ok' : down), { cooldowns, start, costMs: 5 });
+      asked.push(kinds(log).filter((k) => k.startsWith('attempt:openrouter')));
+    }
+    expect(asked).toEqual([
+      ['attempt:openrouter:a/one', 'attempt:openrouter:b/two'], // first failures: both asked
+      ['attempt:openrouter:a/one'], // a/one failed longest ago: probed; it fails (10 s now), so b/two shares its new end
+      [], // both out until 16 s: no request
+      ['attempt:openrouter:b/two'], // now b/two waited longest: its turn to be probed
+      ['attempt:openrouter:a/one'],
+    ]);
+  });
+
+  it('a probe that succeeds ends the sharing: the recovered model answers', () => {
+    const cooldowns = new Map<string, Cooldown>();
+    play((b) => (b === L ? 'ok' : down), { cooldowns });
+    const { log } = play((b) => (b === L ? 'ok' : 'ok'), { cooldowns, start: 6_000 });
+    expect(kinds(log)).toEqual(['attempt:openrouter:a/one', 'done']);
+    expect(cooldowns.has(A.id)).toBe(false);
+  });
+
+  it('models that failed differently do not share a probe', () => {
+    const cooldowns = new Map<string, Cooldown>([
+      [A.id, { until: 1_000, cls: 'unavailable', streak: 1, guessed: true, since: 0 }],
+      [B.id, { until: 1_000, cls: 'connection', streak: 1, guessed: true, since: 0 }],
+    ]);
+    const { log } = play((b) => (b === L ? 'ok' : down), { cooldowns, start: 2_000 });
+    expect(kinds(log)).toEqual(['attempt:openrouter:a/one', 'attempt:openrouter:b/two', 'attempt:local', 'done']);
+  });
+
+  it('a storm without reset time: probed soon after the first failure, answered soon after it ends', () => {
+    // Every OpenRouter model 429 without Retry-After until 6 s; local down.
+    const { log } = play((b, at) => (b === L ? fail('connection') : at < 6_000 ? fail('rate-limit', { status: 429 }) : 'ok'));
+    const answered = log.at(-1)!.at;
+    expect(log.at(-1)?.d.kind).toBe('done');
+    // Guesses of 10 s (this test's RATE_LIMIT_COOLDOWN_MS) would answer at 10 s; the first retry comes at the base.
+    expect(answered).toBeLessThan(6_000 + policy.rateLimitCooldownMs);
+    const dead = log.filter(({ d }) => d.kind === 'attempt' && d.backend !== L).length - 1;
+    expect(dead).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('hold and hedge targets', () => {
+  it('the hold is due HOLD_AFTER_MS after the turn, once', () => {
+    const episode = newEpisode(1_000);
+    expect(holdDueAt(episode, policy)).toBe(3_000);
+    episode.held = true;
+    expect(holdDueAt(episode, policy)).toBeUndefined();
+  });
+
+  it('a hedge goes to the next backend that is neither cooling nor a probe', () => {
+    const input = (cooldowns: Map<string, Cooldown>) => ({ episode: newEpisode(0), cooldowns, backends, now: 100, policy });
+    expect(hedgeTarget(input(new Map()), A)).toBe(B);
+    expect(hedgeTarget(input(new Map([[B.id, { until: 500, cls: 'rate-limit' }]])), A)).toBe(L);
+    expect(hedgeTarget(input(new Map([[B.id, { until: 50, cls: 'unavailable', guessed: true }]])), A)).toBe(L);
+    expect(hedgeTarget(input(new Map()), L)).toBeUndefined();
   });
 });

@@ -10,11 +10,17 @@
  * first failure). Otherwise, or when the window is over, apologise. A failure after part of the answer was
  * spoken ends the turn with the apology: switching would make the caller hear the answer twice. A failure after a
  * tool call was handed on ends the turn quietly: the call runs and its follow-up request carries on.
+ *
+ * Around an attempt, two timers the chain runs from decisions made here: the hold when no answer has started
+ * `holdAfterMs` after the turn (`holdDueAt`, once per episode, so silence is bounded whatever a model does),
+ * and a hedge on the next backend of the pass when the running one is late (`hedgeTarget`; the delay and
+ * budget are hedge.ts'). A backend back from a guessed cooldown is a probe (`isProbe`): models that failed the
+ * same way share one probe a pass.
  */
 import type { PolicyConfig } from '../config.js';
 import type { Backend } from './backends.js';
 import { isTransient } from './classify.js';
-import type { Cooldowns, FailureFacts } from './cooldown.js';
+import type { Cooldown, Cooldowns, FailureFacts } from './cooldown.js';
 
 export interface AttemptRecord {
   backend: string;
@@ -28,6 +34,8 @@ export interface AttemptRecord {
   textSent: boolean;
   /** True when a complete tool call was passed on: the framework runs it and asks again with its result. */
   toolCallSent?: boolean;
+  /** True when it asked a backend back from a guessed cooldown (see `isProbe`). */
+  probe?: boolean;
 }
 
 export interface SkipRecord {
@@ -49,8 +57,9 @@ export interface Episode {
 }
 
 export type Decision =
-  | { kind: 'attempt'; backend: Backend; pass: number }
-  | { kind: 'skip'; backend: Backend; pass: number; until: number }
+  | { kind: 'attempt'; backend: Backend; pass: number; probe?: boolean }
+  /** `shared`: not cooling itself, but a probe of the same failure just failed this pass: it shares that end. */
+  | { kind: 'skip'; backend: Backend; pass: number; until: number; shared?: boolean }
   | { kind: 'hold' }
   | { kind: 'wait'; until: number; reason: string }
   | { kind: 'apology'; reason: string }
@@ -69,7 +78,9 @@ export function newEpisode(startedAt: number): Episode {
 }
 
 /** The next step of the episode. */
-export function decide({ episode, cooldowns, backends, now, policy }: PolicyInput): Decision {
+export function decide(input: PolicyInput): Decision {
+  const { episode, backends, now, policy } = input;
+  const cooldowns = withinWindow(input.cooldowns, firstFailureAt(episode, now) + policy.retryWindowMs);
   const last = episode.attempts.at(-1);
   if (last && !last.failure) return { kind: 'done' };
   // A tool call already handed on will run, and the framework asks again with its result: that follow-up is where
@@ -79,16 +90,8 @@ export function decide({ episode, cooldowns, backends, now, policy }: PolicyInpu
   if (last?.failure && last.textSent) return { kind: 'apology', reason: 'failed after part of the answer was spoken' };
 
   const pass = episode.waits + 1;
-  const handled = new Set([
-    ...episode.attempts.filter((a) => a.pass === pass).map((a) => a.backend),
-    ...episode.skips.filter((s) => s.pass === pass).map((s) => s.backend),
-  ]);
-  for (const backend of backends) {
-    if (handled.has(backend.id)) continue;
-    const cooldown = cooldowns.get(backend.id);
-    if (cooldown && cooldown.until > now) return { kind: 'skip', backend, pass, until: cooldown.until };
-    return { kind: 'attempt', backend, pass };
-  }
+  const next = nextInPass({ ...input, cooldowns });
+  if (next) return next;
 
   // The whole pass failed.
   if (!worthWaiting(episode, cooldowns, backends, now)) {
@@ -107,6 +110,78 @@ export function decide({ episode, cooldowns, backends, now, policy }: PolicyInpu
   // Backoff overshoots the window but something could answer by its end: one last pass at the end.
   if (earliest <= windowEnd && now < windowEnd) return { kind: 'wait', until: windowEnd, reason: 'last pass at the end of the retry window' };
   return { kind: 'apology', reason: 'retry window over' };
+}
+
+/**
+ * The cooldowns as this episode sees them: a guessed one ends by the end of the retry window at the latest.
+ * Our own guess (grown over a long outage) must not make the caller hear the apology before the window is
+ * over: the last pass at its end probes them all. A provider's reset time is kept as given.
+ */
+function withinWindow(cooldowns: Cooldowns, windowEnd: number): Cooldowns {
+  const view = new Map(cooldowns);
+  for (const [id, cooldown] of cooldowns) if (cooldown.guessed && cooldown.until > windowEnd) view.set(id, { ...cooldown, until: windowEnd });
+  return view;
+}
+
+/** Backends asked or skipped in this pass (and `also`). */
+function handledInPass(episode: Episode, pass: number, also: readonly string[] = []): Set<string> {
+  return new Set([
+    ...episode.attempts.filter((a) => a.pass === pass).map((a) => a.backend),
+    ...episode.skips.filter((s) => s.pass === pass).map((s) => s.backend),
+    ...also,
+  ]);
+}
+
+/**
+ * A probe: an OpenRouter backend back from a cooldown we guessed (no provider said when). Backends that failed
+ * the same way share their fate: when one probe of a failure class failed in this pass, the others back from
+ * that class are skipped until the failed probe's new end, without a request ("chain down, local up" costs
+ * one dead request a round instead of one per model). Which of them is probed rotates: the one that failed
+ * longest ago goes first, so a model that recovered while another stays down is found within a round or two.
+ */
+function isProbe(backend: Backend, cooldowns: Cooldowns, now: number): boolean {
+  const cooldown = cooldowns.get(backend.id);
+  return backend.kind === 'openrouter' && cooldown?.guessed === true && cooldown.until <= now;
+}
+
+/** The next step within the current pass: an attempt or a skip, or undefined when the pass is over. */
+function nextInPass({ episode, cooldowns, backends, now }: PolicyInput): Decision | undefined {
+  const pass = episode.waits + 1;
+  const handled = handledInPass(episode, pass);
+  const open = backends.filter((b) => !handled.has(b.id));
+  for (const backend of open) {
+    const cooldown = cooldowns.get(backend.id);
+    if (cooldown && cooldown.until > now) return { kind: 'skip', backend, pass, until: cooldown.until };
+    if (!isProbe(backend, cooldowns, now) || !cooldown) return { kind: 'attempt', backend, pass };
+    const failedProbe = episode.attempts.find(
+      (a) => a.pass === pass && a.probe && a.failure?.cls === cooldown.cls && (cooldowns.get(a.backend)?.until ?? 0) > now,
+    );
+    if (failedProbe) return { kind: 'skip', backend, pass, until: (cooldowns.get(failedProbe.backend) as Cooldown).until, shared: true };
+    // Rotate: another backend back from the same class that failed longer ago is probed first.
+    const sameClass = open.filter((b) => isProbe(b, cooldowns, now) && cooldowns.get(b.id)?.cls === cooldown.cls);
+    const oldest = sameClass.reduce((a, b) => ((cooldowns.get(b.id)?.since ?? 0) < (cooldowns.get(a.id)?.since ?? 0) ? b : a));
+    return { kind: 'attempt', backend: oldest, pass, probe: true };
+  }
+  return undefined;
+}
+
+/**
+ * The backend a hedge would ask while `running` is still waiting for its first token: the next one of this
+ * pass that is neither cooling nor a probe (a hedge on a backend we think is down would waste a request).
+ */
+export function hedgeTarget({ episode, cooldowns, backends, now }: PolicyInput, running: Backend): Backend | undefined {
+  const handled = handledInPass(episode, episode.waits + 1, [running.id]);
+  const after = backends.slice(backends.indexOf(running) + 1);
+  return after.find((b) => !handled.has(b.id) && !((cooldowns.get(b.id)?.until ?? 0) > now) && !isProbe(b, cooldowns, now));
+}
+
+/**
+ * When the caller hears the hold if no answer has started: `holdAfterMs` after the user's turn ended, once per
+ * episode, whatever the backends are doing (a stall, a slow model, a hang before headers), so the longest
+ * silence after a turn is bounded. Undefined once the hold was given.
+ */
+export function holdDueAt(episode: Episode, policy: PolicyConfig): number | undefined {
+  return episode.held ? undefined : episode.startedAt + policy.holdAfterMs;
 }
 
 /** The episode's first failure (or skip): the retry window is measured from it. */

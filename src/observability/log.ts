@@ -47,7 +47,7 @@ function writeEvent(log: Logger, event: AgentEvent): void {
     }
     case 'policy': {
       const { type: _t, epochMs: _e, step, ...fields } = event;
-      const message = { hold: 'holding the caller', wait: 'waiting before the next pass', apology: 'apologising', cancel: 'turn cancelled' }[step];
+      const message = { hold: 'holding the caller', wait: 'waiting before the next pass', apology: 'apologising', cancel: 'turn cancelled', hedge: 'hedging a late first token' }[step];
       (step === 'apology' ? log.warn : log.info).call(log, { step, ...fields }, message);
       return;
     }

@@ -9,8 +9,12 @@ import { sendError } from './respond.js';
 
 const BEARER = /^Bearer +\S+$/i;
 
+/** True when the request carries a well-formed bearer key. */
+export function hasKey(header: string | undefined): boolean {
+  return typeof header === 'string' && BEARER.test(header.trim());
+}
+
 export const requireKey: RequestHandler = (req, res, next) => {
-  const header = req.headers.authorization;
-  if (typeof header === 'string' && BEARER.test(header.trim())) return next();
+  if (hasKey(req.headers.authorization)) return next();
   sendError(res, { status: 401, message: OBSERVED.noAuth });
 };

@@ -3,6 +3,7 @@
  * the close, and announces the finished entry (`closed`). Outcome: what the route decided, or else the status sent,
  * or `aborted` when nothing was sent.
  */
+import type { ServerResponse } from 'node:http';
 import type { RequestHandler, Response } from 'express';
 import type { JournalEntry } from '../../../contract/journal.js';
 import { roundMs } from '../journal.js';
@@ -26,27 +27,33 @@ export function decideOutcome(res: Response, outcome: JournalEntry['outcome']): 
 
 export function journalRequests(state: FakeState): RequestHandler {
   return (req, res, next) => {
-    const clock = state.clock;
-    const entry = state.journal.open(Math.floor(clock.now()), req.method, req.originalUrl.split('?')[0] ?? req.path);
-    const locals = res.locals as Locals;
-    locals.entry = entry;
-
-    // Node sends every status line through writeHead (res.end and flushHeaders call it implicitly), so wrapping it
-    // is the one place that sees the first byte of every answer.
-    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
-    res.writeHead = ((...args: unknown[]) => {
-      if (entry.ttfbMs === null) entry.ttfbMs = roundMs(clock.now() - entry.at);
-      return writeHead(...args);
-    }) as typeof res.writeHead;
-
-    res.on('close', () => {
-      entry.durationMs = roundMs(clock.now() - entry.at);
-      // The route learns of the close through the same event; let it record its outcome before announcing.
-      setImmediate(() => {
-        if (!locals.outcomeDecided) entry.outcome = res.headersSent ? `${res.statusCode}` : 'aborted';
-        state.events.emit('closed', entry);
-      });
-    });
+    journalOne(state, req.method, req.originalUrl.split('?')[0] ?? req.path, res);
     next();
   };
+}
+
+/** Opens the journal entry of one request and follows its answer to the close (express or not: see fast-chat.ts). */
+export function journalOne(state: FakeState, method: string, path: string, res: ServerResponse & { locals?: object }): JournalEntry {
+  const clock = state.clock;
+  const entry = state.journal.open(Math.floor(clock.now()), method, path);
+  const locals = (res.locals ??= {}) as Locals;
+  locals.entry = entry;
+
+  // Node sends every status line through writeHead (res.end and flushHeaders call it implicitly), so wrapping it
+  // is the one place that sees the first byte of every answer.
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.writeHead = ((...args: unknown[]) => {
+    if (entry.ttfbMs === null) entry.ttfbMs = roundMs(clock.now() - entry.at);
+    return writeHead(...args);
+  }) as typeof res.writeHead;
+
+  res.on('close', () => {
+    entry.durationMs = roundMs(clock.now() - entry.at);
+    // The route learns of the close through the same event; let it record its outcome before announcing.
+    setImmediate(() => {
+      if (!locals.outcomeDecided) entry.outcome = res.headersSent ? `${res.statusCode}` : 'aborted';
+      state.events.emit('closed', entry);
+    });
+  });
+  return entry;
 }

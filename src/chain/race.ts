@@ -1,0 +1,101 @@
+/**
+ * One attempt, hedged: the backend the policy chose is asked, and if it has not spoken by the hedge delay the
+ * next backend is asked too. The first to send a chunk (text or a tool call) wins: only its chunks are passed
+ * on, and the other request is cancelled at once, so the caller never hears two answers and the framework
+ * never sees a tool call twice. A failure before the first chunk does not end the race while the other
+ * request may still answer. Returns every request it made, settled.
+ */
+import type { llm } from '@livekit/agents';
+import type { Clock } from '../../contract/clock.js';
+import type { AttemptResult } from './attempt.js';
+import type { Backend } from './backends.js';
+
+export interface Lane {
+  backend: Backend;
+  /** False for the policy's own choice, true for the hedge. */
+  hedge: boolean;
+  /** Scenario ms it started and settled. */
+  at: number;
+  end: number;
+  result: AttemptResult;
+  /** It spoke first: its chunks were the ones passed on. */
+  won: boolean;
+}
+
+export interface RaceOptions {
+  first: Backend;
+  clock: Clock;
+  /** The turn's signal: aborting it cancels every request. */
+  signal: AbortSignal;
+  /** Scenario ms after the start to hedge; undefined: never. */
+  hedgeAfterMs: number | undefined;
+  /** Called when the hedge delay passed without a chunk: the backend to ask too, or undefined (none, or no budget). */
+  pickHedge: () => Backend | undefined;
+  run: (backend: Backend, signal: AbortSignal, onChunk: (chunk: llm.ChatChunk) => void) => Promise<AttemptResult>;
+  /** Receives the winner's chunks. */
+  forward: (chunk: llm.ChatChunk, backend: Backend) => void;
+}
+
+export async function race(options: RaceOptions): Promise<Lane[]> {
+  const { clock, signal } = options;
+  const lanes: (Lane & { controller: AbortController })[] = [];
+  const running: Promise<void>[] = [];
+  let winner: Lane | undefined;
+  let failure: unknown;
+
+  const start = (backend: Backend, hedge: boolean) => {
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    signal.addEventListener('abort', abort, { once: true });
+    const lane = { backend, hedge, at: clock.now(), end: NaN, won: false, controller, result: { cancelled: true, textSent: false } as AttemptResult };
+    lanes.push(lane);
+    const onChunk = (chunk: llm.ChatChunk) => {
+      if (!winner) {
+        winner = lane;
+        lane.won = true;
+        cancelHedge();
+        for (const other of lanes) if (other !== lane) other.controller.abort();
+      }
+      if (winner === lane) options.forward(chunk, backend);
+    };
+    running.push(
+      options
+        .run(backend, controller.signal, onChunk)
+        .then(
+          (result) => {
+            lane.result = result;
+          },
+          (error: unknown) => {
+            // A bug below us: stop the other request too, and let the chain's own catch speak the apology.
+            failure ??= error;
+            for (const other of lanes) other.controller.abort();
+          },
+        )
+        .finally(() => {
+          lane.end = clock.now();
+          signal.removeEventListener('abort', abort);
+          if (!hedge) cancelHedge();
+        }),
+    );
+  };
+
+  const cancelHedge =
+    options.hedgeAfterMs === undefined
+      ? () => {}
+      : clock.schedule(() => {
+          if (winner || signal.aborted) return;
+          const backend = options.pickHedge();
+          if (backend) start(backend, true);
+        }, options.hedgeAfterMs);
+  start(options.first, false);
+
+  // A hedge may start while we wait: wait again until every request started has settled.
+  for (let settled = 0; settled < running.length; ) {
+    const count = running.length;
+    await Promise.all(running);
+    settled = count;
+  }
+  cancelHedge();
+  if (failure !== undefined) throw failure;
+  return lanes.map(({ controller: _c, ...lane }) => lane);
+}
