@@ -35,8 +35,8 @@ const cleanEnv: NodeJS.ProcessEnv = {
 let fake: Packed;
 let holdline: Packed;
 
-// Packing, installing and rehearsing are CPU-heavy: each takes the machine's rehearsal lock (test/e2e/exclusive.ts)
-// so a timing-sensitive rehearsal in another test file never runs beside them.
+// Packing, installing, compiling and rehearsing are CPU-heavy: each step takes the machine's rehearsal lock
+// (test/e2e/exclusive.ts), so a timing-sensitive rehearsal in another test file never runs beside one.
 beforeAll(async () => {
   const packed = await exclusive(async () => packAll());
   fake = packed.find((p) => p.name === '@holdline/fake')!;
@@ -169,7 +169,7 @@ test('a 429 first, then the answer', async () => {
 });
 `,
       );
-      const { stdout } = await sh(dir, 'npx', ['vitest', 'run', 'fake.test.js']);
+      const { stdout } = await exclusive(() => sh(dir, 'npx', ['vitest', 'run', 'fake.test.js']));
       expect(stdout).toMatch(/Tests\s+1 passed/);
     });
 
@@ -206,7 +206,7 @@ await fake.close();
 process.exit(0);
 `,
       );
-      const { stdout } = await sh(dir, 'node', ['build-agent.js']);
+      const { stdout } = await exclusive(() => sh(dir, 'node', ['build-agent.js']));
       const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { agent: boolean; text: string; seen: string[]; refused: string; counted: boolean };
       expect(out.agent).toBe(true);
       expect(out.text).toBe('Paris.');
@@ -240,9 +240,9 @@ await fake.close();
       writeFileSync(join(dir, 'wrong.ts'), `import { createHoldlineLLM } from 'holdline';\ncreateHoldlineLLM({ models: ['a/b'], holdMessage: 'x' });\n`);
       const tsconfig = { compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, noEmit: true, types: ['node'] } };
       writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ ...tsconfig, files: ['typed-agent.ts', 'typed-fake.ts'] }));
-      await sh(dir, 'npx', ['tsc', '-p', 'tsconfig.json']);
+      await exclusive(() => sh(dir, 'npx', ['tsc', '-p', 'tsconfig.json']));
       writeFileSync(join(dir, 'tsconfig.wrong.json'), JSON.stringify({ ...tsconfig, files: ['wrong.ts'] }));
-      const wrong = await sh(dir, 'npx', ['tsc', '-p', 'tsconfig.wrong.json'], { okCodes: [2] });
+      const wrong = await exclusive(() => sh(dir, 'npx', ['tsc', '-p', 'tsconfig.wrong.json'], { okCodes: [2] }));
       expect(wrong.code).toBe(2);
       expect(wrong.stdout).toMatch(/wrong\.ts.*'holdMessage' does not exist/);
     });
