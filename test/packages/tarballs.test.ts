@@ -143,7 +143,7 @@ describe('the packages from their tarballs, in a fresh project', () => {
       console.log(`[packages] holdline + @holdline/fake + LiveKit + vitest: installed in ${seconds.toFixed(1)} s, node_modules ${((await duKiB(join(dir, 'node_modules'))) / 1024).toFixed(0)} MiB`);
     }, 600_000);
 
-    it('runs a vitest test of its own that uses the fake and its assertion helpers', { timeout: 120_000 }, async () => {
+    it('runs a vitest test of its own that uses the fake and its assertion helpers', { timeout: 300_000 }, async () => {
       writeFileSync(
         join(dir, 'fake.test.js'),
         `import OpenAI from 'openai';
@@ -173,7 +173,7 @@ test('a 429 first, then the answer', async () => {
       expect(stdout).toMatch(/Tests\s+1 passed/);
     });
 
-    it('builds an agent with createHoldlineLLM and gets a turn through its chain, with events and metrics', { timeout: 120_000 }, async () => {
+    it('builds an agent with createHoldlineLLM and gets a turn through its chain, with events and metrics', { timeout: 300_000 }, async () => {
       writeFileSync(
         join(dir, 'build-agent.js'),
         `import { initializeLogger, llm, voice } from '@livekit/agents';
@@ -216,7 +216,7 @@ process.exit(0);
       expect(out.refused).toContain('models: expected at least one OpenRouter model');
     });
 
-    it('rehearses an example agent with npx holdline scenario --agent', { timeout: 180_000 }, async () => {
+    it('rehearses an example agent with npx holdline scenario --agent', { timeout: 300_000 }, async () => {
       copyFileSync(join(ROOT, 'examples/agents/holdline-agent.ts'), join(dir, 'my-agent.ts'));
       // Exit 1 is a verdict (a loaded machine can push an utterance past its window at speed 10), not a broken
       // install: what is checked here is that the module was rehearsed and the caller heard the chain speak.
@@ -226,7 +226,7 @@ process.exit(0);
       expect(json.requests.at(-1)?.outcome).toBe('200');
     });
 
-    it('typechecks code that uses both packages against the shipped .d.ts, and catches a wrong option', { timeout: 120_000 }, async () => {
+    it('typechecks code that uses both packages against the shipped .d.ts, and catches a wrong option', { timeout: 300_000 }, async () => {
       copyFileSync(join(ROOT, 'examples/agents/holdline-agent.ts'), join(dir, 'typed-agent.ts'));
       writeFileSync(
         join(dir, 'typed-fake.ts'),
@@ -247,7 +247,7 @@ await fake.close();
       expect(wrong.stdout).toMatch(/wrong\.ts.*'holdMessage' does not exist/);
     });
 
-    it('says plainly that a scenario needing llama-server cannot be played from the package', { timeout: 120_000 }, async () => {
+    it('says plainly that a scenario needing llama-server cannot be played from the package', { timeout: 300_000 }, async () => {
       copyFileSync(join(ROOT, 'examples/agents/holdline-agent.ts'), join(dir, 'local-agent.ts'));
       const { code, stderr } = await exclusive(() => sh(dir, 'npx', ['holdline', 'scenario', 'openrouter-down-local-up', '--agent', './local-agent.ts'], { okCodes: [3] }));
       expect(code).toBe(3);
