@@ -41,7 +41,7 @@ beforeAll(async () => {
   const packed = await exclusive(async () => packAll());
   fake = packed.find((p) => p.name === '@holdline/fake')!;
   holdline = packed.find((p) => p.name === 'holdline')!;
-}, 240_000);
+}, 600_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** A fresh project folder with only its own package.json. */
