@@ -90,7 +90,7 @@ export function createHoldlineLLM(options: HoldlineLLMOptions): HoldlineLLM {
   const rehearsal = currentRehearsal();
   const clock: Clock = rehearsal?.clock ?? new ScaledClock(1);
   const events = rehearsal?.events ?? new AgentEvents(clock);
-  // In a rehearsal the rehearsal already logs and counts its timeline; here only what the chain itself adds.
+  // A rehearsal logs its whole timeline itself (these events included): log nothing twice.
   const log = o.log === false || rehearsal ? undefined : (o.log ?? createLogger(config.logLevel));
   const chain = createChain(config, clock, events) as HoldlineLLM;
   if (log) {

@@ -35,13 +35,13 @@ const cleanEnv: NodeJS.ProcessEnv = {
 let fake: Packed;
 let holdline: Packed;
 
-// Packing, installing and rehearsing are CPU-heavy: each takes the machine's rehearsal lock (test/e2e/exclusive.ts)
-// so a timing-sensitive rehearsal in another test file never runs beside them.
+// Packing, installing, compiling and rehearsing are CPU-heavy: each step takes the machine's rehearsal lock
+// (test/e2e/exclusive.ts), so a timing-sensitive rehearsal in another test file never runs beside one.
 beforeAll(async () => {
   const packed = await exclusive(async () => packAll());
   fake = packed.find((p) => p.name === '@holdline/fake')!;
   holdline = packed.find((p) => p.name === 'holdline')!;
-}, 240_000);
+}, 600_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** A fresh project folder with only its own package.json. */
@@ -143,7 +143,7 @@ describe('the packages from their tarballs, in a fresh project', () => {
       console.log(`[packages] holdline + @holdline/fake + LiveKit + vitest: installed in ${seconds.toFixed(1)} s, node_modules ${((await duKiB(join(dir, 'node_modules'))) / 1024).toFixed(0)} MiB`);
     }, 600_000);
 
-    it('runs a vitest test of its own that uses the fake and its assertion helpers', { timeout: 120_000 }, async () => {
+    it('runs a vitest test of its own that uses the fake and its assertion helpers', { timeout: 300_000 }, async () => {
       writeFileSync(
         join(dir, 'fake.test.js'),
         `import OpenAI from 'openai';
@@ -169,11 +169,11 @@ test('a 429 first, then the answer', async () => {
 });
 `,
       );
-      const { stdout } = await sh(dir, 'npx', ['vitest', 'run', 'fake.test.js']);
+      const { stdout } = await exclusive(() => sh(dir, 'npx', ['vitest', 'run', 'fake.test.js']));
       expect(stdout).toMatch(/Tests\s+1 passed/);
     });
 
-    it('builds an agent with createHoldlineLLM and gets a turn through its chain, with events and metrics', { timeout: 120_000 }, async () => {
+    it('builds an agent with createHoldlineLLM and gets a turn through its chain, with events and metrics', { timeout: 300_000 }, async () => {
       writeFileSync(
         join(dir, 'build-agent.js'),
         `import { initializeLogger, llm, voice } from '@livekit/agents';
@@ -206,7 +206,7 @@ await fake.close();
 process.exit(0);
 `,
       );
-      const { stdout } = await sh(dir, 'node', ['build-agent.js']);
+      const { stdout } = await exclusive(() => sh(dir, 'node', ['build-agent.js']));
       const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { agent: boolean; text: string; seen: string[]; refused: string; counted: boolean };
       expect(out.agent).toBe(true);
       expect(out.text).toBe('Paris.');
@@ -216,7 +216,7 @@ process.exit(0);
       expect(out.refused).toContain('models: expected at least one OpenRouter model');
     });
 
-    it('rehearses an example agent with npx holdline scenario --agent', { timeout: 180_000 }, async () => {
+    it('rehearses an example agent with npx holdline scenario --agent', { timeout: 300_000 }, async () => {
       copyFileSync(join(ROOT, 'examples/agents/holdline-agent.ts'), join(dir, 'my-agent.ts'));
       // Exit 1 is a verdict (a loaded machine can push an utterance past its window at speed 10), not a broken
       // install: what is checked here is that the module was rehearsed and the caller heard the chain speak.
@@ -226,7 +226,7 @@ process.exit(0);
       expect(json.requests.at(-1)?.outcome).toBe('200');
     });
 
-    it('typechecks code that uses both packages against the shipped .d.ts, and catches a wrong option', { timeout: 120_000 }, async () => {
+    it('typechecks code that uses both packages against the shipped .d.ts, and catches a wrong option', { timeout: 300_000 }, async () => {
       copyFileSync(join(ROOT, 'examples/agents/holdline-agent.ts'), join(dir, 'typed-agent.ts'));
       writeFileSync(
         join(dir, 'typed-fake.ts'),
@@ -240,14 +240,14 @@ await fake.close();
       writeFileSync(join(dir, 'wrong.ts'), `import { createHoldlineLLM } from 'holdline';\ncreateHoldlineLLM({ models: ['a/b'], holdMessage: 'x' });\n`);
       const tsconfig = { compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, noEmit: true, types: ['node'] } };
       writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ ...tsconfig, files: ['typed-agent.ts', 'typed-fake.ts'] }));
-      await sh(dir, 'npx', ['tsc', '-p', 'tsconfig.json']);
+      await exclusive(() => sh(dir, 'npx', ['tsc', '-p', 'tsconfig.json']));
       writeFileSync(join(dir, 'tsconfig.wrong.json'), JSON.stringify({ ...tsconfig, files: ['wrong.ts'] }));
-      const wrong = await sh(dir, 'npx', ['tsc', '-p', 'tsconfig.wrong.json'], { okCodes: [2] });
+      const wrong = await exclusive(() => sh(dir, 'npx', ['tsc', '-p', 'tsconfig.wrong.json'], { okCodes: [2] }));
       expect(wrong.code).toBe(2);
       expect(wrong.stdout).toMatch(/wrong\.ts.*'holdMessage' does not exist/);
     });
 
-    it('says plainly that a scenario needing llama-server cannot be played from the package', { timeout: 120_000 }, async () => {
+    it('says plainly that a scenario needing llama-server cannot be played from the package', { timeout: 300_000 }, async () => {
       copyFileSync(join(ROOT, 'examples/agents/holdline-agent.ts'), join(dir, 'local-agent.ts'));
       const { code, stderr } = await exclusive(() => sh(dir, 'npx', ['holdline', 'scenario', 'openrouter-down-local-up', '--agent', './local-agent.ts'], { okCodes: [3] }));
       expect(code).toBe(3);
