@@ -47,7 +47,7 @@ function mapValues(record: Record<string, string>, f: (value: string) => string)
  * mounts for that one step. A secret, not a build argument or a copied file, so it never lands in a layer.
  * The build context is spelled out absolute: a relative one in a file outside the checkout would be ambiguous.
  */
-export function buildCaOverride(repoRoot: string, caFile: string): string {
+export function buildCaOverride(repoRoot: string, caFile: string, services: readonly string[] = ['agent', 'fake']): string {
   const build = { context: literal(repoRoot), secrets: ['host_ca'] };
-  return stringify({ services: { agent: { build }, fake: { build } }, secrets: { host_ca: { file: literal(caFile) } } });
+  return stringify({ services: Object.fromEntries(services.map((name) => [name, { build }])), secrets: { host_ca: { file: literal(caFile) } } });
 }

@@ -5,10 +5,14 @@
  * without an engine fails here as it does there. Where no engine answers, docker-compose.fake.yml and
  * Dockerfile.fake are still checked statically (test/compose/compose.test.ts).
  */
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseStack } from '../../harness/stack/choose.js';
 import { REPO_ROOT } from '../../harness/stack/services.js';
+import { buildCaOverride } from '../../harness/stack/compose-override.js';
 
 const { stack, note } = await chooseStack();
 const onContainers = stack.name === 'containers';
@@ -17,14 +21,15 @@ describe.runIf(onContainers)(`the fake-only image (${note})`, () => {
   let env: StartedDockerComposeEnvironment;
   let baseURL: string;
   beforeAll(async () => {
-    env = await new DockerComposeEnvironment(REPO_ROOT, 'docker-compose.fake.yml')
+    env = await new DockerComposeEnvironment(REPO_ROOT, ['docker-compose.fake.yml', ...caOverride()])
       .withBuild()
       .withEnvironment({ HOLDLINE_SCENARIO: 'rate-limit-storm.yaml', HOLDLINE_SPEED: '1' })
       .withWaitStrategy('fake-1', Wait.forHealthCheck())
       .withStartupTimeout(10 * 60_000)
       .up();
     const fake = env.getContainer('fake-1');
-    baseURL = `http://${fake.getHost()}:${fake.getMappedPort(4010)}/api/v1`;
+    // Published on the engine host's loopback only (docker-compose.fake.yml), as the rig's services are.
+    baseURL = `http://127.0.0.1:${fake.getMappedPort(4010)}/api/v1`;
   }, 11 * 60_000);
   afterAll(async () => {
     await env?.down();
@@ -41,3 +46,12 @@ describe.runIf(onContainers)(`the fake-only image (${note})`, () => {
     expect(res.status).toBe(429);
   });
 });
+
+/** Behind a TLS-intercepting proxy the image's npm must trust the host's CA: an override file passing it as a build secret. */
+function caOverride(): string[] {
+  const ca = process.env.NODE_EXTRA_CA_CERTS;
+  if (!ca || !existsSync(ca)) return [];
+  const file = join(mkdtempSync(join(tmpdir(), 'holdline-fake-image-')), 'ca.override.yml');
+  writeFileSync(file, buildCaOverride(REPO_ROOT, ca, ['fake']));
+  return [file];
+}
