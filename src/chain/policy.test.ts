@@ -288,6 +288,20 @@ describe('cooldowns that learn', () => {
     expect(cooldowns.has(A.id)).toBe(false);
   });
 
+  it('a turn that finds every backend out on a guess probes the first guessed one instead of holding', () => {
+    // After a long outage the guesses have grown to a minute; the first model is back.
+    const cooldowns = new Map<string, Cooldown>([
+      [A.id, { until: 121_000, cls: 'unavailable', streak: 5, guessed: true, since: 61_000 }],
+      [B.id, { until: 120_000, cls: 'unavailable', streak: 5, guessed: true, since: 60_000 }],
+      [L.id, { until: 122_000, cls: 'connection', streak: 5, guessed: true, since: 62_000 }],
+    ]);
+    const { log } = play(() => 'ok', { cooldowns, start: 76_000 });
+    expect(kinds(log)).toEqual(['skip:openrouter:a/one', 'skip:openrouter:b/two', 'skip:local', 'attempt:openrouter:a/one', 'done']);
+    // A provider's own reset time is still waited for.
+    const told = new Map<string, Cooldown>([A, B, L].map((b, i) => [b.id, { until: 120_000 + i * 1_000, cls: 'rate-limit' }]));
+    expect(kinds(play(() => 'ok', { cooldowns: told, start: 76_000 }).log)).toContain('hold');
+  });
+
   it('models that failed differently do not share a probe', () => {
     const cooldowns = new Map<string, Cooldown>([
       [A.id, { until: 1_000, cls: 'unavailable', streak: 1, guessed: true, since: 0 }],

@@ -92,6 +92,8 @@ export function decide(input: PolicyInput): Decision {
   const pass = episode.waits + 1;
   const next = nextInPass({ ...input, cooldowns });
   if (next) return next;
+  const probe = probeInsteadOfHolding(episode, cooldowns, backends, now);
+  if (probe) return probe;
 
   // The whole pass failed.
   if (!worthWaiting(episode, cooldowns, backends, now)) {
@@ -163,6 +165,21 @@ function nextInPass({ episode, cooldowns, backends, now }: PolicyInput): Decisio
     return { kind: 'attempt', backend: oldest, pass, probe: true };
   }
   return undefined;
+}
+
+/**
+ * A pass that asked nobody because every backend is cooling, some on our own guess: probe the first guessed
+ * one in chain order (the preferred model) instead of holding. A guess exists to spare dead requests while
+ * something else answers; when nothing else can, it must not keep the caller waiting (after a long outage a
+ * guess has grown to a minute, and the model may be back). A provider's reset time is still waited for.
+ */
+function probeInsteadOfHolding(episode: Episode, cooldowns: Cooldowns, backends: readonly Backend[], now: number): Decision | undefined {
+  const pass = episode.waits + 1;
+  if (episode.attempts.some((a) => a.pass === pass)) return undefined;
+  const guessed = backends.filter((b) => cooldowns.get(b.id)?.guessed === true && (cooldowns.get(b.id)?.until ?? 0) > now);
+  if (guessed.length === 0) return undefined;
+  const first = guessed[0] as Backend;
+  return { kind: 'attempt', backend: first, pass, probe: first.kind === 'openrouter' };
 }
 
 /**
