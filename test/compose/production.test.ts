@@ -64,33 +64,43 @@ describe.skipIf(!engine.run)(`docker-compose.yml on a real engine${engine.run ? 
     rmSync(dir, { recursive: true, force: true });
   });
 
+  // Each test holds the rehearsal lock for the whole life of its containers: an agent starting up (tsx compiling,
+  // the worker and its job process warming) would steal CPU from a timed rehearsal in another test file.
   it('llama_cpp (local-llm) turns healthy and serves the model under the alias the agent asks for', { timeout: 300_000 }, async () => {
-    // Not beside a timed rehearsal: they would steal each other's CPU.
-    await exclusive(() => compose('up', '-d', '--wait', '--no-deps', 'llama_cpp'));
-    const models = JSON.parse(await compose('exec', '-T', 'llama_cpp', 'curl', '-fsS', 'http://127.0.0.1:8080/v1/models')) as { data: { id: string }[] };
-    expect(models.data.map((m) => m.id)).toEqual([ALIAS]);
-    const answer = JSON.parse(
-      await compose('exec', '-T', 'llama_cpp', 'curl', '-fsS', 'http://127.0.0.1:8080/v1/chat/completions', '-H', 'content-type: application/json', '-d',
-        JSON.stringify({ model: ALIAS, messages: [{ role: 'user', content: 'Hi?' }], max_tokens: 4 })),
-    ) as { choices: { message: { role: string } }[] };
-    expect(answer.choices[0]?.message.role).toBe('assistant');
+    await exclusive(async () => {
+      try {
+        await compose('up', '-d', '--wait', '--no-deps', 'llama_cpp');
+        const models = JSON.parse(await compose('exec', '-T', 'llama_cpp', 'curl', '-fsS', 'http://127.0.0.1:8080/v1/models')) as { data: { id: string }[] };
+        expect(models.data.map((m) => m.id)).toEqual([ALIAS]);
+        const answer = JSON.parse(
+          await compose('exec', '-T', 'llama_cpp', 'curl', '-fsS', 'http://127.0.0.1:8080/v1/chat/completions', '-H', 'content-type: application/json', '-d',
+            JSON.stringify({ model: ALIAS, messages: [{ role: 'user', content: 'Hi?' }], max_tokens: 4 })),
+        ) as { choices: { message: { role: string } }[] };
+        expect(answer.choices[0]?.message.role).toBe('assistant');
+      } finally {
+        await compose('rm', '-f', '-s', '-v', 'llama_cpp');
+      }
+    });
   });
 
   it('the agent runs the LiveKit worker, answers its healthcheck 503 without LiveKit, and keeps trying livekit:7880', { timeout: 600_000 }, async () => {
-    let health = '';
-    const id = await exclusive(async () => {
-      await compose('up', '-d', '--build', '--no-deps', 'agent');
-      const started = (await compose('ps', '-q', 'agent')).trim();
-      // The healthcheck runs every 10 s once the 30 s start period began; its log keeps the last answers.
-      for (let i = 0; i < 120 && !health.includes('answered 503'); i++) {
-        await sleep(1_000);
-        health = (await exec('docker', ['inspect', '--format', '{{json .State.Health}}', started])).stdout;
+    await exclusive(async () => {
+      try {
+        await compose('up', '-d', '--build', '--no-deps', 'agent');
+        const id = (await compose('ps', '-q', 'agent')).trim();
+        // The healthcheck runs every 10 s once the 30 s start period began; its log keeps the last answers.
+        let health = '';
+        for (let i = 0; i < 120 && !health.includes('answered 503'); i++) {
+          await sleep(1_000);
+          health = (await exec('docker', ['inspect', '--format', '{{json .State.Health}}', id])).stdout;
+        }
+        expect(health).toContain('unhealthy: GET http://127.0.0.1:8081/ answered 503');
+        const state = JSON.parse(await run('docker', ['inspect', '--format', '{{json .State}}', id])) as { Running: boolean; Restarting: boolean };
+        expect(state).toMatchObject({ Running: true, Restarting: false });
+        expect(await compose('logs', 'agent')).toContain('getaddrinfo ENOTFOUND livekit');
+      } finally {
+        await compose('rm', '-f', '-s', '-v', 'agent');
       }
-      return started;
     });
-    expect(health).toContain('unhealthy: GET http://127.0.0.1:8081/ answered 503');
-    const state = JSON.parse((await run('docker', ['inspect', '--format', '{{json .State}}', id]))) as { Running: boolean; Restarting: boolean };
-    expect(state).toMatchObject({ Running: true, Restarting: false });
-    expect(await compose('logs', 'agent')).toContain('getaddrinfo ENOTFOUND livekit');
   });
 });
