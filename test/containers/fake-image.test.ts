@@ -9,41 +9,41 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chooseStack } from '../../harness/stack/choose.js';
+import { describe, expect, it } from 'vitest';
+import { exclusive } from '../e2e/exclusive.js';
+import { engineTests } from '../kit/containers.js';
 import { REPO_ROOT } from '../../harness/stack/services.js';
 import { buildCaOverride } from '../../harness/stack/compose-override.js';
 
-const { stack, note } = await chooseStack();
-const onContainers = stack.name === 'containers';
+const engine = await engineTests();
 
-describe.runIf(onContainers)(`the fake-only image (${note})`, () => {
-  let env: StartedDockerComposeEnvironment;
-  let baseURL: string;
-  beforeAll(async () => {
-    env = await new DockerComposeEnvironment(REPO_ROOT, ['docker-compose.fake.yml', ...caOverride()])
-      .withBuild()
-      .withEnvironment({ HOLDLINE_SCENARIO: 'rate-limit-storm.yaml', HOLDLINE_SPEED: '1' })
-      .withWaitStrategy('fake-1', Wait.forHealthCheck())
-      .withStartupTimeout(10 * 60_000)
-      .up();
-    const fake = env.getContainer('fake-1');
-    // Published on the engine host's loopback only (docker-compose.fake.yml), as the rig's services are.
-    baseURL = `http://127.0.0.1:${fake.getMappedPort(4010)}/api/v1`;
-  }, 11 * 60_000);
-  afterAll(async () => {
-    await env?.down();
-  }, 60_000);
-
-  it('plays the mounted scenario file: every model rate limited at first', async () => {
-    const models = (await (await fetch(`${baseURL}/models`)).json()) as { data: { id: string }[] };
-    expect(models.data.map((m) => m.id)).toContain('meta-llama/llama-3.3-70b-instruct:free');
-    const res = await fetch(`${baseURL}/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: 'Bearer sk-or-v1-any', 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'meta-llama/llama-3.3-70b-instruct:free', messages: [{ role: 'user', content: 'hi' }] }),
+describe.runIf(engine.run)(`the fake-only image (${engine.why})`, () => {
+  // The build (npm ci, tsc) holds the rehearsal lock for the containers' whole life, like production.test.ts: beside
+  // a timed rehearsal it would steal the CPU that rehearsal's verdict depends on.
+  it('plays the mounted scenario file: every model rate limited at first', { timeout: 11 * 60_000 }, async () => {
+    await exclusive(async () => {
+      let env: StartedDockerComposeEnvironment | undefined;
+      try {
+        env = await new DockerComposeEnvironment(REPO_ROOT, ['docker-compose.fake.yml', ...caOverride()])
+          .withBuild()
+          .withEnvironment({ HOLDLINE_SCENARIO: 'rate-limit-storm.yaml', HOLDLINE_SPEED: '1' })
+          .withWaitStrategy('fake-1', Wait.forHealthCheck())
+          .withStartupTimeout(10 * 60_000)
+          .up();
+        // Published on the engine host's loopback only (docker-compose.fake.yml), as the rig's services are.
+        const baseURL = `http://127.0.0.1:${env.getContainer('fake-1').getMappedPort(4010)}/api/v1`;
+        const models = (await (await fetch(`${baseURL}/models`)).json()) as { data: { id: string }[] };
+        expect(models.data.map((m) => m.id)).toContain('meta-llama/llama-3.3-70b-instruct:free');
+        const res = await fetch(`${baseURL}/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer sk-or-v1-any', 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'meta-llama/llama-3.3-70b-instruct:free', messages: [{ role: 'user', content: 'hi' }] }),
+        });
+        expect(res.status).toBe(429);
+      } finally {
+        await env?.down();
+      }
     });
-    expect(res.status).toBe(429);
   });
 });
 
