@@ -14,6 +14,7 @@ import { textTimeline } from './report/text.js';
 import { toJson, type ResultJson } from './result.js';
 import { runScenario } from './run.js';
 import { chooseStack } from './stack/choose.js';
+import { processStack } from './stack/processes.js';
 import { StartError } from './stack/stack.js';
 
 /** The agent's output line for an `AgentModuleError` (src/rehearsal/agent-module.ts). */
@@ -63,6 +64,7 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
 
   const agentModule = command.agent === undefined ? undefined : resolve(command.agent);
   if (agentModule !== undefined && !existsSync(agentModule)) return say(EXIT.usage, `--agent: no such file: ${command.agent}`);
+  if (agentModule && command.stack === 'containers') return say(EXIT.usage, '--agent runs your module on this machine: use --stack processes (or auto)');
 
   const interrupt = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -74,9 +76,12 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
   process.on('SIGTERM', onSignal);
 
   try {
-    const chosen = await chooseStack(command.stack, undefined, '--stack').catch((error: Error) => {
-      throw new StartError(error.message);
-    });
+    // An agent module runs from this machine's files (its own imports, its own node_modules), so on processes.
+    const chosen = agentModule
+      ? { stack: processStack(), note: `--stack ${command.stack}: child processes, because --agent runs your module from this machine's files` }
+      : await chooseStack(command.stack, undefined, '--stack').catch((error: Error) => {
+          throw new StartError(error.message);
+        });
     console.error(`· stack: ${chosen.note}`);
     const result = await runScenario(scenario, file, {
       stack: chosen.stack,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { RunningFake } from './server.js';
 import { fakeFor, makeScenario, MODEL_A, MODEL_B, openaiFor, raw, rawChat, sse, streamedText, USER } from './testing.js';
 import { route } from './wire/routing.js';
-import { exampleOf, validates } from './wire/structured.js';
+import { exampleOf, SCHEMA_BUDGET, validates } from './wire/structured.js';
 
 const PROVIDERS = ['DeepInfra', 'Together', 'Groq'];
 
@@ -97,6 +97,24 @@ describe('response_format', () => {
     const value = exampleOf(schema, 'text');
     expect(value).toEqual({ n: 6, c: 'x', a: 2 });
     expect(validates(schema, value)).toBe(true);
+  });
+
+  it("a client's schema cannot make the example unbounded: 10^9 items, a 400 MB string, endless nesting, a backtracking pattern", async () => {
+    const cube = { type: 'array', minItems: 1000, items: { type: 'array', minItems: 1000, items: { type: 'array', minItems: 1000, items: { type: 'string', minLength: 4000 } } } };
+    expect(JSON.stringify(exampleOf(cube, 'x')).length).toBeLessThan(SCHEMA_BUDGET.values * 8 + SCHEMA_BUDGET.characters * 2);
+    expect(JSON.stringify(exampleOf({ type: 'string', minLength: 4e8 }, 'x')).length).toBeLessThanOrEqual(SCHEMA_BUDGET.characters + 2);
+    let deep: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < 100_000; i++) deep = { type: 'array', items: deep };
+    expect(() => exampleOf(deep, 'x')).not.toThrow();
+    expect(validates(deep, [])).toBe(false);
+    // Over HTTP the fake answers at once and stays up: the pattern is never run.
+    fake = await fakeFor({ reply: { text: '"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"', ttft: '0ms', tokensPerSecond: 100_000 } }, { speed: 1000 });
+    const body = { model: MODEL_A, messages: USER, response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'string', pattern: '^(a+)+$' } } } };
+    const res = await raw(`${fake.baseURL}/chat/completions`, { method: 'POST', headers: { Authorization: 'Bearer sk-or-v1-x', 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    expect(res.status).toBe(200);
+    const cubeBody = { ...body, response_format: { type: 'json_schema', json_schema: { name: 'x', schema: cube } } };
+    const big = await raw(`${fake.baseURL}/chat/completions`, { method: 'POST', headers: { Authorization: 'Bearer sk-or-v1-x', 'Content-Type': 'application/json' }, body: JSON.stringify(cubeBody) });
+    expect(big.status).toBe(200);
   });
 });
 

@@ -136,6 +136,30 @@ describe('an attempt with tools', () => {
     expect(r).toMatchObject({ textSent: true, toolCallSent: true, text: '' });
   });
 
+  it("tool_choice 'none' from the framework reaches the request: the model answers in words, no call", async () => {
+    const chatCtx = llm.ChatContext.empty();
+    chatCtx.addMessage({ role: 'user', content: 'What is the capital of France?' });
+    const backend: Backend = { id: 'openrouter:m/tool', kind: 'openrouter', model: 'm/tool', baseURL: fake.baseURL, deadlines };
+    let text = '';
+    const calls: llm.FunctionCall[] = [];
+    const r = await runner({
+      backend,
+      chatCtx,
+      toolCtx: tools,
+      toolChoice: 'none',
+      clock,
+      signal: new AbortController().signal,
+      onChunk: (chunk) => {
+        text += chunk.delta?.content ?? '';
+        calls.push(...(chunk.delta?.toolCalls ?? []));
+      },
+    });
+    expect(r.failure).toBeUndefined();
+    expect(calls).toEqual([]);
+    expect(r.toolCallSent).toBeFalsy();
+    expect(text.length).toBeGreaterThan(0);
+  });
+
   it('a cut inside the second of two calls: the first was handed on, the attempt failed after it', async () => {
     const r = await attempt('m/tool-cut-second', fake.baseURL, tools);
     expect(r.failure).toMatchObject({ class: 'connection' });

@@ -25,6 +25,9 @@ export interface AttemptRequest {
   backend: Backend;
   chatCtx: lkllm.ChatContext;
   toolCtx?: lkllm.ToolContext;
+  /** The framework's choice for this request ('none' after its tool-step limit), passed on as `tool_choice`. */
+  toolChoice?: lkllm.ToolChoice;
+  parallelToolCalls?: boolean;
   clock: Clock;
   /** Aborts the attempt (the turn was cancelled). */
   signal: AbortSignal;
@@ -65,7 +68,7 @@ const SDK_TIMEOUT_MS = 10 * 60_000;
 
 export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
   ensureFrameworkLogger();
-  return async ({ backend, chatCtx, toolCtx, clock, signal, onChunk }) => {
+  return async ({ backend, chatCtx, toolCtx, toolChoice, parallelToolCalls, clock, signal, onChunk }) => {
     const started = clock.now();
     const obs: Observation = { gotContent: false };
     let ttftMs: number | undefined;
@@ -92,6 +95,8 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
     const stream = model.chat({
       chatCtx,
       ...(toolCtx && { toolCtx }),
+      ...(toolChoice !== undefined && { toolChoice }),
+      ...(parallelToolCalls !== undefined && { parallelToolCalls }),
       // As body fields, not the plugin's options: it drops a temperature of 0 and sends only max_completion_tokens,
       // where OpenRouter's docs and llama.cpp's server both read max_tokens. `models`: OpenRouter's server-side
       // fallback, `model` first, then these, in one request.

@@ -60,8 +60,9 @@ function ask(text: string): llm.ChatContext {
  * Reads a turn's stream, moving virtual time only when the chain waits on the clock (the framework's own
  * start-up runs on real macrotasks, so time must not run ahead of it).
  */
-async function turn(clock: VirtualClock, chain: ChainLLM, text: string, options: { closeAt?: number } = {}) {
-  const stream = chain.chat({ chatCtx: ask(text) });
+async function turn(clock: VirtualClock, chain: ChainLLM, text: string, options: { closeAt?: number; toolChoice?: llm.ToolChoice; parallelToolCalls?: boolean } = {}) {
+  const { closeAt: _closeAt, ...tooling } = options;
+  const stream = chain.chat({ chatCtx: ask(text), ...tooling });
   const chunks: SourcedChunk[] = [];
   let done = false;
   const reading = (async () => {
@@ -140,6 +141,20 @@ describe('ChainLLM', () => {
       ['apology', "Sorry, I can't answer that right now."],
     ]);
     expect(attempts.map((a) => a.backend)).toEqual(['openrouter:a/one']);
+  });
+
+  it("the framework's tool choice reaches every backend asked (after its tool-step limit it sends 'none')", async () => {
+    const asked: Pick<AttemptRequest, 'toolChoice' | 'parallelToolCalls'>[] = [];
+    const { clock, chain } = setup((backend, _now, req) => {
+      asked.push({ toolChoice: req.toolChoice, parallelToolCalls: req.parallelToolCalls });
+      return backend.model === 'a/one' ? failed('unavailable') : ok(req, 'Words, not a call.');
+    });
+    const { chunks } = await turn(clock, chain, 'Where is my order?', { toolChoice: 'none', parallelToolCalls: false });
+    expect(chunks.map((c) => c.delta?.content)).toEqual(['Words, not a call.']);
+    expect(asked).toEqual([
+      { toolChoice: 'none', parallelToolCalls: false },
+      { toolChoice: 'none', parallelToolCalls: false },
+    ]);
   });
 
   it('a failure after a complete tool call was handed on: no switch, no apology; the call goes on to be run once', async () => {

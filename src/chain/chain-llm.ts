@@ -13,7 +13,7 @@ import type { Clock } from '../../contract/clock.js';
 import type { Source } from '../../contract/events.js';
 import type { PolicyConfig } from '../config.js';
 import { ensureFrameworkLogger } from '../framework-logger.js';
-import type { AttemptRunner } from './attempt.js';
+import type { AttemptRequest, AttemptRunner } from './attempt.js';
 import type { Backend } from './backends.js';
 import type { Failure } from './classify.js';
 import { clearAfterSuccess, cooldownsAfter, mergeCooldowns, type Cooldown, type FailureFacts } from './cooldown.js';
@@ -82,6 +82,8 @@ export class ChainLLM extends llm.LLM {
     chatCtx,
     toolCtx,
     connOptions,
+    parallelToolCalls,
+    toolChoice,
   }: {
     chatCtx: llm.ChatContext;
     toolCtx?: llm.ToolContext;
@@ -91,12 +93,20 @@ export class ChainLLM extends llm.LLM {
     extraKwargs?: Record<string, unknown>;
   }): llm.LLMStream {
     this.turns += 1;
-    return new ChainStream(this, `turn-${this.turns}`, {
-      chatCtx,
-      toolCtx,
-      // We never throw from the stream, so the framework's retry loop never runs; keep it at zero anyway.
-      connOptions: { ...(connOptions ?? { timeoutMs: 10_000, retryIntervalMs: 0 }), maxRetry: 0 } as APIConnectOptions,
-    });
+    // The framework's tool choice reaches every backend: after its tool-step limit it asks with 'none', and a model
+    // still offered the tools could answer with a call it then ignores (a silent turn booked as answered).
+    const tooling = { ...(toolChoice !== undefined && { toolChoice }), ...(parallelToolCalls !== undefined && { parallelToolCalls }) };
+    return new ChainStream(
+      this,
+      `turn-${this.turns}`,
+      {
+        chatCtx,
+        toolCtx,
+        // We never throw from the stream, so the framework's retry loop never runs; keep it at zero anyway.
+        connOptions: { ...(connOptions ?? { timeoutMs: 10_000, retryIntervalMs: 0 }), maxRetry: 0 } as APIConnectOptions,
+      },
+      tooling,
+    );
   }
 
   /** Each backend: ok, cooling until, last error (for `GET /llm/status`). */
@@ -153,6 +163,7 @@ class ChainStream extends llm.LLMStream {
     private readonly chain: ChainLLM,
     private readonly turnId: string,
     params: { chatCtx: llm.ChatContext; toolCtx?: llm.ToolContext; connOptions: APIConnectOptions },
+    private readonly tooling: Pick<AttemptRequest, 'toolChoice' | 'parallelToolCalls'> = {},
   ) {
     super(chain, params);
   }
@@ -272,7 +283,7 @@ class ChainStream extends llm.LLMStream {
         return target;
       },
       run: (b, laneSignal, onChunk) =>
-        runAttempt({ backend: b, chatCtx: this.chatCtx, ...(this.toolCtx && { toolCtx: this.toolCtx }), clock, signal: laneSignal, onChunk }),
+        runAttempt({ backend: b, chatCtx: this.chatCtx, ...(this.toolCtx && { toolCtx: this.toolCtx }), ...this.tooling, clock, signal: laneSignal, onChunk }),
       forward: (chunk, b) => this.forward(chunk, b.id),
     });
   }

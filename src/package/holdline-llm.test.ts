@@ -33,6 +33,14 @@ describe('createHoldlineLLM', () => {
     ]);
   });
 
+  it('takes every policy setting the environment has, hold and hedge included, and checks the merged values', () => {
+    const chain = createHoldlineLLM({ models: ['a/b'], log: false, env: {}, policy: { holdAfterMs: 1_500, hedgeMinMs: 400, hedgeMaxMs: 900, hedgeBudgetPercent: 0, cooldownMaxMs: 20_000 } });
+    expect(chain.options.policy).toMatchObject({ holdAfterMs: 1_500, hedgeMinMs: 400, hedgeMaxMs: 900, hedgeBudgetPercent: 0, cooldownMaxMs: 20_000 });
+    expect(() => createHoldlineLLM({ models: ['a/b'], log: false, env: {}, policy: { hedgeMinMs: 5_000 } })).toThrow(/policy\.hedgeMinMs: 5000 is above policy\.hedgeMaxMs/);
+    expect(() => createHoldlineLLM({ models: ['a/b'], log: false, env: {}, policy: { holdAfterMs: 0 } })).toThrow(/policy\.holdAfterMs: 0/);
+    expect(() => createHoldlineLLM({ models: ['a/b'], log: false, env: {}, policy: { hedgeBudgetPercent: 150 } })).toThrow(/policy\.hedgeBudgetPercent: expected a whole percentage/);
+  });
+
   it('takes the environment under its options: the chain, the messages and the policy', () => {
     const chain = createHoldlineLLM({
       models: ['a/one', 'b/two'],

@@ -26,11 +26,11 @@ export interface HoldlineLLMOptions {
   openrouter?: { apiKey?: string; baseURL?: string; appName?: string; appUrl?: string; deadlines?: Partial<Deadlines> };
   /** The local llama.cpp server, always the last resort. Default: `LOCAL_LLM_BASE_URL`, `LOCAL_LLM_MODEL`. */
   local?: { baseURL?: string; model?: string; deadlines?: Partial<Deadlines> };
-  /** Said once when every backend failed a pass. Default "Hang on a sec.". */
+  /** Said once per turn when every backend failed a pass, or no answer started `policy.holdAfterMs` after the turn. Default "Hang on a sec.". */
   hold?: string;
   /** Said when the retry window is over. Default "Sorry, I can't answer that right now.". */
   apology?: string;
-  /** Retry window, backoff and cooldowns in ms; each defaults to its `*_MS` variable. */
+  /** Retry window, backoff, cooldowns, hold and hedge timing in ms, hedge budget in percent; each defaults to its variable (`.env.example`). */
   policy?: Partial<PolicyConfig>;
   /** Where log lines go (pino). Default: JSON on stdout at `LOG_LEVEL`; `false` for none. */
   log?: Logger | false;
@@ -49,7 +49,21 @@ export interface HoldlineLLM extends ChainLLM {
 const text = z.string().trim().min(1, { error: 'expected a non-empty string' });
 const msValue = z.number().int().min(0, { error: 'expected whole milliseconds (0 or more)' });
 const deadlines = z.strictObject({ headersMs: msValue.optional(), firstTokenMs: msValue.optional(), idleMs: msValue.optional() });
-const POLICY_KEYS = ['retryWindowMs', 'backoffInitialMs', 'backoffMaxMs', 'rateLimitCooldownMs', 'notFoundCooldownMs', 'unavailableCooldownMs', 'timeoutCooldownMs', 'accountCooldownMs'] as const;
+const POLICY_KEYS = [
+  'retryWindowMs',
+  'backoffInitialMs',
+  'backoffMaxMs',
+  'rateLimitCooldownMs',
+  'notFoundCooldownMs',
+  'unavailableCooldownMs',
+  'timeoutCooldownMs',
+  'accountCooldownMs',
+  'cooldownMaxMs',
+  'holdAfterMs',
+  'hedgeMinMs',
+  'hedgeMaxMs',
+] as const;
+const percent = z.number().int().min(0).max(100, { error: 'expected a whole percentage, 0 to 100' });
 
 const optionsSchema = z.strictObject({
   models: z
@@ -62,7 +76,12 @@ const optionsSchema = z.strictObject({
   local: z.strictObject({ baseURL: z.url().optional(), model: text.optional(), deadlines: deadlines.optional() }).optional(),
   hold: text.optional(),
   apology: text.optional(),
-  policy: z.strictObject(Object.fromEntries(POLICY_KEYS.map((k) => [k, msValue.optional()])) as Record<(typeof POLICY_KEYS)[number], z.ZodOptional<typeof msValue>>).optional(),
+  policy: z
+    .strictObject({
+      ...(Object.fromEntries(POLICY_KEYS.map((k) => [k, msValue.optional()])) as Record<(typeof POLICY_KEYS)[number], z.ZodOptional<typeof msValue>>),
+      hedgeBudgetPercent: percent.optional(),
+    })
+    .optional(),
   log: z.union([z.literal(false), z.custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).info === 'function', { error: 'expected a pino logger or false' })]).optional(),
   env: z.record(z.string(), z.string().optional()).optional(),
 });
@@ -87,6 +106,13 @@ export function createHoldlineLLM(options: HoldlineLLMOptions): HoldlineLLM {
   const o = parsed.data as HoldlineLLMOptions;
 
   const config = configFrom(o);
+  // The same cross-checks as the environment's (config.ts), on the merged values: an option may break one.
+  const { hedgeMinMs, hedgeMaxMs, holdAfterMs } = config.policy;
+  const cross = [
+    ...(hedgeMinMs > hedgeMaxMs ? [`policy.hedgeMinMs: ${hedgeMinMs} is above policy.hedgeMaxMs (${hedgeMaxMs})`] : []),
+    ...(holdAfterMs === 0 ? ['policy.holdAfterMs: 0 would put the hold before every answer; expected a delay like 2000'] : []),
+  ];
+  if (cross.length > 0) throw new HoldlineOptionsError(cross);
   const rehearsal = currentRehearsal();
   const clock: Clock = rehearsal?.clock ?? new ScaledClock(1);
   const events = rehearsal?.events ?? new AgentEvents(clock);

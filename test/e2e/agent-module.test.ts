@@ -29,7 +29,9 @@ const A = 'meta-llama/llama-3.3-70b-instruct:free';
 
 describe('rehearsing your own agent module', () => {
   it("an agent on holdline's chain holds, backs off and answers, on the rehearsal's clock", { timeout: 120_000 }, async () => {
-    const { code, json } = await rehearse(['rate-limit-storm', '--agent', 'examples/agents/holdline-agent.ts']);
+    const { code, json, stderr } = await rehearse(['rate-limit-storm', '--agent', 'examples/agents/holdline-agent.ts']);
+    // auto (the default) plays a module on processes even where an engine is ready: it runs from this machine's files.
+    expect(stderr).toContain('· stack: --stack auto: child processes, because --agent runs your module');
     expect(json.failures).toEqual([]);
     expect(code).toBe(0);
     expect(json.spoken.map((s) => [s.source, s.text])).toEqual([
@@ -66,5 +68,11 @@ describe('rehearsing your own agent module', () => {
     const { code, stderr } = await rehearse(['rate-limit-storm', '--agent', 'examples/agents/nope.ts']);
     expect(code).toBe(2);
     expect(stderr).toContain('--agent: no such file: examples/agents/nope.ts');
+  });
+
+  it('a module runs from this machine: --stack containers is a usage error', async () => {
+    const refused = await rehearse(['rate-limit-storm', '--agent', 'examples/agents/holdline-agent.ts', '--stack', 'containers']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--agent runs your module on this machine: use --stack processes (or auto)');
   });
 });
