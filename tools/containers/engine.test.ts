@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { iptablesUndo } from './engine.js';
+import { iptablesUndo, isProcess } from './engine.js';
 
 const before = `*filter
 :INPUT ACCEPT [0:0]
@@ -59,5 +61,17 @@ COMMIT
 
   it('has nothing to do when nothing changed', () => {
     expect(iptablesUndo(before, before)).toBe('');
+  });
+});
+
+describe('isProcess', () => {
+  it('a recorded pid counts only while it runs the recorded program (pids are reused)', async () => {
+    const child = spawn('sleep', ['30']);
+    const pid = child.pid as number;
+    expect(isProcess(pid, 'sleep')).toBe(true);
+    expect(isProcess(pid, 'dockerd')).toBe(false);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    expect(isProcess(pid, 'sleep')).toBe(false);
   });
 });

@@ -59,7 +59,7 @@ function quiet(say: Say): (line: string) => void {
  * what was started. Its managed containerd is found as its child. Bridge networking is dockerd's default
  * (docker0, iptables-nft); the chains and links it adds are recorded by taking a snapshot first.
  */
-export async function startDockerd(say: Say): Promise<NonNullable<EngineState['started']>> {
+export async function startDockerd(say: Say, onSpawned: (started: NonNullable<EngineState['started']>) => void = () => {}): Promise<NonNullable<EngineState['started']>> {
   mkdirSync(RUN_DIR, { recursive: true });
   mkdirSync(paths.dataRoot(), { recursive: true });
   const iptablesBefore = await run('iptables-save', []);
@@ -75,6 +75,9 @@ export async function startDockerd(say: Say): Promise<NonNullable<EngineState['s
   const dockerdPid = child.pid;
   if (dockerdPid === undefined) throw new Error('dockerd could not be started');
   child.unref();
+  // Recorded before the wait: a Ctrl-C or a failure from here on must still leave `containers:stop` what to stop.
+  const spawned = { dockerdPid, iptablesBefore, ipForwardBefore, linksBefore };
+  onSpawned(spawned);
   const env = { ...process.env, DOCKER_HOST: `unix://${paths.socket}` };
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
@@ -84,12 +87,14 @@ export async function startDockerd(say: Say): Promise<NonNullable<EngineState['s
       break;
     }
     if (!isAlive(dockerdPid) || Date.now() > deadline) {
-      killQuietly(dockerdPid, 'SIGKILL');
-      throw new Error(`dockerd ${isAlive(dockerdPid) ? 'did not answer within 90 s' : 'exited'}; its last log lines:\n${logTail()}`);
+      const why = `dockerd ${isAlive(dockerdPid) ? 'did not answer within 90 s' : 'exited'}; its last log lines:\n${logTail()}`;
+      // Everything it may have started (containerd, iptables chains, links), not only dockerd itself.
+      await stopDockerd(spawned, `unix://${paths.socket}`, say);
+      throw new Error(why);
     }
     await sleep(500);
   }
-  return { dockerdPid, containerdPid: childrenOf(dockerdPid, 'containerd')[0], iptablesBefore, ipForwardBefore, linksBefore };
+  return { ...spawned, containerdPid: childrenOf(dockerdPid, 'containerd')[0] };
 }
 
 function logTail(): string {
@@ -97,6 +102,15 @@ function logTail(): string {
     return readFileSync(paths.log, 'utf8').trim().split('\n').slice(-15).join('\n');
   } catch {
     return '(no log)';
+  }
+}
+
+/** True when `pid` runs and is `comm` (from /proc): a recorded pid may have been reused since. */
+export function isProcess(pid: number, comm: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm;
+  } catch {
+    return false;
   }
 }
 
@@ -132,16 +146,24 @@ async function linkNames(): Promise<string[]> {
  */
 export async function stopDockerd(started: NonNullable<EngineState['started']>, dockerHost: string, say: Say): Promise<void> {
   const env = { ...process.env, DOCKER_HOST: dockerHost };
-  if (isAlive(started.dockerdPid) && (await engineVersion(env))) {
-    const containers = (await run('docker', ['ps', '-aq'], { env })).split('\n').filter(Boolean);
-    if (containers.length > 0) {
-      say(`removing ${containers.length} container(s) left in the engine`);
-      await run('docker', ['rm', '-f', '-v', ...containers], { env });
+  // A pid from an older record may belong to another process by now (a reboot, a killed run): only ours are stopped.
+  const dockerdPid = isProcess(started.dockerdPid, 'dockerd') ? started.dockerdPid : undefined;
+  const containerdPid = [started.containerdPid, ...(dockerdPid ? childrenOf(dockerdPid, 'containerd') : [])].find((pid) => pid !== undefined && isProcess(pid, 'containerd'));
+  if (dockerdPid !== undefined && (await engineVersion(env))) {
+    // Best effort: a container that will not go must not keep the daemons running.
+    try {
+      const containers = (await run('docker', ['ps', '-aq'], { env })).split('\n').filter(Boolean);
+      if (containers.length > 0) {
+        say(`removing ${containers.length} container(s) left in the engine`);
+        await run('docker', ['rm', '-f', '-v', ...containers], { env });
+      }
+      const pruned = await exec('docker', ['network', 'prune', '-f'], { env });
+      if (pruned.stdout.trim()) say(`removed networks: ${pruned.stdout.trim().replace(/\s+/g, ' ')}`);
+    } catch (error) {
+      say(`warning: could not remove every container (${(error as Error).message.split('\n')[0]}); stopping the engine anyway`);
     }
-    const pruned = await exec('docker', ['network', 'prune', '-f'], { env });
-    if (pruned.stdout.trim()) say(`removed networks: ${pruned.stdout.trim().replace(/\s+/g, ' ')}`);
   }
-  for (const [name, pid] of [['dockerd', started.dockerdPid], ['containerd', started.containerdPid]] as const) {
+  for (const [name, pid] of [['dockerd', dockerdPid], ['containerd', containerdPid]] as const) {
     if (pid === undefined || !isAlive(pid)) continue;
     say(`stopping ${name} (pid ${pid})`);
     await stopPid(pid);

@@ -79,9 +79,11 @@ async function ensureEngine(say: Say): Promise<EngineState> {
   if (problem) throw new Error(`no Docker engine answers, and none can be installed here: ${problem}`);
   say('engine: none answers; installing and starting Debian\'s dockerd on a private socket');
   await installEnginePackages(say);
-  const started = await startDockerd(say);
-  const state: EngineState = { dockerHost: `unix://${paths.socket}`, started };
-  // Recorded at once, so `containers:stop` can stop it even if a later step fails.
+  // Recorded as soon as dockerd is spawned, and again once it answers (with its containerd), so `containers:stop`
+  // can stop it whatever fails or is interrupted later.
+  const dockerHost = `unix://${paths.socket}`;
+  const started = await startDockerd(say, (spawned) => writeState({ dockerHost, started: spawned }));
+  const state: EngineState = { dockerHost, started };
   writeState(state);
   return state;
 }

@@ -38,8 +38,11 @@ export interface RunningRecorder {
 
 /** Response headers a client acts on; the only ones a recording keeps. */
 const KEPT_HEADERS = /^(retry-after|x-ratelimit-.+)$/;
-/** Request headers not passed on: hop-by-hop, or recomputed by fetch. */
-const DROPPED_REQUEST_HEADERS = new Set(['host', 'connection', 'content-length', 'accept-encoding', 'keep-alive', 'transfer-encoding']);
+/**
+ * Request headers not passed on: hop-by-hop, recomputed by fetch, or ones undici refuses (curl sends
+ * `Expect: 100-continue` with a body over 1 KB; fetch would throw and the exchange be recorded as a reset).
+ */
+const DROPPED_REQUEST_HEADERS = new Set(['host', 'connection', 'content-length', 'accept-encoding', 'keep-alive', 'transfer-encoding', 'expect', 'upgrade', 'te', 'proxy-connection', 'trailer']);
 /** Response headers not passed back: framing is the proxy's own. */
 const DROPPED_RESPONSE_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive']);
 

@@ -103,6 +103,38 @@ describe('record and replay', () => {
   });
 });
 
+describe('what the recorder passes on and writes', () => {
+  let upstream: RunningFake | undefined;
+  let recorder: RunningRecorder | undefined;
+  afterEach(async () => {
+    await Promise.all([upstream?.close(), recorder?.close()]);
+  });
+
+  it("a client's Expect: 100-continue (curl, bodies over 1 KB) is answered, not recorded as a reset", async () => {
+    upstream = await startFake({ scenario: upstreamScenario(), speed: 20 });
+    recorder = await startRecorder({ upstream: upstream.baseURL });
+    const body = JSON.stringify({ model: MODEL_A, messages: [{ role: 'user', content: 'x'.repeat(2000) }] });
+    const res = await raw(`${recorder.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json', Expect: '100-continue' },
+      body,
+    });
+    expect(res.status).toBeDefined();
+    expect(recorder.recorded()[0]?.ended).not.toBe('reset');
+  });
+
+  it('without --keep-content an error quoting the caller (moderation) keeps its code and message, not the words', () => {
+    const base = { atMs: 0, model: MODEL_A, answering: 'user' as const, stream: true, headers: {}, pieces: [], totalMs: 100 };
+    const error = { code: 403, message: 'Input was flagged', metadata: { reasons: ['harassment'], flagged_input: 'the caller said this', provider_name: 'X' } };
+    expect(thenFor({ ...base, status: 403, ended: 'done', error }, false)).toMatchObject({
+      status: 403,
+      message: 'Input was flagged',
+      metadata: { reasons: ['harassment'], flagged_input: 'withheld', provider_name: 'X' },
+    });
+    expect(thenFor({ ...base, status: 403, ended: 'done', error }, true)).toMatchObject({ metadata: { flagged_input: 'the caller said this' } });
+  });
+});
+
 describe('a recording made into rules', () => {
   it('each way an exchange can end becomes the fault that ends it so', () => {
     const base = { atMs: 0, model: MODEL_A, answering: 'user' as const, stream: true, headers: {}, pieces: [], totalMs: 8000 };

@@ -76,13 +76,22 @@ function streamed(ex: RecordedExchange, keepContent: boolean): Streamed {
   };
 }
 
-function errorFields(error: WireError) {
+function errorFields(error: WireError, keepContent: boolean) {
   return {
     error: presetFor(error.code),
     code: error.code,
     message: error.message,
-    metadata: error.metadata ?? {},
+    metadata: withoutCallerWords(error.metadata ?? {}, keepContent),
   };
+}
+
+/** Metadata fields that echo what the caller said (OpenRouter's moderation 403 quotes the flagged input). */
+const CALLER_WORDS = ['flagged_input'];
+
+/** Error metadata as written to a recording: without `keepContent`, fields quoting the caller are withheld. */
+export function withoutCallerWords(metadata: Record<string, unknown>, keepContent: boolean): Record<string, unknown> {
+  if (keepContent) return metadata;
+  return Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, CALLER_WORDS.includes(key) ? 'withheld' : value]));
 }
 
 /** The `then` that answers like the recorded exchange. */
@@ -94,7 +103,7 @@ export function thenFor(ex: RecordedExchange, keepContent: boolean): unknown {
     return {
       status: ex.status,
       message: ex.error?.message ?? '',
-      ...(ex.error?.metadata !== undefined && { metadata: ex.error.metadata }),
+      ...(ex.error?.metadata !== undefined && { metadata: withoutCallerWords(ex.error.metadata, keepContent) }),
       ...(Object.keys(headers).length > 0 && { headers }),
     };
   }
@@ -104,12 +113,12 @@ export function thenFor(ex: RecordedExchange, keepContent: boolean): unknown {
   const calls = s.toolCalls.length > 0 ? { toolCalls: s.toolCalls } : {};
   if (!ex.stream) {
     // Not streamed: the answer is ready when a stream would send its last token; a fast pace puts that at the end.
-    if (ex.error) return { midStream: { afterTokens: 0, ...errorFields(ex.error), ttft: ms(ex.totalMs) } };
+    if (ex.error) return { midStream: { afterTokens: 0, ...errorFields(ex.error, keepContent), ttft: ms(ex.totalMs) } };
     const tokensPerSecond = 1000;
     return { text: s.text, ...calls, ttft: ms(ex.totalMs - Math.max(0, s.tokens - 1)), tokensPerSecond };
   }
   const part = { text: s.text, ttft: s.ttft, tokensPerSecond: s.tokensPerSecond, ...calls };
-  if (ex.ended === 'error-event' && ex.streamError) return { midStream: { afterTokens: s.tokens, ...errorFields(ex.streamError), ...part } };
+  if (ex.ended === 'error-event' && ex.streamError) return { midStream: { afterTokens: s.tokens, ...errorFields(ex.streamError, keepContent), ...part } };
   if (ex.ended === 'cut') return { disconnect: { afterTokens: s.tokens, ...part, ...(s.tokens === 0 && { ttft: ms(ex.totalMs) }) } };
   if (s.tokens === 0) return 'empty';
   return part;
