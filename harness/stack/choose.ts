@@ -6,7 +6,6 @@
  * that asked for containers must not pass on something else. The engine `npm run containers:prepare` started
  * is found through what it recorded.
  */
-import { getContainerRuntimeClient } from 'testcontainers';
 import { engineVersion } from '../../tools/containers/engine.js';
 import { imagePresence, wantedImages } from '../../tools/containers/images.js';
 import { composeVersion } from '../../tools/containers/plugins.js';
@@ -15,6 +14,7 @@ import { containerStack } from './containers.js';
 import { processStack } from './processes.js';
 import { REPO_ROOT } from './services.js';
 import type { Stack } from './stack.js';
+import { loadTestcontainers, TESTCONTAINERS_MISSING } from './testcontainers.js';
 export { STACK_CHOICES, type StackChoice } from './stack.js';
 
 
@@ -51,7 +51,9 @@ export async function containerReadiness(env: NodeJS.ProcessEnv = process.env): 
   const engine = await withTimeout(engineVersion(env), PROBE_TIMEOUT_MS);
   if (!engine) return { ready: false, problem: `no Docker engine answers at ${env.DOCKER_HOST ?? 'the default socket'}` };
   // Testcontainers must find it too (it reads DOCKER_HOST and its own configuration).
-  const runtime = await withTimeout(getContainerRuntimeClient().then(() => 'ok').catch((error: Error) => error.message), PROBE_TIMEOUT_MS);
+  const testcontainers = await loadTestcontainers();
+  if (!testcontainers) return { ready: false, problem: TESTCONTAINERS_MISSING };
+  const runtime = await withTimeout(testcontainers.getContainerRuntimeClient().then(() => 'ok').catch((error: Error) => error.message), PROBE_TIMEOUT_MS);
   if (runtime !== 'ok') return { ready: false, problem: `Testcontainers finds no engine: ${runtime ?? 'no answer'}` };
   const compose = await composeVersion(env);
   if (!compose) return { ready: false, problem: '`docker compose` is not Compose v2, which Testcontainers needs' };

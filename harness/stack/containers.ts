@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { DockerComposeEnvironment, getContainerRuntimeClient, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
+import type { StartedDockerComposeEnvironment } from 'testcontainers';
+import { loadTestcontainers, TESTCONTAINERS_MISSING, type Testcontainers } from './testcontainers.js';
 import { SCENARIO_DIR } from '../../contract/scenario/library.js';
 import { ensureTinyModel } from '../../tools/llama/model.js';
 import { cacheRoot } from '../../tools/llama/paths.js';
@@ -34,6 +35,9 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
   // The module and its dependencies live on the host; the agent's image has neither.
   if (request.agentModule) throw new StartError('--agent runs on the process stack only (child processes on this machine)');
   const { scenario, scenarioFile, speed, progress, signal } = request;
+  const testcontainers = await loadTestcontainers();
+  if (!testcontainers) throw new StartError(`the container stack needs testcontainers: ${TESTCONTAINERS_MISSING}`);
+  const { DockerComposeEnvironment, Wait, getContainerRuntimeClient } = testcontainers;
   const model = await ensureTinyModel();
   const dir = mkdtempSync(join(tmpdir(), 'holdline-compose-'));
   const override = composeOverride(scenario, resolve(scenarioFile), resolve(dirname(scenarioFile)) === SCENARIO_DIR);
@@ -90,7 +94,7 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
   // engine, Docker Desktop included). Not getHost(): on a machine it takes for a container, Testcontainers
   // names the bridge's gateway, where nothing is published.
   const urlOf = (name: string, port: number) => `http://127.0.0.1:${env.getContainer(name).getMappedPort(port)}`;
-  const watch = watchContainers(env, redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY]));
+  const watch = watchContainers(env, redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY]), getContainerRuntimeClient);
   let stopped: Promise<void> | undefined;
   return {
     fakeUrl: urlOf('fake-1', 4010),
@@ -110,7 +114,11 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
 }
 
 /** Polls the containers' state: the first one found stopped is the crash. */
-function watchContainers(env: StartedDockerComposeEnvironment, redact: (line: string) => string): { crashed: Promise<ServiceFailure>; stop: () => void } {
+function watchContainers(
+  env: StartedDockerComposeEnvironment,
+  redact: (line: string) => string,
+  getContainerRuntimeClient: Testcontainers['getContainerRuntimeClient'],
+): { crashed: Promise<ServiceFailure>; stop: () => void } {
   let timer: NodeJS.Timeout | undefined;
   const crashed = new Promise<ServiceFailure>((resolveCrash) => {
     timer = setInterval(() => {
