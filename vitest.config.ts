@@ -1,8 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
+const ALL = ['contract/**/*.test.ts', 'src/**/*.test.ts', 'fakes/**/*.test.ts', 'harness/**/*.test.ts', 'tools/**/*.test.ts', 'test/**/*.test.ts'];
+/** The scenario library and the runner end to end: rehearsals whose verdicts include timing windows. */
+const REHEARSALS = ['test/e2e/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['contract/**/*.test.ts', 'src/**/*.test.ts', 'fakes/**/*.test.ts', 'harness/**/*.test.ts', 'tools/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**'],
     // Two cores: keep parallelism modest so timing-sensitive integration tests are not starved.
     maxWorkers: 2,
@@ -12,5 +15,12 @@ export default defineConfig({
     globalSetup: ['test/setup/llama.ts'],
     // The engine `npm run containers:prepare` started, if any, for every test that talks to Docker.
     setupFiles: ['test/setup/engine.ts'],
+    // `npm test` runs these one after the other (package.json): the rehearsals' time is wall time times the
+    // speed, so they must not share two cores with package installs, image builds and fuzzing. `vitest run
+    // <file>` still runs any file alone.
+    projects: [
+      { extends: true, test: { name: 'unit', include: ALL, exclude: ['**/node_modules/**', ...REHEARSALS] } },
+      { extends: true, test: { name: 'rehearsals', include: REHEARSALS } },
+    ],
   },
 });

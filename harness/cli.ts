@@ -46,7 +46,7 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
   const label = 'name' in command.target ? command.target.name : command.target.file;
   const say = (exit: number, message: string, failures: string[] = [message]): number => {
     console.error(message);
-    if (command.json) printJson({ scenario: label, passed: false, speed: command.speed, spoken: [], requests: [], failures });
+    if (command.json) printJson({ scenario: label, passed: false, speed: command.speed, spoken: [], requests: [], failures, timing: { clock: 'wall', stallMs: 0, explained: [] } });
     return exit;
   };
 

@@ -7,6 +7,7 @@ import { checkRequests, type RequestSeen } from './check/requests.js';
 import { checkSpoken, type Heard } from './check/spoken.js';
 import { checkTools } from './check/tools.js';
 import type { Recording } from './play/rehearse.js';
+import { explanation, latenessBefore, totalStallMs, type Lateness } from './check/lateness.js';
 
 export interface Result {
   scenario: Scenario;
@@ -17,6 +18,10 @@ export interface Result {
   /** Every chat completion request the fake received, in arrival order. */
   requests: RequestSeen[];
   failures: string[];
+  /** Utterances that started after their window and passed because the processes' measured stalls explain it. */
+  explained: string[];
+  /** Wall ms the processes could not run during the rehearsal, summed (check/lateness.ts). */
+  stallMs: number;
   recording: Recording;
 }
 
@@ -28,16 +33,30 @@ export interface ResultJson {
   spoken: { text: string; source: string; start: number; end: number }[];
   requests: { at: number; model: string; outcome: string }[];
   failures: string[];
+  /**
+   * Time is wall time times `speed`: `stallMs` is how long the processes could not run (summed over them), and
+   * `explained` lists each late utterance that passed because those stalls explain its lateness.
+   */
+  timing: { clock: 'wall'; stallMs: number; explained: string[] };
 }
 
 export function judge(scenario: Scenario, speed: number, recording: Recording): Result {
   const heard = heardIn(recording);
   const requests = requestsIn(recording);
+  const lateness: Lateness = {
+    speed,
+    originEpochMs: recording.originEpochMs,
+    reports: recording.lateness,
+    turnsAtMs: recording.turns.map((t) => t.atMs).sort((a, b) => a - b),
+  };
+  const explained: string[] = [];
+  const allowance = { latenessBefore: (startMs: number) => latenessBefore(lateness, startMs), describe: (miss: number, by: number) => explanation(miss, by, speed), explained };
   const failures = [
-    ...recording.problems, ...checkSpoken(scenario.expect.spoken, heard), ...checkRequests(scenario.expect.requests, requests),
+    ...recording.problems, ...checkSpoken(scenario.expect.spoken, heard, allowance), ...checkRequests(scenario.expect.requests, requests),
     ...checkTools(scenario.expect.tools, recording.events),
   ];
-  return { scenario, speed, passed: failures.length === 0, heard, requests, failures, recording };
+  const stallMs = Math.round(totalStallMs(lateness));
+  return { scenario, speed, passed: failures.length === 0, heard, requests, failures, explained, stallMs, recording };
 }
 
 export function heardIn(recording: Recording): Heard[] {
@@ -61,5 +80,6 @@ export function toJson(result: Result): ResultJson {
     spoken: result.heard.map(({ text, source, start, end }) => ({ text, source, start, end })),
     requests: result.requests.map(({ at, model, outcome }) => ({ at, model, outcome })),
     failures: result.failures,
+    timing: { clock: 'wall', stallMs: result.stallMs, explained: result.explained },
   };
 }

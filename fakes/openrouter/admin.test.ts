@@ -97,8 +97,24 @@ describe('the control API', () => {
     });
   });
 
+  it('GET /__fake/lateness reports this process\'s stalls since an instant, and asks for that instant', async () => {
+    fake = await fakeFor({});
+    const since = Date.now();
+    const blockedUntil = Date.now() + 60;
+    while (Date.now() < blockedUntil); // the process cannot run its probe for 60 ms
+    let report = { id: '', stalls: [] as [number, number][] };
+    while (report.stalls.length === 0) report = JSON.parse((await raw(`${fake.url}/__fake/lateness?since=${since}`)).body) as typeof report;
+    expect(report.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(report.stalls.reduce((sum, [, late]) => sum + late, 0)).toBeGreaterThanOrEqual(30);
+    expect(report.stalls.every(([end]) => end >= since)).toBe(true);
+    const missing = await raw(`${fake.url}/__fake/lateness`);
+    expect(missing.status).toBe(400);
+    expect(JSON.parse(missing.body)).toEqual({ ok: false, problems: [{ text: 'expected ?since=<epoch ms>' }] });
+  });
+
   it('GET /__fake/journal records every request: time, model, stream, rule, outcome, ttfb, duration', async () => {
-    fake = await fakeFor({ reply: { text: 'one two', ttft: '1s' }, rules: [{ when: { model: MODEL_B }, then: { error: 'timeout' } }] });
+    // A 10 s ttft (half a second of wall time at speed 20): "at once" must stay far from it on a busy machine.
+    fake = await fakeFor({ reply: { text: 'one two', ttft: '10s' }, rules: [{ when: { model: MODEL_B }, then: { error: 'timeout' } }] });
     await rawChat(fake, { model: MODEL_A, messages: USER, stream: true });
     await rawChat(fake, { model: MODEL_B, messages: USER });
     const { speed, entries } = fake.journal();
@@ -120,10 +136,10 @@ describe('the control API', () => {
       },
       expect.objectContaining({ seq: 2, model: MODEL_B, stream: false, rule: 0, outcome: '408' }),
     ]);
-    // The stream's status line goes out at once; the reply takes the 1s ttft plus a token.
-    expect(entries[0]?.ttfbMs).toBeLessThan(1000);
-    expect(entries[0]?.durationMs).toBeGreaterThanOrEqual(1000);
-    expect(entries[1]?.at).toBeGreaterThanOrEqual((entries[0]?.at ?? 0) + 1000);
+    // The stream's status line goes out at once; the reply takes the 10 s ttft plus a token.
+    expect(entries[0]?.ttfbMs).toBeLessThan(10_000);
+    expect(entries[0]?.durationMs).toBeGreaterThanOrEqual(10_000);
+    expect(entries[1]?.at).toBeGreaterThanOrEqual((entries[0]?.at ?? 0) + 10_000);
   });
 });
 
@@ -163,7 +179,7 @@ describe('the control API refuses what a web page or a stranger could send', () 
   it('a request from another site (its Origin) is refused on every route, even with the right content type', async () => {
     await withOneRequest();
     const origin = { Origin: 'https://evil.example', ...JSON_TYPE };
-    for (const [method, path] of [['POST', 'reset'], ['GET', 'journal'], ['GET', 'health']] as const) {
+    for (const [method, path] of [['POST', 'reset'], ['GET', 'journal'], ['GET', 'health'], ['GET', 'lateness?since=0']] as const) {
       const res = await raw(`${fake.url}/__fake/${path}`, { method, headers: origin, ...(method === 'POST' && { body: '{}' }) });
       expect(res.status, path).toBe(403);
       expect(res.body).toContain('cross-site');

@@ -9,6 +9,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
+import { processLateness } from '../../contract/lateness.js';
 import { ScaledClock } from '../../contract/clock.js';
 import type { Journal } from '../../contract/journal.js';
 import { resolveScenario } from '../../contract/scenario/library.js';
@@ -71,6 +72,7 @@ export async function startFake(options: FakeOptions): Promise<RunningFake> {
   const log = options.log ?? pino({ level: 'warn' }, pino.destination(2));
 
   const clock = new ScaledClock(options.speed ?? 1, options.originEpochMs ?? Date.now());
+  processLateness(); // measuring from now on, for GET /__fake/lateness
   const state = new FakeState(scenario, clock);
   const adminToken = options.adminToken === '' ? undefined : options.adminToken;
   const app = createApp(state, { bodyLimitBytes, log, admin: { host, ...(adminToken !== undefined && { adminToken }) } });

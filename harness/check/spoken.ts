@@ -6,6 +6,12 @@
 import type { SpokenExpectation } from '../../contract/scenario/schema.js';
 import { normalizeText, plural, seconds, windowText } from './words.js';
 
+/**
+ * How much scenario time the machine's stalls explain before an utterance that started at `startMs`
+ * (check/lateness.ts). Without one, windows are exact.
+ */
+export type LatenessAllowance = (startMs: number) => number;
+
 /** One utterance as the caller heard it. Times are scenario ms. */
 export interface Heard {
   text: string;
@@ -15,7 +21,15 @@ export interface Heard {
   interrupted: boolean;
 }
 
-export function checkSpoken(expected: readonly SpokenExpectation[], heard: readonly Heard[]): string[] {
+/**
+ * `explained` (when given) receives one line per utterance that passed only because measured stalls explain
+ * its lateness; `allowance` says how much they explain.
+ */
+export function checkSpoken(
+  expected: readonly SpokenExpectation[],
+  heard: readonly Heard[],
+  allowance?: { latenessBefore: LatenessAllowance; describe: (missMs: number, explainedMs: number) => string; explained: string[] },
+): string[] {
   const failures: string[] = [];
   if (expected.length !== heard.length) {
     failures.push(`spoken: expected ${plural(expected.length, 'utterance')}, heard ${heard.length}`);
@@ -24,7 +38,18 @@ export function checkSpoken(expected: readonly SpokenExpectation[], heard: reado
     const want = expected[i];
     const got = heard[i];
     if (want && got && matches(want, got)) continue;
-    failures.push(`spoken[${i}]: expected ${want ? describeExpected(want) : 'nothing more'}, heard ${got ? describeHeard(got) : 'nothing'}`);
+    let why = '';
+    if (want && got && allowance && want.startMs && matches({ ...want, startMs: [want.startMs[0], Number.POSITIVE_INFINITY] }, got)) {
+      const missMs = got.start - want.startMs[1];
+      const explainedMs = allowance.latenessBefore(got.start);
+      const reason = allowance.describe(missMs, explainedMs);
+      if (missMs <= explainedMs) {
+        allowance.explained.push(`spoken[${i}] started at ${seconds(got.start)}, ${reason}`);
+        continue;
+      }
+      if (explainedMs > 0) why = ` (${reason}: not enough to explain it)`;
+    }
+    failures.push(`spoken[${i}]: expected ${want ? describeExpected(want) : 'nothing more'}, heard ${got ? describeHeard(got) : 'nothing'}${why}`);
   }
   return failures;
 }

@@ -60,6 +60,10 @@ function stubAgent(behaviour: Behaviour) {
         res.on('close', () => streams.delete(res));
         return;
       }
+      if (req.url !== '/turns') {
+        res.statusCode = 404; // e.g. GET /lateness: this stub measures nothing, the runner judges without it
+        return res.end('{}');
+      }
       const text = (JSON.parse(body) as { text: string }).text;
       const turnId = `turn-${++turns}`;
       res.end(JSON.stringify({ accepted: true, at: now() }));

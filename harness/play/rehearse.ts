@@ -13,6 +13,7 @@ import { pending, type PlayedTurn } from './pending.js';
 import { readEvents } from '../../contract/event-stream.js';
 import { liveLine } from '../report/live.js';
 import { notifier, sleepUntil, untilOr, within } from './waiting.js';
+import { parseLatenessReport, processLateness, type LatenessReport } from '../../contract/lateness.js';
 
 export interface Recording {
   events: AgentEvent[];
@@ -22,6 +23,8 @@ export interface Recording {
   originEpochMs: number;
   /** Why the rehearsal could not be judged as it stands (the cap, a closed session), in plain words. */
   problems: string[];
+  /** How long each process (runner, fake, agent; one report per process) could not run during the rehearsal. */
+  lateness: LatenessReport[];
 }
 
 export interface RehearseOptions {
@@ -44,6 +47,8 @@ const RESET_LEAD_MS = 250;
 export const CAP_AFTER_LAST_TURN_MS = 120_000;
 /** Wall ms to wait for a service's exit to be reported once the agent stopped answering. */
 const CRASH_REPORT_MS = 2_000;
+/** Wall ms to wait for a service's stall report before judging without it. */
+const LATENESS_FETCH_MS = 5_000;
 /** Scenario ms to keep listening once everything is over, to catch anything said late. */
 const SETTLE_MS = 1_000;
 /** ...but never less than this in wall ms, whatever the speed. */
@@ -51,6 +56,7 @@ const MIN_SETTLE_WALL_MS = 150;
 
 export async function rehearse(stack: RunningStack, scenario: Scenario, options: RehearseOptions): Promise<Recording> {
   const { speed, signal, progress = () => {} } = options;
+  const runnerLateness = processLateness();
   const originEpochMs = Date.now() + RESET_LEAD_MS;
   await post(`${stack.fakeUrl}/__fake/reset`, { at: originEpochMs });
   await post(`${stack.agentUrl}/reset`, { at: originEpochMs });
@@ -112,7 +118,14 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
       await untilOr(changed.next, wallOf(capMs), stopped.signal);
     }
     const journal = (await (await fetch(`${stack.fakeUrl}/__fake/journal`)).json()) as Journal;
-    return { events: [...events], journal, turns: played, originEpochMs, problems };
+    const since = originEpochMs - RESET_LEAD_MS;
+    const reports = [
+      { id: runnerLateness.id, stalls: runnerLateness.since(since) },
+      await latenessOf(`${stack.fakeUrl}/__fake/lateness?since=${since}`),
+      await latenessOf(`${stack.agentUrl}/lateness?since=${since}`),
+    ];
+    const lateness = reports.filter((r, i): r is LatenessReport => r !== undefined && reports.findIndex((o) => o?.id === r.id) === i);
+    return { events: [...events], journal, turns: played, originEpochMs, problems, lateness };
   } catch (error) {
     // Ctrl-C first: services dying because of the interrupt are not crashes.
     if (signal?.aborted) throw signal.reason;
@@ -143,6 +156,16 @@ async function playTurns(
     played.push({ atMs: turn.atMs, say: turn.say, acceptedAt: typeof answer.at === 'number' ? answer.at : turn.atMs });
     progress(`caller at ${(turn.atMs / 1000).toFixed(1)}s: "${turn.say}"`);
     onPlayed();
+  }
+}
+
+/** A service's stalls; undefined when it does not measure them (a user's own fake or agent, an older image). */
+async function latenessOf(url: string): Promise<LatenessReport | undefined> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(LATENESS_FETCH_MS) });
+    return response.ok ? parseLatenessReport(await response.json()) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

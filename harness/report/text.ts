@@ -47,6 +47,8 @@ function describe(item: TimelineItem): string {
 
 export function verdict(result: Result): string {
   const summary = `${result.scenario.name}: ${result.heard.length} utterance(s), ${result.requests.length} request(s) to OpenRouter`;
-  if (result.passed) return `PASSED ${summary}`;
-  return [`FAILED ${summary}`, ...result.failures.map((f) => `  - ${f}`)].join('\n');
+  // A late utterance that passed because the machine stalled says so, pass or fail: the next run may not be so lucky.
+  const explained = result.explained.map((e) => `  ~ ${e}`);
+  if (result.passed) return [`PASSED ${summary}`, ...explained].join('\n');
+  return [`FAILED ${summary}`, ...result.failures.map((f) => `  - ${f}`), ...explained].join('\n');
 }

@@ -11,7 +11,7 @@ import type { Logger } from '../observability/log.js';
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 export const notFound: RequestHandler = (req, res) => {
-  res.status(404).json({ error: `no route ${req.method} ${req.path.slice(0, 100)}; see GET /healthz, /events, /llm/status, /metrics, POST /turns, /reset` });
+  res.status(404).json({ error: `no route ${req.method} ${req.path.slice(0, 100)}; see GET /healthz, /events, /llm/status, /metrics, /lateness, POST /turns, /reset` });
 };
 
 export function jsonErrors(log: Logger): ErrorRequestHandler {

@@ -197,6 +197,19 @@ describe('rehearsal mode', () => {
     expect(status).toBe(200);
   });
 
+  it('GET /lateness reports how long this process could not run since an instant', async () => {
+    const { agent } = await rig('    - { when: { model: "nobody" }, then: hang }');
+    const since = Date.now();
+    const blockedUntil = Date.now() + 60;
+    while (Date.now() < blockedUntil); // nothing in this process can run, the agent's probe included
+    let report = { id: '', stalls: [] as [number, number][] };
+    while (report.stalls.length === 0) report = (await (await fetch(`${agent.url}/lateness?since=${since}`)).json()) as typeof report;
+    expect(report.stalls.reduce((sum, [, late]) => sum + late, 0)).toBeGreaterThanOrEqual(30);
+    const missing = await fetch(`${agent.url}/lateness?since=soon`);
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toEqual({ error: 'expected ?since=<epoch ms>' });
+  });
+
   it('rejects a turn without text with a clear message', async () => {
     const { agent } = await rig('    - { when: { model: "nobody" }, then: hang }');
     const res = await fetch(`${agent.url}/turns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });

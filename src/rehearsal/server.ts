@@ -10,6 +10,7 @@ import express, { type Request, type Response } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { originProblem, ScaledClock } from '../../contract/clock.js';
+import { latenessReport, processLateness, sinceParam } from '../../contract/lateness.js';
 import { adminGuard, requireMediaType } from '../../contract/local-api.js';
 import { loadConfig, type Config } from '../config.js';
 import type { llm } from '@livekit/agents';
@@ -65,6 +66,7 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
   for (const warning of config.warnings) log.warn(warning);
 
   const clock = new ScaledClock(options.speed ?? 1);
+  const lateness = processLateness(); // for GET /lateness: how long this process could not run
   const events = new AgentEvents(clock);
   const history = new EventHistory();
   const subscribers = new Set<(frame: string) => void>();
@@ -160,6 +162,14 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
     res.json({ originEpochMs: clock.origin, speed: clock.speed });
   });
 
+  app.get('/lateness', (req, res) => {
+    const since = sinceParam(req.query.since);
+    if (since === undefined) {
+      res.status(400).json({ error: 'expected ?since=<epoch ms>' });
+      return;
+    }
+    res.json(latenessReport(lateness, since));
+  });
   app.get('/healthz', (_req, res) => res.json({ status: 'ok', speed: clock.speed, originEpochMs: clock.origin }));
   app.get('/llm/status', (_req, res) => res.json({ at: Math.round(clock.now()), backends: chain?.status() ?? [] }));
   app.get('/metrics', async (_req, res) => {

@@ -59,7 +59,8 @@ describe('npm run scenario', () => {
     const { code, stdout, stderr } = await exclusive(() => startRunner(['calm-day', '--speed', '10', '--stack', 'processes', '--json', '--report', report]).exited);
     expect(code, stderr).toBe(0);
     const json = JSON.parse(stdout) as Record<string, unknown>;
-    expect(Object.keys(json)).toEqual(['scenario', 'passed', 'speed', 'spoken', 'requests', 'failures']);
+    expect(Object.keys(json)).toEqual(['scenario', 'passed', 'speed', 'spoken', 'requests', 'failures', 'timing']);
+    expect(json.timing).toEqual({ clock: 'wall', stallMs: expect.any(Number), explained: expect.any(Array) });
     expect(json).toMatchObject({ scenario: 'calm-day', passed: true, speed: 10, failures: [] });
     expect(json.spoken).toEqual([
       { text: 'Paris is the capital of France.', source: 'openrouter:meta-llama/llama-3.3-70b-instruct:free', start: expect.any(Number), end: expect.any(Number) },

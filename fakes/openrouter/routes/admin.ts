@@ -6,9 +6,12 @@
  *                          that instant
  *   GET  /__fake/journal   the contract's `Journal`
  *   GET  /__fake/health    liveness, scenario name, speed, origin, scenario time
+ *   GET  /__fake/lateness  `?since=<epoch ms>`: this process's stalls since then (contract/lateness.ts), so the
+ *                          runner can tell a late answer on a busy machine from a late agent
  */
 import express, { Router } from 'express';
 import { originProblem } from '../../../contract/clock.js';
+import { latenessReport, processLateness, sinceParam } from '../../../contract/lateness.js';
 import { SCENARIO_MAX_BYTES } from '../../../contract/scenario/bounds.js';
 import { parseScenario, problemsBody, ScenarioError } from '../../../contract/scenario/load.js';
 import type { FakeState } from '../state.js';
@@ -46,6 +49,12 @@ export function adminRoutes(state: FakeState, guard: AdminGuardOptions): Router 
   });
 
   router.get('/journal', (_req, res) => sendJson(res, 200, state.journalSnapshot()));
+
+  router.get('/lateness', (req, res) => {
+    const since = sinceParam(req.query.since);
+    if (since === undefined) return sendJson(res, 400, { ok: false, problems: [{ text: 'expected ?since=<epoch ms>' }] });
+    sendJson(res, 200, latenessReport(processLateness(), since));
+  });
 
   router.get('/health', (_req, res) =>
     sendJson(res, 200, {
