@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { trackChild } from '../../tools/llama/processes.js';
+import { trackChild } from '../../tools/kit/processes.js';
 
 const SERVE = fileURLToPath(new URL('./serve.ts', import.meta.url));
 

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTinyModel } from '../../tools/llama/model.js';
-import { exec, run } from '../../tools/containers/exec.js';
+import { exec, run } from '../../tools/kit/run-command.js';
 import { exclusive } from '../e2e/exclusive.js';
 import { engineTests } from '../kit/containers.js';
 

@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive } from '../../tools/llama/processes.js';
+import { isAlive } from '../../tools/kit/processes.js';
 
 const ROOT = join(tmpdir(), 'holdline-e2e-rehearsal');
 const QUEUE = join(ROOT, 'queue');

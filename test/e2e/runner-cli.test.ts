@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { libraryNames } from '../../contract/scenario/library.js';
 import { REHEARSAL_API_KEY } from '../../harness/stack/stack.js';
-import { isAlive } from '../../tools/llama/processes.js';
+import { isAlive } from '../../tools/kit/processes.js';
 import { exclusive } from './exclusive.js';
 import { interruptRunners, parsePids, startRunner } from './runner-process.js';
 

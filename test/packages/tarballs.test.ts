@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultJson } from '../../harness/result.js';
-import { killQuietly } from '../../tools/llama/processes.js';
+import { killQuietly } from '../../tools/kit/processes.js';
 import { exclusive } from '../e2e/exclusive.js';
 import { packAll, ROOT, type Packed } from '../../packages/pack.js';
 

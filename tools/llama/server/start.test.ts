@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import OpenAI, { APIConnectionError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLlama, type LlamaSetup } from '../ensure.js';
-import { isAlive } from '../processes.js';
+import { isAlive } from '../../kit/processes.js';
 import { isConnectionRefused } from '../testing/down.js';
 import { FALLBACK_SENTENCE } from './grammar.js';
 import { startLlamaServer, type LlamaServer } from './start.js';
