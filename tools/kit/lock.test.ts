@@ -1,16 +1,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/kit/temp.js';
 import { tryLock } from './lock.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'holdline-lock-'));
-
-afterAll(() => {
-  rmSync(scratch, { recursive: true, force: true });
-});
+const scratch = tempDir('lock');
 
 describe('the file lock', () => {
   it('lets one holder hold the lock and takes over a lock whose holder died', async () => {

@@ -1,20 +1,16 @@
 /** The build's guards; the build itself runs once per machine in the global setup (see ensure.test.ts). */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildLlamaServer } from './build-server.js';
 import { sourceCommit } from './source.js';
 import { checkToolchain } from './toolchain.js';
+import { tempDir } from '../../../test/kit/temp.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'holdline-build-'));
+const scratch = tempDir('build');
 
 afterEach(() => {
   vi.unstubAllEnvs();
-});
-
-afterAll(() => {
-  rmSync(scratch, { recursive: true, force: true });
 });
 
 describe('llama-server build', () => {
