@@ -2,8 +2,8 @@
  * The container stack: docker-compose.test.yml under Testcontainers (the agent and the fake built from the
  * Dockerfile, llama.cpp's own server image with the tiny model), with a per-scenario override for the agent's
  * environment. Each run is its own compose project with free host ports; `stop()` takes it down. A container
- * that stops mid-rehearsal is reported like a crashed process. Waiting, failing and stopping go through the
- * process kit (tools/kit) as on the process stack: the same progress lines, the same StartError.
+ * that stops mid-rehearsal is reported like a crashed process. Its commands, its wait and its failure go
+ * through the process kit (tools/kit) as on the process stack: the same progress lines, the same StartError.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -94,7 +94,7 @@ export async function startLlamaServer(options: StartLlamaServerOptions = {}): P
       if (options.signal?.aborted) throw options.signal.reason;
       // A free port can be taken between our check and the server's bind; only then is retrying right.
       const portTaken = error instanceof StartError && error.output.some((line) => PORT_TAKEN.test(line));
-      const retry = portTaken && options.port === undefined && attempt < BIND_RETRIES && !options.signal?.aborted;
+      const retry = portTaken && options.port === undefined && attempt < BIND_RETRIES;
       if (!retry) throw error;
     }
   }
