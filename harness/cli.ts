@@ -15,7 +15,7 @@ import { toJson, type ResultJson } from './result.js';
 import { runScenario } from './run.js';
 import { chooseStack } from './stack/choose.js';
 import { processStack } from './stack/processes.js';
-import { StartError } from './stack/stack.js';
+import { StartError } from '../tools/kit/start-error.js';
 
 /** The agent's output line for an `AgentModuleError` (src/rehearsal/agent-module.ts). */
 const AGENT_MODULE_PROBLEM = /^\s*\| agent module .+: /m;

@@ -49,7 +49,7 @@ export const PACKAGES: PackageSpec[] = [
   },
   {
     dir: 'holdline',
-    compiled: ['contract', 'fakes/openrouter', 'src', 'harness', 'tools/llama', 'tools/containers'],
+    compiled: ['contract', 'fakes/openrouter', 'src', 'harness', 'tools/kit', 'tools/llama', 'tools/containers'],
     manifest: {
       name: 'holdline',
       description: "holdline's LLM chain for LiveKit voice agents (the caller is never left in silence), and rehearsals of your own agent against a fake OpenRouter.",

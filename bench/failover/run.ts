@@ -8,9 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LlamaServer } from '../../tools/llama/index.js';
 import { downBaseURL } from '../../tools/llama/testing/down.js';
 import { countRequests, type RequestCounts } from '../lib/requests.js';
-import { startRig } from '../lib/rig.js';
+import { startRig } from '../../test/kit/rig.js';
 import { spread, type Spread } from '../lib/stats.js';
-import { hearTurns, playTurn, type HeardTurn, type PlayedTurn } from '../lib/turns.js';
+import { hearTurns, playTurn, type HeardTurn, type PlayedTurn } from '../../test/kit/turns.js';
 import type { Contender } from './contenders.js';
 import { fakeScenario, LOCAL_MODEL, type BenchScenario } from './scenarios.js';
 

@@ -1,36 +1,25 @@
 /** Starts bench/fake/serve.ts in a child process and hands back its URL and a way to stop it. */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { trackChild } from '../../tools/llama/processes.js';
+import { startService } from '../../tools/kit/service.js';
 
 const SERVE = fileURLToPath(new URL('./serve.ts', import.meta.url));
+/** Generous: tsx compiles the fake (or loads mockttp) on the fly on a busy machine. */
+const READY_TIMEOUT_MS = 60_000;
 
 export interface ServerProcess {
   url: string;
   stop(): Promise<void>;
 }
 
+/**
+ * A service of the process kit: killed with us even if the bench dies without stopping it, and a server that
+ * fails to start (it exits instead of printing its URL) fails with its last output.
+ */
 export async function serveInChild(kind: 'fake' | 'mockttp', arg: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVE, kind, arg], { stdio: ['ignore', 'pipe', 'inherit'] });
-  // Killed with us, even if the bench dies without stopping it.
-  trackChild(child);
-  const lines = createInterface({ input: child.stdout });
-  // A server that fails to start exits (its error on our stderr) instead of printing its URL.
-  const exitedEarly = once(child, 'exit').then(([code]) => {
-    throw new Error(`serve.ts ${kind} exited (code ${String(code)}) before it was listening`);
+  const spec = { name: `serve.ts ${kind}`, command: process.execPath, args: ['--import', 'tsx', SERVE, kind, arg], cwd: process.cwd(), env: process.env };
+  const { child, url } = await startService(spec, async (started) => {
+    const line = await started.waitForLine((printed) => (printed.startsWith('{') ? printed : undefined), READY_TIMEOUT_MS);
+    return (JSON.parse(line) as { url: string }).url;
   });
-  exitedEarly.catch(() => {}); // it settles at stop() too, when nobody listens any more
-  const [first] = (await Promise.race([once(lines, 'line'), exitedEarly])) as [string];
-  lines.close();
-  const { url } = JSON.parse(first) as { url: string };
-  return {
-    url,
-    stop: async () => {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return { url, stop: () => child.stop() };
 }

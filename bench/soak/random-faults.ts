@@ -3,7 +3,7 @@
  * schema without a generator here is a compile error, and `randomFault` draws the kind from `FAULT_KINDS`.
  */
 import { ERROR_PRESETS, FAULT_KINDS, type FaultKind } from '../../contract/scenario/schema.js';
-import type { FaultSample } from '../lib/fault-places.js';
+import type { FaultSample } from '../../test/kit/fault-places.js';
 import type { Random } from '../lib/random.js';
 
 const STATUSES = [400, 404, 408, 429, 500, 502, 503, 504];

@@ -1,20 +1,20 @@
 /**
  * The soak: one rehearsal agent (holdline's chain, the fake standing in for OpenRouter and the local server)
  * through a long random fault schedule (schedule.ts) at a high speed, every invariant checked on every turn
- * as it ends (bench/lib/invariants.ts), memory sampled before and after.
+ * as it ends (test/kit/invariants.ts), memory sampled before and after.
  *
  * Cooldowns for a 404 and for account errors are cut from 5 and 10 minutes to 1 minute of scenario time: a
  * turn after the faults cleared waits for some backend's cooldown to end, and shorter ones let the same wall
  * time hold many more segments. Nothing else differs from the defaults.
  */
 import { parseScenario } from '../../contract/scenario/load.js';
-import { someBackendFreeAt, untilScenario } from '../lib/clock-wait.js';
-import { LOCAL_MODEL, scenarioText, standInSpeech } from '../lib/fault-places.js';
-import { closeProblems, secretProblems, turnProblems, watchUnhandledRejections } from '../lib/invariants.js';
+import { someBackendFreeAt, untilScenario } from '../../test/kit/clock-wait.js';
+import { LOCAL_MODEL, scenarioText, standInSpeech } from '../../test/kit/fault-places.js';
+import { closeProblems, secretProblems, turnProblems, watchUnhandledRejections } from '../../test/kit/invariants.js';
 import { sampleMemory, type MemorySample } from '../lib/memory.js';
 import { countRequests, type RequestCounts } from '../lib/requests.js';
-import { startRig } from '../lib/rig.js';
-import { hearTurns, playTurn } from '../lib/turns.js';
+import { startRig } from '../../test/kit/rig.js';
+import { hearTurns, playTurn } from '../../test/kit/turns.js';
 import { describeSegment, rulesAt, segment } from './schedule.js';
 
 export interface SoakOptions {

@@ -3,7 +3,7 @@
  * the local server, random windows and probabilities) played while the caller speaks 1 to 4 times, then a
  * turn after they cleared. Segment N is drawn from (seed, N) alone, so a failure is replayed from the seed.
  */
-import { ruleLines, type Place } from '../lib/fault-places.js';
+import { ruleLines, type Place } from '../../test/kit/fault-places.js';
 import { seededRandom } from '../lib/random.js';
 import { randomFault } from './random-faults.js';
 

@@ -2,7 +2,8 @@
  * The container stack: docker-compose.test.yml under Testcontainers (the agent and the fake built from the
  * Dockerfile, llama.cpp's own server image with the tiny model), with a per-scenario override for the agent's
  * environment. Each run is its own compose project with free host ports; `stop()` takes it down. A container
- * that stops mid-rehearsal is reported like a crashed process.
+ * that stops mid-rehearsal is reported like a crashed process. Its commands, its wait and its failure go
+ * through the process kit (tools/kit) as on the process stack: the same progress lines, the same StartError.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,9 +16,11 @@ import { ensureTinyModel } from '../../tools/llama/model.js';
 import { cacheRoot } from '../../tools/llama/paths.js';
 import { redactor, secretsOf } from './agent-env.js';
 import { buildCaOverride, composeOverride } from './compose-override.js';
-import { exec } from '../../tools/containers/exec.js';
+import { exec } from '../../tools/kit/run-command.js';
+import { stillWaiting } from '../../tools/kit/service.js';
+import { StartError } from '../../tools/kit/start-error.js';
 import { REPO_ROOT } from './services.js';
-import { StartError, type RunningStack, type ServiceFailure, type Stack, type StartRequest } from './stack.js';
+import type { RunningStack, ServiceFailure, Stack, StartRequest } from './stack.js';
 
 const COMPOSE_FILE = 'docker-compose.test.yml';
 /** The first build of the image can take minutes; later ones hit the layer cache. */
@@ -69,6 +72,7 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
 
   progress(`docker compose: building the image and starting ${COMPOSE_FILE} for ${scenario.name} (project ${project})`);
   let env: StartedDockerComposeEnvironment;
+  const waited = stillWaiting(`the containers of ${COMPOSE_FILE}`, progress);
   try {
     env = await new DockerComposeEnvironment(REPO_ROOT, files)
       .withProjectName(project)
@@ -84,6 +88,8 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
     await down();
     if (signal?.aborted) throw signal.reason;
     throw new StartError(`docker compose could not start ${COMPOSE_FILE}: ${(error as Error).message}`);
+  } finally {
+    waited();
   }
   if (signal?.aborted) {
     await down();

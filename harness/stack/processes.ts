@@ -5,10 +5,10 @@
  */
 import { downBaseURL } from '../../tools/llama/testing/down.js';
 import { agentProcessEnv, redactor, secretsOf } from './agent-env.js';
-import type { Child } from './child.js';
-import { describeExit } from './child.js';
+import { describeExit, type Child } from '../../tools/kit/child.js';
+import { StartError } from '../../tools/kit/start-error.js';
 import { startAgentProcess, startFakeProcess, startLlamaProcess, type LocalServer, type Started } from './services.js';
-import { StartError, type RunningStack, type ServiceFailure, type Stack, type StartRequest } from './stack.js';
+import type { RunningStack, ServiceFailure, Stack, StartRequest } from './stack.js';
 
 export function processStack(): Stack {
   return { name: 'processes', start: startProcesses };
@@ -57,7 +57,7 @@ async function startProcesses(request: StartRequest): Promise<RunningStack> {
   } catch (error) {
     await stop();
     if (request.signal?.aborted) throw request.signal.reason;
-    throw new StartError((error as Error).message);
+    throw error instanceof StartError ? error : new StartError((error as Error).message);
   } finally {
     request.signal?.removeEventListener('abort', onAbort);
   }

@@ -54,14 +54,6 @@ export interface Stack {
   start(request: StartRequest): Promise<RunningStack>;
 }
 
-/** Thrown when a service cannot be started; the message names it and carries its last output. */
-export class StartError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StartError';
-  }
-}
-
 /** "the agent (pid 123) stopped with code 1" and its last lines, for people. */
 export function describeFailure(failure: ServiceFailure): string {
   const who = failure.pid ? `${failure.service} (pid ${failure.pid})` : failure.service;

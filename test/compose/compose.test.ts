@@ -4,8 +4,7 @@
  * checked against the agent's configuration schema, package.json and each other.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -28,6 +27,7 @@ import {
 } from './checks.js';
 import { commandArgs, flagValue, healthcheckArgs, healthcheckUrl, npmScript, parseCompose, referencesWithoutDefault } from './compose-model.js';
 import { defaultCommand, dockerfileProblems, dockerignoreProblems, healthcheckCommand } from './dockerfile-checks.js';
+import { tempDir } from '../kit/temp.js';
 
 const root = join(import.meta.dirname, '../..');
 const read = (file: string) => readFileSync(join(root, file), 'utf8');
@@ -192,6 +192,7 @@ describe('Dockerfile', () => {
 /** `docker compose config -q` validates a file against the Compose spec without an engine, when the plugin exists. */
 const composePlugin = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' });
 const hasCompose = composePlugin.status === 0;
+const scratch = tempDir('compose');
 
 describe.skipIf(!hasCompose)(
   `docker compose config -q${hasCompose ? '' : ' (skipped: no docker compose v2 plugin on this machine)'}`,
@@ -199,7 +200,8 @@ describe.skipIf(!hasCompose)(
     it.each(['docker-compose.yml', 'docker-compose.test.yml'])('accepts %s', (file) => {
       // A scratch project dir with a .env of its own: env_file must exist, the LiveKit keys are required,
       // and the real .env holds secrets.
-      const dir = mkdtempSync(join(tmpdir(), 'holdline-compose-'));
+      const dir = join(scratch, file.replace(/\.yml$/, ''));
+      mkdirSync(dir);
       copyFileSync(join(root, file), join(dir, file));
       writeFileSync(join(dir, '.env'), 'LIVEKIT_API_KEY=devkey\nLIVEKIT_API_SECRET=secret\n');
       const result = spawnSync('docker', ['compose', '-f', join(dir, file), '--profile', 'local-llm', '--profile', 'local-speech', 'config', '-q'], {

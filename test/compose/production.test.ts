@@ -13,22 +13,22 @@
  * kokoro and nemotron (their images cannot be pulled; nemotron also needs an NVIDIA GPU and an NGC key).
  * Those are checked statically in compose.test.ts only.
  */
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTinyModel } from '../../tools/llama/model.js';
-import { exec, run } from '../../tools/containers/exec.js';
-import { exclusive } from '../e2e/exclusive.js';
+import { exec, run } from '../../tools/kit/run-command.js';
+import { exclusive } from '../kit/exclusive.js';
 import { engineTests } from '../kit/containers.js';
+import { tempDir } from '../kit/temp.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const engine = await engineTests();
 const ALIAS = 'qwen3-4b-instruct'; // the file's default LOCAL_LLM_MODEL and llama_cpp --alias
 
 describe.skipIf(!engine.run)(`docker-compose.yml on a real engine${engine.run ? '' : ` (skipped: ${engine.why})`}`, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'holdline-prod-'));
+  const dir = tempDir('prod');
   const project = `holdline-prod-${process.pid}`;
   let compose: (...args: string[]) => Promise<string>;
 
@@ -61,7 +61,6 @@ describe.skipIf(!engine.run)(`docker-compose.yml on a real engine${engine.run ? 
 
   afterAll(async () => {
     await compose?.('down', '-v', '--timeout', '5').catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
   });
 
   // Each test holds the rehearsal lock for the whole life of its containers: an agent starting up (tsx compiling,

@@ -5,17 +5,18 @@
  * without an engine fails here as it does there. Where no engine answers, docker-compose.fake.yml and
  * Dockerfile.fake are still checked statically (test/compose/compose.test.ts).
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
 import { describe, expect, it } from 'vitest';
-import { exclusive } from '../e2e/exclusive.js';
+import { exclusive } from '../kit/exclusive.js';
 import { engineTests } from '../kit/containers.js';
+import { tempDir } from '../kit/temp.js';
 import { REPO_ROOT } from '../../harness/stack/services.js';
 import { buildCaOverride } from '../../harness/stack/compose-override.js';
 
 const engine = await engineTests();
+const scratch = tempDir('fake-image');
 
 describe.runIf(engine.run)(`the fake-only image (${engine.why})`, () => {
   // The build (npm ci, tsc) holds the rehearsal lock for the containers' whole life, like production.test.ts: beside
@@ -51,7 +52,7 @@ describe.runIf(engine.run)(`the fake-only image (${engine.why})`, () => {
 function caOverride(): string[] {
   const ca = process.env.NODE_EXTRA_CA_CERTS;
   if (!ca || !existsSync(ca)) return [];
-  const file = join(mkdtempSync(join(tmpdir(), 'holdline-fake-image-')), 'ca.override.yml');
+  const file = join(scratch, 'ca.override.yml');
   writeFileSync(file, buildCaOverride(REPO_ROOT, ca, ['fake']));
   return [file];
 }

@@ -4,14 +4,15 @@
  * Both play at speed 1, the caller's own clock: FallbackAdapter keeps wall-clock time (its own timeouts and the
  * session's retries), and the holdline example is judged on the same clock beside it.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResultJson } from '../../harness/result.js';
-import { exclusive } from './exclusive.js';
+import { exclusive } from '../kit/exclusive.js';
+import { tempDir } from '../kit/temp.js';
 import { interruptRunners, startRunner } from './runner-process.js';
 
+const dir = tempDir('agent-module');
 afterEach(() => interruptRunners());
 
 async function rehearse(args: string[]): Promise<{ code: number | null; json: ResultJson; stderr: string }> {
@@ -41,7 +42,7 @@ describe('rehearsing your own agent module', () => {
   });
 
   it('an agent on FallbackAdapter: the turn ends in silence, the timeline says so, and the verdict fails', { timeout: 120_000 }, async () => {
-    const report = join(mkdtempSync(join(tmpdir(), 'holdline-report-')), 'timeline.html');
+    const report = join(dir, 'timeline.html');
     const { code, json, stderr } = await rehearse(['rate-limit-storm', '--agent', 'examples/agents/fallback-agent.ts', '--report', report]);
     expect(code).toBe(1);
     expect(readFileSync(report, 'utf8')).toMatch(/silence: turn-1 ended with nothing said after \d/);
@@ -54,7 +55,6 @@ describe('rehearsing your own agent module', () => {
   });
 
   it('a module without a default export is refused with the file and the contract, exit 2', { timeout: 120_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'holdline-agent-'));
     const file = join(dir, 'no-default.ts');
     writeFileSync(file, 'export const agent = 1;\n');
     const { code, json, stderr } = await rehearse(['rate-limit-storm', '--agent', file]);

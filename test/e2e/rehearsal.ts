@@ -5,7 +5,7 @@ import type { Result } from '../../harness/result.js';
 import { runScenario } from '../../harness/run.js';
 import { chooseStack, type Chosen } from '../../harness/stack/choose.js';
 import type { Stack } from '../../harness/stack/stack.js';
-import { exclusive } from './exclusive.js';
+import { exclusive } from '../kit/exclusive.js';
 
 /**
  * Accelerated speed for the library, per stack (E2E_SPEED sets both): 10 on processes keeps the pipeline's wall

@@ -2,17 +2,17 @@
  * `npm run scenario` as people run it: its output (timeline, --json, --report), its exit codes, and that
  * nothing it started outlives it: not on Ctrl-C, not when a service crashes, not when one fails to start.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { libraryNames } from '../../contract/scenario/library.js';
 import { REHEARSAL_API_KEY } from '../../harness/stack/stack.js';
-import { isAlive } from '../../tools/llama/processes.js';
-import { exclusive } from './exclusive.js';
+import { isAlive } from '../../tools/kit/processes.js';
+import { exclusive } from '../kit/exclusive.js';
+import { tempDir } from '../kit/temp.js';
 import { interruptRunners, parsePids, startRunner } from './runner-process.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'holdline-cli-'));
+const dir = tempDir('cli');
 const PIDS = /· pids: (.*)\n/;
 afterAll(interruptRunners);
 

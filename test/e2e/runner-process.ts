@@ -1,7 +1,7 @@
 /** The runner's command line as a child process, for tests that signal it, crash its services or read its output. */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { killQuietly } from '../../tools/llama/processes.js';
+import { killQuietly } from '../../tools/kit/processes.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 /** Runners still running, so a test that times out does not leave one (and its services) behind. */

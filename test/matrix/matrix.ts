@@ -1,8 +1,8 @@
 /**
- * The fault matrix: every fault the fake can play (bench/lib/fault-samples.ts, derived from the schema's
+ * The fault matrix: every fault the fake can play (test/kit/fault-samples.ts, derived from the schema's
  * FAULT_KINDS) at one place, one case each. A case is a short call: the caller speaks while the fault is on,
  * then again once it has cleared (and some backend's cooldown is over), and every invariant is checked on both
- * turns (bench/lib/invariants.ts).
+ * turns (test/kit/invariants.ts).
  *
  * The faults last 40 s of scenario time: longer than the slowest whole pass (a stall costs 8 + 8 s at OpenRouter
  * and 20 s at the local server), so "every backend" really means every backend failed, and shorter than the
@@ -13,12 +13,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../contract/events.js';
 import { parseScenario } from '../../contract/scenario/load.js';
-import { someBackendFreeAt, untilScenario } from '../../bench/lib/clock-wait.js';
-import { LOCAL_MODEL, ruleLines, scenarioText, standInSpeech, type FaultSample, type Place } from '../../bench/lib/fault-places.js';
-import { faultSamples } from '../../bench/lib/fault-samples.js';
-import { closeProblems, secretProblems, turnProblems, watchUnhandledRejections } from '../../bench/lib/invariants.js';
-import { startRig } from '../../bench/lib/rig.js';
-import { hearTurns, playTurn } from '../../bench/lib/turns.js';
+import { someBackendFreeAt, untilScenario } from '../kit/clock-wait.js';
+import { LOCAL_MODEL, ruleLines, scenarioText, standInSpeech, type FaultSample, type Place } from '../kit/fault-places.js';
+import { faultSamples } from '../kit/fault-samples.js';
+import { closeProblems, secretProblems, turnProblems, watchUnhandledRejections } from '../kit/invariants.js';
+import { startRig } from '../kit/rig.js';
+import { hearTurns, playTurn } from '../kit/turns.js';
 
 const SPEED = 25;
 const KEY = 'sk-or-v1-matrix-secret-5f2b9c0d7e1a';

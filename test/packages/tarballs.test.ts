@@ -10,19 +10,19 @@
  * Install times and sizes are printed (the README quotes them); nothing here is timed against a limit.
  */
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ResultJson } from '../../harness/result.js';
-import { killQuietly } from '../../tools/llama/processes.js';
-import { exclusive } from '../e2e/exclusive.js';
+import { killQuietly } from '../../tools/kit/processes.js';
+import { exclusive } from '../kit/exclusive.js';
+import { tempDir } from '../kit/temp.js';
 import { packAll, ROOT, type Packed } from '../../packages/pack.js';
 
 const execFileAsync = promisify(execFile);
-const work = mkdtempSync(join(tmpdir(), 'holdline-packages-'));
+const work = tempDir('packages');
 const rootManifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
 /** A registry dependency at the version this repository uses. */
 const dep = (name: string) => `${name}@${rootManifest.dependencies[name] ?? rootManifest.devDependencies[name]}`;
@@ -42,7 +42,6 @@ beforeAll(async () => {
   fake = packed.find((p) => p.name === '@holdline/fake')!;
   holdline = packed.find((p) => p.name === 'holdline')!;
 }, 600_000);
-afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** A fresh project folder with only its own package.json. */
 function project(name: string): string {

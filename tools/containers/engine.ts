@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive, killQuietly } from '../llama/processes.js';
-import { exec, have, run } from './exec.js';
+import { isAlive, killQuietly } from '../kit/processes.js';
+import { exec, have, run } from '../kit/run-command.js';
 import { paths, RUN_DIR, type EngineState } from './state.js';
 
 type Say = (line: string) => void;

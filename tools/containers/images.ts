@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { ensureLlama } from '../llama/ensure.js';
-import { exec, run } from './exec.js';
+import { exec, run } from '../kit/run-command.js';
 import { debianMirror } from './plugins.js';
 import { containersDir } from './state.js';
 

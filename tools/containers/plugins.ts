@@ -8,7 +8,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exec, run } from './exec.js';
+import { exec, run } from '../kit/run-command.js';
 import { paths } from './state.js';
 
 type Say = (line: string) => void;

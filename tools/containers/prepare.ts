@@ -20,7 +20,7 @@ import { engineVersion, installEnginePackages, installProblem, startDockerd, sto
 import { buildStandIn, imagePresence, RYUK_IMAGE, tryPull, wantedImages, type WantedImage } from './images.js';
 import { composeVersion, installPlugins } from './plugins.js';
 import { clearState, engineEnv, paths, readState, writeState, type EngineState } from './state.js';
-import { isAlive } from '../llama/processes.js';
+import { isAlive } from '../kit/processes.js';
 
 type Say = (line: string) => void;
 

@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheRoot } from '../llama/paths.js';
-import { isAlive } from '../llama/processes.js';
+import { isAlive } from '../kit/processes.js';
 
 export const RUN_DIR = '/tmp/holdline-docker';
 

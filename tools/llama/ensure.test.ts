@@ -1,13 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { findServerBin, ensureLlama, resolveServerBin } from './ensure.js';
 import { ensureTinyModel } from './model.js';
 import { cacheRoot } from './paths.js';
 import { startLlamaServer } from './server/start.js';
+import { tempDir } from '../../test/kit/temp.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'holdline-ensure-'));
+const scratch = tempDir('ensure');
 
 beforeAll(async () => {
   await ensureLlama();
@@ -15,10 +15,6 @@ beforeAll(async () => {
 
 afterEach(() => {
   vi.unstubAllEnvs();
-});
-
-afterAll(() => {
-  rmSync(scratch, { recursive: true, force: true });
 });
 
 describe('ensureLlama', () => {

@@ -10,9 +10,9 @@ import { constants, existsSync } from 'node:fs';
 import { access, chmod, copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { cacheRoot, cachedServerBin, serverCacheDir } from '../paths.js';
-import { tryLock, waitForUnlock } from './lock.js';
 import { cmakeProgressReporter, type LlamaProgress } from './progress.js';
-import { runCommand } from './run-command.js';
+import { tryLock, waitForUnlock } from '../../kit/lock.js';
+import { run, type RunOptions } from '../../kit/run-command.js';
 import { sourceBundlePath, sourceCommit } from './source.js';
 import { checkToolchain } from './toolchain.js';
 
@@ -41,6 +41,9 @@ export const CMAKE_FLAGS = [
   '-DBUILD_SHARED_LIBS=OFF',
 ];
 
+/** The C locale: the compile progress is read from cmake's English output. */
+const BUILD_ENV = { ...process.env, LC_ALL: 'C' };
+
 /** The cached llama-server for the bundled llama.cpp commit, if it has been built. */
 export function findBuiltServer(root = cacheRoot()): string | undefined {
   const bin = cachedServerBin(sourceCommit(), root);
@@ -56,7 +59,7 @@ export async function buildLlamaServer(options: BuildOptions = {}): Promise<stri
   await mkdir(serverCacheDir(root), { recursive: true });
   for (;;) {
     if (existsSync(bin)) return bin;
-    const lock = await tryLock(lockDir);
+    const lock = await tryLock(lockDir, 'the build lock');
     if (lock.acquired) {
       try {
         if (existsSync(bin)) return bin;
@@ -89,14 +92,13 @@ async function build(
     const src = join(scratch, 'src');
     const out = join(scratch, 'build');
     onProgress({ phase: 'source', message: `extracting llama.cpp ${commit.slice(0, 12)} from node-llama-cpp's source bundle` });
-    await runCommand('git', ['clone', '--quiet', sourceBundlePath(), src], { signal });
+    // Each step in its own process group (cmake, make, the compilers), killed whole on abort and when we go.
+    const step: RunOptions = { signal, group: true, env: BUILD_ENV };
+    await run('git', ['clone', '--quiet', sourceBundlePath(), src], step);
     onProgress({ phase: 'configure', message: 'configuring (cmake)' });
-    await runCommand('cmake', ['-S', src, '-B', out, ...CMAKE_FLAGS], { signal });
+    await run('cmake', ['-S', src, '-B', out, ...CMAKE_FLAGS], step);
     onProgress({ phase: 'compile', message: `compiling llama-server with ${jobs} jobs (about 10 minutes on 2 cores)` });
-    await runCommand('cmake', ['--build', out, '--target', 'llama-server', `-j${jobs}`], {
-      signal,
-      onLine: cmakeProgressReporter(onProgress),
-    });
+    await run('cmake', ['--build', out, '--target', 'llama-server', `-j${jobs}`], { ...step, onLine: cmakeProgressReporter(onProgress) });
     const built = join(out, 'bin', 'llama-server');
     await access(built, constants.X_OK);
     // Copy next to the final name, then rename: atomic within one filesystem.

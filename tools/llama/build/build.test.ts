@@ -1,23 +1,16 @@
 /** The build's guards; the build itself runs once per machine in the global setup (see ensure.test.ts). */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildLlamaServer } from './build-server.js';
-import { tryLock } from './lock.js';
 import { sourceCommit } from './source.js';
 import { checkToolchain } from './toolchain.js';
+import { tempDir } from '../../../test/kit/temp.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'holdline-build-'));
+const scratch = tempDir('build');
 
 afterEach(() => {
   vi.unstubAllEnvs();
-});
-
-afterAll(() => {
-  rmSync(scratch, { recursive: true, force: true });
 });
 
 describe('llama-server build', () => {
@@ -36,19 +29,5 @@ describe('llama-server build', () => {
 
   it('finds the compilers on this machine', async () => {
     await expect(checkToolchain()).resolves.toBeUndefined();
-  });
-
-  it('lets one builder hold the lock and takes over a lock whose holder died', async () => {
-    const lockDir = join(scratch, 'x.lock');
-    const holder = spawn('sleep', ['60']);
-    await once(holder, 'spawn');
-    mkdirSync(lockDir);
-    writeFileSync(join(lockDir, 'pid'), String(holder.pid));
-    expect(await tryLock(lockDir)).toEqual({ acquired: false, holder: holder.pid });
-    holder.kill('SIGKILL');
-    await once(holder, 'exit');
-    const lock = await tryLock(lockDir);
-    expect(lock.acquired).toBe(true);
-    if (lock.acquired) await lock.release();
   });
 });

@@ -2,7 +2,7 @@
  * Checks for the programs a llama-server build needs, so a missing one fails in a second with the Debian
  * packages to install instead of minutes later inside cmake.
  */
-import { probe } from './run-command.js';
+import { probe } from '../../kit/run-command.js';
 
 interface Tool {
   /** Commands tried in order; the first that runs counts. */

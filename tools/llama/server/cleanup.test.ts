@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureLlama } from '../ensure.js';
-import { isAlive, killQuietly } from '../processes.js';
+import { isAlive, killQuietly } from '../../kit/processes.js';
 
 const fixture = fileURLToPath(new URL('../testing/fixtures/parent.ts', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));

@@ -1,15 +1,16 @@
 /** The real llama-server with the tiny model, through the official openai client. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI, { APIConnectionError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLlama, type LlamaSetup } from '../ensure.js';
-import { isAlive } from '../processes.js';
+import { isAlive } from '../../kit/processes.js';
 import { isConnectionRefused } from '../testing/down.js';
 import { FALLBACK_SENTENCE } from './grammar.js';
 import { startLlamaServer, type LlamaServer } from './start.js';
+import { tempDir } from '../../../test/kit/temp.js';
 
+const scratch = tempDir('never');
 let setup: LlamaSetup;
 let server: LlamaServer;
 const client = (baseURL: string): OpenAI => new OpenAI({ baseURL, apiKey: 'not-needed', maxRetries: 0, timeout: 30_000 });
@@ -91,20 +92,15 @@ describe('llama-server with the tiny model', () => {
   });
 
   it('gives up after readyTimeoutMs on a server that never gets healthy, and kills it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'holdline-never-'));
-    const never = join(dir, 'never-healthy');
+    const never = join(scratch, 'never-healthy');
     // Prints its pid, then (exec keeps the pid) sleeps without ever listening.
     writeFileSync(never, '#!/bin/sh\necho "pretending to load, pid $$" >&2\nexec sleep 60\n', { mode: 0o755 });
-    try {
-      let pid = 0;
-      const onLog = (line: string): void => void (pid = Number(/pid (\d+)/.exec(line)?.[1] ?? pid));
-      const failure = startLlamaServer({ serverBin: never, model: setup.modelPath, readyTimeoutMs: 500, onLog });
-      await expect(failure).rejects.toThrow(/not healthy after 500 ms[\s\S]*pretending to load/);
-      expect(pid).toBeGreaterThan(0);
-      expect(isAlive(pid)).toBe(false);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    let pid = 0;
+    const onLog = (line: string): void => void (pid = Number(/pid (\d+)/.exec(line)?.[1] ?? pid));
+    const failure = startLlamaServer({ serverBin: never, model: setup.modelPath, readyTimeoutMs: 500, onLog });
+    await expect(failure).rejects.toThrow(/not healthy after 500 ms[\s\S]*pretending to load/);
+    expect(pid).toBeGreaterThan(0);
+    expect(isAlive(pid)).toBe(false);
   });
 
   it('reports a crash after start through `exited`; stop() then resolves at once', async () => {

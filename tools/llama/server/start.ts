@@ -2,16 +2,19 @@
  * Starts a real llama-server for the harness and tests: the tiny model, one thread, a 1024 token context,
  * one slot, bound to 127.0.0.1, and a grammar that makes every completion the same sentence. Resolves once
  * /health is ok. The server is stopped by stop(), by the abort signal, and when this process exits or is
- * interrupted (see processes.ts), so no llama-server outlives its parent.
+ * interrupted (see tools/kit/processes.ts), so no llama-server outlives its parent.
+ *
+ * This is the one way llama-server is spawned: tests, benchmarks and the scenario runner's process stack all
+ * start it here, as a service of the process kit (tools/kit/service.ts), in its own process group.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { Child } from '../../kit/child.js';
+import { freeLoopbackPort } from '../../kit/free-port.js';
+import { answers } from '../../kit/health.js';
+import { healthy, startService } from '../../kit/service.js';
+import { StartError } from '../../kit/start-error.js';
 import { findServerBin } from '../ensure.js';
 import { ensureTinyModel } from '../model.js';
-import { followOutput } from '../output-tail.js';
-import { killQuietly, trackChild } from '../processes.js';
-import { freeLoopbackPort } from './free-port.js';
 import { FALLBACK_SENTENCE, fixedSentenceGrammar } from './grammar.js';
-import { waitUntilHealthy } from './health.js';
 
 /** The model name the server reports and accepts (`model` in requests may be anything; this is what /v1/models lists). */
 export const DEFAULT_ALIAS = 'holdline-tiny';
@@ -37,6 +40,10 @@ export interface StartLlamaServerOptions {
   signal?: AbortSignal;
   /** Every line the server prints (stdout and stderr). */
   onLog?: (line: string) => void;
+  /** A line every 10 s while it is not healthy yet ("waiting for llama-server to be ready (10 s)"). */
+  progress?: (line: string) => void;
+  /** Working directory of the server. Default: this process's. */
+  cwd?: string;
   /** More llama-server arguments, appended last. */
   extraArgs?: string[];
 }
@@ -55,19 +62,24 @@ export interface LlamaServer {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Stops the server: SIGTERM, then SIGKILL after 5 s. Resolves when it is gone. Safe to call twice. */
   stop(): Promise<void>;
+  /** The supervised process (its output tail, its exit), for a supervisor that watches several services. */
+  child: Child;
 }
 
 const TAIL_LINES = 30;
 const STOP_GRACE_MS = 5000;
 const BIND_RETRIES = 3;
+/** What llama-server prints when its port was taken between our check and its bind. */
+const PORT_TAKEN = /address already in use|couldn't bind/i;
 
-class StartError extends Error {
-  constructor(
-    message: string,
-    readonly portTaken: boolean,
-  ) {
-    super(message);
-  }
+/** One look at /health: true when the server is up and has its model loaded (503 while it loads). */
+export function isHealthy(url: string, timeoutMs = 2000): Promise<boolean> {
+  return answers(`${url}/health`, { timeoutMs, accept: statusOk });
+}
+
+async function statusOk(response: Response): Promise<boolean> {
+  const body = (await response.json()) as { status?: unknown };
+  return body.status === 'ok';
 }
 
 /** Starts llama-server and waits until it is healthy. */
@@ -79,17 +91,16 @@ export async function startLlamaServer(options: StartLlamaServerOptions = {}): P
     try {
       return await startOnce(serverBin, model, port, options);
     } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason;
       // A free port can be taken between our check and the server's bind; only then is retrying right.
-      const retry = error instanceof StartError && error.portTaken && options.port === undefined && attempt < BIND_RETRIES;
+      const portTaken = error instanceof StartError && error.output.some((line) => PORT_TAKEN.test(line));
+      const retry = portTaken && options.port === undefined && attempt < BIND_RETRIES;
       if (!retry) throw error;
     }
   }
 }
 
-/**
- * llama-server's command line for the tiny model: loopback, one thread, the grammar. Exported so a supervisor
- * that spawns the process itself (the scenario runner, in its own process group) uses the very same flags.
- */
+/** llama-server's command line for the tiny model: loopback, one thread, the grammar. */
 export function serverArgs(model: string, port: number, options: StartLlamaServerOptions = {}): string[] {
   const { grammarSentence = FALLBACK_SENTENCE, alias = DEFAULT_ALIAS, threads = 1, ctx = 1024, extraArgs = [] } = options;
   const args = ['-m', model, '--host', '127.0.0.1', '--port', String(port), '--alias', alias];
@@ -99,63 +110,25 @@ export function serverArgs(model: string, port: number, options: StartLlamaServe
 }
 
 async function startOnce(serverBin: string, model: string, port: number, options: StartLlamaServerOptions): Promise<LlamaServer> {
-  const { readyTimeoutMs = 60_000, signal, onLog, alias = DEFAULT_ALIAS } = options;
+  const { readyTimeoutMs = 60_000, signal, onLog, progress, cwd = process.cwd(), alias = DEFAULT_ALIAS } = options;
   signal?.throwIfAborted();
   const url = `http://127.0.0.1:${port}`;
-  const args = serverArgs(model, port, options);
-  const child = spawn(serverBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const spawned = new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', reject);
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    // 'close', not 'exit': by then its last output lines have been read too.
-    child.once('close', (code, exitSignal) => resolve({ code, signal: exitSignal })),
-  );
-  try {
-    await spawned;
-  } catch (error) {
-    throw new Error(`could not start llama-server ${serverBin}: ${(error as Error).message}`);
-  }
-  trackChild(child);
-  const tail = followOutput(child, onLog, TAIL_LINES);
-  const stop = stopper(child, exited);
-
-  const ready = new AbortController();
-  const timer = setTimeout(() => ready.abort(new Error(`not healthy after ${readyTimeoutMs} ms`)), readyTimeoutMs);
-  const onAbort = (): void => ready.abort(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
-  void exited.then(({ code, signal: how }) => ready.abort(new Error(`exited (${how ?? `code ${code}`}) before it was healthy`)));
-  try {
-    await waitUntilHealthy(url, ready.signal);
-  } catch (error) {
-    await stop();
-    if (signal?.aborted) throw signal.reason;
-    const reason = ready.signal.reason instanceof Error ? ready.signal.reason.message : String(error);
-    const output = tail.join('\n');
-    throw new StartError(
-      `llama-server on ${url} ${reason}. Command: ${serverBin} ${args.join(' ')}\nLast output:\n${output}`,
-      /address already in use|couldn't bind/i.test(output),
-    );
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-  }
-  signal?.addEventListener('abort', () => void stop(), { once: true });
-  return { baseURL: `${url}/v1`, url, port, pid: child.pid ?? 0, alias, exited, stop };
-}
-
-function stopper(child: ChildProcess, exited: Promise<unknown>): () => Promise<void> {
-  let stopping: Promise<void> | undefined;
-  return () => {
-    stopping ??= (async () => {
-      const running = child.exitCode === null && child.signalCode === null;
-      const pid = child.pid ?? 0;
-      if (running) killQuietly(pid, 'SIGTERM');
-      const kill = running ? setTimeout(() => killQuietly(pid, 'SIGKILL'), STOP_GRACE_MS) : undefined;
-      await exited; // also when it had already exited: its output is then fully read
-      clearTimeout(kill);
-    })();
-    return stopping;
+  const spec = {
+    name: 'llama-server',
+    command: serverBin,
+    args: serverArgs(model, port, options),
+    cwd,
+    env: process.env,
+    tailLines: TAIL_LINES,
+    stopGraceMs: STOP_GRACE_MS,
+    ...(onLog && { onLine: onLog }),
   };
+  const ready = async (child: Child): Promise<string> => {
+    await healthy(child, url, `${url}/health`, { timeoutMs: readyTimeoutMs, pollMs: 25, accept: statusOk, ...(signal && { signal }) });
+    return url;
+  };
+  const { child } = await startService(spec, ready, progress ? { progress } : {});
+  const stop = (): Promise<void> => child.stop();
+  signal?.addEventListener('abort', () => void stop(), { once: true });
+  return { baseURL: `${url}/v1`, url, port, pid: child.pid, alias, exited: child.exited, stop, child };
 }

@@ -4,7 +4,7 @@
  * `APIConnectionError` ("Connection error."), whose `cause` is fetch's TypeError("fetch failed") with
  * `cause.code === 'ECONNREFUSED'`. A stopped LlamaServer's baseURL behaves the same way.
  */
-import { freeLoopbackPort } from '../server/free-port.js';
+import { freeLoopbackPort } from '../../kit/free-port.js';
 
 /** An OpenAI-style base URL (`http://127.0.0.1:PORT/v1`) where nothing listens: a local model that is down. */
 export async function downBaseURL(): Promise<string> {

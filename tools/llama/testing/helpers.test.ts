@@ -3,7 +3,7 @@ import OpenAI, { APIConnectionError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLlama } from '../ensure.js';
 import { FALLBACK_SENTENCE } from '../server/grammar.js';
-import { isAlive } from '../processes.js';
+import { isAlive } from '../../kit/processes.js';
 import { downBaseURL, isConnectionRefused } from './down.js';
 import { startSlowLlamaServer } from './slow-server.js';
 import type { LlamaServer } from '../server/start.js';

@@ -1,12 +1,13 @@
 /**
- * A cross-process lock for one llama-server build: a directory created atomically with mkdir, holding the
- * builder's pid. Vitest workers, the global setup and `npm run llama:build` may all ask for the same build at
- * once; one builds, the others wait. A lock left by a builder that died (its pid is gone) is taken over.
+ * A cross-process file lock: a directory created atomically with mkdir, holding its holder's pid. Used where
+ * several processes may ask for the same thing at once (a llama-server build: vitest workers, the global setup
+ * and `npm run llama:build`; one rehearsal at a time in the e2e tests); one holds it, the others wait. A lock
+ * left by a holder that died (its pid is gone) is taken over.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive } from '../processes.js';
+import { isAlive } from './processes.js';
 
 /** Who holds the lock when it is taken. */
 export type LockResult = { acquired: true; release: () => Promise<void> } | { acquired: false; holder: number };
@@ -20,8 +21,11 @@ async function holderPid(lockDir: string): Promise<number | undefined> {
   }
 }
 
-/** Tries once to take the lock; a stale lock (dead holder) is removed and taken. */
-export async function tryLock(lockDir: string): Promise<LockResult> {
+/**
+ * Tries once to take the lock; a stale lock (dead holder) is removed and taken. `what` names it in the error
+ * ("the build lock").
+ */
+export async function tryLock(lockDir: string, what = 'the lock'): Promise<LockResult> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       await mkdir(lockDir);
@@ -41,12 +45,12 @@ export async function tryLock(lockDir: string): Promise<LockResult> {
     }
     await rm(lockDir, { recursive: true, force: true });
   }
-  throw new Error(`could not take the build lock ${lockDir}; remove it if no build is running`);
+  throw new Error(`could not take ${what} ${lockDir}; remove it if nothing that takes it is running`);
 }
 
 /**
  * Waits until the lock's holder is done: the lock directory is gone or its holder died.
- * @param pollMs how often to look, in milliseconds. Default 2000 (builds take minutes).
+ * @param pollMs how often to look, in milliseconds. Default 2000 (a build holds it for minutes).
  */
 export async function waitForUnlock(lockDir: string, signal?: AbortSignal, pollMs = 2000): Promise<void> {
   for (;;) {

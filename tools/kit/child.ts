@@ -1,15 +1,16 @@
 /**
- * One supervised child process of the rig (the fake, the agent, llama-server). Each is spawned in its own
- * process group (`detached`), so a Ctrl-C in the terminal reaches only the runner, which then stops the
- * children itself, in order, and a child's own children (if any) go with it: stopping kills the whole group.
- * `trackChild` (tools/llama) is the second lock: it kills the group if the runner exits or dies without
- * stopping it, even by SIGKILL (a watchdog on a pipe).
+ * One supervised child process that serves (the fake, the agent, llama-server). Each is spawned in its own
+ * process group (`detached`), so a Ctrl-C in the terminal reaches only its parent (the runner, a test), which
+ * then stops the children itself, in order, and a child's own children (if any) go with it: stopping kills the
+ * whole group. `trackChild` (processes.ts) is the second lock: it kills the group if the parent exits or dies
+ * without stopping it, even by SIGKILL (a watchdog on a pipe).
  *
  * Output is kept as a short tail for error messages, with secrets masked before anything else sees it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { killQuietly, trackChild } from '../../tools/llama/processes.js';
+import { followOutput } from './output-tail.js';
+import { killQuietly, trackChild } from './processes.js';
+import { StartError } from './start-error.js';
 
 export interface ChildSpec {
   /** How people call it in messages: "the agent", "the fake OpenRouter". */
@@ -20,6 +21,12 @@ export interface ChildSpec {
   env: NodeJS.ProcessEnv;
   /** Masks secrets in every output line (the agent's key). */
   redact?: (line: string) => string;
+  /** Called with every output line (secrets masked), from the first. */
+  onLine?: (line: string) => void;
+  /** Lines of output kept for error messages. Default 40. */
+  tailLines?: number;
+  /** SIGTERM first, SIGKILL after this long. Default 3 s: every child here shuts down in well under a second. */
+  stopGraceMs?: number;
 }
 
 export interface ChildExit {
@@ -28,14 +35,13 @@ export interface ChildExit {
 }
 
 const TAIL_LINES = 40;
-/** SIGTERM first, SIGKILL after this long: every child here shuts down in well under a second. */
 const STOP_GRACE_MS = 3_000;
 
 export class Child {
   readonly pid: number;
   /** Resolves when the process has exited and its output is read, however that happened. */
   readonly exited: Promise<ChildExit>;
-  private readonly tail: string[] = [];
+  private readonly tail: string[];
   private readonly listeners = new Set<(line: string) => void>();
   private exit: ChildExit | undefined;
   private stopping: Promise<void> | undefined;
@@ -51,15 +57,11 @@ export class Child {
         resolve(this.exit);
       }),
     );
-    const redact = spec.redact ?? ((line: string) => line);
-    const take = (raw: string) => {
-      const line = redact(raw);
-      this.tail.push(line);
-      if (this.tail.length > TAIL_LINES) this.tail.shift();
+    const tell = (line: string) => {
+      spec.onLine?.(line);
       for (const listener of this.listeners) listener(line);
     };
-    if (proc.stdout) createInterface({ input: proc.stdout }).on('line', take);
-    if (proc.stderr) createInterface({ input: proc.stderr }).on('line', take);
+    this.tail = followOutput(proc, tell, { keep: spec.tailLines ?? TAIL_LINES, ...(spec.redact && { redact: spec.redact }) });
   }
 
   /** Spawns the child in its own process group; rejects when it cannot be started at all. */
@@ -67,7 +69,7 @@ export class Child {
     const proc = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
       proc.once('spawn', resolve);
-      proc.once('error', (error) => reject(new Error(`could not start ${spec.name} (${spec.command}): ${error.message}`)));
+      proc.once('error', (error) => reject(new StartError(`could not start ${spec.name} ${spec.command}: ${error.message}`)));
     });
     trackChild(proc, { group: true });
     return new Child(spec, proc);
@@ -121,7 +123,7 @@ export class Child {
     this.stopping ??= (async () => {
       if (this.done) return;
       killQuietly(this.pid, 'SIGTERM', true);
-      const kill = setTimeout(() => killQuietly(this.pid, 'SIGKILL', true), STOP_GRACE_MS);
+      const kill = setTimeout(() => killQuietly(this.pid, 'SIGKILL', true), this.spec.stopGraceMs ?? STOP_GRACE_MS);
       await this.exited;
       clearTimeout(kill);
       // Anything the child left behind in its group goes too.

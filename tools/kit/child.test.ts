@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isAlive } from '../../tools/llama/processes.js';
+import { isAlive } from './processes.js';
 import { Child } from './child.js';
 
 const sh = (script: string, redact?: (line: string) => string) =>
