@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 const ALL = ['contract/**/*.test.ts', 'src/**/*.test.ts', 'fakes/**/*.test.ts', 'harness/**/*.test.ts', 'tools/**/*.test.ts', 'test/**/*.test.ts'];
 /** The scenario library and the runner end to end: rehearsals whose verdicts include timing windows. */
 const REHEARSALS = ['test/e2e/**/*.test.ts'];
+/** In-process rehearsals at high speed (the fault matrix runs five at once at speed 25, the soak a thousand turns). */
+const TIMED = ['test/matrix/**/*.test.ts', 'test/soak/**/*.test.ts', 'src/rehearsal/rehearsal.test.ts', 'harness/play/rehearse.test.ts'];
 
 export default defineConfig({
   test: {
@@ -15,11 +17,12 @@ export default defineConfig({
     globalSetup: ['test/setup/llama.ts'],
     // The engine `npm run containers:prepare` started, if any, for every test that talks to Docker.
     setupFiles: ['test/setup/engine.ts'],
-    // `npm test` runs these one after the other (package.json): the rehearsals' time is wall time times the
-    // speed, so they must not share two cores with package installs, image builds and fuzzing. `vitest run
-    // <file>` still runs any file alone.
+    // `npm test` runs these one after the other (package.json): a rehearsal's time is wall time times the
+    // speed, so the timed ones must not share two cores with package installs, image builds and fuzzing, nor
+    // the fault matrix's five concurrent rehearsals with the library's. `vitest run <file>` still runs any file.
     projects: [
-      { extends: true, test: { name: 'unit', include: ALL, exclude: ['**/node_modules/**', ...REHEARSALS] } },
+      { extends: true, test: { name: 'unit', include: ALL, exclude: ['**/node_modules/**', ...TIMED, ...REHEARSALS] } },
+      { extends: true, test: { name: 'timed', include: TIMED } },
       { extends: true, test: { name: 'rehearsals', include: REHEARSALS } },
     ],
   },
