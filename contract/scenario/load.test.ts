@@ -129,7 +129,7 @@ describe('valid scenarios', () => {
       description: 'd',
       seed: 1,
       agent: { models: ['a/b'], local: false, env: {} },
-      fake: { reply: { ttftMs: 200, tokensPerSecond: 40 }, models: [], catalog: [], keepAliveEveryMs: 1000, rules: [] },
+      fake: { reply: { ttftMs: 200, tokensPerSecond: 40 }, models: [], catalog: [], keepAliveEveryMs: 1000, account: { credits: 10, quota: true }, rules: [] },
       user: [],
       expect: { spoken: [], requests: [], tools: [] },
     });
