@@ -365,15 +365,17 @@ export type CatalogEntry = z.output<typeof catalogEntry>;
  */
 export const accountSection = z.strictObject({
   /** Credits bought (all time), USD: fewer than 10 means 50 `:free` requests a day, 0 means `is_free_tier`. */
-  credits: z.number({ error: (i) => `expected credits bought in USD, like 10 or 0, got ${describeValue(i.input)}` }).min(0, {
-    error: (i) => `expected credits bought in USD, 0 or more, got ${describeValue(i.input)}`,
-  }).default(10).meta({ description: 'Credits bought (all time), USD. Under 10: 50 :free requests a day (else 1000); 0: is_free_tier. Default 10.' }),
+  credits: z
+    .number()
+    .min(0, { error: (i) => `expected credits bought in USD, 0 or more, got ${describeValue(i.input)}` })
+    .default(10)
+    .meta({ description: 'Credits bought (all time), USD. Under 10: 50 :free requests a day (else 1000); 0: is_free_tier. Default 10.' }),
   /**
    * false: the fake counts `:free` requests (`/key` reports them) but never refuses one for the quota, so only
    * rules refuse (an account exempt from the free-model limits; scenarios whose storm is the point).
    */
   quota: z
-    .boolean({ error: (i) => `expected true or false, got ${describeValue(i.input)}` })
+    .boolean()
     .default(true)
     .meta({ description: 'false: :free requests are counted but never refused for the quota (only rules refuse). Default true.' }),
 });
