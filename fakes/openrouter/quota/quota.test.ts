@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ScaledClock } from '../../../contract/clock.js';
 import type { AccountSettings } from '../../../contract/scenario/schema.js';
 import { scenarioCalendar } from '../calendar.js';
-import { FreeQuota } from './quota.js';
+import { describeAccount, FreeQuota } from './quota.js';
 
 const FREE = 'meta-llama/llama-3.3-70b-instruct:free';
 const OTHER_FREE = 'qwen/qwen-2.5-72b-instruct:free';
@@ -93,5 +93,10 @@ describe('the free-model limiter', () => {
     expect(quota.pass('key_b', FREE, 22, false)).toBeUndefined();
     quota.clear();
     expect(quota.pass('key_a', FREE, 23, false)).toBeUndefined();
+  });
+
+  it('explains the account in one sentence', () => {
+    expect(describeAccount({ credits: 0, quota: true })).toBe('account: 0 credits bought; per key, :free models answer 20 requests a minute and 50 a day, then 429.');
+    expect(describeAccount({ credits: 10, quota: false })).toBe('account: 10 credits bought; free-model quota off (:free requests counted, never refused for it).');
   });
 });

@@ -68,6 +68,14 @@ export class FreeQuota {
   }
 }
 
+/** The account in one sentence, for the CLI's list of what the scenario does. */
+export function describeAccount(settings: AccountSettings): string {
+  const limits = freeLimits(settings.credits);
+  const bought = `${settings.credits} credits bought`;
+  if (!settings.quota) return `account: ${bought}; free-model quota off (:free requests counted, never refused for it).`;
+  return `account: ${bought}; per key, :free models answer ${limits.perMinute} requests a minute and ${limits.perDay} a day, then 429.`;
+}
+
 function refusalText(refusal: FreeRefusal): string {
   const span = refusal.window === 'minute' ? 'this minute' : 'today';
   return `the key's free-model quota is spent (${refusal.limit} requests ${span}): 429 until the ${refusal.window === 'minute' ? 'next minute' : 'next UTC midnight'}`;
