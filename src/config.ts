@@ -127,6 +127,12 @@ const envSchema = z.object({
     .enum(['none', 'order-lookup'], { error: (i) => `expected none or order-lookup, got ${JSON.stringify(i.input)}` })
     .optional()
     .transform((v) => v ?? 'none'),
+  // A fleet's shared cooldowns (redis:// or rediss://). Not echoed when wrong: the URL may carry a password.
+  REDIS_URL: z
+    .string()
+    .trim()
+    .refine((v) => /^rediss?:\/\/[^\s]+$/.test(v) && URL.canParse(v), { error: 'expected a redis:// or rediss:// URL like redis://127.0.0.1:6379 (the value is not shown: it may hold a password)' })
+    .optional(),
   // Operations
   HTTP_PORT: z
     .string()
@@ -202,6 +208,8 @@ export interface Config {
   };
   /** The rehearsal agent's demo tool (`REHEARSAL_TOOL`); production offers no tool of ours. */
   rehearsalTool: Env['REHEARSAL_TOOL'];
+  /** `REDIS_URL`: where a fleet shares its cooldowns; undefined for in-process cooldowns only. */
+  redis: { url: string | undefined };
   http: { port: number | undefined; host: string };
   logLevel: Env['LOG_LEVEL'];
   /** Plain-words warnings to log at start (e.g. no API key). */
@@ -233,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const warnings: string[] = [];
   if (!e.OPENROUTER_API_KEY) {
     warnings.push('OPENROUTER_API_KEY is not set: OpenRouter is skipped and the agent answers from the local model alone');
+    if (e.REDIS_URL) warnings.push('REDIS_URL is set but OPENROUTER_API_KEY is not: there are no OpenRouter cooldowns to share, Redis is not used');
   }
   return {
     openrouter: {
@@ -281,6 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tts: { baseURL: e.TTS_BASE_URL, model: e.TTS_MODEL, voice: e.TTS_VOICE, apiKey: e.TTS_API_KEY },
     },
     rehearsalTool: e.REHEARSAL_TOOL,
+    redis: { url: e.REDIS_URL },
     http: { port: e.HTTP_PORT, host: e.HTTP_HOST },
     logLevel: e.LOG_LEVEL,
     warnings,
