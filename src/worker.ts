@@ -47,7 +47,10 @@ export default defineAgent({
     if (config.http.port !== undefined) {
       const app = express();
       app.get('/healthz', (_req, res) => res.json({ status: 'ok' }));
-      app.get('/llm/status', (_req, res) => res.json({ backends: chain.status() }));
+      app.get('/llm/status', async (_req, res) => {
+        await chain.syncShared(); // with REDIS_URL: what the fleet knows now
+        res.json({ backends: chain.status() });
+      });
       app.get('/metrics', async (_req, res) => res.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
       const server = app.listen(config.http.port, config.http.host);
       server.on('error', (error) => log.warn({ error: error.message }, 'status server not started'));

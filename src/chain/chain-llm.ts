@@ -130,9 +130,11 @@ export class ChainLLM extends llm.LLM {
     });
   }
 
-  /** Forgets cooldowns and errors (a rehearsal reset), the shared ones too. */
+  /**
+   * Forgets this process's cooldowns and errors (a rehearsal reset). Shared ones stay: they are the fleet's, and a
+   * call joining a fleet rehearsal late must not wipe what the others learned (a rehearsal starts its own Redis).
+   */
   reset(): void {
-    void this.options.shared?.forget(this.sharedBackends().map((b) => b.model));
     this.cooldowns.clear();
     this.lastErrors.clear();
     this.ttfts.clear();

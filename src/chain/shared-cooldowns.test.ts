@@ -22,7 +22,7 @@ import type { Backend } from './backends.js';
 import { isSourcedChunk, type ChainLLM } from './chain-llm.js';
 import { createChain } from './create.js';
 import { AgentEvents } from './events.js';
-import { SharedCooldowns } from './shared-cooldowns.js';
+import { PROBE_RECHECK_MS, SharedCooldowns } from './shared-cooldowns.js';
 
 const KEY = 'sk-or-v1-fleet-secret';
 const config = loadConfig({ OPENROUTER_API_KEY: KEY, LLM_MODEL: 'a/one,b/two', LOCAL_LLM_BASE_URL: 'http://127.0.0.1:9/v1', HEDGE_BUDGET_PERCENT: '0' });
@@ -149,15 +149,39 @@ describe('shared cooldowns (real Redis)', () => {
     const heard = await turns(clock, [a.chain, b.chain], [a.store, b.store]);
     const probes = [...a.attempts.slice(2), ...b.attempts].filter((id) => id === 'openrouter:a/one');
     expect(probes).toHaveLength(1);
-    // One answered from a/one (the probe); the other skipped it until the lease's end and answered from b/two at once.
+    // One answered from a/one (the probe); the other skipped it (looking again within a second, while the lease lasts
+    // the probe's first-token deadline) and answered from b/two at once.
     expect(heard.flat().sort()).toEqual(['openrouter:a/one: answer from a/one', 'openrouter:b/two: answer from b/two']);
     const waiter = heard[0]?.[0]?.startsWith('openrouter:b/two') ? a : b;
-    expect(waiter.skips().at(-1)).toMatchObject({ model: 'a/one', cooldownUntil: 6_000 + config.openrouter.deadlines.firstTokenMs });
+    expect(waiter.skips().at(-1)).toMatchObject({ model: 'a/one', cooldownUntil: 6_000 + PROBE_RECHECK_MS });
     // The verdict (a success) cleared the record: the waiter's next turn asks a/one first.
     expect(await a.store.client.keys('*')).toEqual([]);
     waiter.attempts.splice(0);
     await turns(clock, [waiter.chain], [a.store, b.store]);
     expect(waiter.attempts).toEqual(['openrouter:a/one']);
+  });
+
+  it("a probe that fails again: its verdict (the new cooldown) is the other call's, and the fleet paid one request for it", async () => {
+    const clock = new VirtualClock(0, 1_700_000_000_000);
+    const storm = (b: Backend, now: number) => (b.model === 'a/one' && now < 20_000 ? rateLimited(2_000) : 'ok');
+    const a = job(clock, storm, 300);
+    const b = job(clock, storm, 300);
+    await Promise.all([ready(a.store), ready(b.store)]);
+    await turns(clock, [a.chain], [a.store, b.store]); // a/one 429 at 300: cooling until 2300
+
+    await clock.advance(6_000 - clock.now());
+    await turns(clock, [a.chain, b.chain], [a.store, b.store]);
+    const asked = () => [...a.attempts, ...b.attempts].filter((id) => id === 'openrouter:a/one').length;
+    expect(asked()).toBe(2); // the first discovery and one probe, not one per call
+    // The probe failed at 6300 with Retry-After 2 s: both calls now skip a/one until 8300, the lease is gone.
+    const [key] = await a.store.client.keys('*');
+    expect(await a.store.client.hgetall(key as string)).toMatchObject({ until: String(1_700_000_000_000 + 8_300), streak: '2' });
+    expect(await a.store.client.hexists(key as string, 'probeUntil')).toBe(0);
+    for (const call of [a, b]) {
+      await turns(clock, [call.chain], [a.store, b.store]);
+      expect(call.skips().at(-1)).toMatchObject({ model: 'a/one', cooldownUntil: 8_300 });
+    }
+    expect(asked()).toBe(2);
   });
 
   it('Redis killed mid-run: turns are answered on in-process state, the outage is logged once and counted, and state is resynced when Redis is back', async () => {

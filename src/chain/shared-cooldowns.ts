@@ -28,6 +28,11 @@ export const REDIS_DEADLINE_MS = 50;
  * must not cost every decision of a turn another deadline. A reconnect ends the pause at once.
  */
 const QUIET_AFTER_FAILURE_MS = 1_000;
+/**
+ * While another call probes a model, the others see it cooling this much longer at most (scenario ms), not until the
+ * lease's end: they look again by then, so a probe that answered at once frees the model for all within a second.
+ */
+export const PROBE_RECHECK_MS = 1_000;
 /** How long a record outlives its cooldown's end before Redis drops it (its streak is what the next failure grows from). */
 const GC_AFTER_END_MS = 60 * 60 * 1000;
 
@@ -213,12 +218,7 @@ export class SharedCooldowns extends EventEmitter {
     const nowEpoch = Math.round(this.clock.toEpochMs(this.clock.now()));
     const reply = await this.call('claim', () => this.client.holdlineClaim(this.keyOf(model), nowEpoch, Math.round(this.clock.toEpochMs(leaseEnd)), this.caller));
     if (reply === undefined || reply === 1) return { granted: true };
-    return { granted: false, until: this.clock.fromEpochMs(reply) };
-  }
-
-  /** Forgets the shared records of `models` (a rehearsal reset). */
-  async forget(models: readonly string[]): Promise<void> {
-    if (models.length > 0) await this.call('clear', () => this.client.del(...models.map((m) => this.keyOf(m))));
+    return { granted: false, until: Math.min(this.clock.fromEpochMs(reply), this.clock.now() + PROBE_RECHECK_MS) };
   }
 
   async close(): Promise<void> {
@@ -321,7 +321,7 @@ export class SharedCooldowns extends EventEmitter {
     // Another call is probing: cooling until its verdict, a known end (not our guess, so nobody probes instead of holding).
     const leased = leaseEpoch !== undefined && leaseEpoch > nowEpoch && fields.probeBy !== this.caller && untilEpoch <= nowEpoch;
     const cooldown: Cooldown = {
-      until: this.clock.fromEpochMs(leased ? leaseEpoch : untilEpoch),
+      until: leased ? Math.min(this.clock.fromEpochMs(leaseEpoch as number), this.clock.now() + PROBE_RECHECK_MS) : this.clock.fromEpochMs(untilEpoch),
       cls: fields.cls as FailureClass,
       ...(fields.streak && { streak: Number(fields.streak) }),
       ...(fields.guessed === '1' && !leased && { guessed: true }),
