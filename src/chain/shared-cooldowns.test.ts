@@ -101,15 +101,21 @@ async function turns(clock: VirtualClock, chains: ChainLLM[], stores_: SharedCoo
   return heard;
 }
 
+/** Two calls on one clock, each on its own connection, a/one rate limited (Retry-After `retryAfterMs`) until `downUntil`. */
+async function fleet(downUntil: number, retryAfterMs: number, answerMs = 10) {
+  const clock = new VirtualClock(0, 1_700_000_000_000);
+  const storm = (b: Backend, now: number) => (b.model === 'a/one' && now < downUntil ? rateLimited(retryAfterMs) : 'ok');
+  const a = job(clock, storm, answerMs);
+  const b = job(clock, storm, answerMs);
+  await Promise.all([ready(a.store), ready(b.store)]);
+  return { clock, a, b };
+}
+
 const ready = (store: SharedCooldowns) => (store.client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => store.client.once('ready', () => resolve())));
 
 describe('shared cooldowns (real Redis)', () => {
   it('a 429 seen by one call cools the model for the other; a success clears it for both; the key never reaches Redis', async () => {
-    const clock = new VirtualClock(0, 1_700_000_000_000);
-    const storm = (b: Backend, now: number) => (b.model === 'a/one' && now < 5_000 ? rateLimited(5_000) : 'ok');
-    const a = job(clock, storm);
-    const b = job(clock, storm);
-    await Promise.all([ready(a.store), ready(b.store)]);
+    const { clock, a, b } = await fleet(5_000, 5_000);
 
     expect(await turns(clock, [a.chain], [a.store, b.store])).toEqual([['openrouter:b/two: answer from b/two']]);
     expect(a.attempts).toEqual(['openrouter:a/one', 'openrouter:b/two']);
@@ -137,12 +143,8 @@ describe('shared cooldowns (real Redis)', () => {
   });
 
   it('after a shared cooldown ends, one call probes the model and the other treats it as cooling until the verdict', async () => {
-    const clock = new VirtualClock(0, 1_700_000_000_000);
     // a/one is down until 5 s; its answer takes 300 ms, so both calls are deciding while the probe is out.
-    const storm = (b: Backend, now: number) => (b.model === 'a/one' && now < 5_000 ? rateLimited(2_000) : 'ok');
-    const a = job(clock, storm, 300);
-    const b = job(clock, storm, 300);
-    await Promise.all([ready(a.store), ready(b.store)]);
+    const { clock, a, b } = await fleet(5_000, 2_000, 300);
     await turns(clock, [a.chain], [a.store, b.store]); // A learns: a/one 429, cooling until 2300.
 
     await clock.advance(6_000 - clock.now());
@@ -162,11 +164,7 @@ describe('shared cooldowns (real Redis)', () => {
   });
 
   it("a probe that fails again: its verdict (the new cooldown) is the other call's, and the fleet paid one request for it", async () => {
-    const clock = new VirtualClock(0, 1_700_000_000_000);
-    const storm = (b: Backend, now: number) => (b.model === 'a/one' && now < 20_000 ? rateLimited(2_000) : 'ok');
-    const a = job(clock, storm, 300);
-    const b = job(clock, storm, 300);
-    await Promise.all([ready(a.store), ready(b.store)]);
+    const { clock, a, b } = await fleet(20_000, 2_000, 300);
     await turns(clock, [a.chain], [a.store, b.store]); // a/one 429 at 300: cooling until 2300
 
     await clock.advance(6_000 - clock.now());
@@ -185,13 +183,9 @@ describe('shared cooldowns (real Redis)', () => {
   });
 
   it('Redis killed mid-run: turns are answered on in-process state, the outage is logged once and counted, and state is resynced when Redis is back', async () => {
-    const clock = new VirtualClock(0, 1_700_000_000_000);
-    const storm = (b: Backend, now: number) => (b.model === 'a/one' && now < 60_000 ? rateLimited(30_000) : 'ok');
-    const a = job(clock, storm);
-    const b = job(clock, storm);
+    const { clock, a, b } = await fleet(60_000, 30_000);
     const registry = new Registry();
     collectSharedMetrics(registry, a.store);
-    await Promise.all([ready(a.store), ready(b.store)]);
     const downs = Promise.all([a.store, b.store].map((s) => new Promise((resolve) => s.once('down', resolve))));
 
     await redis.kill();
