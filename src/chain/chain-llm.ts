@@ -203,6 +203,32 @@ export class ChainLLM extends llm.LLM {
   }
 
   /**
+   * @internal What the fleet says before this call asks `backend`: undefined (ask it), or the scenario ms until which
+   * it waits (another call probes it, or the key's `:free` budget is spent), booked as its cooldown.
+   */
+  async sharedHold(backend: Backend, now: number): Promise<number | undefined> {
+    return (await this.claimShared(backend, now)) ?? (await this.takeFreeSlot(backend, now));
+  }
+
+  /**
+   * The key's budget for `:free` models: a request OpenRouter is sure to refuse is not sent. An empty budget is a
+   * rate-limit cooldown until the next slot for every `:free` model (the budget is the key's, across them), shared,
+   * so every call skips them until then and holds as in any storm; a budget wait is no failure (the streak stays).
+   */
+  private async takeFreeSlot(backend: Backend, now: number): Promise<number | undefined> {
+    const shared = this.options.shared;
+    if (!shared || !isFree(backend)) return undefined;
+    const until = await shared.takeFreeSlot();
+    if (until === undefined) return undefined;
+    for (const free of this.sharedBackends().filter(isFree)) {
+      const streak = this.cooldowns.get(free.id)?.streak;
+      mergeCooldowns(this.cooldowns, [[free.id, { until, cls: 'rate-limit', ...(streak !== undefined && { streak }), since: now }]]);
+      this.share(free.id);
+    }
+    return until;
+  }
+
+  /**
    * @internal Fleet-wide half-open: a backend back from a shared cooldown is asked by one call at a time. Undefined
    * when this call may ask; else the scenario ms until which it is cooling (another call probes it), booked here.
    */
@@ -287,9 +313,9 @@ class ChainStream extends llm.LLMStream {
           if (decision.shared) this.chain.shareCooldown(decision.backend.id, decision.until);
           break;
         case 'attempt': {
-          const probing = this.chain.options.shared ? await this.chain.claimShared(decision.backend, now) : undefined;
-          if (probing !== undefined) {
-            this.skip(episode, decision.backend, decision.pass, now, probing);
+          const notBefore = this.chain.options.shared ? await this.chain.sharedHold(decision.backend, now) : undefined;
+          if (notBefore !== undefined) {
+            this.skip(episode, decision.backend, decision.pass, now, notBefore);
             break;
           }
           const lanes = await this.hedged(decision.backend, episode, now, signal);
@@ -420,6 +446,10 @@ class ChainStream extends llm.LLMStream {
     const chunk: SourcedChunk = { id: `${this.turnId}-${source}`, delta: { role: 'assistant', content: text }, source, turnId: this.turnId };
     this.queue.put(chunk);
   }
+}
+
+function isFree(backend: Backend): boolean {
+  return backend.kind === 'openrouter' && backend.model.endsWith(':free');
 }
 
 function toFacts(failure: Failure, clock: Clock): FailureFacts {

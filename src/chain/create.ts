@@ -11,7 +11,7 @@ import type { Logger } from '../observability/log.js';
 /** The fleet's shared cooldowns when `REDIS_URL` is set (and there is a key to share them on); else undefined. */
 export function sharedCooldownsFor(config: Config, clock: Clock, log?: Logger): SharedCooldowns | undefined {
   if (!config.redis.url || !config.openrouter.apiKey) return undefined;
-  return new SharedCooldowns({ redis: config.redis.url, apiKey: config.openrouter.apiKey, clock, ...(log && { log }) });
+  return new SharedCooldowns({ redis: config.redis.url, apiKey: config.openrouter.apiKey, clock, freePerMinute: config.redis.freePerMinute, ...(log && { log }) });
 }
 
 export function createChain(config: Config, clock: Clock, events: AgentEvents, runAttempt?: AttemptRunner, shared?: SharedCooldowns): ChainLLM {

@@ -47,7 +47,7 @@ afterEach(async () => {
 });
 
 /** One "job process": its own chain, in-process cooldowns, Redis connection, events and log lines. */
-function job(clock: VirtualClock, script: Script, answerMs = 10) {
+function job(clock: VirtualClock, script: Script, answerMs = 10, chainConfig = config, freePerMinute = 20) {
   const lines: { msg: string; redis?: string; detail?: string }[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -55,14 +55,14 @@ function job(clock: VirtualClock, script: Script, answerMs = 10) {
       done();
     },
   });
-  const store = new SharedCooldowns({ redis: redis.url, apiKey: KEY, clock, log: pino({ level: 'info' }, sink) });
+  const store = new SharedCooldowns({ redis: redis.url, apiKey: KEY, clock, freePerMinute, log: pino({ level: 'info' }, sink) });
   stores.push(store);
   const events = new AgentEvents(clock);
   const seen: AgentEvent[] = [];
   events.subscribe((e) => seen.push(e));
   const attempts: string[] = [];
   const chain = createChain(
-    config,
+    chainConfig,
     clock,
     events,
     async (req: AttemptRequest) => {
@@ -180,6 +180,25 @@ describe('shared cooldowns (real Redis)', () => {
       expect(call.skips().at(-1)).toMatchObject({ model: 'a/one', cooldownUntil: 8_300 });
     }
     expect(asked()).toBe(2);
+  });
+
+  it("the key's :free budget is the fleet's: the request OpenRouter would refuse is not sent, the model is skipped until a slot frees", async () => {
+    const clock = new VirtualClock(0, 1_700_000_000_000);
+    const freeChain = loadConfig({ OPENROUTER_API_KEY: KEY, LLM_MODEL: 'a/one:free,b/two', LOCAL_LLM_BASE_URL: 'http://127.0.0.1:9/v1', HEDGE_BUDGET_PERCENT: '0' });
+    const a = job(clock, () => 'ok', 10, freeChain, 3);
+    const b = job(clock, () => 'ok', 10, freeChain, 3);
+    await Promise.all([ready(a.store), ready(b.store)]);
+    const calls = [a, b, a, b, a];
+    const heard: string[] = [];
+    for (const call of calls) heard.push(...(await turns(clock, [call.chain], [a.store, b.store])).flat());
+    // Three a minute fleet-wide: turns at 0, 10 and 20 ms spend them; the fourth and fifth wait for the slot at 60 s.
+    expect(heard.map((h) => h.split(':')[1])).toEqual(['a/one', 'a/one', 'a/one', 'b/two', 'b/two']);
+    expect([...a.attempts, ...b.attempts].filter((id) => id === 'openrouter:a/one:free')).toHaveLength(3);
+    expect(b.skips().at(-1)).toMatchObject({ model: 'a/one:free', cooldownUntil: 60_000 });
+    expect(a.skips().at(-1)).toMatchObject({ model: 'a/one:free', cooldownUntil: 60_000 });
+
+    await clock.advance(60_000 - clock.now());
+    expect((await turns(clock, [a.chain], [a.store, b.store])).flat()).toEqual(['openrouter:a/one:free: answer from a/one:free']);
   });
 
   it('Redis killed mid-run: turns are answered on in-process state, the outage is logged once and counted, and state is resynced when Redis is back', async () => {

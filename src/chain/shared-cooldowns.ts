@@ -77,16 +77,36 @@ return 1`;
 const CLAIM_SCRIPT = `
 local rec = redis.call('HMGET', KEYS[1], 'until', 'probeUntil', 'probeBy')
 local untilMs = tonumber(rec[1])
-if not untilMs then return 1 end
-if untilMs > tonumber(ARGV[1]) then return untilMs end
+if not untilMs then return {1} end
+if untilMs > tonumber(ARGV[1]) then return {0, untilMs} end
 local lease = tonumber(rec[2])
-if lease and lease > tonumber(ARGV[1]) and rec[3] ~= ARGV[3] then return lease end
+if lease and lease > tonumber(ARGV[1]) and rec[3] ~= ARGV[3] then return {0, lease} end
 redis.call('HSET', KEYS[1], 'probeUntil', ARGV[2], 'probeBy', ARGV[3])
-return 1`;
+return {1}`;
+
+/**
+ * The key's budget of requests to `:free` models (OpenRouter: 20 a minute across all of them), as a sliding window:
+ * a request is sent only when fewer than `limit` were sent in the last window, so no fixed minute ever sees more.
+ * Returns {1} (a slot, booked) or {0, epoch ms when the oldest request leaves the window}.
+ * KEYS[1] window (sorted set); ARGV: nowEpochMs, windowMs, limit, member.
+ */
+const FREE_SLOT_SCRIPT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {1}
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, tonumber(oldest[2]) + tonumber(ARGV[2])}`;
+
+/** OpenRouter's window for `:free` requests per minute. */
+export const FREE_WINDOW_MS = 60_000;
 
 type ScriptedRedis = Redis & {
   holdlineFail(key: string, ...args: (string | number)[]): Promise<number>;
-  holdlineClaim(key: string, ...args: (string | number)[]): Promise<number>;
+  holdlineClaim(key: string, ...args: (string | number)[]): Promise<[number, number?]>;
+  holdlineFreeSlot(key: string, ...args: (string | number)[]): Promise<[number, number?]>;
 };
 
 export interface SharedCooldownsOptions {
@@ -96,6 +116,8 @@ export interface SharedCooldownsOptions {
   clock: Clock;
   log?: Logger;
   deadlineMs?: number;
+  /** Requests a minute to `:free` models, fleet-wide (OpenRouter's 20); 0: no budget. */
+  freePerMinute?: number;
 }
 
 /** Emits 'down' (once per outage) and 'up' (Redis answered again, state written back). */
@@ -108,6 +130,7 @@ export class SharedCooldowns extends EventEmitter {
   private readonly clock: Clock;
   private readonly log: Logger | undefined;
   private readonly deadlineMs: number;
+  private readonly freePerMinute: number;
   /** Who holds a probe lease: one id per chain. */
   readonly caller = randomUUID();
   private healthy = true;
@@ -138,6 +161,7 @@ export class SharedCooldowns extends EventEmitter {
     ) as ScriptedRedis;
     this.client.defineCommand('holdlineFail', { numberOfKeys: 1, lua: FAIL_SCRIPT });
     this.client.defineCommand('holdlineClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
+    this.client.defineCommand('holdlineFreeSlot', { numberOfKeys: 1, lua: FREE_SLOT_SCRIPT });
     // ioredis reports connection errors as events; without a listener it prints them. The outage is logged once by `failed`.
     this.client.on('error', this.onError);
     // A dropped connection (Redis stopped or restarted) is an outage even if no call failed: resync when back.
@@ -148,10 +172,16 @@ export class SharedCooldowns extends EventEmitter {
     this.clock = options.clock;
     this.log = options.log;
     this.deadlineMs = options.deadlineMs ?? REDIS_DEADLINE_MS;
+    this.freePerMinute = options.freePerMinute ?? 20;
   }
 
   keyOf(model: string): string {
     return this.prefix + model;
+  }
+
+  /** The key's `:free` request window (beside its cooldown records: `holdline:free:<hash>`). */
+  private get freeKey(): string {
+    return this.prefix.replace('holdline:cooldown:', 'holdline:free:').replace(/:$/, '');
   }
 
   /** True when the last Redis call answered. */
@@ -217,8 +247,26 @@ export class SharedCooldowns extends EventEmitter {
   async claimProbe(model: string, leaseEnd: number): Promise<{ granted: true } | { granted: false; until: number }> {
     const nowEpoch = Math.round(this.clock.toEpochMs(this.clock.now()));
     const reply = await this.call('claim', () => this.client.holdlineClaim(this.keyOf(model), nowEpoch, Math.round(this.clock.toEpochMs(leaseEnd)), this.caller));
-    if (reply === undefined || reply === 1) return { granted: true };
-    return { granted: false, until: Math.min(this.clock.fromEpochMs(reply), this.clock.now() + PROBE_RECHECK_MS) };
+    if (reply === undefined || reply[0] === 1) return { granted: true };
+    return { granted: false, until: Math.min(this.clock.fromEpochMs(Number(reply[1])), this.clock.now() + PROBE_RECHECK_MS) };
+  }
+
+  private slots = 0;
+
+  /**
+   * Books one request to a `:free` model in the key's budget (`limit` a minute, fleet-wide). Undefined when it may be
+   * sent (or Redis did not answer: in-process state decides), else the scenario ms of the next free slot.
+   */
+  async takeFreeSlot(): Promise<number | undefined> {
+    const limit = this.freePerMinute;
+    if (limit === 0) return undefined;
+    const now = this.clock.now();
+    const nowEpoch = Math.round(this.clock.toEpochMs(now));
+    const windowEpochMs = Math.max(1, Math.round(this.clock.toEpochMs(now + FREE_WINDOW_MS)) - nowEpoch);
+    this.slots += 1;
+    const reply = await this.call('budget', () => this.client.holdlineFreeSlot(this.freeKey, nowEpoch, windowEpochMs, limit, `${this.caller}:${this.slots}`));
+    if (reply === undefined || reply[0] === 1) return undefined;
+    return this.clock.fromEpochMs(Number(reply[1]));
   }
 
   async close(): Promise<void> {

@@ -150,9 +150,9 @@ export function createHoldlineLLM(options: HoldlineLLMOptions): HoldlineLLM {
 
 /** The shared cooldowns: the `redis` option (a URL or a client), else `REDIS_URL`; none without an OpenRouter key. */
 function sharedFor(o: HoldlineLLMOptions, config: Config, clock: Clock, log: Logger | undefined): SharedCooldowns | undefined {
-  if (typeof o.redis !== 'object') return sharedCooldownsFor({ ...config, redis: { url: o.redis ?? config.redis.url } }, clock, log);
+  if (typeof o.redis !== 'object') return sharedCooldownsFor({ ...config, redis: { ...config.redis, url: o.redis ?? config.redis.url } }, clock, log);
   if (!config.openrouter.apiKey) return undefined;
-  return new SharedCooldowns({ redis: o.redis, apiKey: config.openrouter.apiKey, clock, ...(log && { log }) });
+  return new SharedCooldowns({ redis: o.redis, apiKey: config.openrouter.apiKey, clock, freePerMinute: config.redis.freePerMinute, ...(log && { log }) });
 }
 
 /** The environment's configuration with the options on top. */
