@@ -12,7 +12,8 @@
  * leaves the chain on its in-process state, is counted (`failures`), and logged once per outage; when Redis answers
  * again the chain's live cooldowns and the successes it saw meanwhile are written back (a restarted Redis is empty).
  *
- * Keys: `holdline:cooldown:<sha256(key), 16 hex>:<model>` — the API key never leaves the process.
+ * Keys: `holdline:cooldown:<sha256(key), 16 hex>:<model>` and `holdline:free:<same hash>` (the `:free` budget) — the
+ * API key never leaves the process.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -127,6 +128,8 @@ export class SharedCooldowns extends EventEmitter {
   readonly failures = new Map<string, number>();
   private readonly owned: boolean;
   private readonly prefix: string;
+  /** The key's `:free` request window (a sorted set beside its cooldown records). */
+  private readonly freeKey: string;
   private readonly clock: Clock;
   private readonly log: Logger | undefined;
   private readonly deadlineMs: number;
@@ -168,7 +171,9 @@ export class SharedCooldowns extends EventEmitter {
     this.client.on('close', this.onClose);
     this.client.on('ready', this.onReady);
     this.connectedOnce = this.client.status === 'ready';
-    this.prefix = `holdline:cooldown:${createHash('sha256').update(options.apiKey).digest('hex').slice(0, 16)}:`;
+    const keyHash = createHash('sha256').update(options.apiKey).digest('hex').slice(0, 16);
+    this.prefix = `holdline:cooldown:${keyHash}:`;
+    this.freeKey = `holdline:free:${keyHash}`;
     this.clock = options.clock;
     this.log = options.log;
     this.deadlineMs = options.deadlineMs ?? REDIS_DEADLINE_MS;
@@ -177,11 +182,6 @@ export class SharedCooldowns extends EventEmitter {
 
   keyOf(model: string): string {
     return this.prefix + model;
-  }
-
-  /** The key's `:free` request window (beside its cooldown records: `holdline:free:<hash>`). */
-  private get freeKey(): string {
-    return this.prefix.replace('holdline:cooldown:', 'holdline:free:').replace(/:$/, '');
   }
 
   /** True when the last Redis call answered. */
