@@ -16,6 +16,7 @@ import { VirtualClock } from '../../contract/clock.js';
 import type { AgentEvent } from '../../contract/events.js';
 import { loadConfig } from '../config.js';
 import { collectSharedMetrics } from '../observability/metrics.js';
+import { closedPort } from '../testing/ports.js';
 import { startRedisServer, type RedisServer } from '../testing/redis-server.js';
 import type { AttemptRequest, AttemptResult } from './attempt.js';
 import type { Backend } from './backends.js';
@@ -47,7 +48,7 @@ afterEach(async () => {
 });
 
 /** One "job process": its own chain, in-process cooldowns, Redis connection, events and log lines. */
-function job(clock: VirtualClock, script: Script, answerMs = 10, chainConfig = config, freePerMinute = 20) {
+function job(clock: VirtualClock, script: Script, answerMs = 10, chainConfig = config, freePerMinute = 20, url = redis.url) {
   const lines: { msg: string; redis?: string; detail?: string }[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -55,7 +56,7 @@ function job(clock: VirtualClock, script: Script, answerMs = 10, chainConfig = c
       done();
     },
   });
-  const store = new SharedCooldowns({ redis: redis.url, apiKey: KEY, clock, freePerMinute, log: pino({ level: 'info' }, sink) });
+  const store = new SharedCooldowns({ redis: url, apiKey: KEY, clock, freePerMinute, log: pino({ level: 'info' }, sink) });
   stores.push(store);
   const events = new AgentEvents(clock);
   const seen: AgentEvent[] = [];
@@ -230,6 +231,17 @@ describe('shared cooldowns (real Redis)', () => {
     expect(await turns(clock, [b.chain], [a.store, b.store])).toEqual([['openrouter:b/two: answer from b/two']]);
     expect(b.attempts).toEqual(['openrouter:b/two']);
     expect(b.skips()).toEqual([expect.objectContaining({ model: 'a/one', cooldownUntil: 30_010 })]);
+  });
+
+  it('Redis down from the start: the turn is answered, the outage logged once without the URL or its password', async () => {
+    const clock = new VirtualClock(0, 1_700_000_000_000);
+    const a = job(clock, (b, now) => (b.model === 'a/one' && now < 60_000 ? rateLimited(30_000) : 'ok'), 10, config, 20, `redis://:hunter2@127.0.0.1:${await closedPort()}`);
+    await new Promise((resolve) => a.store.once('down', resolve));
+    expect(await turns(clock, [a.chain], [a.store])).toEqual([['openrouter:b/two: answer from b/two']]);
+    expect(await turns(clock, [a.chain], [a.store])).toEqual([['openrouter:b/two: answer from b/two']]);
+    expect(a.attempts).toEqual(['openrouter:a/one', 'openrouter:b/two', 'openrouter:b/two']); // its own cooldown still works
+    expect(a.lines.filter((l) => l.redis === 'down')).toEqual([expect.objectContaining({ detail: 'ECONNREFUSED' })]);
+    expect(JSON.stringify(a.lines)).not.toMatch(/hunter2|redis:\/\//);
   });
 
   it('a stalled Redis: each call gives up at its deadline and the turn is answered', async () => {
