@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { trackChild } from '../../tools/llama/processes.js';
 import { closedPort } from './ports.js';
 
 const READY_TIMEOUT_MS = 10_000;
@@ -38,12 +39,6 @@ export function redisServerBin(): string {
   return bin;
 }
 
-/** Every server started here, killed if the test process exits without stopping them (no orphans). */
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
 export async function startRedisServer(): Promise<RedisServer> {
   const bin = redisServerBin();
   const port = await closedPort();
@@ -53,7 +48,6 @@ export async function startRedisServer(): Promise<RedisServer> {
   const end = async (signal: NodeJS.Signals) => {
     child.kill(signal);
     await gone(child);
-    running.delete(child);
   };
   return {
     port,
@@ -75,7 +69,8 @@ export async function startRedisServer(): Promise<RedisServer> {
 async function launch(bin: string, port: number, dir: string): Promise<ChildProcess> {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--logfile', ''];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
+  // Killed if the test process exits or dies (even by SIGKILL: a watchdog) without stopping it: no orphans.
+  trackChild(child);
   let output = '';
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4_000);
@@ -102,7 +97,6 @@ async function launch(bin: string, port: number, dir: string): Promise<ChildProc
     });
   } catch (error) {
     child.kill('SIGKILL');
-    running.delete(child);
     throw error;
   }
   return child;
