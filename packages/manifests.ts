@@ -62,7 +62,7 @@ export const PACKAGES: PackageSpec[] = [
       files: ['contract', 'fakes', 'src', 'harness', 'tools', 'scenarios', 'README.md', 'LICENSE', 'CHANGELOG.md'],
       keywords: ['livekit', 'voice-agent', 'openrouter', 'fallback', 'llm', 'testing'],
     },
-    dependencies: ['@livekit/agents-plugin-openai', 'openai', 'pino', 'prom-client', 'zod', 'yaml', 'express', 'dotenv', 'tsx', '@faker-js/faker'],
+    dependencies: ['@livekit/agents-plugin-openai', 'openai', 'pino', 'prom-client', 'ioredis', 'zod', 'yaml', 'express', 'dotenv', 'tsx', '@faker-js/faker'],
     peerDependencies: ['@livekit/agents', '@livekit/rtc-node'],
   },
 ];

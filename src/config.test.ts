@@ -101,6 +101,20 @@ describe('configuration', () => {
     }
   });
 
+  it('REDIS_URL: a redis:// URL shares cooldowns; a bad one is listed with the rest, its value (a password?) never shown', () => {
+    expect(loadConfig({ OPENROUTER_API_KEY: 'k', REDIS_URL: 'redis://:pw@127.0.0.1:6379/0' }).redis).toEqual({ url: 'redis://:pw@127.0.0.1:6379/0', freePerMinute: 20 });
+    expect(loadConfig({ OPENROUTER_FREE_PER_MINUTE: '0' }).redis).toEqual({ url: undefined, freePerMinute: 0 });
+    const listed = problems({ REDIS_URL: 'http://:s3cret@cache:6379', LOG_LEVEL: 'loud' });
+    expect(listed).toEqual([
+      'REDIS_URL: expected a redis:// or rediss:// URL like redis://127.0.0.1:6379 (the value is not shown: it may hold a password)',
+      'LOG_LEVEL: expected one of trace, debug, info, warn, error, fatal, silent, got "loud"',
+    ]);
+    expect(listed.join()).not.toContain('s3cret');
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).warnings).toContain(
+      'REDIS_URL is set but OPENROUTER_API_KEY is not: there are no OpenRouter cooldowns to share, Redis is not used',
+    );
+  });
+
   it('.env.example documents every variable with the default the code uses', () => {
     const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
     const documented = new Map(

@@ -127,6 +127,20 @@ const envSchema = z.object({
     .enum(['none', 'order-lookup'], { error: (i) => `expected none or order-lookup, got ${JSON.stringify(i.input)}` })
     .optional()
     .transform((v) => v ?? 'none'),
+  // A fleet's shared cooldowns (redis:// or rediss://). Not echoed when wrong: the URL may carry a password.
+  REDIS_URL: z
+    .string()
+    .trim()
+    .refine((v) => /^rediss?:\/\/[^\s]+$/.test(v) && URL.canParse(v), { error: 'expected a redis:// or rediss:// URL like redis://127.0.0.1:6379 (the value is not shown: it may hold a password)' })
+    .optional(),
+  // With REDIS_URL: requests a minute to `:free` models the fleet sends on its key (OpenRouter allows 20); 0: no budget.
+  OPENROUTER_FREE_PER_MINUTE: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { error: (i) => `expected a whole number of requests like 20, got ${JSON.stringify(i.input)}` })
+    .transform(Number)
+    .optional()
+    .transform((v) => v ?? 20),
   // Operations
   HTTP_PORT: z
     .string()
@@ -202,6 +216,8 @@ export interface Config {
   };
   /** The rehearsal agent's demo tool (`REHEARSAL_TOOL`); production offers no tool of ours. */
   rehearsalTool: Env['REHEARSAL_TOOL'];
+  /** `REDIS_URL`: where a fleet shares its cooldowns; undefined for in-process cooldowns only. */
+  redis: { url: string | undefined; freePerMinute: number };
   http: { port: number | undefined; host: string };
   logLevel: Env['LOG_LEVEL'];
   /** Plain-words warnings to log at start (e.g. no API key). */
@@ -233,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const warnings: string[] = [];
   if (!e.OPENROUTER_API_KEY) {
     warnings.push('OPENROUTER_API_KEY is not set: OpenRouter is skipped and the agent answers from the local model alone');
+    if (e.REDIS_URL) warnings.push('REDIS_URL is set but OPENROUTER_API_KEY is not: there are no OpenRouter cooldowns to share, Redis is not used');
   }
   return {
     openrouter: {
@@ -281,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tts: { baseURL: e.TTS_BASE_URL, model: e.TTS_MODEL, voice: e.TTS_VOICE, apiKey: e.TTS_API_KEY },
     },
     rehearsalTool: e.REHEARSAL_TOOL,
+    redis: { url: e.REDIS_URL, freePerMinute: e.OPENROUTER_FREE_PER_MINUTE },
     http: { port: e.HTTP_PORT, host: e.HTTP_HOST },
     logLevel: e.LOG_LEVEL,
     warnings,

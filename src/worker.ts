@@ -13,11 +13,11 @@ import express from 'express';
 import { fileURLToPath } from 'node:url';
 import { ScaledClock } from '../contract/clock.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createChain } from './chain/create.js';
+import { createChain, sharedCooldownsFor } from './chain/create.js';
 import { AgentEvents } from './chain/events.js';
 import { probeBackends } from './chain/probe.js';
 import { createLogger, logEvents } from './observability/log.js';
-import { collectMetrics } from './observability/metrics.js';
+import { collectMetrics, collectSharedMetrics } from './observability/metrics.js';
 import { describeSessionError } from './voice/session-errors.js';
 import { HoldlineAgent } from './voice/agent.js';
 
@@ -33,7 +33,13 @@ export default defineAgent({
     const events = new AgentEvents(clock);
     logEvents(events, log);
     const metrics = collectMetrics(events);
-    const chain = createChain(config, clock, events);
+    // REDIS_URL: this job's cooldowns are the fleet's (every job process on the key reads and writes them).
+    const shared = sharedCooldownsFor(config, clock, log);
+    if (shared) {
+      collectSharedMetrics(metrics.registry, shared);
+      ctx.addShutdownCallback(() => shared.close());
+    }
+    const chain = createChain(config, clock, events, undefined, shared);
     void probeBackends(config, chain.options.backends).then((results) => {
       for (const r of results) log.info({ backend: r.backend, reachable: r.reachable, detail: r.detail }, 'backend probe');
     });
@@ -41,7 +47,10 @@ export default defineAgent({
     if (config.http.port !== undefined) {
       const app = express();
       app.get('/healthz', (_req, res) => res.json({ status: 'ok' }));
-      app.get('/llm/status', (_req, res) => res.json({ backends: chain.status() }));
+      app.get('/llm/status', async (_req, res) => {
+        await chain.syncShared(); // with REDIS_URL: what the fleet knows now
+        res.json({ backends: chain.status() });
+      });
       app.get('/metrics', async (_req, res) => res.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
       const server = app.listen(config.http.port, config.http.host);
       server.on('error', (error) => log.warn({ error: error.message }, 'status server not started'));

@@ -21,6 +21,7 @@ import type { AgentEvents } from './events.js';
 import { HedgeBudget, hedgeDelayMs, TtftBook } from './hedge.js';
 import { decide, hedgeTarget, holdDueAt, newEpisode, type Episode } from './policy.js';
 import { race, type Lane } from './race.js';
+import type { SharedCooldowns } from './shared-cooldowns.js';
 
 /** A chat chunk that says who produced it. The voice layer reads `source`; everything else sees a ChatChunk. */
 export interface SourcedChunk extends llm.ChatChunk {
@@ -50,6 +51,8 @@ export interface ChainOptions {
   clock: Clock;
   events: AgentEvents;
   runAttempt: AttemptRunner;
+  /** Cooldowns shared with every process on the same key (`REDIS_URL`); without it, each chain keeps its own. */
+  shared?: SharedCooldowns;
 }
 
 export class ChainLLM extends llm.LLM {
@@ -127,7 +130,10 @@ export class ChainLLM extends llm.LLM {
     });
   }
 
-  /** Forgets cooldowns and errors (a rehearsal reset). */
+  /**
+   * Forgets this process's cooldowns and errors (a rehearsal reset). Shared ones stay: they are the fleet's, and a
+   * call joining a fleet rehearsal late must not wipe what the others learned (a rehearsal starts its own Redis).
+   */
   reset(): void {
     this.cooldowns.clear();
     this.lastErrors.clear();
@@ -137,14 +143,18 @@ export class ChainLLM extends llm.LLM {
 
   /** @internal Records a failure: cooldowns (which outlive the turn) and the last error. */
   noteFailure(backend: Backend, facts: FailureFacts, failure: Failure, now: number): Cooldown | undefined {
-    mergeCooldowns(this.cooldowns, cooldownsAfter(backend, facts, now, this.options.backends, this.options.policy, this.cooldowns));
-    this.lastErrors.set(backend.id, { class: failure.class, detail: failure.detail, at: Math.round(now) });
+    const updates = cooldownsAfter(backend, facts, now, this.options.backends, this.options.policy, this.cooldowns);
+    mergeCooldowns(this.cooldowns, updates);
+    const lastError = { class: failure.class, detail: failure.detail, at: Math.round(now) };
+    this.lastErrors.set(backend.id, lastError);
+    for (const [id] of updates) this.share(id, id === backend.id ? lastError : undefined);
     return this.cooldowns.get(backend.id);
   }
 
   /** @internal Records a success: the failure streak is forgotten, the ttft feeds the hedge delay. */
   noteSuccess(backend: Backend, ttftMs: number | undefined): void {
     clearAfterSuccess(this.cooldowns, backend.id);
+    if (backend.kind === 'openrouter') void this.options.shared?.clear(backend.model);
     if (ttftMs !== undefined) this.ttfts.record(backend.id, ttftMs);
   }
 
@@ -152,6 +162,86 @@ export class ChainLLM extends llm.LLM {
   shareCooldown(backendId: string, until: number): void {
     const current = this.cooldowns.get(backendId);
     if (current) mergeCooldowns(this.cooldowns, [[backendId, { ...current, until }]]);
+    this.share(backendId);
+  }
+
+  /** OpenRouter backends: their cooldowns are the key's, shared (the local server is this machine's own). */
+  private sharedBackends(): Backend[] {
+    return this.options.backends.filter((b) => b.kind === 'openrouter');
+  }
+
+  /** Books a backend's in-process cooldown in the shared store (not awaited: Redis runs a connection's calls in order). */
+  private share(backendId: string, lastError?: NonNullable<BackendStatus['lastError']>): void {
+    const backend = this.sharedBackends().find((b) => b.id === backendId);
+    const cooldown = this.cooldowns.get(backendId);
+    if (backend && cooldown) void this.options.shared?.fail(backend.model, cooldown, lastError);
+  }
+
+  /**
+   * @internal Refreshes the in-process cooldowns and last errors from the shared store (what the policy reads next).
+   * When Redis does not answer within its deadline, the in-process state stands.
+   */
+  async syncShared(): Promise<void> {
+    const shared = this.options.shared;
+    if (!shared) return;
+    const backends = this.sharedBackends();
+    const local = new Map(backends.flatMap((b): [string, Cooldown][] => (this.cooldowns.has(b.id) ? [[b.model, this.cooldowns.get(b.id) as Cooldown]] : [])));
+    const view = await shared.read(
+      backends.map((b) => b.model),
+      local,
+    );
+    if (!view) return;
+    for (const backend of backends) {
+      const record = view.get(backend.model);
+      if (!record) {
+        this.cooldowns.delete(backend.id);
+        continue;
+      }
+      this.cooldowns.set(backend.id, record.cooldown);
+      if (record.lastError) this.lastErrors.set(backend.id, record.lastError);
+    }
+  }
+
+  /**
+   * @internal What the fleet says before this call asks `backend`: undefined (ask it), or the scenario ms until which
+   * it waits (another call probes it, or the key's `:free` budget is spent), booked as its cooldown.
+   */
+  async sharedHold(backend: Backend, now: number): Promise<number | undefined> {
+    return (await this.claimShared(backend, now)) ?? (await this.takeFreeSlot(backend, now));
+  }
+
+  /**
+   * The key's budget for `:free` models: a request OpenRouter is sure to refuse is not sent. An empty budget is a
+   * rate-limit cooldown until the next slot for every `:free` model (the budget is the key's, across them), shared,
+   * so every call skips them until then and holds as in any storm; a budget wait is no failure (the streak stays).
+   */
+  private async takeFreeSlot(backend: Backend, now: number): Promise<number | undefined> {
+    const shared = this.options.shared;
+    if (!shared || !isFree(backend)) return undefined;
+    const until = await shared.takeFreeSlot();
+    if (until === undefined) return undefined;
+    for (const free of this.sharedBackends().filter(isFree)) {
+      const streak = this.cooldowns.get(free.id)?.streak;
+      mergeCooldowns(this.cooldowns, [[free.id, { until, cls: 'rate-limit', ...(streak !== undefined && { streak }), since: now }]]);
+      this.share(free.id);
+    }
+    return until;
+  }
+
+  /**
+   * @internal Fleet-wide half-open: a backend back from a shared cooldown is asked by one call at a time. Undefined
+   * when this call may ask; else the scenario ms until which it is cooling (another call probes it), booked here.
+   */
+  async claimShared(backend: Backend, now: number): Promise<number | undefined> {
+    const shared = this.options.shared;
+    const cooldown = this.cooldowns.get(backend.id);
+    if (!shared || backend.kind !== 'openrouter' || !cooldown || cooldown.until > now) return undefined;
+    // The lease covers the probe's verdict: a failure comes by the first-token deadline at the latest.
+    const leaseEnd = now + Math.max(backend.deadlines.headersMs, backend.deadlines.firstTokenMs);
+    const claim = await shared.claimProbe(backend.model, leaseEnd);
+    if (claim.granted) return undefined;
+    this.cooldowns.set(backend.id, { ...cooldown, until: claim.until, guessed: false });
+    return claim.until;
   }
 }
 
@@ -213,22 +303,21 @@ class ChainStream extends llm.LLMStream {
     const { clock, events, backends, policy } = this.chain.options;
     for (;;) {
       if (signal.aborted) return this.cancelled();
+      // Only with a shared store: without one, no await is added (the turn's timing is exactly as before).
+      if (this.chain.options.shared) await this.chain.syncShared();
       const now = clock.now();
       const decision = decide({ episode, cooldowns: this.chain.cooldowns, backends, now, policy });
       switch (decision.kind) {
         case 'skip':
-          episode.skips.push({ backend: decision.backend.id, pass: decision.pass, at: now, until: decision.until });
+          this.skip(episode, decision.backend, decision.pass, now, decision.until);
           if (decision.shared) this.chain.shareCooldown(decision.backend.id, decision.until);
-          events.publish({
-            type: 'skip',
-            turnId: this.turnId,
-            pass: decision.pass,
-            backend: decision.backend.kind,
-            model: decision.backend.model,
-            cooldownUntil: Math.round(decision.until),
-          });
           break;
         case 'attempt': {
+          const notBefore = this.chain.options.shared ? await this.chain.sharedHold(decision.backend, now) : undefined;
+          if (notBefore !== undefined) {
+            this.skip(episode, decision.backend, decision.pass, now, notBefore);
+            break;
+          }
           const lanes = await this.hedged(decision.backend, episode, now, signal);
           if (signal.aborted) return this.cancelled();
           // Failures and the outrun request first (they ended first), the one heard last: the policy reads the last.
@@ -257,6 +346,11 @@ class ChainStream extends llm.LLMStream {
         }
       }
     }
+  }
+
+  private skip(episode: Episode, backend: Backend, pass: number, now: number, until: number): void {
+    episode.skips.push({ backend: backend.id, pass, at: now, until });
+    this.chain.options.events.publish({ type: 'skip', turnId: this.turnId, pass, backend: backend.kind, model: backend.model, cooldownUntil: Math.round(until) });
   }
 
   /** Asks `backend`, and hedges on the next backend of the pass if it is late (race.ts). */
@@ -352,6 +446,10 @@ class ChainStream extends llm.LLMStream {
     const chunk: SourcedChunk = { id: `${this.turnId}-${source}`, delta: { role: 'assistant', content: text }, source, turnId: this.turnId };
     this.queue.put(chunk);
   }
+}
+
+function isFree(backend: Backend): boolean {
+  return backend.kind === 'openrouter' && backend.model.endsWith(':free');
 }
 
 function toFacts(failure: Failure, clock: Clock): FailureFacts {

@@ -5,8 +5,16 @@ import { httpAttemptRunner, type AttemptRunner } from './attempt.js';
 import { backendsFrom } from './backends.js';
 import { ChainLLM } from './chain-llm.js';
 import type { AgentEvents } from './events.js';
+import { SharedCooldowns } from './shared-cooldowns.js';
+import type { Logger } from '../observability/log.js';
 
-export function createChain(config: Config, clock: Clock, events: AgentEvents, runAttempt?: AttemptRunner): ChainLLM {
+/** The fleet's shared cooldowns when `REDIS_URL` is set (and there is a key to share them on); else undefined. */
+export function sharedCooldownsFor(config: Config, clock: Clock, log?: Logger): SharedCooldowns | undefined {
+  if (!config.redis.url || !config.openrouter.apiKey) return undefined;
+  return new SharedCooldowns({ redis: config.redis.url, apiKey: config.openrouter.apiKey, clock, freePerMinute: config.redis.freePerMinute, ...(log && { log }) });
+}
+
+export function createChain(config: Config, clock: Clock, events: AgentEvents, runAttempt?: AttemptRunner, shared?: SharedCooldowns): ChainLLM {
   const openrouterHeaders: Record<string, string> = {
     'X-Title': config.openrouter.appName,
     ...(config.openrouter.appUrl && { 'HTTP-Referer': config.openrouter.appUrl }),
@@ -18,6 +26,7 @@ export function createChain(config: Config, clock: Clock, events: AgentEvents, r
     apologyMessage: config.apologyMessage,
     clock,
     events,
+    ...(shared && { shared }),
     runAttempt:
       runAttempt ??
       httpAttemptRunner({

@@ -3,8 +3,9 @@
  * fallbacks; holds; apologies; turns by outcome. One registry per agent (not prom-client's global one), so
  * tests and several sessions in one process don't share counters.
  */
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AgentEvents } from '../chain/events.js';
+import type { SharedCooldowns } from '../chain/shared-cooldowns.js';
 
 export interface AgentMetrics {
   registry: Registry;
@@ -62,4 +63,32 @@ export function collectMetrics(events: AgentEvents): AgentMetrics {
     }
   });
   return { registry, stop };
+}
+
+/**
+ * The shared store's health, in the same registry: failed Redis calls by operation and reason (timeout, error,
+ * disconnected), and whether the last call answered. Read from the store when scraped.
+ */
+export function collectSharedMetrics(registry: Registry, shared: SharedCooldowns): void {
+  new Counter({
+    name: 'holdline_redis_failures_total',
+    help: 'Redis calls of the shared cooldowns that failed or missed their deadline; the chain went on with its own state',
+    labelNames: ['op', 'reason'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [label, count] of shared.failures) {
+        const [op = '', reason = ''] = label.split(':');
+        this.inc({ op, reason }, count);
+      }
+    },
+  });
+  new Gauge({
+    name: 'holdline_redis_up',
+    help: '1 when the last call to the shared cooldowns store (Redis) answered, else 0',
+    registers: [registry],
+    collect() {
+      this.set(shared.up ? 1 : 0);
+    },
+  });
 }

@@ -1,13 +1,15 @@
 /**
- * createHoldlineLLM: options checked all at once (redis refused, not faked), the environment under the options,
+ * createHoldlineLLM: options checked all at once, the environment under the options,
  * and one turn through a real chain against the fake: its events and metrics.
  */
 import { llm } from '@livekit/agents';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../contract/events.js';
 import { startFakeOpenRouter, when, type FakeOpenRouter } from '../../fakes/openrouter/public.js';
+import { Redis } from 'ioredis';
 import { closedPort } from '../testing/ports.js';
-import { createHoldlineLLM, HoldlineOptionsError, type HoldlineLLMOptions } from './holdline-llm.js';
+import { startRedisServer } from '../testing/redis-server.js';
+import { createHoldlineLLM, HoldlineOptionsError, type HoldlineLLM, type HoldlineLLMOptions } from './holdline-llm.js';
 
 const fakes: FakeOpenRouter[] = [];
 afterEach(async () => {
@@ -15,8 +17,8 @@ afterEach(async () => {
 });
 
 describe('createHoldlineLLM', () => {
-  it('lists every bad option at once, and refuses redis (not built) rather than ignoring it', () => {
-    const bad = { models: ['a/b', 'a/b'], hold: ' ', policy: { retryWindowMs: -1, backoffMs: 5 }, redis: { url: 'redis://x' } } as unknown as HoldlineLLMOptions;
+  it('lists every bad option at once, a bad redis one too (without echoing a URL that may hold a password)', () => {
+    const bad = { models: ['a/b', 'a/b'], hold: ' ', policy: { retryWindowMs: -1, backoffMs: 5 }, redis: 'http://user:hunter2@cache' } as unknown as HoldlineLLMOptions;
     let problems: string[] = [];
     try {
       createHoldlineLLM(bad);
@@ -25,12 +27,13 @@ describe('createHoldlineLLM', () => {
       problems = (error as HoldlineOptionsError).problems;
     }
     expect(problems).toEqual([
-      'redis: shared cooldowns across processes are not implemented yet; leave it out (each process keeps its own cooldowns)',
       'models: the chain names a model twice',
       'hold: expected a non-empty string',
       'policy.retryWindowMs: expected whole milliseconds (0 or more)',
       'policy: Unrecognized key: "backoffMs"',
+      'redis: expected a redis:// or rediss:// URL or an ioredis client (the value is not shown: a URL may hold a password)',
     ]);
+    expect(problems.join()).not.toContain('hunter2');
   });
 
   it('takes every policy setting the environment has, hold and hedge included, and checks the merged values', () => {
@@ -80,5 +83,42 @@ describe('createHoldlineLLM', () => {
     const metrics = await chain.metrics.metrics();
     expect(metrics).toMatch(/holdline_llm_requests_total\{backend="openrouter",model="a\/one",outcome="rate-limit"\} 1/);
     expect(metrics).toMatch(/holdline_turns_total\{outcome="answered"\} 1/);
+  });
+
+  it('redis: two LLMs on one key (one given a URL, one an ioredis client) share a 429 through a real Redis', async () => {
+    const redis = await startRedisServer();
+    const client = new Redis(redis.url);
+    try {
+      const fake = await startFakeOpenRouter({
+        scenario: { agent: { models: ['a/one', 'b/two'] }, fake: { reply: { text: 'Paris.', ttft: '10ms' } } },
+        rules: [when({ model: 'a/one' }).then({ error: 'rate-limit-per-minute', retryAfter: '30s' })],
+      });
+      fakes.push(fake);
+      const local = { baseURL: `http://127.0.0.1:${await closedPort()}/v1` };
+      const openrouter = { apiKey: 'sk-or-v1-x', baseURL: fake.baseURL };
+      const first = createHoldlineLLM({ models: ['a/one', 'b/two'], openrouter, local, log: false, env: {}, redis: redis.url });
+      const second = createHoldlineLLM({ models: ['a/one', 'b/two'], openrouter, local, log: false, env: {}, redis: client });
+      const outcomes = async (chain: HoldlineLLM) => {
+        const seen: string[] = [];
+        const stop = chain.events.subscribe((e) => (e.type === 'attempt' || e.type === 'skip' ? seen.push(`${e.model}:${e.type === 'skip' ? 'skip' : e.outcome}`) : undefined));
+        const chatCtx = llm.ChatContext.empty();
+        chatCtx.addMessage({ role: 'user', content: 'Capital of France?' });
+        for await (const _chunk of chain.chat({ chatCtx })) void _chunk;
+        stop();
+        return seen;
+      };
+      await Promise.all([first, second].map((c) => new Promise((resolve) => (c.options.shared?.client.status === 'ready' ? resolve(undefined) : c.options.shared?.client.once('ready', resolve)))));
+      expect(await outcomes(first)).toEqual(['a/one:rate-limit', 'b/two:ok']);
+      expect(await outcomes(second)).toEqual(['a/one:skip', 'b/two:ok']);
+      expect(await second.metrics.metrics()).toMatch(/holdline_redis_up 1/);
+      await first.aclose();
+      await second.aclose();
+      // The LLM closes the client it made, not the one it was given.
+      expect(first.options.shared?.client.status).toBe('end');
+      expect(client.status).toBe('ready');
+    } finally {
+      client.disconnect();
+      await redis.stop();
+    }
   });
 });

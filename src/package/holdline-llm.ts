@@ -7,16 +7,18 @@
  * Inside a rehearsal (`holdline scenario --agent`), an LLM made here runs on the rehearsal's clock and publishes
  * on its timeline, so your agent needs no rehearsal-only code.
  */
+import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { ScaledClock, type Clock } from '../../contract/clock.js';
 import { formatPath } from '../../contract/scenario/load.js';
 import { ChainLLM } from '../chain/chain-llm.js';
-import { createChain } from '../chain/create.js';
+import { createChain, sharedCooldownsFor } from '../chain/create.js';
+import { SharedCooldowns } from '../chain/shared-cooldowns.js';
 import { AgentEvents } from '../chain/events.js';
 import { loadConfig, type Config, type Deadlines, type PolicyConfig } from '../config.js';
 import { createLogger, logEvents, type Logger } from '../observability/log.js';
-import { collectMetrics } from '../observability/metrics.js';
+import { collectMetrics, collectSharedMetrics } from '../observability/metrics.js';
 import { currentRehearsal } from './rehearsal-context.js';
 
 export interface HoldlineLLMOptions {
@@ -32,6 +34,11 @@ export interface HoldlineLLMOptions {
   apology?: string;
   /** Retry window, backoff, cooldowns, hold and hedge timing in ms, hedge budget in percent; each defaults to its variable (`.env.example`). */
   policy?: Partial<PolicyConfig>;
+  /**
+   * Cooldowns shared by every process on the same OpenRouter key: a `redis://` URL, or an ioredis client you own
+   * (holdline never closes it). Default: `REDIS_URL`, else each process keeps its own. `aclose()` closes a client made here.
+   */
+  redis?: string | Redis;
   /** Where log lines go (pino). Default: JSON on stdout at `LOG_LEVEL`; `false` for none. */
   log?: Logger | false;
   /** Default: process.env. */
@@ -82,6 +89,14 @@ const optionsSchema = z.strictObject({
       hedgeBudgetPercent: percent.optional(),
     })
     .optional(),
+  redis: z
+    .custom<string | Redis>(
+      (v) =>
+        (typeof v === 'string' && /^rediss?:\/\/\S+$/.test(v) && URL.canParse(v)) ||
+        (typeof v === 'object' && v !== null && typeof (v as Redis).defineCommand === 'function' && typeof (v as Redis).pipeline === 'function'),
+      { error: 'expected a redis:// or rediss:// URL or an ioredis client (the value is not shown: a URL may hold a password)' },
+    )
+    .optional(),
   log: z.union([z.literal(false), z.custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).info === 'function', { error: 'expected a pino logger or false' })]).optional(),
   env: z.record(z.string(), z.string().optional()).optional(),
 });
@@ -95,12 +110,7 @@ export class HoldlineOptionsError extends Error {
 
 export function createHoldlineLLM(options: HoldlineLLMOptions): HoldlineLLM {
   const problems: string[] = [];
-  if (options && typeof options === 'object' && 'redis' in options) {
-    // Named in the plan (cooldowns shared by a fleet), not built: refuse rather than silently run per process.
-    problems.push('redis: shared cooldowns across processes are not implemented yet; leave it out (each process keeps its own cooldowns)');
-  }
-  const { redis: _redis, ...rest } = (options ?? {}) as HoldlineLLMOptions & { redis?: unknown };
-  const parsed = optionsSchema.safeParse(rest);
+  const parsed = optionsSchema.safeParse(options ?? {});
   if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${formatPath(i.path) || '(options)'}: ${i.message}`));
   if (problems.length > 0 || !parsed.success) throw new HoldlineOptionsError(problems);
   const o = parsed.data as HoldlineLLMOptions;
@@ -118,14 +128,31 @@ export function createHoldlineLLM(options: HoldlineLLMOptions): HoldlineLLM {
   const events = rehearsal?.events ?? new AgentEvents(clock);
   // A rehearsal logs its whole timeline itself (these events included): log nothing twice.
   const log = o.log === false || rehearsal ? undefined : (o.log ?? createLogger(config.logLevel));
-  const chain = createChain(config, clock, events) as HoldlineLLM;
+  const shared = sharedFor(o, config, clock, log);
+  const chain = createChain(config, clock, events, undefined, shared) as HoldlineLLM;
   if (log) {
     for (const warning of config.warnings) log.warn(warning);
     logEvents(events, log);
   }
   Object.defineProperty(chain, 'events', { value: events, enumerable: true });
-  Object.defineProperty(chain, 'metrics', { value: collectMetrics(events).registry, enumerable: true });
+  const metrics = collectMetrics(events).registry;
+  if (shared) {
+    collectSharedMetrics(metrics, shared);
+    const aclose = chain.aclose.bind(chain);
+    chain.aclose = async () => {
+      await shared.close();
+      await aclose();
+    };
+  }
+  Object.defineProperty(chain, 'metrics', { value: metrics, enumerable: true });
   return chain;
+}
+
+/** The shared cooldowns: the `redis` option (a URL or a client), else `REDIS_URL`; none without an OpenRouter key. */
+function sharedFor(o: HoldlineLLMOptions, config: Config, clock: Clock, log: Logger | undefined): SharedCooldowns | undefined {
+  if (typeof o.redis !== 'object') return sharedCooldownsFor({ ...config, redis: { ...config.redis, url: o.redis ?? config.redis.url } }, clock, log);
+  if (!config.openrouter.apiKey) return undefined;
+  return new SharedCooldowns({ redis: o.redis, apiKey: config.openrouter.apiKey, clock, freePerMinute: config.redis.freePerMinute, ...(log && { log }) });
 }
 
 /** The environment's configuration with the options on top. */

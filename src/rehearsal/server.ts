@@ -16,11 +16,12 @@ import { loadConfig, type Config } from '../config.js';
 import type { llm } from '@livekit/agents';
 import type { AttemptRunner } from '../chain/attempt.js';
 import { backendsFrom, type Backend } from '../chain/backends.js';
-import { createChain } from '../chain/create.js';
+import { createChain, sharedCooldownsFor } from '../chain/create.js';
+import type { SharedCooldowns } from '../chain/shared-cooldowns.js';
 import { AgentEvents } from '../chain/events.js';
 import { probeBackends } from '../chain/probe.js';
 import { createLogger, logEvents, type Logger } from '../observability/log.js';
-import { collectMetrics } from '../observability/metrics.js';
+import { collectMetrics, collectSharedMetrics } from '../observability/metrics.js';
 import { EventHistory, MAX_SUBSCRIBERS } from './event-history.js';
 import { BODY_LIMIT_BYTES, jsonErrors, notFound } from './http-errors.js';
 import { orderLookupTool } from './order-lookup.js';
@@ -77,7 +78,10 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
   });
   const stopLog = logEvents(events, log);
   const metrics = collectMetrics(events);
-  const { session, chain } = await startSession(options, config, clock, events, log);
+  // REDIS_URL: the rehearsal agent shares its cooldowns like a production job (a fleet rehearsal's calls).
+  const shared = options.agentModule ? undefined : sharedCooldownsFor(config, clock, log);
+  if (shared) collectSharedMetrics(metrics.registry, shared);
+  const { session, chain } = await startSession(options, config, clock, events, log, shared);
   let closed = false;
   events.subscribe((event) => {
     if (event.type === 'close') closed = true;
@@ -171,7 +175,10 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
     res.json(latenessReport(lateness, since));
   });
   app.get('/healthz', (_req, res) => res.json({ status: 'ok', speed: clock.speed, originEpochMs: clock.origin }));
-  app.get('/llm/status', (_req, res) => res.json({ at: Math.round(clock.now()), backends: chain?.status() ?? [] }));
+  app.get('/llm/status', async (_req, res) => {
+    await chain?.syncShared(); // with REDIS_URL: what the fleet knows now, not at this call's last decision
+    res.json({ at: Math.round(clock.now()), backends: chain?.status() ?? [] });
+  });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
@@ -197,6 +204,7 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await session.close();
       metrics.stop();
+      await shared?.close();
       stopLog();
     },
   };
@@ -213,7 +221,14 @@ function resumeAfter(req: Request): number | undefined {
  * holdline's agent on its chain (or a benchmark's contender LLM), or the user's agent module on whatever LLM it
  * brought. `chain` is the chain in use, when it is holdline's: the one `/reset` and `/llm/status` talk to.
  */
-async function startSession(options: RehearsalOptions, config: Config, clock: ScaledClock, events: AgentEvents, log: Logger): Promise<{ session: RehearsalSession; chain: ChainLLM | undefined }> {
+async function startSession(
+  options: RehearsalOptions,
+  config: Config,
+  clock: ScaledClock,
+  events: AgentEvents,
+  log: Logger,
+  shared?: SharedCooldowns,
+): Promise<{ session: RehearsalSession; chain: ChainLLM | undefined }> {
   const common = { clock, events, instructions: config.voice.instructions, onError: (error: { type: string; message: string; recoverable: boolean }) => log.warn(error, 'session reported an error') };
   if (options.agentModule) {
     const agent = await loadAgentModule(options.agentModule, contextFrom(config), { clock, events });
@@ -224,7 +239,7 @@ async function startSession(options: RehearsalOptions, config: Config, clock: Sc
     log.info({ module: options.agentModule, llm: agent.llm?.label(), holdlineChain: chain !== undefined }, 'rehearsing the agent module');
     return { session: await startRehearsalSession({ ...common, agent: { agent, trackTurns: !chain } }), chain };
   }
-  const chain = createChain(config, clock, events, options.runAttempt);
+  const chain = createChain(config, clock, events, options.runAttempt, shared);
   const session = await startRehearsalSession({
     ...common,
     llm: options.contender ? options.contender.llm({ config, backends: backendsFrom(config) }) : chain,

@@ -211,7 +211,7 @@ process.exit(0);
       expect(out.text).toBe('Paris.');
       expect(out.seen).toEqual(['turn', 'attempt:a/one:rate-limit', 'attempt:b/two:ok', 'turn_end']);
       expect(out.counted).toBe(true);
-      expect(out.refused).toContain('redis: shared cooldowns across processes are not implemented yet');
+      expect(out.refused).toContain('redis: expected a redis:// or rediss:// URL or an ioredis client');
       expect(out.refused).toContain('models: expected at least one OpenRouter model');
     });
 

@@ -1,0 +1,264 @@
+/**
+ * Shared cooldowns on a REAL Redis (redis-server, started per file): two chains with their own in-process state and
+ * their own Redis connections, as two job processes of a fleet, on one virtual clock. A 429 seen by one cools the
+ * model for the other; a success clears it; after a cooldown one call probes while the other waits for its verdict;
+ * Redis killed mid-run costs no turn (logged once, counted) and is resynced when it is back.
+ *
+ * Virtual time moves only when both chains wait on the clock and no Redis call is under way (`idle`), so the turns'
+ * timelines are exact whatever the machine's load.
+ */
+import { llm } from '@livekit/agents';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { Writable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../contract/clock.js';
+import type { AgentEvent } from '../../contract/events.js';
+import { loadConfig } from '../config.js';
+import { collectSharedMetrics } from '../observability/metrics.js';
+import { closedPort } from '../testing/ports.js';
+import { startRedisServer, type RedisServer } from '../testing/redis-server.js';
+import type { AttemptRequest, AttemptResult } from './attempt.js';
+import type { Backend } from './backends.js';
+import { isSourcedChunk, type ChainLLM } from './chain-llm.js';
+import { createChain } from './create.js';
+import { AgentEvents } from './events.js';
+import { PROBE_RECHECK_MS, SharedCooldowns } from './shared-cooldowns.js';
+
+const KEY = 'sk-or-v1-fleet-secret';
+const config = loadConfig({ OPENROUTER_API_KEY: KEY, LLM_MODEL: 'a/one,b/two', LOCAL_LLM_BASE_URL: 'http://127.0.0.1:9/v1', HEDGE_BUDGET_PERCENT: '0' });
+
+type Script = (backend: Backend, now: number) => AttemptResult | 'ok';
+const rateLimited = (retryAfterMs: number): AttemptResult => ({ cancelled: false, textSent: false, failure: { class: 'rate-limit', detail: '429 rate limited', status: 429, retryAfterMs } });
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+const stores: SharedCooldowns[] = [];
+afterEach(async () => {
+  for (const store of stores.splice(0)) {
+    await store.client.flushall().catch(() => undefined);
+    await store.close();
+  }
+});
+
+/** One "job process": its own chain, in-process cooldowns, Redis connection, events and log lines. */
+function job(clock: VirtualClock, script: Script, answerMs = 10, chainConfig = config, freePerMinute = 20, url = redis.url) {
+  const lines: { msg: string; redis?: string; detail?: string }[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
+      done();
+    },
+  });
+  const store = new SharedCooldowns({ redis: url, apiKey: KEY, clock, freePerMinute, log: pino({ level: 'info' }, sink) });
+  stores.push(store);
+  const events = new AgentEvents(clock);
+  const seen: AgentEvent[] = [];
+  events.subscribe((e) => seen.push(e));
+  const attempts: string[] = [];
+  const chain = createChain(
+    chainConfig,
+    clock,
+    events,
+    async (req: AttemptRequest) => {
+      attempts.push(req.backend.id);
+      await clock.sleep(answerMs, req.signal).catch(() => undefined);
+      if (req.signal.aborted) return { cancelled: true, textSent: false };
+      const result = script(req.backend, clock.now());
+      if (result !== 'ok') return result;
+      req.onChunk({ id: 'gen', delta: { role: 'assistant', content: `answer from ${req.backend.model}` } });
+      return { cancelled: false, textSent: true, status: 200, ttftMs: answerMs };
+    },
+    store,
+  );
+  const skips = () => seen.filter((e): e is Extract<AgentEvent, { type: 'skip' }> => e.type === 'skip');
+  return { chain, store, seen, attempts, lines, skips };
+}
+
+/** Plays one turn on each chain at once; virtual time moves only when no Redis call is under way. */
+async function turns(clock: VirtualClock, chains: ChainLLM[], stores_: SharedCooldowns[]): Promise<string[][]> {
+  const heard = chains.map(() => [] as string[]);
+  let done = 0;
+  const readers = chains.map(async (chain, i) => {
+    const ctx = llm.ChatContext.empty();
+    ctx.addMessage({ role: 'user', content: 'What is the capital of France?' });
+    for await (const chunk of chain.chat({ chatCtx: ctx })) if (isSourcedChunk(chunk)) heard[i]?.push(`${chunk.source}: ${chunk.delta?.content ?? ''}`);
+    done += 1;
+  });
+  for (let i = 0; i < 20_000 && done < chains.length; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await Promise.all(stores_.map((s) => s.idle()));
+    await new Promise((resolve) => setImmediate(resolve));
+    if (stores_.some((s) => s.busy)) continue;
+    if (clock.nextAt !== undefined) await clock.advanceToNext();
+  }
+  await Promise.all(readers);
+  return heard;
+}
+
+/** Two calls on one clock, each on its own connection, a/one rate limited (Retry-After `retryAfterMs`) until `downUntil`. */
+async function fleet(downUntil: number, retryAfterMs: number, answerMs = 10) {
+  const clock = new VirtualClock(0, 1_700_000_000_000);
+  const storm = (b: Backend, now: number) => (b.model === 'a/one' && now < downUntil ? rateLimited(retryAfterMs) : 'ok');
+  const a = job(clock, storm, answerMs);
+  const b = job(clock, storm, answerMs);
+  await Promise.all([ready(a.store), ready(b.store)]);
+  return { clock, a, b };
+}
+
+const ready = (store: SharedCooldowns) => (store.client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => store.client.once('ready', () => resolve())));
+
+describe('shared cooldowns (real Redis)', () => {
+  it('a 429 seen by one call cools the model for the other; a success clears it for both; the key never reaches Redis', async () => {
+    const { clock, a, b } = await fleet(5_000, 5_000);
+
+    expect(await turns(clock, [a.chain], [a.store, b.store])).toEqual([['openrouter:b/two: answer from b/two']]);
+    expect(a.attempts).toEqual(['openrouter:a/one', 'openrouter:b/two']);
+
+    // The other call never asks a/one: it learns the cooldown from Redis, ending where the 429's Retry-After said.
+    expect(await turns(clock, [b.chain], [a.store, b.store])).toEqual([['openrouter:b/two: answer from b/two']]);
+    expect(b.attempts).toEqual(['openrouter:b/two']);
+    expect(b.skips()).toEqual([expect.objectContaining({ model: 'a/one', cooldownUntil: 5_010 })]);
+    expect(b.chain.status()[0]).toMatchObject({ ok: false, coolingUntil: 5_010, lastError: { class: 'rate-limit', detail: '429 rate limited', at: 10 } });
+
+    // The stored record: hashed key plus model, times in epoch ms of the injected clock; never the key itself.
+    const keys = await a.store.client.keys('*');
+    expect(keys).toEqual([expect.stringMatching(/^holdline:cooldown:[0-9a-f]{16}:a\/one$/)]);
+    expect(keys.join()).not.toContain(KEY);
+    expect(await a.store.client.hget(keys[0] as string, 'until')).toBe(String(1_700_000_000_000 + 5_010));
+
+    // After the cooldown B asks a/one, which answers: the record is gone, and A (whose own record stays after its end,
+    // keeping its streak) forgets it at its next look: its next failure would be a first one again.
+    await clock.advance(6_000 - clock.now());
+    expect(await turns(clock, [b.chain], [a.store, b.store])).toEqual([['openrouter:a/one: answer from a/one']]);
+    expect(await a.store.client.keys('*')).toEqual([]);
+    expect(a.chain.cooldowns.get('openrouter:a/one')).toMatchObject({ streak: 1 });
+    await a.chain.syncShared();
+    expect(a.chain.cooldowns.has('openrouter:a/one')).toBe(false);
+  });
+
+  it('after a shared cooldown ends, one call probes the model and the other treats it as cooling until the verdict', async () => {
+    // a/one is down until 5 s; its answer takes 300 ms, so both calls are deciding while the probe is out.
+    const { clock, a, b } = await fleet(5_000, 2_000, 300);
+    await turns(clock, [a.chain], [a.store, b.store]); // A learns: a/one 429, cooling until 2300.
+
+    await clock.advance(6_000 - clock.now());
+    const heard = await turns(clock, [a.chain, b.chain], [a.store, b.store]);
+    const probes = [...a.attempts.slice(2), ...b.attempts].filter((id) => id === 'openrouter:a/one');
+    expect(probes).toHaveLength(1);
+    // One answered from a/one (the probe); the other skipped it (looking again within a second, while the lease lasts
+    // the probe's first-token deadline) and answered from b/two at once.
+    expect(heard.flat().sort()).toEqual(['openrouter:a/one: answer from a/one', 'openrouter:b/two: answer from b/two']);
+    const waiter = heard[0]?.[0]?.startsWith('openrouter:b/two') ? a : b;
+    expect(waiter.skips().at(-1)).toMatchObject({ model: 'a/one', cooldownUntil: 6_000 + PROBE_RECHECK_MS });
+    // The verdict (a success) cleared the record: the waiter's next turn asks a/one first.
+    expect(await a.store.client.keys('*')).toEqual([]);
+    waiter.attempts.splice(0);
+    await turns(clock, [waiter.chain], [a.store, b.store]);
+    expect(waiter.attempts).toEqual(['openrouter:a/one']);
+  });
+
+  it("a probe that fails again: its verdict (the new cooldown) is the other call's, and the fleet paid one request for it", async () => {
+    const { clock, a, b } = await fleet(20_000, 2_000, 300);
+    await turns(clock, [a.chain], [a.store, b.store]); // a/one 429 at 300: cooling until 2300
+
+    await clock.advance(6_000 - clock.now());
+    await turns(clock, [a.chain, b.chain], [a.store, b.store]);
+    const asked = () => [...a.attempts, ...b.attempts].filter((id) => id === 'openrouter:a/one').length;
+    expect(asked()).toBe(2); // the first discovery and one probe, not one per call
+    // The probe failed at 6300 with Retry-After 2 s: both calls now skip a/one until 8300, the lease is gone.
+    const [key] = await a.store.client.keys('*');
+    expect(await a.store.client.hgetall(key as string)).toMatchObject({ until: String(1_700_000_000_000 + 8_300), streak: '2' });
+    expect(await a.store.client.hexists(key as string, 'probeUntil')).toBe(0);
+    for (const call of [a, b]) {
+      await turns(clock, [call.chain], [a.store, b.store]);
+      expect(call.skips().at(-1)).toMatchObject({ model: 'a/one', cooldownUntil: 8_300 });
+    }
+    expect(asked()).toBe(2);
+  });
+
+  it("the key's :free budget is the fleet's: the request OpenRouter would refuse is not sent, the model is skipped until a slot frees", async () => {
+    const clock = new VirtualClock(0, 1_700_000_000_000);
+    const freeChain = loadConfig({ OPENROUTER_API_KEY: KEY, LLM_MODEL: 'a/one:free,b/two', LOCAL_LLM_BASE_URL: 'http://127.0.0.1:9/v1', HEDGE_BUDGET_PERCENT: '0' });
+    const a = job(clock, () => 'ok', 10, freeChain, 3);
+    const b = job(clock, () => 'ok', 10, freeChain, 3);
+    await Promise.all([ready(a.store), ready(b.store)]);
+    const calls = [a, b, a, b, a];
+    const heard: string[] = [];
+    for (const call of calls) heard.push(...(await turns(clock, [call.chain], [a.store, b.store])).flat());
+    // Three a minute fleet-wide: turns at 0, 10 and 20 ms spend them; the fourth and fifth wait for the slot at 60 s.
+    expect(heard.map((h) => h.split(':')[1])).toEqual(['a/one', 'a/one', 'a/one', 'b/two', 'b/two']);
+    expect([...a.attempts, ...b.attempts].filter((id) => id === 'openrouter:a/one:free')).toHaveLength(3);
+    expect(b.skips().at(-1)).toMatchObject({ model: 'a/one:free', cooldownUntil: 60_000 });
+    expect(a.skips().at(-1)).toMatchObject({ model: 'a/one:free', cooldownUntil: 60_000 });
+
+    await clock.advance(60_000 - clock.now());
+    expect((await turns(clock, [a.chain], [a.store, b.store])).flat()).toEqual(['openrouter:a/one:free: answer from a/one:free']);
+  });
+
+  it('Redis killed mid-run: turns are answered on in-process state, the outage is logged once and counted, and state is resynced when Redis is back', async () => {
+    const { clock, a, b } = await fleet(60_000, 30_000);
+    const registry = new Registry();
+    collectSharedMetrics(registry, a.store);
+    const downs = Promise.all([a.store, b.store].map((s) => new Promise((resolve) => s.once('down', resolve))));
+
+    await redis.kill();
+    await downs;
+    // A's 429 and answer, on its own state: no Redis wait in the turn (calls fail at once while disconnected).
+    expect(await turns(clock, [a.chain], [a.store, b.store])).toEqual([['openrouter:b/two: answer from b/two']]);
+    expect(await turns(clock, [a.chain], [a.store, b.store])).toEqual([['openrouter:b/two: answer from b/two']]);
+    expect(a.attempts).toEqual(['openrouter:a/one', 'openrouter:b/two', 'openrouter:b/two']);
+    expect(a.lines.filter((l) => l.redis === 'down')).toHaveLength(1);
+    expect(JSON.stringify(a.lines)).not.toContain(KEY);
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/holdline_redis_failures_total\{op="read",reason="disconnected"\} [1-9]/);
+    expect(metrics).toMatch(/holdline_redis_up 0/);
+
+    // Redis is back, empty (no persistence). A's next look writes back what it learned; B then skips a/one.
+    await redis.restart();
+    await Promise.all([ready(a.store), ready(b.store)]);
+    const ups = new Promise((resolve) => a.store.once('up', resolve));
+    await a.chain.syncShared();
+    await ups;
+    expect(a.lines.filter((l) => l.redis === 'up')).toHaveLength(1);
+    expect(await registry.metrics()).toMatch(/holdline_redis_up 1/);
+    expect(await turns(clock, [b.chain], [a.store, b.store])).toEqual([['openrouter:b/two: answer from b/two']]);
+    expect(b.attempts).toEqual(['openrouter:b/two']);
+    expect(b.skips()).toEqual([expect.objectContaining({ model: 'a/one', cooldownUntil: 30_010 })]);
+  });
+
+  it('Redis down from the start: the turn is answered, the outage logged once without the URL or its password', async () => {
+    const clock = new VirtualClock(0, 1_700_000_000_000);
+    const a = job(clock, (b, now) => (b.model === 'a/one' && now < 60_000 ? rateLimited(30_000) : 'ok'), 10, config, 20, `redis://:hunter2@127.0.0.1:${await closedPort()}`);
+    await new Promise((resolve) => a.store.once('down', resolve));
+    expect(await turns(clock, [a.chain], [a.store])).toEqual([['openrouter:b/two: answer from b/two']]);
+    expect(await turns(clock, [a.chain], [a.store])).toEqual([['openrouter:b/two: answer from b/two']]);
+    expect(a.attempts).toEqual(['openrouter:a/one', 'openrouter:b/two', 'openrouter:b/two']); // its own cooldown still works
+    expect(a.lines.filter((l) => l.redis === 'down')).toEqual([expect.objectContaining({ detail: 'ECONNREFUSED' })]);
+    expect(JSON.stringify(a.lines)).not.toMatch(/hunter2|redis:\/\//);
+  });
+
+  it('a stalled Redis: each call gives up at its deadline and the turn is answered', async () => {
+    const clock = new VirtualClock(0, 1_700_000_000_000);
+    const a = job(clock, (b, now) => (b.model === 'a/one' && now < 60_000 ? rateLimited(30_000) : 'ok'));
+    await ready(a.store);
+    redis.pause();
+    try {
+      const started = performance.now();
+      expect(await turns(clock, [a.chain], [a.store])).toEqual([['openrouter:b/two: answer from b/two']]);
+      const wallMs = performance.now() - started;
+      expect(a.store.failures.get('read:timeout')).toBeGreaterThanOrEqual(1);
+      expect(a.lines.filter((l) => l.redis === 'down')).toEqual([expect.objectContaining({ detail: 'timeout' })]);
+      // What the stall cost: one deadline (then calls are skipped for a second), not one per decision.
+      console.info(`a turn with Redis stalled took ${wallMs.toFixed(0)} ms wall (deadline 50 ms)`);
+    } finally {
+      redis.resume();
+    }
+  });
+});
