@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trackChild } from '../../tools/llama/processes.js';
+import { trackChild } from '../../tools/kit/processes.js';
 import { closedPort } from './ports.js';
 
 const READY_TIMEOUT_MS = 10_000;

@@ -36,7 +36,7 @@ let fake: Packed;
 let holdline: Packed;
 
 // Packing, installing, compiling and rehearsing are CPU-heavy: each step takes the machine's rehearsal lock
-// (test/e2e/exclusive.ts), so a timing-sensitive rehearsal in another test file never runs beside one.
+// (test/kit/exclusive.ts), so a timing-sensitive rehearsal in another test file never runs beside one.
 beforeAll(async () => {
   const packed = await exclusive(async () => packAll());
   fake = packed.find((p) => p.name === '@holdline/fake')!;
