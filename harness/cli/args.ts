@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { STACK_CHOICES, type StackChoice } from '../stack/stack.js';
 
-export const USAGE = `usage: npm run scenario -- <name> [--speed N] [--stack auto|processes|containers] [--json] [--report out.html] [--agent ./my-agent.ts]
+export const USAGE = `usage: npm run scenario -- <name> [--speed N] [--stack auto|processes|containers|inline] [--json] [--report out.html] [--agent ./my-agent.ts]
        npm run scenario -- --file path/to/scenario.yaml [--speed N] [--stack ...] [--json] [--report out.html] [--agent ...]
        npm run scenario -- --list
        npm run scenario -- --help
@@ -14,7 +14,9 @@ scenario asks for it, llama-server, and checks what the caller heard.
   --file PATH        a scenario file outside the library
   --stack STACK      where the services run: processes (child processes), containers (docker-compose.test.yml
                      under Testcontainers; run npm run containers:prepare first), or auto (default: containers
-                     when the engine, Compose v2 and every image are there, else processes; it says which and why)
+                     when the engine, Compose v2 and every image are there, else processes; it says which and why),
+                     or inline (the fake and the agent in the runner's process on virtual time: no --speed, time
+                     skips what is idle, so instants are exact on any machine and a minute takes well under one)
   --json             print exactly one JSON object on stdout: scenario, passed, speed, spoken, requests, failures
   --report OUT.html  also write the timeline as one self-contained HTML page
   --agent MODULE     rehearse your own agent module (.ts or .js: export default a function returning a
