@@ -4,7 +4,7 @@
  * `close()` can end them).
  */
 import { EventEmitter } from 'node:events';
-import type { ScaledClock } from '../../contract/clock.js';
+import type { RehearsalClock } from '../../contract/clock.js';
 import type { Journal, JournalEntry } from '../../contract/journal.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
 import { GenerationLog } from './generations.js';
@@ -32,7 +32,7 @@ export class FakeState {
 
   constructor(
     scenario: Scenario,
-    readonly clock: ScaledClock,
+    readonly clock: RehearsalClock,
   ) {
     this.setScenario(scenario);
   }
