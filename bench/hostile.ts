@@ -7,7 +7,9 @@
  *    used before on a 3-star pattern and a 300-character id (25 stars would not finish).
  * 2. Scenarios: a billion-laughs alias bomb, 1 MiB of aliases, 1 MiB of plain YAML: time to the one problem.
  * 3. The journal: heap kept after 200 requests each carrying a 1 MiB model id (before: all 200 MiB).
- * 4. The agent's `GET /events`: 1,000 turns of history, then 300 subscribers that connect and never read (raw
+ * 4. The free-model quota's accounts: 12,000 requests each with a key of its own (the first key is forgotten: the fake
+ *    keeps the 10,000 most recently used), and the heap the accounts keep after 10,000 and after 1,000,000 keys.
+ * 5. The agent's `GET /events`: 1,000 turns of history, then 300 subscribers that connect and never read (raw
  *    sockets, paused: what the server buffers for them is what it holds), and one that reads it all in pages.
  */
 import { writeFileSync } from 'node:fs';
@@ -18,7 +20,9 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { matchesGlob } from '../contract/glob.js';
 import { parseScenario, ScenarioError } from '../contract/scenario/load.js';
-import { makeScenario, KEY } from '../fakes/openrouter/testing.js';
+import { makeScenario, KEY, MODEL_A } from '../fakes/openrouter/testing.js';
+import { Accounts, ACCOUNTS_MAX_KEYS } from '../fakes/openrouter/quota/accounts.js';
+import { freeLimits } from '../fakes/openrouter/quota/free-quota.js';
 import { startFake } from '../fakes/openrouter/server.js';
 import { subscribeEvents } from '../contract/event-stream.js';
 import { startRehearsal } from '../src/rehearsal/server.js';
@@ -89,6 +93,58 @@ async function journal() {
   return { requests: 200, modelIdBytes: model.length, entries, heapKeptMB: gc ? round((after - before) / 1024 / 1024) : 'run with --expose-gc' };
 }
 
+/** Heap an `Accounts` book keeps after `keys` distinct keys have each made one free request (after a GC). */
+function accountsHeapMB(keys: number): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const book = new Accounts();
+  const limits = freeLimits(10);
+  for (let i = 0; i < keys; i++) book.free(`key_${i.toString(16).padStart(12, '0')}`, limits, 0, true);
+  gc?.();
+  const kept = process.memoryUsage().heapUsed - before;
+  if (book.size !== Math.min(keys, ACCOUNTS_MAX_KEYS)) throw new Error(`expected ${Math.min(keys, ACCOUNTS_MAX_KEYS)} accounts, found ${book.size}`);
+  return gc ? round(kept / 1024 / 1024) : Number.NaN;
+}
+
+/**
+ * The free-model quota under a flood of made-up keys: through HTTP, 12,000 requests each with a key of its own
+ * (the first key is forgotten: its `/key` count is 0 again); in process, the heap the accounts keep after 10,000 and
+ * after 1,000,000 distinct keys (the same: the book holds the 10,000 most recently used).
+ */
+async function keys() {
+  const fake = await startFake({ scenario: makeScenario({ reply: { text: 'ok', ttft: '0ms', tokensPerSecond: 1_000_000 } }), log: pino({ level: 'silent' }) });
+  const requests = 12_000;
+  const body = JSON.stringify({ model: MODEL_A, messages: [{ role: 'user', content: 'hi' }] });
+  const start = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < requests) {
+      const i = next++;
+      const res = await fetch(`${fake.baseURL}/chat/completions`, { method: 'POST', headers: { Authorization: `Bearer sk-or-v1-flood-${i}`, 'Content-Type': 'application/json' }, body });
+      await res.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  const ms = performance.now() - start;
+  const used = async (i: number) => {
+    const res = await fetch(`${fake.baseURL}/key`, { headers: { Authorization: `Bearer sk-or-v1-flood-${i}` } });
+    return ((await res.json()) as { data: { free_model_daily_requests: { used: number } } }).data.free_model_daily_requests.used;
+  };
+  const firstKeyUsed = await used(0);
+  const lastKeyUsed = await used(requests - 1);
+  await fake.close();
+  return {
+    requests,
+    requestsPerSecond: round(requests / (ms / 1000)),
+    firstKeyUsedAfter: firstKeyUsed,
+    lastKeyUsedAfter: lastKeyUsed,
+    keysKept: ACCOUNTS_MAX_KEYS,
+    heapMBAfter10000Keys: accountsHeapMB(10_000),
+    heapMBAfter1000000Keys: accountsHeapMB(1_000_000),
+  };
+}
+
 async function events() {
   const gc = (globalThis as { gc?: () => void }).gc;
   const agent = await startRehearsal({
@@ -156,6 +212,7 @@ const results = {
   globs: globs(),
   scenarios: scenarios(),
   journal: await journal(),
+  keys: await keys(),
   events: await events(),
 };
 const out = join(dirname(fileURLToPath(import.meta.url)), 'results/hostile.json');

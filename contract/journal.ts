@@ -21,6 +21,11 @@ export interface JournalEntry {
   /** Scenario ms at arrival. */
   at: number;
   method: string;
+  /**
+   * Which API key made the request: a short hash of it (`key_3f9a0c1b2d4e`, the same for the same key on every run),
+   * never the key; null when the request carried no well-formed key.
+   */
+  key: string | null;
   /** As the client sent it, clipped to 256 characters (longer ones end `...(+N characters)`). */
   path: string;
   /** The requested model (`model`, or the first of `models[]`), clipped like `path`; null for requests without one. */

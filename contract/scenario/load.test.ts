@@ -31,6 +31,11 @@ describe('malformed scenarios: every problem with file:line:column key: message'
     ['an empty model chain', 'name: t\ndescription: d\nagent:\n  models: []\n', ['x.yaml:4:11 agent.models: expected at least one model in the chain']],
     ['a duration without a unit', head('fake:\n  reply: { ttft: 2 }\n'), ['x.yaml:6:18 fake.reply.ttft: expected a duration like "2s", got 2']],
     ['a calendar start that is not an instant', head('fake:\n  startsAt: tomorrow\n'), ['x.yaml:6:13 fake.startsAt: expected an ISO 8601 instant like "2026-01-15T12:00:00Z"']],
+    ['negative credits', head('fake:\n  account: { credits: -5 }\n'), ['x.yaml:6:23 fake.account.credits: expected credits bought in USD, 0 or more, got -5']],
+    ['credits that are not a number', head('fake:\n  account:\n    credits: ten\n'), ['x.yaml:7:14 fake.account.credits: expected a number, got "ten"']],
+    ['a quota switch that is not a boolean', head('fake:\n  account: { quota: off }\n'), ['x.yaml:6:21 fake.account.quota: expected a boolean, got "off"']],
+    ['an unknown account key', head('fake:\n  account: { credit: 10 }\n'), ['x.yaml:6:14 fake.account.credit: unknown key']],
+    ['an account that is not an object', head('fake:\n  account: 10\n'), ['x.yaml:6:12 fake.account: expected an object, got 10']],
     ['a rate of zero', head('fake:\n  reply: { tokensPerSecond: 0 }\n'), ['x.yaml:6:29 fake.reply.tokensPerSecond: expected more than 0, got 0']],
     [
       'an unknown error preset',
@@ -129,7 +134,7 @@ describe('valid scenarios', () => {
       description: 'd',
       seed: 1,
       agent: { models: ['a/b'], local: false, env: {} },
-      fake: { reply: { ttftMs: 200, tokensPerSecond: 40 }, models: [], catalog: [], keepAliveEveryMs: 1000, rules: [] },
+      fake: { reply: { ttftMs: 200, tokensPerSecond: 40 }, models: [], catalog: [], keepAliveEveryMs: 1000, account: { credits: 10, quota: true }, rules: [] },
       user: [],
       expect: { spoken: [], requests: [], tools: [] },
     });

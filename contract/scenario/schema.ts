@@ -357,6 +357,30 @@ export const catalogEntry = z.strictObject({
 });
 export type CatalogEntry = z.output<typeof catalogEntry>;
 
+/**
+ * The account behind every API key the fake sees (each key is an account of its own: the fake cannot know which
+ * keys share one). OpenRouter limits `:free` model requests per account: 20 a minute, and 50 a day, or 1000 a day
+ * once the account has bought at least 10 credits; failed attempts count. The default is an account that bought
+ * 10 credits, the usual way to use free models in production.
+ */
+export const accountSection = z.strictObject({
+  /** Credits bought (all time), USD: fewer than 10 means 50 `:free` requests a day, 0 means `is_free_tier`. */
+  credits: z
+    .number()
+    .min(0, { error: (i) => `expected credits bought in USD, 0 or more, got ${describeValue(i.input)}` })
+    .default(10)
+    .meta({ description: 'Credits bought (all time), USD. Under 10: 50 :free requests a day (else 1000); 0: is_free_tier. Default 10.' }),
+  /**
+   * false: the fake counts `:free` requests (`/key` reports them) but never refuses one for the quota, so only
+   * rules refuse (an account exempt from the free-model limits; scenarios whose storm is the point).
+   */
+  quota: z
+    .boolean()
+    .default(true)
+    .meta({ description: 'false: :free requests are counted but never refused for the quota (only rules refuse). Default true.' }),
+});
+export type AccountSettings = z.output<typeof accountSection>;
+
 export const fakeSection = z.strictObject({
   /** The default answer for requests no rule catches. `text` absent: a seeded generated sentence. */
   reply: replyShape.prefault({}),
@@ -376,6 +400,8 @@ export const fakeSection = z.strictObject({
     .meta({ description: "Scenario time 0 on OpenRouter's calendar (rate-limit resets), e.g. 2026-01-15T23:59:30Z. Default: the wall clock." })
     .transform((text) => Date.parse(text))
     .optional(),
+  /** The account's credits and whether its free-model quota refuses requests (see `accountSection`). */
+  account: accountSection.prefault({}).meta({ description: "The account behind each API key: OpenRouter's free-model quota (20/min; 50/day, or 1000 with 10 credits bought)." }),
   rules: z.array(rule).default([]),
 }).transform(({ keepAliveEvery, startsAt, ...rest }) => ({ ...rest, keepAliveEveryMs: keepAliveEvery, startsAtEpochMs: startsAt }));
 

@@ -124,6 +124,7 @@ describe('the control API', () => {
         seq: 1,
         at: expect.any(Number),
         method: 'POST',
+        key: expect.stringMatching(/^key_[0-9a-f]{12}$/),
         path: '/api/v1/chat/completions',
         model: MODEL_A,
         servedBy: MODEL_A,

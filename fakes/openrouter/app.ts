@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { adminRoutes } from './routes/admin.js';
 import type { AdminGuardOptions } from '../../contract/local-api.js';
+import { accountRoutes } from './routes/account.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { requireKey } from './routes/auth.js';
 import { chatRoute } from './routes/chat.js';
@@ -30,6 +31,7 @@ export function createApp(state: FakeState, options: AppOptions): Express {
   // The body is read as text whatever its content type, so a bad body gets OpenRouter's 400 from one place.
   api.post('/chat/completions', requireKey, express.text({ type: () => true, limit: options.bodyLimitBytes }), chatRoute(state));
   api.use(catalogRoutes(state));
+  api.use(accountRoutes(state));
   api.use(notFound);
   app.use('/api/v1', api);
 

@@ -121,6 +121,7 @@ describe('npm run fake', () => {
     expect(run.code).toBe(0);
     expect(baseURL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v1$/);
     expect(run.stdout).toContain('rule 0: for any model, arriving from 0s until 8s, answer 429 rate-limit-per-minute with Retry-After 2s.');
+    expect(run.stdout).toContain('account: 10 credits bought; per key, :free models answer 20 requests a minute and 1000 a day, then 429.');
     expect(run.stdout).toMatch(new RegExp(`\\d+\\.\\d{3}s  ${MODEL_A.replace(/[.]/g, '\\.')}  \\d{3}  [\\d.]+(ms|s)  (rule 0: |no rule matched)`));
     expect(run.stdout).toContain('sigint: closing');
   });

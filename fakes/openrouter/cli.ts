@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { resolveScenario } from '../../contract/scenario/library.js';
 import { loadScenarioFile, problemsBody, ScenarioError } from '../../contract/scenario/load.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
+import { describeAccount } from './quota/quota.js';
 import { describeRules } from './rules/rule.js';
 import { formatEntry } from './log-line.js';
 import { startRecorder } from './record/proxy.js';
@@ -163,6 +164,7 @@ async function main(): Promise<void> {
     console.log(`fake openrouter: scenario ${scenario.name} (seed ${scenario.seed}), speed ${options.speed}`);
     console.log(`OPENROUTER_BASE_URL=${fake.baseURL}`);
     for (const line of describeRules(scenario)) console.log(`  ${line}`);
+    console.log(`  ${describeAccount(scenario.fake.account)}`);
     fake.events.on('closed', (entry) => console.log(formatEntry(entry)));
   }
 

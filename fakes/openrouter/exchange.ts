@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RehearsalClock } from '../../contract/clock.js';
 import type { JournalEntry } from '../../contract/journal.js';
 import type { FakeSection } from '../../contract/scenario/schema.js';
+import type { Calendar } from './calendar.js';
 import { sendError, sendJson } from './routes/respond.js';
 import type { FinishReason, Generation } from './wire/completion.js';
 import type { OpenRouterError } from './wire/errors.js';
@@ -46,8 +47,8 @@ export interface ExchangeInit {
   seed: number;
   stream: boolean;
   keepAliveEveryMs: number;
-  /** Epoch ms of scenario time 0 on OpenRouter's calendar (`fake.startsAt`); absent: the clock's wall origin. */
-  calendarStartEpochMs: number | undefined;
+  /** OpenRouter's calendar (`fake.startsAt`, or the clock's wall origin), for rate-limit resets. */
+  calendar: Calendar;
   defaults: ReplyDefaults;
   promptTokens: number;
   userId: string;
@@ -125,13 +126,12 @@ export class Exchange {
 
   /** Inputs of an error preset for the current model. */
   presetContext(): PresetContext {
-    const clock = this.init.clock;
-    const start = this.init.calendarStartEpochMs ?? clock.origin;
+    const calendar = this.init.calendar;
     return {
       model: this.model,
       provider: this.generation.provider,
-      scenarioEpochMs: start + this.arrivalMs,
-      toWallEpochMs: (scenarioEpochMs) => clock.toEpochMs(scenarioEpochMs - start),
+      scenarioEpochMs: calendar.at(this.arrivalMs),
+      toWallEpochMs: calendar.toWallEpochMs,
     };
   }
 

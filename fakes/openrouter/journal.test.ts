@@ -39,7 +39,7 @@ describe('the journal is bounded', () => {
 });
 
 describe('the request log line', () => {
-  const entry = { seq: 1, at: 1250, method: 'POST', path: '/api/v1/chat/completions', servedBy: null, stream: false, rule: null, ruleText: 'the scenario serves no such model', outcome: '404' as const, ttfbMs: 1, durationMs: 2 };
+  const entry = { seq: 1, at: 1250, method: 'POST', key: 'key_3f9a0c1b2d4e', path: '/api/v1/chat/completions', servedBy: null, stream: false, rule: null, ruleText: 'the scenario serves no such model', outcome: '404' as const, ttfbMs: 1, durationMs: 2 };
 
   it('is one line whatever the client sent: line breaks, terminal escapes and bidi overrides are shown, not obeyed', () => {
     const line = formatEntry({ ...entry, model: 'a/b\n  0.000s  forged/model  200\u001b[2J\u202egnp.exe' });

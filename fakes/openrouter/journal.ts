@@ -1,6 +1,7 @@
 /**
  * The fake's journal: one `JournalEntry` (contract/journal.ts) per API request, in arrival order, filled in as the
- * request progresses. Entries never hold headers, so the key cannot leak through `GET /__fake/journal`.
+ * request progresses. Entries never hold headers, so the key cannot leak through `GET /__fake/journal` (only its short
+ * hash, `keyIdOf`).
  * Bounded, because a fake left running (or flooded) must not grow forever: the newest `JOURNAL_MAX_ENTRIES`
  * are kept and the rest counted in `dropped`; the request-controlled fields (path, model) are clipped.
  */
@@ -17,12 +18,13 @@ export class JournalBook {
 
   constructor(private readonly maxEntries = JOURNAL_MAX_ENTRIES) {}
 
-  /** Starts an entry for a request that arrived at scenario ms `at`. */
-  open(at: number, method: string, path: string): JournalEntry {
+  /** Starts an entry for a request that arrived at scenario ms `at`, made with the key `key` stands for (keyIdOf). */
+  open(at: number, method: string, path: string, key: string | null = null): JournalEntry {
     const entry: JournalEntry = {
       seq: ++this.seq,
       at,
       method,
+      key,
       path: clip(path),
       model: null,
       servedBy: null,

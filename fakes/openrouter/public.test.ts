@@ -63,6 +63,26 @@ describe('startFakeOpenRouter', () => {
     expect(await ask(library, 'meta-llama/llama-3.3-70b-instruct:free')).toBe(429);
   });
 
+  it("fake.account in a scenario object, or the account option over any scenario: a free key's minute is 20 :free requests", async () => {
+    const FREE = 'meta-llama/llama-3.3-70b-instruct:free';
+    // Speed 1 and noon on the calendar: the minute ends 60 s of wall time after the start, far past these requests.
+    const inObject = await start({ speed: 1, scenario: { agent: { models: [FREE] }, fake: { startsAt: '2026-01-15T12:00:00Z', account: { credits: 0 } } } });
+    const codes = [];
+    for (let i = 0; i < 21; i++) codes.push(await ask(inObject, FREE));
+    expect(codes).toEqual([...Array(20).fill(200), 429]);
+
+    // The option wins over the scenario's own account, and stays through setScenario.
+    const option = await start({ scenario: 'calm-day', account: { quota: false } });
+    for (let i = 0; i < 21; i++) expect(await ask(option, FREE)).toBe(200);
+    option.setScenario({ agent: { models: [FREE] }, fake: { account: { quota: true } } });
+    expect(await ask(option, FREE)).toBe(200);
+  });
+
+  it('rejects a bad account with the key that is wrong', async () => {
+    await expect(start({ scenario: 'calm-day', account: { credits: -1 } })).rejects.toThrow(/^account:\d+:\d+ fake\.account\.credits: expected credits bought in USD, 0 or more, got -1$/);
+    await expect(start({ scenario: { agent: { models: [A] }, fake: { account: { quota: 'off' as unknown as boolean } } } })).rejects.toThrow(/fake\.account\.quota: expected a boolean, got "off"/);
+  });
+
   it('rejects a bad scenario object with the key that is wrong', async () => {
     await expect(start({ scenario: { agent: { models: [A] } }, rules: [{ when: { model: A }, then: { error: 'rate-limited' as 'timeout' } }] })).rejects.toThrow(ScenarioError);
     await expect(start({ scenario: { agent: { models: [] } } })).rejects.toThrow(/agent\.models: expected at least one model in the chain/);

@@ -10,12 +10,14 @@
  *
  * A scenario is an object in the YAML's shape, YAML text, a file path or a library name (`rate-limit-storm`).
  * Rules built in code go after the scenario's own (the first rule that applies decides, as in YAML).
+ * `account: { credits: 0 }` (or `{ quota: false }`) sets the account behind every key over the scenario's
+ * `fake.account`, whatever form the scenario takes: a free key's 50 requests a day, or no free-model quota at all.
  */
 import { stringify } from 'yaml';
 import type { z } from 'zod';
 import { resolveScenario } from '../../contract/scenario/library.js';
 import { loadScenarioFile, parseScenario } from '../../contract/scenario/load.js';
-import type { FAULT_SCHEMAS, FaultKind, Scenario, ScenarioInput, when as whenSchema } from '../../contract/scenario/schema.js';
+import type { accountSection, FAULT_SCHEMAS, FaultKind, Scenario, ScenarioInput, when as whenSchema } from '../../contract/scenario/schema.js';
 import { startFake, type FakeOptions, type RunningFake } from './server.js';
 
 export { ScenarioError, type ScenarioProblem } from '../../contract/scenario/load.js';
@@ -27,6 +29,8 @@ export { ERROR_PRESETS, type ErrorPreset } from '../../contract/scenario/schema.
 export type FaultInput = 'hang' | 'stall' | 'reset' | 'empty' | { [K in FaultKind]: Omit<z.input<(typeof FAULT_SCHEMAS)[K]>, 'kind'> }[FaultKind];
 /** A `when`: `{ model: 'openai/*', from: '0s', until: '8s', nth: [1, 2], probability: 0.5, stream: true }`. */
 export type WhenInput = z.input<typeof whenSchema>;
+/** `fake.account`: `{ credits: 0 }` (a free key: 50 `:free` requests a day), `{ quota: false }` (none refused). */
+export type AccountInput = z.input<typeof accountSection>;
 export interface RuleInput {
   when?: WhenInput;
   then: FaultInput;
@@ -46,6 +50,8 @@ export interface FakeOpenRouterOptions extends Omit<FakeOptions, 'scenario'> {
   scenario: ScenarioSource;
   /** Rules built in code, tried after the scenario's own. */
   rules?: RuleInput[];
+  /** The account behind every key, over the scenario's `fake.account` (and over every scenario `setScenario` swaps in). */
+  account?: AccountInput;
 }
 
 export interface FakeOpenRouter extends Omit<RunningFake, 'setScenario'> {
@@ -60,9 +66,17 @@ export function when(matchers: WhenInput = {}): { then(fault: FaultInput): RuleI
 
 /** Starts the fake on a free loopback port (unless `port`/`host` say otherwise). Bad scenarios throw `ScenarioError`. */
 export async function startFakeOpenRouter(options: FakeOpenRouterOptions): Promise<FakeOpenRouter> {
-  const { scenario, rules, ...rest } = options;
-  const fake = await startFake({ ...rest, scenario: toScenario(scenario, rules) });
-  return { ...fake, setScenario: (next, nextRules) => fake.setScenario(toScenario(next, nextRules)) };
+  const { scenario, rules, account, ...rest } = options;
+  const withAccount = accountOver(account);
+  const fake = await startFake({ ...rest, scenario: withAccount(toScenario(scenario, rules)) });
+  return { ...fake, setScenario: (next, nextRules) => fake.setScenario(withAccount(toScenario(next, nextRules))) };
+}
+
+/** Checks an `account` option once (problems name "account", line, column and key) and applies it to scenarios. */
+function accountOver(account: AccountInput | undefined): (scenario: Scenario) => Scenario {
+  if (account === undefined) return (scenario) => scenario;
+  const checked = parseObject({ agent: { models: ['(account only)'] }, fake: { account } }, 'account').fake.account;
+  return (scenario) => ({ ...scenario, fake: { ...scenario.fake, account: checked } });
 }
 
 /** Any scenario form to a checked `Scenario`, with code rules appended. Problems name file (or "scenario object"), line, column and key. */

@@ -1,14 +1,16 @@
 /**
- * Everything the fake remembers between requests: the scenario and its compiled rules, the scenario clock, the
- * per-model request counts (`nth`), the journal, the generations it produced, and the requests still open (so
- * `close()` can end them).
+ * Everything the fake remembers between requests: the scenario and its compiled rules, the scenario clock and
+ * calendar, the per-model request counts (`nth`), each key's account (free-model quota, usage), the journal, the
+ * generations it produced, and the requests still open (so `close()` can end them).
  */
 import { EventEmitter } from 'node:events';
 import type { RehearsalClock } from '../../contract/clock.js';
 import type { Journal, JournalEntry } from '../../contract/journal.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
+import { scenarioCalendar, type Calendar } from './calendar.js';
 import { GenerationLog } from './generations.js';
 import { JournalBook } from './journal.js';
+import { FreeQuota } from './quota/quota.js';
 import { compileRules, type CompiledRule } from './rules/rule.js';
 import { servedModels } from './wire/catalog.js';
 import { userIdFor } from './wire/errors.js';
@@ -27,6 +29,10 @@ export class FakeState {
   readonly journal = new JournalBook();
   readonly generations = new GenerationLog();
   readonly events: FakeEvents = new EventEmitter<FakeEventMap>();
+  /** OpenRouter's calendar: `fake.startsAt` as scenario time 0, or the clock's wall origin. */
+  readonly calendar: Calendar;
+  /** Each key's free-model quota and usage, under `fake.account`. */
+  readonly quota: FreeQuota;
   private counts = new Map<string, number>();
   private open = new Set<AbortController>();
 
@@ -35,9 +41,11 @@ export class FakeState {
     readonly clock: RehearsalClock,
   ) {
     this.setScenario(scenario);
+    this.calendar = scenarioCalendar(clock, () => this.scenario.fake.startsAtEpochMs);
+    this.quota = new FreeQuota(this.calendar, () => this.scenario.fake.account);
   }
 
-  /** Swaps the script. Counters, journal and clock carry on (reset them with `reset`). */
+  /** Swaps the script. Counters (the quota's too), journal and clock carry on (reset them with `reset`). */
   setScenario(scenario: Scenario): void {
     this.scenario = scenario;
     this.rules = compileRules(scenario.fake.rules);
@@ -45,10 +53,11 @@ export class FakeState {
     this.userId = userIdFor(scenario.seed);
   }
 
-  /** Scenario time 0 becomes `atEpochMs`; counters, journal and generations start over. */
+  /** Scenario time 0 becomes `atEpochMs`; counters, quotas, journal and generations start over. */
   reset(atEpochMs = Date.now()): void {
     this.clock.resetTo(atEpochMs);
     this.counts.clear();
+    this.quota.clear();
     this.journal.clear();
     this.generations.clear();
   }

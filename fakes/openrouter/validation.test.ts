@@ -142,9 +142,9 @@ describe('the other endpoints', () => {
     // Every field OpenRouter's API reference lists for GET /key.
     expect(Object.keys(data).sort()).toEqual(
       [
-        'byok_usage', 'byok_usage_daily', 'byok_usage_monthly', 'byok_usage_weekly', 'creator_user_id', 'expires_at', 'include_byok_in_limit',
-        'is_free_tier', 'is_management_key', 'is_provisioning_key', 'label', 'limit', 'limit_remaining', 'limit_reset', 'rate_limit',
-        'usage', 'usage_daily', 'usage_monthly', 'usage_weekly',
+        'byok_usage', 'byok_usage_daily', 'byok_usage_monthly', 'byok_usage_weekly', 'creator_user_id', 'expires_at', 'free_model_daily_requests',
+        'include_byok_in_limit', 'is_free_tier', 'is_management_key', 'is_provisioning_key', 'label', 'limit', 'limit_remaining', 'limit_reset',
+        'rate_limit', 'usage', 'usage_daily', 'usage_monthly', 'usage_weekly',
       ].sort(),
     );
     expect(data).toMatchObject({ limit: null, usage: 0, usage_daily: 0, creator_user_id: expect.stringMatching(/^user_/), rate_limit: { requests: expect.any(Number) } });

@@ -23,6 +23,7 @@ expect:
     seq,
     at,
     method: 'POST',
+    key: 'key_3f9a0c1b2d4e',
     path: '/api/v1/chat/completions',
     model,
     servedBy: model,

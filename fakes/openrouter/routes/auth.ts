@@ -1,8 +1,9 @@
 /**
  * The key check OpenRouter makes first: no `Authorization: Bearer <key>` (or an unreadable one) gets 401
  * "No auth credentials found". Any well-formed key is accepted; a rejected key is a scenario fault (`invalid-key`).
- * The key itself is never stored, logged or journaled.
+ * The key itself is never stored, logged or journaled: what the fake keeps is `keyId`, a short hash of it.
  */
+import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { OBSERVED } from '../wire/errors.js';
 import { sendError } from './respond.js';
@@ -12,6 +13,20 @@ const BEARER = /^Bearer +\S+$/i;
 /** True when the request carries a well-formed bearer key. */
 export function hasKey(header: string | undefined): boolean {
   return typeof header === 'string' && BEARER.test(header.trim());
+}
+
+/** Hex characters of the key's SHA-256 kept: 48 bits, enough to tell a fleet's keys apart, far from the key. */
+const KEY_ID_CHARS = 12;
+
+/**
+ * The short hash that stands for a key in the journal and the quota (`key_3f9a0c1b2d4e`), or null without a
+ * well-formed key. Unsalted so the same key gets the same id on every run (a scenario's journal is deterministic);
+ * an API key has far too much entropy for the hash to be reversed.
+ */
+export function keyIdOf(header: string | undefined): string | null {
+  if (!hasKey(header)) return null;
+  const token = (header as string).trim().replace(/^Bearer +/i, '');
+  return `key_${createHash('sha256').update(token).digest('hex').slice(0, KEY_ID_CHARS)}`;
 }
 
 export const requireKey: RequestHandler = (req, res, next) => {

@@ -5,7 +5,8 @@
  * `model` + `models[]` in turn decides the fault (rules, first match wins) and runs it; a request no rule catches
  * that does not fit the model's context window gets OpenRouter's 400. A pre-stream error that OpenRouter would
  * fall back from moves on to the next model; anything else answers. The journal gets the requested model, the
- * model that served, the deciding rule and the outcome.
+ * model that served, the deciding rule and the outcome. Each `:free` model tried passes the key's free-model quota
+ * (quota/quota.ts) after the rules: a rule's answer wins, otherwise a spent quota answers OpenRouter's 429.
  */
 import type { RequestHandler } from 'express';
 import { clip } from '../../../contract/printable.js';
@@ -44,6 +45,8 @@ export function chatRoute(state: FakeState): RequestHandler {
       return sendError(res, { status: 404, message: OBSERVED.noEndpoints(requested[0] ?? '') }, state.userId);
     }
 
+    // The journal entry holds the key's short hash; the key check (requireKey, fast-chat) ran before this route.
+    const keyId = entry.key ?? 'key_none';
     const open = state.track();
     res.on('close', open.abort);
     const ex = new Exchange({
@@ -57,11 +60,16 @@ export function chatRoute(state: FakeState): RequestHandler {
       seed: scenario.seed,
       stream: entry.stream,
       keepAliveEveryMs: scenario.fake.keepAliveEveryMs,
-      calendarStartEpochMs: scenario.fake.startsAtEpochMs,
+      calendar: state.calendar,
       defaults: scenario.fake.reply,
       promptTokens: promptTokens(request),
       userId: state.userId,
-      recordGeneration: (record) => state.generations.set(record.generation.id, record),
+      recordGeneration: (record) => {
+        // A generation recorded again (a stream's final record) replaces its cost in the key's usage, not adds to it.
+        const previousUsd = state.generations.get(record.generation.id)?.cost ?? 0;
+        state.generations.set(record.generation.id, record);
+        state.quota.spend(keyId, record.cost - previousUsd, entry.at);
+      },
     });
     const fellBack: string[] = [];
     const asking = answering(request);
@@ -86,15 +94,18 @@ export function chatRoute(state: FakeState): RequestHandler {
         ex.nth = state.nextNth(model);
         ex.generation = { ...generationFor(scenario.seed, model, ex.nth), ...('provider' in routed && { provider: routed.provider }) };
         const decision = decide(state.rules, { model, atMs: entry.at, stream: entry.stream, nth: ex.nth, seed: scenario.seed, answering: asking });
+        // The limiter sees every try of a free model; a rule's answer wins over its 429.
+        const limited = state.quota.pass(keyId, model, entry.at, decision.rule !== null);
         // No rule decided: the request meets the model as OpenRouter would, its context window included.
-        const tooLong = decision.rule === null ? contextLengthError(scenario, model, ex.promptTokens, maxTokens(request)) : undefined;
-        const text = tooLong ? `the prompt does not fit ${model}'s context window` : decision.text;
+        const tooLong = decision.rule === null && !limited ? contextLengthError(scenario, model, ex.promptTokens, maxTokens(request)) : undefined;
+        const text = limited ? limited.text : tooLong ? `the prompt does not fit ${model}'s context window` : decision.text;
         entry.servedBy = model;
         entry.rule = decision.rule?.index ?? null;
         entry.ruleText = fellBack.length === 0 ? text : [...fellBack, `${model}: ${text}`].join(' -> ');
         state.events.emit('decided', entry);
 
-        const handled = tooLong ? { error: tooLong } : await handleFault(decision.fault, ex);
+        const refusal = limited?.error ?? tooLong;
+        const handled = refusal ? { error: refusal } : await handleFault(decision.fault, ex);
         if ('outcome' in handled) return decideOutcome(res, handled.outcome);
         if (handled.error.fallsBack && i < models.length - 1) {
           fellBack.push(`${model}: ${text} (fell back)`);

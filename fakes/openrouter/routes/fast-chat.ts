@@ -13,7 +13,7 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { FakeState } from '../state.js';
 import { OBSERVED } from '../wire/errors.js';
-import { hasKey } from './auth.js';
+import { keyIdOf } from './auth.js';
 import { chatRoute } from './chat.js';
 import { errorHandler } from './errors.js';
 import { journalOne } from './journal.js';
@@ -32,8 +32,9 @@ export function fastChat(state: FakeState, options: FastChatOptions): (req: Inco
   const onError = errorHandler(options.log);
   return (req, res) => {
     if (req.method !== 'POST' || req.url !== CHAT_PATH || !plain(req)) return false;
-    journalOne(state, 'POST', CHAT_PATH, res);
-    if (!hasKey(req.headers.authorization)) {
+    const key = keyIdOf(req.headers.authorization);
+    journalOne(state, 'POST', CHAT_PATH, res, key);
+    if (key === null) {
       req.resume();
       sendError(res, { status: 401, message: OBSERVED.noAuth });
       return true;

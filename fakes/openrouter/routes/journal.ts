@@ -8,6 +8,7 @@ import type { RequestHandler, Response } from 'express';
 import type { JournalEntry } from '../../../contract/journal.js';
 import { roundMs } from '../journal.js';
 import type { FakeState } from '../state.js';
+import { keyIdOf } from './auth.js';
 
 interface Locals {
   entry: JournalEntry;
@@ -27,15 +28,15 @@ export function decideOutcome(res: Response, outcome: JournalEntry['outcome']): 
 
 export function journalRequests(state: FakeState): RequestHandler {
   return (req, res, next) => {
-    journalOne(state, req.method, req.originalUrl.split('?')[0] ?? req.path, res);
+    journalOne(state, req.method, req.originalUrl.split('?')[0] ?? req.path, res, keyIdOf(req.headers.authorization));
     next();
   };
 }
 
 /** Opens the journal entry of one request and follows its answer to the close (express or not: see fast-chat.ts). */
-export function journalOne(state: FakeState, method: string, path: string, res: ServerResponse & { locals?: object }): JournalEntry {
+export function journalOne(state: FakeState, method: string, path: string, res: ServerResponse & { locals?: object }, key: string | null): JournalEntry {
   const clock = state.clock;
-  const entry = state.journal.open(Math.floor(clock.now()), method, path);
+  const entry = state.journal.open(Math.floor(clock.now()), method, path, key);
   const locals = (res.locals ??= {}) as Locals;
   locals.entry = entry;
 

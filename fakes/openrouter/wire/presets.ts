@@ -32,23 +32,35 @@ interface PresetRow {
   build(ctx: PresetContext): Pick<OpenRouterError, 'message' | 'metadata' | 'headers' | 'authenticated'>;
 }
 
-const MINUTE_MS = 60_000;
-const DAY_MS = 86_400_000;
+export const MINUTE_MS = 60_000;
+export const DAY_MS = 86_400_000;
 
 /** The next multiple of `periodMs` strictly after `epochMs` (the next minute, the next UTC midnight). */
 export function nextBoundary(epochMs: number, periodMs: number): number {
   return Math.floor(epochMs / periodMs) * periodMs + periodMs;
 }
 
-function platformRateLimit(limit: number, periodMs: number, message: string) {
-  return (ctx: PresetContext) => {
-    const headers = {
-      'X-RateLimit-Limit': String(limit),
-      'X-RateLimit-Remaining': '0',
-      'X-RateLimit-Reset': String(Math.ceil(ctx.toWallEpochMs(nextBoundary(ctx.scenarioEpochMs, periodMs)))),
-    };
-    return { message, metadata: { headers }, headers };
+/**
+ * OpenRouter's own 429 messages for the free-model limits (quoted verbatim in public issue threads; the trailing
+ * space of the per-minute one included). `perDayHighBalance` is the daily limit of an account that bought 10 credits.
+ */
+export const FREE_LIMIT_MESSAGES = {
+  perMinute: 'Rate limit exceeded: free-models-per-min. ',
+  perDay: 'Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day',
+  perDayHighBalance: 'Rate limit exceeded: free-models-per-day-high-balance.',
+} as const;
+
+/**
+ * A platform 429 (the free-model limiter's): the X-RateLimit headers both as headers and in `metadata.headers`,
+ * the reset the next `periodMs` boundary of the calendar instant, told in wall-clock epoch ms at the current speed.
+ */
+export function platformRateLimit(limit: number, periodMs: number, message: string, ctx: Pick<PresetContext, 'scenarioEpochMs' | 'toWallEpochMs'>) {
+  const headers = {
+    'X-RateLimit-Limit': String(limit),
+    'X-RateLimit-Remaining': '0',
+    'X-RateLimit-Reset': String(Math.ceil(ctx.toWallEpochMs(nextBoundary(ctx.scenarioEpochMs, periodMs)))),
   };
+  return { message, metadata: { headers }, headers };
 }
 
 export const PRESETS = {
@@ -56,13 +68,13 @@ export const PRESETS = {
     status: 429,
     failureClass: 'rate-limit',
     fallsBack: true,
-    build: platformRateLimit(20, MINUTE_MS, 'Rate limit exceeded: free-models-per-min. '),
+    build: (ctx) => platformRateLimit(20, MINUTE_MS, FREE_LIMIT_MESSAGES.perMinute, ctx),
   },
   'rate-limit-per-day': {
     status: 429,
     failureClass: 'rate-limit',
     fallsBack: true,
-    build: platformRateLimit(50, DAY_MS, 'Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day'),
+    build: (ctx) => platformRateLimit(50, DAY_MS, FREE_LIMIT_MESSAGES.perDay, ctx),
   },
   'upstream-rate-limit': {
     status: 429,
