@@ -16,7 +16,8 @@ scenario asks for it, llama-server, and checks what the caller heard.
                      under Testcontainers; run npm run containers:prepare first), or auto (default: containers
                      when the engine, Compose v2 and every image are there, else processes; it says which and why),
                      or inline (the fake and the agent in the runner's process on virtual time: no --speed, time
-                     skips what is idle, so instants are exact on any machine and a minute takes well under one)
+                     skips what is idle, so instants are exact on any machine and a minute takes well under one;
+                     the default with --json when neither --speed nor --stack is given)
   --json             print exactly one JSON object on stdout: scenario, passed, speed, spoken, requests, failures
   --report OUT.html  also write the timeline as one self-contained HTML page
   --agent MODULE     rehearse your own agent module (.ts or .js: export default a function returning a
@@ -48,7 +49,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = {
       strict: true,
       options: {
         speed: { type: 'string' },
-        stack: { type: 'string', default: 'auto' },
+        stack: { type: 'string' },
         file: { type: 'string' },
         json: { type: 'boolean', default: false },
         report: { type: 'string' },
@@ -73,7 +74,11 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = {
   if (!(speed > 0) || !Number.isFinite(speed)) return usage(`--speed: expected a positive number, got ${JSON.stringify(values.speed)}`);
   if (values.report !== undefined && values.report.trim() === '') return usage('--report: expected a file name like timeline.html');
 
-  const stack = values.stack as StackChoice;
+  // --json is for scripts and CI: exact, repeatable timings (virtual time) unless a speed or a stack was asked for.
+  // Not for --agent: a user's own LLM (FallbackAdapter...) keeps its timeouts on wall time, which virtual time
+  // cannot compress, so its module plays on processes at the speed given, as before.
+  const virtualByDefault = values.json && values.speed === undefined && values.agent === undefined;
+  const stack = (values.stack ?? (virtualByDefault ? 'inline' : 'auto')) as StackChoice;
   if (!STACK_CHOICES.includes(stack)) return usage(`--stack: expected ${STACK_CHOICES.join(', ')}, got ${JSON.stringify(values.stack)}`);
 
   const target = name !== undefined ? { name } : { file: values.file as string };
