@@ -21,6 +21,18 @@ export interface Clock {
 }
 
 /**
+ * The clock a rehearsal's processes share: scenario time plus the origin they agree on. Two kinds: ScaledClock
+ * (wall time times `speed`, to watch live) and AutoClock (time/auto-clock.ts: skips idle time, `speed` Infinity).
+ */
+export interface RehearsalClock extends Clock {
+  readonly speed: number;
+  /** The wall-clock instant (epoch ms) scenario time 0 stands for. */
+  readonly origin: number;
+  /** Scenario time 0 is now, standing for `epochMs`. */
+  resetTo(epochMs?: number): void;
+}
+
+/**
  * How far from now a shared origin (`POST /reset {"at"}`) may lie. Processes share scenario time 0 to start a
  * rehearsal together, a moment from now; an instant years away (or 1e300) would make every deadline fire at once
  * or never, and is a mistake in the caller.

@@ -37,7 +37,7 @@ export interface ResultJson {
    * Time is wall time times `speed`: `stallMs` is how long the processes could not run (summed over them), and
    * `explained` lists each late utterance that passed because those stalls explain its lateness.
    */
-  timing: { clock: 'wall'; stallMs: number; explained: string[] };
+  timing: { clock: 'wall' | 'virtual'; stallMs: number; explained: string[] };
 }
 
 export function judge(scenario: Scenario, speed: number, recording: Recording): Result {
@@ -80,6 +80,6 @@ export function toJson(result: Result): ResultJson {
     spoken: result.heard.map(({ text, source, start, end }) => ({ text, source, start, end })),
     requests: result.requests.map(({ at, model, outcome }) => ({ at, model, outcome })),
     failures: result.failures,
-    timing: { clock: 'wall', stallMs: result.stallMs, explained: result.explained },
+    timing: { clock: result.recording.clock, stallMs: result.stallMs, explained: result.explained },
   };
 }

@@ -4,7 +4,7 @@
  * client leaves or the server closes (`signal`), so no timer outlives its request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ScaledClock } from '../../contract/clock.js';
+import type { RehearsalClock } from '../../contract/clock.js';
 import type { JournalEntry } from '../../contract/journal.js';
 import type { FakeSection } from '../../contract/scenario/schema.js';
 import type { Calendar } from './calendar.js';
@@ -36,7 +36,7 @@ export interface GenerationRecord {
 export interface ExchangeInit {
   req: IncomingMessage;
   res: ServerResponse;
-  clock: ScaledClock;
+  clock: RehearsalClock;
   /** Aborted when the client goes away or the server closes. */
   signal: AbortSignal;
   entry: JournalEntry;

@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { processLateness } from '../../contract/lateness.js';
-import { ScaledClock } from '../../contract/clock.js';
+import { ScaledClock, type RehearsalClock } from '../../contract/clock.js';
 import type { Journal } from '../../contract/journal.js';
 import { resolveScenario } from '../../contract/scenario/library.js';
 import { loadScenarioFile } from '../../contract/scenario/load.js';
@@ -33,6 +33,8 @@ export interface FakeOptions {
   host?: string;
   /** Scenario ms per wall ms: 20 plays a 2 s ttft in 100 ms. Default 1. */
   speed?: number;
+  /** A clock shared with other participants in this process (an AutoClock, to skip idle time); wins over `speed`. */
+  clock?: RehearsalClock;
   /** Epoch ms of scenario time 0, to share an origin with another process. Default: when the server is listening. */
   originEpochMs?: number;
   /** Largest chat request body in bytes; larger gets 413. Default 4 MiB. */
@@ -53,7 +55,7 @@ export interface RunningFake {
   baseURL: string;
   port: number;
   host: string;
-  clock: ScaledClock;
+  clock: RehearsalClock;
   /** `decided` (a chat request's fault was chosen) and `closed` (a request ended), each with its journal entry. */
   events: FakeEvents;
   /** Scenario time 0 becomes `atEpochMs` (default now); counters and journal start over. */
@@ -71,7 +73,7 @@ export async function startFake(options: FakeOptions): Promise<RunningFake> {
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const log = options.log ?? pino({ level: 'warn' }, pino.destination(2));
 
-  const clock = new ScaledClock(options.speed ?? 1, options.originEpochMs ?? Date.now());
+  const clock: RehearsalClock = options.clock ?? new ScaledClock(options.speed ?? 1, options.originEpochMs ?? Date.now());
   processLateness(); // measuring from now on, for GET /__fake/lateness
   const state = new FakeState(scenario, clock);
   const adminToken = options.adminToken === '' ? undefined : options.adminToken;

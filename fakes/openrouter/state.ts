@@ -4,7 +4,7 @@
  * generations it produced, and the requests still open (so `close()` can end them).
  */
 import { EventEmitter } from 'node:events';
-import type { ScaledClock } from '../../contract/clock.js';
+import type { RehearsalClock } from '../../contract/clock.js';
 import type { Journal, JournalEntry } from '../../contract/journal.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
 import { scenarioCalendar, type Calendar } from './calendar.js';
@@ -38,7 +38,7 @@ export class FakeState {
 
   constructor(
     scenario: Scenario,
-    readonly clock: ScaledClock,
+    readonly clock: RehearsalClock,
   ) {
     this.setScenario(scenario);
     this.calendar = scenarioCalendar(clock, () => this.scenario.fake.startsAtEpochMs);

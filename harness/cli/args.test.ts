@@ -17,6 +17,13 @@ describe('parseCommand', () => {
     });
   });
 
+  it('plays --json on virtual time (the inline stack) unless a speed or a stack is asked for', () => {
+    expect(parseCommand(['calm-day', '--json'])).toMatchObject({ stack: 'inline', json: true });
+    expect(parseCommand(['calm-day', '--json', '--speed', '10'])).toMatchObject({ stack: 'auto', speed: 10 });
+    expect(parseCommand(['calm-day', '--json', '--stack', 'processes'])).toMatchObject({ stack: 'processes' });
+    expect(parseCommand(['calm-day', '--stack', 'inline'])).toMatchObject({ stack: 'inline', json: false });
+  });
+
   it('takes an agent module to rehearse instead of holdline\'s agent', () => {
     expect(parseCommand(['rate-limit-storm', '--agent', './my-agent.ts'])).toMatchObject({ kind: 'run', agent: './my-agent.ts' });
     expect(parseCommand(['rate-limit-storm'])).not.toHaveProperty('agent');
@@ -34,7 +41,7 @@ describe('parseCommand', () => {
     [[], /which scenario\?/],
     [['calm-day', '--colour'], /Unknown option '--colour'/],
     [['--list', 'calm-day'], /--list takes no scenario name/],
-    [['calm-day', '--stack', 'vm'], /--stack: expected processes, containers, auto, got "vm"/],
+    [['calm-day', '--stack', 'vm'], /--stack: expected processes, containers, inline, auto, got "vm"/],
     [['calm-day', '--agent', 'my-agent.py'], /--agent: expected a module file ending in \.ts, \.mts, \.js or \.mjs/],
   ])('rejects %j', (argv, message) => {
     const command = parseCommand(argv);

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { STACK_CHOICES, type StackChoice } from '../stack/stack.js';
 
-export const USAGE = `usage: npm run scenario -- <name> [--speed N] [--stack auto|processes|containers] [--json] [--report out.html] [--agent ./my-agent.ts]
+export const USAGE = `usage: npm run scenario -- <name> [--speed N] [--stack auto|processes|containers|inline] [--json] [--report out.html] [--agent ./my-agent.ts]
        npm run scenario -- --file path/to/scenario.yaml [--speed N] [--stack ...] [--json] [--report out.html] [--agent ...]
        npm run scenario -- --list
        npm run scenario -- --help
@@ -14,7 +14,10 @@ scenario asks for it, llama-server, and checks what the caller heard.
   --file PATH        a scenario file outside the library
   --stack STACK      where the services run: processes (child processes), containers (docker-compose.test.yml
                      under Testcontainers; run npm run containers:prepare first), or auto (default: containers
-                     when the engine, Compose v2 and every image are there, else processes; it says which and why)
+                     when the engine, Compose v2 and every image are there, else processes; it says which and why),
+                     or inline (the fake and the agent in the runner's process on virtual time: no --speed, time
+                     skips what is idle, so instants are exact on any machine and a minute takes well under one;
+                     the default with --json when neither --speed nor --stack is given)
   --json             print exactly one JSON object on stdout: scenario, passed, speed, spoken, requests, failures
   --report OUT.html  also write the timeline as one self-contained HTML page
   --agent MODULE     rehearse your own agent module (.ts or .js: export default a function returning a
@@ -46,7 +49,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = {
       strict: true,
       options: {
         speed: { type: 'string' },
-        stack: { type: 'string', default: 'auto' },
+        stack: { type: 'string' },
         file: { type: 'string' },
         json: { type: 'boolean', default: false },
         report: { type: 'string' },
@@ -71,7 +74,11 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = {
   if (!(speed > 0) || !Number.isFinite(speed)) return usage(`--speed: expected a positive number, got ${JSON.stringify(values.speed)}`);
   if (values.report !== undefined && values.report.trim() === '') return usage('--report: expected a file name like timeline.html');
 
-  const stack = values.stack as StackChoice;
+  // --json is for scripts and CI: exact, repeatable timings (virtual time) unless a speed or a stack was asked for.
+  // Not for --agent: a user's own LLM (FallbackAdapter...) keeps its timeouts on wall time, which virtual time
+  // cannot compress, so its module plays on processes at the speed given, as before.
+  const virtualByDefault = values.json && values.speed === undefined && values.agent === undefined;
+  const stack = (values.stack ?? (virtualByDefault ? 'inline' : 'auto')) as StackChoice;
   if (!STACK_CHOICES.includes(stack)) return usage(`--stack: expected ${STACK_CHOICES.join(', ')}, got ${JSON.stringify(values.stack)}`);
 
   const target = name !== undefined ? { name } : { file: values.file as string };

@@ -12,7 +12,7 @@ import { describeFailure, type RunningStack, type ServiceFailure } from '../stac
 import { pending, type PlayedTurn } from './pending.js';
 import { readEvents } from '../../contract/event-stream.js';
 import { liveLine } from '../report/live.js';
-import { notifier, sleepUntil, untilOr, within } from './waiting.js';
+import { clockTimeline, notifier, untilOr, wallTimeline, within, type Timeline } from './waiting.js';
 import { parseLatenessReport, processLateness, type LatenessReport } from '../../contract/lateness.js';
 
 export interface Recording {
@@ -25,6 +25,8 @@ export interface Recording {
   problems: string[];
   /** How long each process (runner, fake, agent; one report per process) could not run during the rehearsal. */
   lateness: LatenessReport[];
+  /** `wall`: scenario time was wall time times the speed; `virtual`: the stack's own clock, skipping idle time. */
+  clock: 'wall' | 'virtual';
 }
 
 export interface RehearseOptions {
@@ -57,7 +59,9 @@ const MIN_SETTLE_WALL_MS = 150;
 export async function rehearse(stack: RunningStack, scenario: Scenario, options: RehearseOptions): Promise<Recording> {
   const { speed, signal, progress = () => {} } = options;
   const runnerLateness = processLateness();
-  const originEpochMs = Date.now() + RESET_LEAD_MS;
+  // On a stack's own clock (virtual time) nothing waits for the reset: time stands still until it is done.
+  const originEpochMs = Date.now() + (stack.clock ? 0 : RESET_LEAD_MS);
+  const time: Timeline = stack.clock ? clockTimeline(stack.clock) : wallTimeline(originEpochMs, speed);
   await post(`${stack.fakeUrl}/__fake/reset`, { at: originEpochMs });
   await post(`${stack.agentUrl}/reset`, { at: originEpochMs });
 
@@ -72,7 +76,6 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
   const turns = [...scenario.user].sort((a, b) => a.atMs - b.atMs);
   const played: PlayedTurn[] = [];
   const problems: string[] = [];
-  const wallOf = (scenarioMs: number) => originEpochMs + scenarioMs / speed;
   const capMs = (turns.at(-1)?.atMs ?? 0) + CAP_AFTER_LAST_TURN_MS;
 
   const stopped = new AbortController();
@@ -90,7 +93,7 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
       playError = error;
       changed.notify();
     });
-    playTurns(stack.agentUrl, turns, wallOf, played, () => changed.notify(), progress, stopped.signal).catch((error: unknown) => {
+    playTurns(stack.agentUrl, turns, time, played, () => changed.notify(), progress, stopped.signal).catch((error: unknown) => {
       playError = error;
       changed.notify();
     });
@@ -106,26 +109,29 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
       if (waitingFor === undefined) {
         // Over: listen a little longer for anything said late, then stop unless that changed the picture.
         const count = events.length;
-        await sleepUntil(Date.now() + Math.max(MIN_SETTLE_WALL_MS, SETTLE_MS / speed), stopped.signal);
+        await time.until(time.now() + (stack.clock ? SETTLE_MS : Math.max(MIN_SETTLE_WALL_MS * speed, SETTLE_MS)), stopped.signal);
         if (events.length === count || pending(events, played, turns.length) === undefined) break;
         continue;
       }
-      if (Date.now() >= wallOf(capMs)) {
+      if (time.now() >= capMs) {
         problems.push(`the rehearsal was not over ${CAP_AFTER_LAST_TURN_MS / 1000} s (scenario time) after the last turn: ${waitingFor}`);
         break;
       }
       changed = notifier();
-      await untilOr(changed.next, wallOf(capMs), stopped.signal);
+      await untilOr(changed.next, time, capMs, stopped.signal);
     }
     const journal = (await (await fetch(`${stack.fakeUrl}/__fake/journal`)).json()) as Journal;
     const since = originEpochMs - RESET_LEAD_MS;
-    const reports = [
-      { id: runnerLateness.id, stalls: runnerLateness.since(since) },
-      await latenessOf(`${stack.fakeUrl}/__fake/lateness?since=${since}`),
-      await latenessOf(`${stack.agentUrl}/lateness?since=${since}`),
-    ];
+    // On virtual time a busy machine delays the work, never the clock relative to it: there is nothing to explain.
+    const reports = stack.clock
+      ? []
+      : [
+          { id: runnerLateness.id, stalls: runnerLateness.since(since) },
+          await latenessOf(`${stack.fakeUrl}/__fake/lateness?since=${since}`),
+          await latenessOf(`${stack.agentUrl}/lateness?since=${since}`),
+        ];
     const lateness = reports.filter((r, i): r is LatenessReport => r !== undefined && reports.findIndex((o) => o?.id === r.id) === i);
-    return { events: [...events], journal, turns: played, originEpochMs, problems, lateness };
+    return { events: [...events], journal, turns: played, originEpochMs, problems, lateness, clock: stack.clock ? 'virtual' : 'wall' };
   } catch (error) {
     // Ctrl-C first: services dying because of the interrupt are not crashes.
     if (signal?.aborted) throw signal.reason;
@@ -144,14 +150,14 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
 async function playTurns(
   agentUrl: string,
   turns: Scenario['user'],
-  wallOf: (scenarioMs: number) => number,
+  time: Timeline,
   played: PlayedTurn[],
   onPlayed: () => void,
   progress: (line: string) => void,
   signal: AbortSignal,
 ): Promise<void> {
   for (const turn of turns) {
-    await sleepUntil(wallOf(turn.atMs), signal);
+    await time.until(turn.atMs, signal);
     const answer = (await post(`${agentUrl}/turns`, { text: turn.say })) as { at?: number };
     played.push({ atMs: turn.atMs, say: turn.say, acceptedAt: typeof answer.at === 'number' ? answer.at : turn.atMs });
     progress(`caller at ${(turn.atMs / 1000).toFixed(1)}s: "${turn.say}"`);

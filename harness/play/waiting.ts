@@ -1,18 +1,35 @@
 /** Small waiting tools for the player: every wait ends on an event, a deadline or an abort, and leaves no timer behind. */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Clock } from '../../contract/clock.js';
+
+/** Scenario time as the player sees it: wall time times the speed, or a stack's own (virtual) clock. */
+export interface Timeline {
+  /** Scenario ms now. */
+  now(): number;
+  /** Resolves at scenario instant `ms` (at once if it is past); rejects when `signal` aborts. */
+  until(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export function wallTimeline(originEpochMs: number, speed: number): Timeline {
+  return { now: () => (Date.now() - originEpochMs) * speed, until: (ms, signal) => sleepUntil(originEpochMs + ms / speed, signal) };
+}
+
+export function clockTimeline(clock: Clock): Timeline {
+  return { now: () => clock.now(), until: (ms, signal) => clock.sleep(Math.max(0, ms - clock.now()), signal) };
+}
 
 /** Resolves at the wall instant `epochMs` (at once if it is past); rejects when `signal` aborts. */
 export function sleepUntil(epochMs: number, signal: AbortSignal): Promise<void> {
   return sleep(Math.max(0, epochMs - Date.now()), undefined, { signal });
 }
 
-/** Resolves when `next` does or at `epochMs`, whichever is first; rejects when `signal` aborts. No timer is left behind. */
-export async function untilOr(next: Promise<void>, epochMs: number, signal: AbortSignal): Promise<void> {
+/** Resolves when `next` does or at scenario instant `ms`, whichever is first; rejects when `signal` aborts. No timer is left behind. */
+export async function untilOr(next: Promise<void>, time: Timeline, ms: number, signal: AbortSignal): Promise<void> {
   const done = new AbortController();
   const onAbort = () => done.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    await Promise.race([next, sleepUntil(epochMs, done.signal)]);
+    await Promise.race([next, time.until(ms, done.signal)]);
   } finally {
     signal.removeEventListener('abort', onAbort);
     done.abort();

@@ -48,5 +48,5 @@ expect:
     entries: [entry(1, 60, META, '429', 9), entry(2, 82, 'qwen/qwen-2.5-72b-instruct:free', '429', 3), entry(3, 8100, META, '200', 335)],
     dropped: 0,
   };
-  return judge(scenario, 10, { events, journal, turns: [{ atMs: 0, say: 'What is the capital of France?', acceptedAt: 3 }], originEpochMs: 0, problems: [], lateness: [] });
+  return judge(scenario, 10, { events, journal, turns: [{ atMs: 0, say: 'What is the capital of France?', acceptedAt: 3 }], originEpochMs: 0, problems: [], lateness: [], clock: 'wall' });
 }

@@ -30,7 +30,7 @@ pre{background:#f5f5f5;padding:12px;overflow:auto;font-size:12px;white-space:pre
 </head>
 <body>
 <h1>${esc(scenario.name)}</h1>
-<p class="meta">${esc(scenario.description)}<br>speed ${result.speed} · seed ${scenario.seed} · chain: ${esc(scenario.agent.models.join(' → '))}${scenario.agent.local ? ' → local llama.cpp' : ' (local server down)'}</p>
+<p class="meta">${esc(scenario.description)}<br>${result.recording.clock === 'virtual' ? 'virtual time' : `speed ${result.speed}`} · seed ${scenario.seed} · chain: ${esc(scenario.agent.models.join(' → '))}${scenario.agent.local ? ' → local llama.cpp' : ' (local server down)'}</p>
 ${verdict}
 ${timelineSvg(result)}
 ${legend()}

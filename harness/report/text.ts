@@ -16,7 +16,8 @@ const TIME_WIDTH = 16;
 
 export function textTimeline(result: Result): string {
   const { scenario } = result;
-  const lines = [`${scenario.name} (speed ${result.speed}, seed ${scenario.seed}): ${scenario.description}`, ''];
+  const when = result.recording.clock === 'virtual' ? 'virtual time' : `speed ${result.speed}`;
+  const lines = [`${scenario.name} (${when}, seed ${scenario.seed}): ${scenario.description}`, ''];
   for (const item of timelineOf(result)) lines.push(`  ${timeOf(item).padEnd(TIME_WIDTH)}${describe(item)}`);
   lines.push('', verdict(result));
   return lines.join('\n');

@@ -31,6 +31,6 @@ describe('chooseStack', () => {
   });
 
   it('rejects an unknown choice', async () => {
-    await expect(chooseStack('vm', ready, '--stack')).rejects.toThrow('--stack must be processes, containers or auto, got "vm"');
+    await expect(chooseStack('vm', ready, '--stack')).rejects.toThrow('--stack must be processes, containers, inline or auto, got "vm"');
   });
 });

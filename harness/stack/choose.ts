@@ -11,6 +11,7 @@ import { imagePresence, wantedImages } from '../../tools/containers/images.js';
 import { composeVersion } from '../../tools/containers/plugins.js';
 import { useRecordedEngine } from '../../tools/containers/state.js';
 import { containerStack } from './containers.js';
+import { inlineStack } from './inline.js';
 import { processStack } from './processes.js';
 import { REPO_ROOT } from './services.js';
 import type { Stack } from './stack.js';
@@ -36,8 +37,9 @@ export interface Chosen {
  */
 export async function chooseStack(choice = process.env.E2E_STACK ?? 'auto', probe: () => Promise<Readiness> = containerReadiness, by = 'E2E_STACK'): Promise<Chosen> {
   if (choice === 'processes') return { stack: processStack(), note: `${by}=processes: child processes on loopback ports` };
+  if (choice === 'inline') return { stack: inlineStack(), note: `${by}=inline: the fake and the agent in this process, on virtual time` };
   if (choice !== 'containers' && choice !== 'auto') {
-    throw new Error(`${by} must be processes, containers or auto, got ${JSON.stringify(choice)}`);
+    throw new Error(`${by} must be processes, containers, inline or auto, got ${JSON.stringify(choice)}`);
   }
   const readiness = await probe();
   if (readiness.ready) return { stack: containerStack(), note: `${by}=${choice}: containers (docker-compose.test.yml): ${readiness.found}` };

@@ -4,6 +4,7 @@
  * processes here, containers under Testcontainers) is the stack's business. Playing and checking a scenario
  * is the same code on every stack.
  */
+import type { Clock } from '../../contract/clock.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
 
 export interface StartRequest {
@@ -42,14 +43,19 @@ export interface RunningStack {
   crashed: Promise<ServiceFailure>;
   /** Stops every service. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * The clock the services share when they run in this process on virtual time (the inline stack): the runner
+   * then waits on it too. Absent: scenario time is wall time times the speed.
+   */
+  clock?: Clock;
 }
 
 /** Where a rehearsal runs, as people ask for it (`--stack`, `E2E_STACK`); see choose.ts. */
-export type StackChoice = 'processes' | 'containers' | 'auto';
-export const STACK_CHOICES: readonly StackChoice[] = ['processes', 'containers', 'auto'];
+export type StackChoice = 'processes' | 'containers' | 'inline' | 'auto';
+export const STACK_CHOICES: readonly StackChoice[] = ['processes', 'containers', 'inline', 'auto'];
 
 export interface Stack {
-  readonly name: 'processes' | 'containers';
+  readonly name: 'processes' | 'containers' | 'inline';
   /** Starts the services and waits until each is healthy. On failure nothing is left running. */
   start(request: StartRequest): Promise<RunningStack>;
 }

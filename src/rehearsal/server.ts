@@ -9,7 +9,7 @@
 import express, { type Request, type Response } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { originProblem, ScaledClock } from '../../contract/clock.js';
+import { originProblem, ScaledClock, type RehearsalClock } from '../../contract/clock.js';
 import { latenessReport, processLateness, sinceParam } from '../../contract/lateness.js';
 import { adminGuard, requireMediaType } from '../../contract/local-api.js';
 import { loadConfig, type Config } from '../config.js';
@@ -35,6 +35,8 @@ export interface RehearsalOptions {
   port?: number;
   host?: string;
   speed?: number;
+  /** A clock shared with other participants in this process (an AutoClock, to skip idle time); wins over `speed`. */
+  clock?: RehearsalClock;
   log?: Logger;
   /** Replaces HTTP attempts (tests of the API without a backend). */
   runAttempt?: AttemptRunner;
@@ -54,7 +56,7 @@ export interface RehearsalAgent {
   url: string;
   port: number;
   config: Config;
-  clock: ScaledClock;
+  clock: RehearsalClock;
   close(): Promise<void>;
 }
 
@@ -66,7 +68,7 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
   const log = options.log ?? createLogger(config.logLevel);
   for (const warning of config.warnings) log.warn(warning);
 
-  const clock = new ScaledClock(options.speed ?? 1);
+  const clock: RehearsalClock = options.clock ?? new ScaledClock(options.speed ?? 1);
   const lateness = processLateness(); // for GET /lateness: how long this process could not run
   const events = new AgentEvents(clock);
   const history = new EventHistory();
@@ -224,7 +226,7 @@ function resumeAfter(req: Request): number | undefined {
 async function startSession(
   options: RehearsalOptions,
   config: Config,
-  clock: ScaledClock,
+  clock: RehearsalClock,
   events: AgentEvents,
   log: Logger,
   shared?: SharedCooldowns,

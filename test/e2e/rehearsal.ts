@@ -13,7 +13,8 @@ import { exclusive } from '../kit/exclusive.js';
  * bridge network): calm-day at speed 1 on a loaded 2-core machine heard its answers 110 to 170 ms later than on
  * processes, which at speed 10 is 1.1 to 1.7 s of scenario time, past the windows. 5 halves that.
  */
-export function e2eSpeed(stackName: 'processes' | 'containers', env: NodeJS.ProcessEnv = process.env): number {
+export function e2eSpeed(stackName: Stack['name'], env: NodeJS.ProcessEnv = process.env): number {
+  if (stackName === 'inline') return 1; // virtual time: the speed plays no part
   if (env.E2E_SPEED !== undefined) return Number(env.E2E_SPEED);
   return stackName === 'containers' ? 5 : 10;
 }
@@ -38,12 +39,14 @@ export async function rehearseLibrary(name: string, speed: number, stack: Stack)
 }
 
 /** Per-scenario test timeout: the scenario's own length at this speed, plus starting the stack. */
-export function timeoutFor(name: string, speed: number, stackName: 'processes' | 'containers'): number {
+export function timeoutFor(name: string, speed: number, stackName: Stack['name']): number {
   const scenario = loadScenarioFile(resolveScenario(name));
   const lastTurn = scenario.user.reduce((max, turn) => Math.max(max, turn.atMs), 0);
   // Containers: the first scenario also builds the image (npm ci) and pulls llama.cpp's; later ones hit the cache.
   const startup = stackName === 'containers' ? 1_200_000 : 90_000;
   // The runner's own cap is the last turn + 120 s of scenario time; allow for all of it.
+  // Virtual time: the scenario's length costs no wall time, only the work in it.
+  if (stackName === 'inline') return startup;
   return startup + (lastTurn + 120_000) / speed;
 }
 
