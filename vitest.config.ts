@@ -13,8 +13,9 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Builds llama-server once per machine (about 10 minutes) before the tests that run it; instant when cached.
-    globalSetup: ['test/setup/llama.ts'],
+    // Builds llama-server once per machine (about 10 minutes) before the tests that run it, instant when cached;
+    // installs redis-server from apt when missing (Debian, root).
+    globalSetup: ['test/setup/llama.ts', 'test/setup/redis.ts'],
     // The engine `npm run containers:prepare` started, if any, for every test that talks to Docker.
     setupFiles: ['test/setup/engine.ts'],
     // `npm test` runs these one after the other (package.json): a rehearsal's time is wall time times the
