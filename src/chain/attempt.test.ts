@@ -193,6 +193,13 @@ describe('an attempt through the openai plugin', () => {
     const entries = fake.journal().entries.slice(before).filter((e) => e.path.endsWith('/chat/completions'));
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ model: 'm/down', servedBy: 'm/ok' });
+    // The response names the model that answered: the chain books the answer to it, not to the one asked.
+    expect(r.servedBy).toBe('m/ok');
+    expect(r.headersMs).toBeLessThanOrEqual(r.ttftMs as number);
+  });
+
+  it('names the model asked when it answered itself', async () => {
+    expect((await attempt('m/ok')).servedBy).toBe('m/ok');
   });
 
   it.each([
