@@ -9,6 +9,7 @@ import type { Journal, JournalEntry } from '../../contract/journal.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
 import { GenerationLog } from './generations.js';
 import { JournalBook } from './journal.js';
+import { Ticker } from './ticker.js';
 import { compileRules, type CompiledRule } from './rules/rule.js';
 import { servedModels } from './wire/catalog.js';
 import { userIdFor } from './wire/errors.js';
@@ -25,6 +26,8 @@ export class FakeState {
   /** Served model ids, in catalog order. */
   served: string[] = [];
   readonly journal = new JournalBook();
+  /** One timer per due wall millisecond for every open request's waits (ticker.ts). */
+  readonly ticker = new Ticker();
   readonly generations = new GenerationLog();
   readonly events: FakeEvents = new EventEmitter<FakeEventMap>();
   private counts = new Map<string, number>();
