@@ -94,7 +94,12 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
       logLevel: 'off',
       defaultHeaders: options.headersFor?.(backend) ?? {},
       fetch: async (url: string | URL | Request, init?: RequestInit) => {
-        const response = await fetch(url, init);
+        const response = await fetch(url, init).catch((error: unknown) => {
+          // undici's "fetch failed" carries the socket's error as its cause: refused (down) or reset (up, dropped us).
+          const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+          if (typeof code === 'string') obs.socketCode = code;
+          throw error;
+        });
         headersMs = clock.now() - started;
         obs.status = response.status;
         obs.headers = Object.fromEntries(response.headers); // names come lower-cased

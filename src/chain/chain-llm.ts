@@ -452,6 +452,7 @@ function toFacts(failure: Failure, clock: Clock): FailureFacts {
     ...(failure.retryAfterMs !== undefined && { retryAfterMs: failure.retryAfterMs }),
     ...(failure.resetAtEpochMs !== undefined && { resetAt: clock.fromEpochMs(failure.resetAtEpochMs) }),
     ...(failure.daily && { daily: true }),
+    ...(failure.refused !== undefined && { refused: failure.refused }),
   };
 }
 
