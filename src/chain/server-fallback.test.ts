@@ -14,7 +14,8 @@ import { isSourcedChunk, type ChainLLM } from './chain-llm.js';
 import { createChain } from './create.js';
 import { AgentEvents } from './events.js';
 
-const SPEED = 10;
+// Real time: what is booked where does not depend on speed, and a loaded machine must not fire a deadline.
+const SPEED = 1;
 const A = 'meta-llama/llama-3.3-70b-instruct:free';
 const B = 'qwen/qwen-2.5-72b-instruct:free';
 const LOCAL = 'local/stand-in';
@@ -46,6 +47,8 @@ async function rig(rules: string[]) {
     LLM_MODEL: `${A},${B}`,
     OPENROUTER_BASE_URL: fake.baseURL,
     OPENROUTER_SERVER_FALLBACK: 'true',
+    // Not about the hold: a slow machine must not make the caller hear it here.
+    HOLD_AFTER_MS: '30000',
     // The fake stands in for the local server too, as the model the chain reaches last.
     LOCAL_LLM_BASE_URL: fake.baseURL,
     LOCAL_LLM_MODEL: LOCAL,
