@@ -18,8 +18,8 @@ describe('a tool turn in the agent events', () => {
     // The call and the answer from its result: two requests that answered...
     expect(attempts).toHaveLength(2);
     // ...booked to the one turn the caller took.
-    expect(events.filter((e) => e.type === 'turn').map((e) => e.turnId)).toEqual(['turn-1']);
-    expect(new Set(attempts.map((e) => e.turnId))).toEqual(new Set(['turn-1']));
+    expect(events.flatMap((e) => (e.type === 'turn' ? [e.turnId] : []))).toEqual(['turn-1']);
+    expect(new Set(attempts.flatMap((e) => (e.type === 'attempt' ? [e.turnId] : [])))).toEqual(new Set(['turn-1']));
     expect(events.filter((e) => e.type === 'turn_end')).toMatchObject([{ turnId: 'turn-1', outcome: 'answered' }]);
     expect(result.failures).toEqual([]);
   });
