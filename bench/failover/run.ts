@@ -84,7 +84,7 @@ export async function runCell(options: CellOptions): Promise<CellResult> {
     apiKey: options.apiKey,
     local,
     ...(contender.contender && { contender: contender.contender }),
-    ...(contender.env && { env: contender.env }),
+    ...((contender.env || bench.env) && { env: { ...bench.env, ...contender.env } }),
     logLevel: 'info',
   });
   try {

@@ -33,6 +33,8 @@ export interface BenchScenario {
   capMs: number;
   /** Turns in the conversation when not the run's default (flapping needs more to show its 50%). */
   turns?: number;
+  /** More agent configuration for every contender (the rehearsal's demo tool, for a tool turn). */
+  env?: Record<string, string>;
 }
 
 const DEFAULT_CAP_MS = 30_000;
@@ -133,6 +135,22 @@ export const BENCH_SCENARIOS: readonly BenchScenario[] = [
     local: 'down',
     capMs: 75_000,
     endsAtMs: 40_000,
+  },
+  {
+    id: 'storm-30s-tool',
+    title: '30 s storm with a tool turn in it',
+    // The storm catches the tool turn between its two requests: the call was made (and must run once), and the
+    // request carrying its result is what has to be retried until the storm is over.
+    description:
+      "The primary's first request calls lookup_order; from then on every OpenRouter model answers the upstream 429 (no Retry-After) for the first 30 s, the tool result's request included, then answers.",
+    rules: [
+      `{ when: { model: "${PRIMARY}", after: user, nth: 1 }, then: { toolCalls: [{ name: lookup_order, arguments: { order_id: "4417" } }] } }`,
+      '{ when: { model: "*", until: 30s }, then: { error: upstream-rate-limit } }',
+    ],
+    local: 'down',
+    capMs: 75_000,
+    endsAtMs: 30_000,
+    env: { REHEARSAL_TOOL: 'order-lookup' },
   },
   {
     id: 'local-flapping',

@@ -10,6 +10,7 @@ import type { FakeSection } from '../../contract/scenario/schema.js';
 import type { Calendar } from './calendar.js';
 import { sendError, sendJson } from './routes/respond.js';
 import type { FinishReason, Generation } from './wire/completion.js';
+import type { Ticker } from './ticker.js';
 import type { OpenRouterError } from './wire/errors.js';
 import type { PresetContext } from './wire/presets.js';
 import { offersTools, wantsReasoning, type ChatRequest } from './wire/request.js';
@@ -37,6 +38,8 @@ export interface ExchangeInit {
   req: IncomingMessage;
   res: ServerResponse;
   clock: RehearsalClock;
+  /** Wakes the waits of every open request due in the same instant with one timer (ticker.ts). */
+  ticker: Ticker;
   /** Aborted when the client goes away or the server closes. */
   signal: AbortSignal;
   entry: JournalEntry;
@@ -66,7 +69,13 @@ export class Exchange {
   /** Id, created, model and provider of the answer for `model`. */
   generation: Generation = { id: '', created: 0, model: '', provider: '' };
 
-  constructor(private readonly init: ExchangeInit) {}
+  /** Rejects the wait in progress (a request waits for one thing at a time). */
+  private abortWait: (() => void) | undefined;
+
+  constructor(private readonly init: ExchangeInit) {
+    // One listener for the whole request, not one per wait: a stream waits once per token.
+    init.signal.addEventListener('abort', () => this.abortWait?.(), { once: true });
+  }
 
   get stream(): boolean {
     return this.init.stream;
@@ -115,7 +124,19 @@ export class Exchange {
   async waitUntil(msSinceArrival: number): Promise<void> {
     this.signal.throwIfAborted();
     const left = msSinceArrival - this.elapsed();
-    if (left >= MIN_WAIT_MS) await this.init.clock.sleep(left, this.signal);
+    if (left < MIN_WAIT_MS) return;
+    const dueMs = this.arrivalMs + msSinceArrival;
+    await new Promise<void>((resolve, reject) => {
+      const cancel = this.init.ticker.at(dueMs, () => {
+        this.abortWait = undefined;
+        resolve();
+      });
+      this.abortWait = () => {
+        this.abortWait = undefined;
+        cancel();
+        reject(this.signal.reason);
+      };
+    });
   }
 
   /** Resolves when the client goes away or the server closes. */

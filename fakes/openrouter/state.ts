@@ -11,6 +11,7 @@ import { scenarioCalendar, type Calendar } from './calendar.js';
 import { GenerationLog } from './generations.js';
 import { JournalBook } from './journal.js';
 import { FreeQuota } from './quota/quota.js';
+import { Ticker } from './ticker.js';
 import { compileRules, type CompiledRule } from './rules/rule.js';
 import { servedModels } from './wire/catalog.js';
 import { userIdFor } from './wire/errors.js';
@@ -27,6 +28,8 @@ export class FakeState {
   /** Served model ids, in catalog order. */
   served: string[] = [];
   readonly journal = new JournalBook();
+  /** One timer per due instant for every open request's waits (ticker.ts). */
+  readonly ticker: Ticker;
   readonly generations = new GenerationLog();
   readonly events: FakeEvents = new EventEmitter<FakeEventMap>();
   /** OpenRouter's calendar: `fake.startsAt` as scenario time 0, or the clock's wall origin. */
@@ -40,6 +43,7 @@ export class FakeState {
     scenario: Scenario,
     readonly clock: RehearsalClock,
   ) {
+    this.ticker = new Ticker(clock);
     this.setScenario(scenario);
     this.calendar = scenarioCalendar(clock, () => this.scenario.fake.startsAtEpochMs);
     this.quota = new FreeQuota(this.calendar, () => this.scenario.fake.account);

@@ -193,6 +193,13 @@ describe('an attempt through the openai plugin', () => {
     const entries = fake.journal().entries.slice(before).filter((e) => e.path.endsWith('/chat/completions'));
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ model: 'm/down', servedBy: 'm/ok' });
+    // The response names the model that answered: the chain books the answer to it, not to the one asked.
+    expect(r.servedBy).toBe('m/ok');
+    expect(r.headersMs).toBeLessThanOrEqual(r.ttftMs as number);
+  });
+
+  it('names the model asked when it answered itself', async () => {
+    expect((await attempt('m/ok')).servedBy).toBe('m/ok');
   });
 
   it.each([
@@ -266,7 +273,8 @@ describe('an attempt through the openai plugin', () => {
 
   it('a reset before any byte is a connection failure', async () => {
     const r = await attempt('m/reset');
-    expect(r.failure).toMatchObject({ class: 'connection' });
+    // The server took the connection and dropped it: up, not down.
+    expect(r.failure).toMatchObject({ class: 'connection', refused: false });
     expect(r.textSent).toBe(false);
   });
 
@@ -283,7 +291,7 @@ describe('an attempt through the openai plugin', () => {
   it('connection refused fails within milliseconds', async () => {
     const port = await closedPort();
     const r = await attempt('m/ok', `http://127.0.0.1:${port}/v1`);
-    expect(r.failure).toMatchObject({ class: 'connection' });
+    expect(r.failure).toMatchObject({ class: 'connection', refused: true });
     // Refused, not timed out: it ends before any deadline of ours (milliseconds are the benchmarks' business).
     expect(r.tookMs).toBeLessThan(deadlines.headersMs);
   });

@@ -31,8 +31,11 @@ export interface AttemptRequest {
   clock: Clock;
   /** Aborts the attempt (the turn was cancelled). */
   signal: AbortSignal;
-  /** Receives every chunk with content or tool calls, as it arrives. */
-  onChunk: (chunk: lkllm.ChatChunk) => void;
+  /**
+   * Receives every chunk with content or tool calls, as it arrives, and the model the response names as
+   * answering (with `models[]`, maybe not the one asked), once known.
+   */
+  onChunk: (chunk: lkllm.ChatChunk, servedBy?: string) => void;
 }
 
 export interface AttemptResult {
@@ -49,6 +52,13 @@ export interface AttemptResult {
   status?: number;
   /** Scenario ms from request start to the first content token. */
   ttftMs?: number;
+  /** Scenario ms from request start to the response headers (where OpenRouter's `models[]` fallback is over). */
+  headersMs?: number;
+  /**
+   * The model that answered, as the response's `model` field names it. With OpenRouter's `models[]` it can be a
+   * later model of the request than the one asked for: that is the model to book the answer to.
+   */
+  servedBy?: string;
 }
 
 /** Runs one attempt. Swappable, so the chain can be tested without HTTP. */
@@ -72,6 +82,8 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
     const started = clock.now();
     const obs: Observation = { gotContent: false };
     let ttftMs: number | undefined;
+    let headersMs: number | undefined;
+    let servedBy: string | undefined;
     let toolCallSent = false;
 
     const client = new OpenAI({
@@ -82,12 +94,19 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
       logLevel: 'off',
       defaultHeaders: options.headersFor?.(backend) ?? {},
       fetch: async (url: string | URL | Request, init?: RequestInit) => {
-        const response = await fetch(url, init);
+        const response = await fetch(url, init).catch((error: unknown) => {
+          // undici's "fetch failed" carries the socket's error as its cause: refused (down) or reset (up, dropped us).
+          const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+          if (typeof code === 'string') obs.socketCode = code;
+          throw error;
+        });
+        headersMs = clock.now() - started;
         obs.status = response.status;
         obs.headers = Object.fromEntries(response.headers); // names come lower-cased
         return response;
       },
     });
+    tapServedModel(client, (served) => (servedBy ??= served));
     const model = new openaiPlugin.LLM({ model: backend.model, client });
     model.on('error', (event: { error: unknown }) => {
       obs.error ??= event.error;
@@ -131,7 +150,7 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
         cancelIdle();
         cancelIdle = clock.schedule(() => stop('idle'), backend.deadlines.idleMs);
         if (chunk.delta?.toolCalls?.length) toolCallSent = true;
-        onChunk(chunk);
+        onChunk(chunk, servedBy);
       }
     } finally {
       cancelHeaders();
@@ -141,9 +160,42 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
       stream.close();
     }
 
-    const base = { textSent: obs.gotContent, toolCallSent, ...(obs.status !== undefined && { status: obs.status }), ...(ttftMs !== undefined && { ttftMs }) };
+    const base = {
+      textSent: obs.gotContent,
+      toolCallSent,
+      ...(obs.status !== undefined && { status: obs.status }),
+      ...(ttftMs !== undefined && { ttftMs }),
+      ...(headersMs !== undefined && { headersMs }),
+      ...(servedBy !== undefined && { servedBy }),
+    };
     if (signal.aborted && !obs.deadline) return { ...base, cancelled: true };
     if (!obs.deadline && !obs.error && obs.gotContent) return { ...base, cancelled: false };
     return { ...base, cancelled: false, failure: classify(obs, clock.toEpochMs(clock.now())) };
   };
+}
+
+/**
+ * Reports the `model` of the first streamed chunk that names one. The plugin reads the client's stream and drops
+ * that field (its ChatChunk has none), so the client's `create` is wrapped on this one client: the stream is passed
+ * through chunk by chunk, unchanged (breaking out of it still closes the request underneath).
+ */
+function tapServedModel(client: OpenAI, onModel: (model: string) => void): void {
+  const completions = client.chat.completions;
+  const create = completions.create.bind(completions) as (...args: unknown[]) => Promise<unknown>;
+  const tapped = async (...args: unknown[]): Promise<unknown> => {
+    const stream = await create(...args);
+    if (!isAsyncIterable(stream)) return stream;
+    return (async function* () {
+      for await (const chunk of stream) {
+        const model = (chunk as { model?: unknown } | null)?.model;
+        if (typeof model === 'string' && model !== '') onModel(model);
+        yield chunk;
+      }
+    })();
+  };
+  completions.create = tapped as typeof completions.create;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }

@@ -42,3 +42,26 @@ export function backendsFrom(config: Config): Backend[] {
   };
   return [...openrouter, local];
 }
+
+/**
+ * The backend a request to `asked` is booked to when the response names `servedBy` as the model that answered.
+ * With `models[]` OpenRouter may have answered from a later model of the request: the answer (its cooldown,
+ * ttft, attempt event, status, and what the caller heard) is that model's. Anything else stays `asked`'s.
+ */
+export function servedBackend(backends: readonly Backend[], asked: Backend, servedBy: string | undefined): Backend {
+  if (servedBy === undefined || servedBy === asked.model || !asked.fallbackModels?.includes(servedBy)) return asked;
+  return backends.find((b) => b.kind === 'openrouter' && b.model === servedBy) ?? asked;
+}
+
+/** Every chain backend a request to `asked` carried, in the order OpenRouter tries them (`asked` first). */
+export function carriedBackends(backends: readonly Backend[], asked: Backend): Backend[] {
+  const later = (asked.fallbackModels ?? []).flatMap((model) => backends.filter((b) => b.kind === 'openrouter' && b.model === model));
+  return [asked, ...later];
+}
+
+/** The backends OpenRouter fell back from before `served` answered (empty when `asked` answered itself). */
+export function fellBackFrom(backends: readonly Backend[], asked: Backend, served: Backend): Backend[] {
+  const carried = carriedBackends(backends, asked);
+  const at = carried.indexOf(served);
+  return at <= 0 ? [] : carried.slice(0, at);
+}

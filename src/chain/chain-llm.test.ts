@@ -60,9 +60,9 @@ function ask(text: string): llm.ChatContext {
  * Reads a turn's stream, moving virtual time only when the chain waits on the clock (the framework's own
  * start-up runs on real macrotasks, so time must not run ahead of it).
  */
-async function turn(clock: VirtualClock, chain: ChainLLM, text: string, options: { closeAt?: number; toolChoice?: llm.ToolChoice; parallelToolCalls?: boolean } = {}) {
+async function turn(clock: VirtualClock, chain: ChainLLM, text: string | llm.ChatContext, options: { closeAt?: number; toolChoice?: llm.ToolChoice; parallelToolCalls?: boolean } = {}) {
   const { closeAt: _closeAt, ...tooling } = options;
-  const stream = chain.chat({ chatCtx: ask(text), ...tooling });
+  const stream = chain.chat({ chatCtx: typeof text === 'string' ? ask(text) : text, ...tooling });
   const chunks: SourcedChunk[] = [];
   let done = false;
   const reading = (async () => {
@@ -171,7 +171,8 @@ describe('ChainLLM', () => {
     expect(chunks.every((c) => c.source === 'openrouter:a/one')).toBe(true);
     expect(spoken.filter(([, text]) => text)).toEqual([]);
     expect(attempts.map((a) => a.backend)).toEqual(['openrouter:a/one']);
-    expect(seen.find((e) => e.type === 'turn_end')).toMatchObject({ outcome: 'answered', source: 'openrouter:a/one' });
+    // The turn is not over: it ends in the request that carries the call's result.
+    expect(seen.filter((e) => e.type === 'turn_end')).toEqual([]);
   });
 
   it('a failure before any tool call was handed on (one cut inside its arguments) fails over like any other', async () => {
@@ -327,6 +328,99 @@ describe('ChainLLM: never a long silence, hedging', () => {
     expect(seen.filter((e) => e.type === 'attempt')).toMatchObject([
       { model: 'a/one', outcome: 'unavailable' },
       { model: 'b/two', outcome: 'ok', hedge: true },
+    ]);
+  });
+
+  it("models[]: an answer from OpenRouter's later model is that model's: source, events, cooldowns, status", async () => {
+    // a/one's request carries b/two; OpenRouter fell back from a/one and b/two answered (the response names it).
+    const { clock, chain, seen, attempts } = setup(
+      (b, _now, req) => {
+        if (b.model !== 'a/one') return ok(req, `plain ${b.model}`);
+        req.onChunk({ id: 'g', delta: { role: 'assistant', content: 'from b' } }, 'b/two');
+        return { cancelled: false, textSent: true, status: 200, ttftMs: 5, headersMs: 4, servedBy: 'b/two' };
+      },
+      { OPENROUTER_SERVER_FALLBACK: 'true' },
+    );
+    const { spoken } = await turn(clock, chain, 'q1');
+    expect(spoken).toEqual([['openrouter:b/two', 'from b']]);
+    expect(seen.filter((e) => e.type === 'attempt')).toMatchObject([
+      { model: 'a/one', outcome: 'unavailable', latencyMs: 4, detail: 'OpenRouter fell back from it to b/two (models[])' },
+      { model: 'b/two', outcome: 'ok', status: 200, ttftMs: 5 },
+    ]);
+    expect(seen.find((e) => e.type === 'turn_end')).toMatchObject({ outcome: 'answered', source: 'openrouter:b/two' });
+    expect(chain.status()).toMatchObject([{ backend: 'openrouter:a/one', ok: false }, { backend: 'openrouter:b/two', ok: true }, { backend: 'local', ok: true }]);
+    // The next turn does not send a/one's dead hop again while it cools: b/two is asked directly.
+    await turn(clock, chain, 'q2');
+    expect(attempts.map((a) => a.backend)).toEqual(['openrouter:a/one', 'openrouter:b/two']);
+  });
+
+  it('models[]: a request that failed after OpenRouter tried every model it carried cools every one of them', async () => {
+    const { clock, chain, seen, attempts } = setup(
+      (b, _now, req) => (b.kind === 'local' ? ok(req, 'from local') : failed('unavailable', { status: 502 })),
+      { OPENROUTER_SERVER_FALLBACK: 'true' },
+    );
+    const { spoken } = await turn(clock, chain, 'q1');
+    expect(spoken).toEqual([['local', 'from local']]);
+    // One dead request, booked to both models it carried; b/two is not asked on its own to fail the same way.
+    expect(attempts.map((a) => a.backend)).toEqual(['openrouter:a/one', 'local']);
+    expect(seen.filter((e) => e.type === 'attempt')).toMatchObject([
+      { model: 'a/one', outcome: 'unavailable', status: 502 },
+      { model: 'b/two', outcome: 'unavailable', status: 502, detail: 'tried in the same request (models[]); unavailable' },
+      { model: 'local', outcome: 'ok' },
+    ]);
+    expect(chain.status().map((s) => s.ok)).toEqual([false, false, true]);
+    // Without the option the same outage costs a request per model.
+    const plain = setup((b, _now, req) => (b.kind === 'local' ? ok(req, 'from local') : failed('unavailable', { status: 502 })));
+    await turn(plain.clock, plain.chain, 'q1');
+    expect(plain.attempts.map((a) => a.backend)).toEqual(['openrouter:a/one', 'openrouter:b/two', 'local']);
+  });
+
+  it('models[]: a stall (a 200 OpenRouter does not fall back from) stays the model asked', async () => {
+    const { clock, chain } = setup(
+      (b, _now, req) => (b.model === 'a/one' ? { ...failed('stall'), status: 200 } : ok(req, `from ${b.model}`)),
+      { OPENROUTER_SERVER_FALLBACK: 'true', HEDGE_BUDGET_PERCENT: '0' },
+    );
+    const { spoken } = await turn(clock, chain, 'q1');
+    expect(spoken).toEqual([['openrouter:b/two', 'from b/two']]);
+    expect(chain.status().map((s) => s.ok)).toEqual([false, true, true]);
+  });
+
+  it("a tool call's follow-up request is the same turn: one `turn`, one `turn_end`, in the follow-up", async () => {
+    const call = llm.FunctionCall.create({ callId: 'call_7', name: 'lookup_order', args: '{"order_id":"4417"}' });
+    const { clock, chain, seen } = setup((_b, _now, req) => {
+      const last = req.chatCtx.items.at(-1);
+      if (last?.type === 'function_call_output') return ok(req, 'It ships Friday.');
+      req.onChunk({ id: 'g', delta: { role: 'assistant', toolCalls: [call] } });
+      return { cancelled: false, textSent: true, toolCallSent: true, status: 200 };
+    });
+    const ctx = ask('where is my order 4417?');
+    await turn(clock, chain, ctx);
+    const followUp = ctx.copy();
+    followUp.insert([call, llm.FunctionCallOutput.create({ callId: 'call_7', output: 'shipped', isError: false })]);
+    const { spoken } = await turn(clock, chain, followUp);
+    expect(spoken).toEqual([['openrouter:a/one', 'It ships Friday.']]);
+    expect(seen.filter((e) => e.type === 'turn')).toMatchObject([{ turnId: 'turn-1', text: 'where is my order 4417?' }]);
+    expect(seen.filter((e) => e.type === 'turn_end')).toMatchObject([{ turnId: 'turn-1', outcome: 'answered' }]);
+    expect(seen.filter((e) => e.type === 'attempt').map((e) => (e as { turnId: string }).turnId)).toEqual(['turn-1', 'turn-1']);
+    // The next question is a new turn.
+    await turn(clock, chain, 'thanks');
+    expect(seen.filter((e) => e.type === 'turn').map((e) => (e as { turnId: string }).turnId)).toEqual(['turn-1', 'turn-2']);
+  });
+
+  it('a tool turn whose follow-up never comes (the caller spoke over it) ends cancelled when the next turn starts', async () => {
+    const call = llm.FunctionCall.create({ callId: 'call_8', name: 'lookup_order', args: '{}' });
+    const { clock, chain, seen } = setup((_b, _now, req) => {
+      if (req.chatCtx.items.length > 1) return ok(req, 'Something else.');
+      req.onChunk({ id: 'g', delta: { role: 'assistant', toolCalls: [call] } });
+      return { cancelled: false, textSent: true, toolCallSent: true, status: 200 };
+    });
+    await turn(clock, chain, 'where is my order?');
+    const next = ask('where is my order?');
+    next.addMessage({ role: 'user', content: 'never mind' });
+    await turn(clock, chain, next);
+    expect(seen.filter((e) => e.type === 'turn_end')).toMatchObject([
+      { turnId: 'turn-1', outcome: 'cancelled' },
+      { turnId: 'turn-2', outcome: 'answered' },
     ]);
   });
 });

@@ -13,8 +13,8 @@ import type { Clock } from '../../contract/clock.js';
 import type { Source } from '../../contract/events.js';
 import type { PolicyConfig } from '../config.js';
 import { ensureFrameworkLogger } from '../framework-logger.js';
-import type { AttemptRequest, AttemptRunner } from './attempt.js';
-import type { Backend } from './backends.js';
+import type { AttemptRequest, AttemptResult, AttemptRunner } from './attempt.js';
+import { carriedBackends, fellBackFrom, servedBackend, type Backend } from './backends.js';
 import type { Failure } from './classify.js';
 import { clearAfterSuccess, cooldownsAfter, mergeCooldowns, type Cooldown, type FailureFacts } from './cooldown.js';
 import type { AgentEvents } from './events.js';
@@ -62,6 +62,10 @@ export class ChainLLM extends llm.LLM {
   readonly hedgeBudget: HedgeBudget;
   private readonly lastErrors = new Map<string, NonNullable<BackendStatus['lastError']>>();
   private turns = 0;
+  /** Tool calls handed on to the framework, by call id: the turn whose follow-up request will carry their results. */
+  private readonly toolCalls = new Map<string, string>();
+  /** Turns whose last request handed on a tool call: they end in the follow-up request, not before. */
+  private readonly awaitingFollowUp = new Set<string>();
 
   constructor(readonly options: ChainOptions) {
     ensureFrameworkLogger();
@@ -95,13 +99,13 @@ export class ChainLLM extends llm.LLM {
     toolChoice?: llm.ToolChoice;
     extraKwargs?: Record<string, unknown>;
   }): llm.LLMStream {
-    this.turns += 1;
+    const turnId = this.turnFor(chatCtx);
     // The framework's tool choice reaches every backend: after its tool-step limit it asks with 'none', and a model
     // still offered the tools could answer with a call it then ignores (a silent turn booked as answered).
     const tooling = { ...(toolChoice !== undefined && { toolChoice }), ...(parallelToolCalls !== undefined && { parallelToolCalls }) };
     return new ChainStream(
       this,
-      `turn-${this.turns}`,
+      turnId.id,
       {
         chatCtx,
         toolCtx,
@@ -109,7 +113,42 @@ export class ChainLLM extends llm.LLM {
         connOptions: { ...(connOptions ?? { timeoutMs: 10_000, retryIntervalMs: 0 }), maxRetry: 0 } as APIConnectOptions,
       },
       tooling,
+      turnId.followUp,
     );
+  }
+
+  /**
+   * The caller's turn a request belongs to. A request carrying the results of tool calls this chain handed on is
+   * the same turn going on (the framework asks again after running them), not a new one: it keeps the turn's id
+   * and publishes no second `turn`. Any other request is a new turn; a tool turn still waiting for its follow-up
+   * then never gets one (the caller spoke over the tool run and the framework dropped it), so it ends cancelled.
+   */
+  private turnFor(chatCtx: llm.ChatContext): { id: string; followUp: boolean } {
+    const continued = toolResultsAtEnd(chatCtx)
+      .map((callId) => this.toolCalls.get(callId))
+      .find((id) => id !== undefined && this.awaitingFollowUp.has(id));
+    if (continued) {
+      this.awaitingFollowUp.delete(continued);
+      return { id: continued, followUp: true };
+    }
+    for (const open of this.awaitingFollowUp) {
+      this.options.events.publish({ type: 'policy', turnId: open, step: 'cancel', reason: 'a new turn came before the tool result was asked about' });
+      this.options.events.publish({ type: 'turn_end', turnId: open, outcome: 'cancelled', source: null });
+    }
+    this.awaitingFollowUp.clear();
+    this.toolCalls.clear();
+    this.turns += 1;
+    return { id: `turn-${this.turns}`, followUp: false };
+  }
+
+  /** @internal A tool call of `turnId` was handed on: its result's request continues that turn. */
+  noteToolCall(callId: string, turnId: string): void {
+    this.toolCalls.set(callId, turnId);
+  }
+
+  /** @internal `turnId`'s request ended handing on a tool call: the turn ends in its follow-up. */
+  awaitFollowUp(turnId: string): void {
+    this.awaitingFollowUp.add(turnId);
   }
 
   /** Each backend: ok, cooling until, last error (for `GET /llm/status`). */
@@ -254,6 +293,8 @@ class ChainStream extends llm.LLMStream {
     private readonly turnId: string,
     params: { chatCtx: llm.ChatContext; toolCtx?: llm.ToolContext; connOptions: APIConnectOptions },
     private readonly tooling: Pick<AttemptRequest, 'toolChoice' | 'parallelToolCalls'> = {},
+    /** True for the request carrying tool results: the turn was announced by the request that made the call. */
+    private readonly followUp = false,
   ) {
     super(chain, params);
   }
@@ -261,7 +302,7 @@ class ChainStream extends llm.LLMStream {
   protected override async run(): Promise<void> {
     const { events } = this.chain.options;
     const signal = this.abortController.signal;
-    events.publish({ type: 'turn', turnId: this.turnId, text: lastUserText(this.chatCtx) });
+    if (!this.followUp) events.publish({ type: 'turn', turnId: this.turnId, text: lastUserText(this.chatCtx) });
     try {
       await this.episode(signal);
     } catch (error) {
@@ -340,7 +381,10 @@ class ChainStream extends llm.LLMStream {
           events.publish({ type: 'turn_end', turnId: this.turnId, outcome: 'apology', source: 'apology' });
           return;
         case 'done': {
-          const answered = episode.attempts.at(-1)?.backend as Source;
+          const last = episode.attempts.at(-1);
+          // A tool call was handed on: the framework runs it and asks again, and that request ends the turn.
+          if (last?.toolCallSent) return this.chain.awaitFollowUp(this.turnId);
+          const answered = last?.backend as Source;
           events.publish({ type: 'turn_end', turnId: this.turnId, outcome: 'answered', source: answered });
           return;
         }
@@ -378,14 +422,19 @@ class ChainStream extends llm.LLMStream {
       },
       run: (b, laneSignal, onChunk) =>
         runAttempt({ backend: b, chatCtx: this.chatCtx, ...(this.toolCtx && { toolCtx: this.toolCtx }), ...this.tooling, clock, signal: laneSignal, onChunk }),
-      forward: (chunk, b) => this.forward(chunk, b.id),
+      forward: (chunk, b, servedBy) => this.forward(chunk, servedBackend(backends, b, servedBy).id),
     });
   }
 
-  /** Books one settled request: cooldowns, ttfts, the episode (what the policy reads) and its `attempt` event. */
+  /**
+   * Books one settled request: cooldowns, ttfts, the episode (what the policy reads) and `attempt` events. A
+   * `models[]` request is booked per model it reached: an answer to the model the response names (the ones
+   * OpenRouter fell back from before it failed), and an error status after OpenRouter tried them all to every
+   * model it carried, so none of them is asked again on its own to fail the same way.
+   */
   private record(lane: Lane, episode: Episode, pass: number, probe: boolean, lanes: readonly Lane[]): void {
-    const { clock, events } = this.chain.options;
-    const { backend, result } = lane;
+    const { backends } = this.chain.options;
+    const { backend: asked, result } = lane;
     const winner = lanes.find((l) => l.won);
     const outrun = result.cancelled && winner !== undefined && !lane.won;
     // The policy's own choice, outrun by the hedge without a token: slower than its hedge delay plus the
@@ -393,9 +442,28 @@ class ChainStream extends llm.LLMStream {
     const failure: Failure | undefined = outrun && !lane.hedge
       ? { class: 'timeout', detail: `no first token in ${Math.round(lane.end - lane.at)} ms; ${winner.backend.id} answered first` }
       : result.failure;
+    const served = servedBackend(backends, asked, result.servedBy);
+    const base = { lane, episode, pass, probe: probe && !lane.hedge };
+    if (!result.cancelled) {
+      for (const skipped of fellBackFrom(backends, asked, served)) {
+        const fellBack: Failure = { class: 'unavailable', detail: `OpenRouter fell back from it to ${served.model} (models[])` };
+        this.book({ ...base, backend: skipped, result: { cancelled: false, textSent: false }, failure: fellBack, latencyMs: result.headersMs });
+      }
+    }
+    const wholeRequestFailed = failure !== undefined && !result.textSent && (failure.status ?? 0) >= 400 && failure.class !== 'account' && failure.class !== 'bad-request';
+    const booked = wholeRequestFailed ? carriedBackends(backends, asked) : [served];
+    for (const backend of booked) {
+      const also = failure && backend !== asked && backend !== served ? { ...failure, detail: `tried in the same request (models[]); ${failure.detail}` } : failure;
+      this.book({ ...base, backend, result, failure: also, probe: base.probe && backend === asked });
+    }
+  }
+
+  /** Books one backend's part of a settled request. `latencyMs` when not the request's own (a models[] fallback). */
+  private book({ lane, episode, pass, probe, backend, result, failure, latencyMs }: Booking): void {
+    const { clock, events } = this.chain.options;
     const facts = failure && toFacts(failure, clock);
     const cooldown = facts && failure ? this.chain.noteFailure(backend, facts, failure, lane.end) : undefined;
-    if (!result.cancelled && !result.failure) this.chain.noteSuccess(backend, result.ttftMs);
+    if (!result.cancelled && !result.failure && !failure) this.chain.noteSuccess(backend, result.ttftMs);
     if (!result.cancelled) {
       episode.attempts.push({
         backend: backend.id,
@@ -405,7 +473,7 @@ class ChainStream extends llm.LLMStream {
         textSent: result.textSent,
         ...(result.toolCallSent && { toolCallSent: true }),
         ...(facts && { failure: facts }),
-        ...(probe && !lane.hedge && { probe }),
+        ...(probe && { probe }),
       });
     }
     const status = result.failure?.status ?? result.status;
@@ -415,12 +483,12 @@ class ChainStream extends llm.LLMStream {
       pass,
       backend: backend.kind,
       model: backend.model,
-      outcome: result.cancelled ? 'cancelled' : (result.failure?.class ?? 'ok'),
+      outcome: result.cancelled ? 'cancelled' : (failure?.class ?? 'ok'),
       ...(lane.hedge && { hedge: true }),
       ...(status !== undefined && { status }),
       ...(result.failure?.code !== undefined && { code: result.failure.code }),
       ...(failure && { detail: failure.detail }),
-      latencyMs: Math.round(lane.end - lane.at),
+      latencyMs: Math.round(latencyMs ?? lane.end - lane.at),
       ...(result.ttftMs !== undefined && { ttftMs: Math.round(result.ttftMs) }),
       ...(cooldown && cooldown.until > lane.end && { cooldownUntil: Math.round(cooldown.until) }),
     });
@@ -436,6 +504,7 @@ class ChainStream extends llm.LLMStream {
   private forward(chunk: llm.ChatChunk, source: Source): void {
     if (this.abortController.signal.aborted) return;
     this.spoke = true;
+    for (const call of chunk.delta?.toolCalls ?? []) this.chain.noteToolCall(call.callId, this.turnId);
     const sourced: SourcedChunk = { ...chunk, source, turnId: this.turnId };
     this.queue.put(sourced);
   }
@@ -452,6 +521,28 @@ function isFree(backend: Backend): boolean {
   return backend.kind === 'openrouter' && backend.model.endsWith(':free');
 }
 
+interface Booking {
+  lane: Lane;
+  episode: Episode;
+  pass: number;
+  probe: boolean;
+  backend: Backend;
+  result: AttemptResult;
+  failure: Failure | undefined;
+  latencyMs?: number | undefined;
+}
+
+/** The call ids of the tool results that end the context: present when the request is a tool step's follow-up. */
+function toolResultsAtEnd(chatCtx: llm.ChatContext): string[] {
+  const ids: string[] = [];
+  for (let i = chatCtx.items.length - 1; i >= 0; i--) {
+    const item = chatCtx.items[i];
+    if (!item || (item.type === 'message' && item.role === 'user')) break;
+    if (item.type === 'function_call_output') ids.push(item.callId);
+  }
+  return ids;
+}
+
 function toFacts(failure: Failure, clock: Clock): FailureFacts {
   return {
     cls: failure.class,
@@ -459,6 +550,7 @@ function toFacts(failure: Failure, clock: Clock): FailureFacts {
     ...(failure.retryAfterMs !== undefined && { retryAfterMs: failure.retryAfterMs }),
     ...(failure.resetAtEpochMs !== undefined && { resetAt: clock.fromEpochMs(failure.resetAtEpochMs) }),
     ...(failure.daily && { daily: true }),
+    ...(failure.refused !== undefined && { refused: failure.refused }),
   };
 }
 

@@ -17,6 +17,8 @@ export interface Observation {
   deadline?: 'headers' | 'first-token' | 'idle';
   /** True when any content token arrived. */
   gotContent: boolean;
+  /** The socket error under a failed connection (`ECONNREFUSED`, `ECONNRESET`...), when the request never got a response. */
+  socketCode?: string;
 }
 
 export interface Failure {
@@ -33,6 +35,11 @@ export interface Failure {
   resetAtEpochMs?: number;
   /** A daily quota (free-models-per-day): keep the model out until the reset, whatever Retry-After says. */
   daily?: boolean;
+  /**
+   * For a connection failure: true when nothing listened (the connection was refused), so the server is down;
+   * false when it took the connection and dropped it (a reset: it is up, and may answer the next request).
+   */
+  refused?: boolean;
 }
 
 interface ErrorLike {
@@ -113,7 +120,9 @@ export function classify(obs: Observation, nowEpochMs: number): Failure {
     if (/JSON|Unexpected token|Unterminated string/i.test(message)) {
       return { class: 'malformed', ...base, detail: `malformed stream: ${message}` };
     }
-    return { class: 'connection', ...base, detail: message ? `connection: ${message}` : 'connection failed' };
+    const socket = obs.socketCode !== undefined ? { refused: obs.socketCode === 'ECONNREFUSED' } : {};
+    const why = [message, obs.socketCode].filter(Boolean).join(', ');
+    return { class: 'connection', ...base, ...socket, detail: why ? `connection: ${why}` : 'connection failed' };
   }
   // No content at all: per OpenRouter's docs usually a cold or scaling provider, so the model is unavailable for
   // now (another model may answer), not a broken stream.

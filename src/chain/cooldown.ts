@@ -38,6 +38,8 @@ export interface FailureFacts {
   /** Scenario ms instant of X-RateLimit-Reset. */
   resetAt?: number;
   daily?: boolean;
+  /** A connection failure: refused (nothing listens) or not (the server dropped the connection). */
+  refused?: boolean;
 }
 
 /** How much a guessed cooldown grows with each failure in a row. */
@@ -81,6 +83,10 @@ export function cooldownsAfter(
       // Each of these cost a whole deadline (or lost a hedge race); don't make the next turn pay it again.
       return guess(policy.timeoutCooldownMs);
     case 'connection':
+      // The local server dropped the connection (no refusal): it is up and flapping, and it is the last resort with
+      // no quota to spare, so it is not put out of reach; the policy asks it again (policy.ts, `againAtOnce`).
+      if (backend.kind === 'local' && failure.refused === false) return [];
+      return guess(policy.unavailableCooldownMs);
     case 'malformed':
       return guess(policy.unavailableCooldownMs);
     case 'account':

@@ -107,6 +107,39 @@ describe('policy: a pass', () => {
   });
 });
 
+describe('policy: a flapping local server', () => {
+  it('a local server that dropped the connection (not refused) is asked again at once, without a cooldown', () => {
+    let resets = 2;
+    const { log, cooldowns } = play((b) => {
+      if (b !== L) return fail('unavailable', { status: 502 });
+      return resets-- > 0 ? fail('connection', { refused: false }) : 'ok';
+    });
+    expect(kinds(log)).toEqual(['attempt:openrouter:a/one', 'attempt:openrouter:b/two', 'attempt:local', 'attempt:local', 'attempt:local', 'done']);
+    expect(log.at(-1)?.at).toBe(50); // no hold, no wait: five requests of 10 ms
+    expect(cooldowns.has(L.id)).toBe(false);
+  });
+
+  it('at most LOCAL_TRIES_PER_PASS in a pass; then the pass is over and the next one (after the backoff) asks it again', () => {
+    let resets = 3;
+    const { log } = play((b) => {
+      if (b !== L) return fail('unavailable', { status: 502 });
+      return resets-- > 0 ? fail('connection', { refused: false }) : 'ok';
+    });
+    expect(kinds(log).filter((k) => k === 'attempt:local')).toHaveLength(4);
+    expect(kinds(log)).toContain('hold');
+    const lastWait = log.filter(({ d }) => d.kind === 'wait').at(-1);
+    // The OpenRouter models cool for 5 s; the local server is up, so the wait is the 1 s backoff, not theirs.
+    expect(lastWait?.d).toMatchObject({ until: 1_050 });
+  });
+
+  it('a refused connection (nothing listens) is a server that is down: one request a pass, and a cooldown', () => {
+    const { log, cooldowns } = play((b) => (b === L ? fail('connection', { refused: true }) : fail('unavailable', { status: 502 })), { list: [A, L] });
+    const firstPass = log.filter(({ d }) => d.kind === 'attempt' && d.pass === 1);
+    expect(firstPass.map(({ d }) => (d as { backend: Backend }).backend.id)).toEqual([A.id, L.id]);
+    expect(cooldowns.get(L.id)?.cls).toBe('connection');
+  });
+});
+
 describe('policy: hold, backoff and the retry window', () => {
   it('rate-limit storm: holds once, waits for the cooldowns with backoff, then answers', () => {
     // Every OpenRouter model 429 with Retry-After 2s until t=8s; local down.

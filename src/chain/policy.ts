@@ -146,11 +146,27 @@ function isProbe(backend: Backend, cooldowns: Cooldowns, now: number): boolean {
   return backend.kind === 'openrouter' && cooldown?.guessed === true && cooldown.until <= now;
 }
 
+/** Requests to the local server a pass may make while it keeps dropping the connection (`againAtOnce`). */
+export const LOCAL_TRIES_PER_PASS = 3;
+
+/**
+ * The local server dropped the connection without refusing it: it is up (a flapping or restarting server) and
+ * may answer the next request, so it is asked again at once, up to LOCAL_TRIES_PER_PASS in a pass. It is the last
+ * resort on the same machine and costs no quota; a backoff or cooldown here would be the caller's wait alone
+ * (a flapping local server under a dead chain made holdline's slowest answer 8.7 s against FallbackAdapter's 4.7 s).
+ * A refusal (nothing listens) is a server that is down, and waits its cooldown as before.
+ */
+function againAtOnce(episode: Episode, backend: Backend, pass: number): boolean {
+  if (backend.kind !== 'local' || episode.skips.some((s) => s.pass === pass && s.backend === backend.id)) return false;
+  const tries = episode.attempts.filter((a) => a.pass === pass && a.backend === backend.id);
+  return tries.length < LOCAL_TRIES_PER_PASS && tries.every((a) => a.failure?.cls === 'connection' && a.failure.refused === false);
+}
+
 /** The next step within the current pass: an attempt or a skip, or undefined when the pass is over. */
 function nextInPass({ episode, cooldowns, backends, now }: PolicyInput): Decision | undefined {
   const pass = episode.waits + 1;
   const handled = handledInPass(episode, pass);
-  const open = backends.filter((b) => !handled.has(b.id));
+  const open = backends.filter((b) => !handled.has(b.id) || againAtOnce(episode, b, pass));
   for (const backend of open) {
     const cooldown = cooldowns.get(backend.id);
     if (cooldown && cooldown.until > now) return { kind: 'skip', backend, pass, until: cooldown.until };

@@ -31,9 +31,9 @@ export interface RaceOptions {
   hedgeAfterMs: number | undefined;
   /** Called when the hedge delay passed without a chunk: the backend to ask too, or undefined (none, or no budget). */
   pickHedge: () => Backend | undefined;
-  run: (backend: Backend, signal: AbortSignal, onChunk: (chunk: llm.ChatChunk) => void) => Promise<AttemptResult>;
-  /** Receives the winner's chunks. */
-  forward: (chunk: llm.ChatChunk, backend: Backend) => void;
+  run: (backend: Backend, signal: AbortSignal, onChunk: (chunk: llm.ChatChunk, servedBy?: string) => void) => Promise<AttemptResult>;
+  /** Receives the winner's chunks (and the model its response names as answering). */
+  forward: (chunk: llm.ChatChunk, backend: Backend, servedBy?: string) => void;
 }
 
 export async function race(options: RaceOptions): Promise<Lane[]> {
@@ -49,14 +49,14 @@ export async function race(options: RaceOptions): Promise<Lane[]> {
     signal.addEventListener('abort', abort, { once: true });
     const lane = { backend, hedge, at: clock.now(), end: NaN, won: false, controller, result: { cancelled: true, textSent: false } as AttemptResult };
     lanes.push(lane);
-    const onChunk = (chunk: llm.ChatChunk) => {
+    const onChunk = (chunk: llm.ChatChunk, servedBy?: string) => {
       if (!winner) {
         winner = lane;
         lane.won = true;
         cancelHedge();
         for (const other of lanes) if (other !== lane) other.controller.abort();
       }
-      if (winner === lane) options.forward(chunk, backend);
+      if (winner === lane) options.forward(chunk, backend, servedBy);
     };
     running.push(
       options

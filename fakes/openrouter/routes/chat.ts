@@ -53,6 +53,7 @@ export function chatRoute(state: FakeState): RequestHandler {
       req,
       res,
       clock: state.clock,
+      ticker: state.ticker,
       signal: open.signal,
       entry,
       request,
