@@ -20,6 +20,7 @@ import { runScenario } from '../harness/run.js';
 import { toJson } from '../harness/result.js';
 import { inlineStack } from '../harness/stack/inline.js';
 import { processStack } from '../harness/stack/processes.js';
+import { trackChild } from '../tools/kit/processes.js';
 
 interface Row {
   scenario: string;
@@ -99,8 +100,13 @@ async function main(): Promise<void> {
   if (out) writeFileSync(out, `${JSON.stringify({ summary, rows: rows.map(({ json: _json, ...row }) => row) }, null, 2)}\n`);
 }
 
+/** Tracked by the process kit: they die with the bench, even when it is SIGKILLed. */
 function startHogs(n: number): ChildProcess[] {
-  return Array.from({ length: n }, () => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
+  return Array.from({ length: n }, () => {
+    const hog = spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
+    trackChild(hog);
+    return hog;
+  });
 }
 
 function whole(text: string | undefined, flag: string): number {

@@ -39,7 +39,8 @@ export class LatenessMeter {
       const late = now - expected - NOISE_MS;
       // setInterval re-arms from when the callback runs, so the next run is due PROBE_MS from now.
       expected = now + PROBE_MS;
-      if (late > 0) this.record(performance.timeOrigin + now, late);
+      // Stamped with Date.now(), the clock the runner's windows use (performance.timeOrigin drifts from it).
+      if (late > 0) this.record(Date.now(), late);
     }, PROBE_MS);
     this.timer.unref();
     return this;

@@ -69,3 +69,23 @@ describe('AutoClock', () => {
     expect(await run()).toEqual(first);
   });
 });
+
+describe('AutoClock, what goes wrong', () => {
+  it('one clock moves time in a process: a second is refused until the first stops', async () => {
+    const first = new AutoClock().start();
+    expect(() => new AutoClock().start()).toThrow('another AutoClock is already moving time in this process');
+    await first.stop();
+    const second = new AutoClock().start();
+    await second.stop();
+  });
+
+  it('a NaN delay is now, not a clock stuck at NaN', async () => {
+    const c = new AutoClock().start();
+    const seen: number[] = [];
+    c.schedule(() => seen.push(c.now()), Number.NaN);
+    await c.sleep(5);
+    expect(seen).toEqual([0]);
+    expect(c.now()).toBe(5);
+    await c.stop();
+  });
+});

@@ -14,6 +14,11 @@
 import type { Clock } from '../clock.js';
 import { Quiet } from './quiet.js';
 
+/** Wall ms a process may stay busy before the clock says what keeps it (a rehearsal that can never move on). */
+export const STUCK_AFTER_MS = 30_000;
+/** One AutoClock moves time per process: two would each take the other's checks for work and neither would move. */
+const moving = new Set<AutoClock>();
+
 interface Timer {
   at: number;
   seq: number;
@@ -33,7 +38,14 @@ export class AutoClock implements Clock {
   private readonly stopping = new AbortController();
   private quiet: Quiet | undefined;
 
-  constructor(originEpochMs = Date.now()) {
+  /**
+   * @param onStuck called (once per stretch) when the process has not been idle for STUCK_AFTER_MS of wall time,
+   *   with what keeps it busy; the inline stack reports it as a failed rehearsal.
+   */
+  constructor(
+    originEpochMs = Date.now(),
+    private readonly onStuck: (why: string[]) => void = () => {},
+  ) {
     this.originEpochMs = originEpochMs;
   }
 
@@ -75,7 +87,8 @@ export class AutoClock implements Clock {
   }
 
   schedule(fn: () => void, ms: number): () => void {
-    const timer = { at: this.current + Math.max(0, ms), seq: this.seq++, fn };
+    // A NaN or infinite delay would poison `current` for good: treat it as now.
+    const timer = { at: this.current + (Number.isFinite(ms) ? Math.max(0, ms) : 0), seq: this.seq++, fn };
     // Kept sorted by (at, seq): timers are few (a rehearsal has tens), so an insertion beats a heap here.
     const i = this.timers.findIndex((t) => t.at > timer.at);
     if (i === -1) this.timers.push(timer);
@@ -94,6 +107,8 @@ export class AutoClock implements Clock {
   /** Starts moving time (idempotent). */
   start(): this {
     if (!this.driving) {
+      if (moving.size > 0) throw new Error('another AutoClock is already moving time in this process; stop it first');
+      moving.add(this);
       this.quiet = new Quiet();
       this.driving = this.drive().catch(() => {});
     }
@@ -106,13 +121,20 @@ export class AutoClock implements Clock {
     this.wake?.();
     await this.driving;
     this.quiet?.close();
+    moving.delete(this);
   }
 
   private async drive(): Promise<void> {
     const signal = this.stopping.signal;
     const quiet = this.quiet as Quiet;
     while (!signal.aborted) {
-      await quiet.settled(signal);
+      const watchdog = setTimeout(() => this.onStuck(quiet.busyWith()), STUCK_AFTER_MS);
+      watchdog.unref();
+      try {
+        await quiet.settled(signal);
+      } finally {
+        clearTimeout(watchdog);
+      }
       const next = this.timers[0];
       if (!next) {
         // Idle with nothing scheduled: wait until something schedules (a request, a turn) and settle again.
@@ -122,7 +144,14 @@ export class AutoClock implements Clock {
       }
       this.timers.shift();
       this.current = Math.max(this.current, next.at);
-      next.fn();
+      try {
+        next.fn();
+      } catch (error) {
+        // As a throwing setTimeout callback would: an uncaught exception, not a clock that silently stops.
+        process.nextTick(() => {
+          throw error;
+        });
+      }
     }
   }
 }

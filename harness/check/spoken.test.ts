@@ -81,3 +81,20 @@ describe('checkSpoken with the machine\'s measured lateness', () => {
     expect(a.explained).toEqual([]);
   });
 });
+
+describe('the stalls of several processes', () => {
+  it('count once where they overlap: a starved machine stalls them together', () => {
+    const lateness: Lateness = {
+      speed: 10,
+      originEpochMs: 1_000_000,
+      // The fake and the agent could not run during the same 30 ms; the runner during 10 ms of it and 5 ms after.
+      reports: [
+        { id: 'fake', stalls: [[1_000_530, 30]] },
+        { id: 'agent', stalls: [[1_000_530, 30]] },
+        { id: 'runner', stalls: [[1_000_535, 15]] },
+      ],
+      turnsAtMs: [0],
+    };
+    expect(latenessBefore(lateness, 10_000)).toBe(35 * 10);
+  });
+});

@@ -10,7 +10,7 @@
  */
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
-import { AutoClock } from '../../contract/time/auto-clock.js';
+import { AutoClock, STUCK_AFTER_MS } from '../../contract/time/auto-clock.js';
 import { warmUp } from '../../contract/time/quiet.js';
 import { startFake } from '../../fakes/openrouter/index.js';
 import { startRehearsal } from '../../src/rehearsal/server.js';
@@ -19,7 +19,7 @@ import { StartError } from '../../tools/kit/start-error.js';
 import { downBaseURL } from '../../tools/llama/testing/down.js';
 import { agentProcessEnv } from './agent-env.js';
 import { startLlamaProcess } from './services.js';
-import type { RunningStack, Stack, StartRequest } from './stack.js';
+import type { RunningStack, ServiceFailure, Stack, StartRequest } from './stack.js';
 
 export function inlineStack(): Stack {
   return { name: 'inline', start: startInline };
@@ -34,9 +34,16 @@ async function startInline(request: StartRequest): Promise<RunningStack> {
     for (const close of closers.splice(0).reverse()) await close().catch(() => {});
   };
   try {
+    // Redis is a server outside the process reached without fetch: quiet.ts cannot see a reply on its way yet.
+    if (scenario.agent.env.REDIS_URL !== undefined) throw new StartError('agent.env sets REDIS_URL, which virtual time (the inline stack) does not support yet: play this scenario with --stack processes');
     await warmUp();
+    // Reported as a failure of the rehearsal (exit 3, with what kept the process busy), never a silent hang.
+    let reportStuck: (why: string[]) => void = () => {};
+    const stuck = new Promise<ServiceFailure>((resolve) => {
+      reportStuck = (why) => resolve({ service: 'the virtual clock', how: `could not move for ${STUCK_AFTER_MS / 1000} s: ${why.join('; ') || 'busy'}`, output: [] });
+    });
     // Started before anything connects: it must see every socket (quiet.ts).
-    const clock = new AutoClock().start();
+    const clock = new AutoClock(Date.now(), (why) => reportStuck(why)).start();
     closers.push(() => clock.stop());
     const silent = pino({ level: 'silent' }, new Writable({ write: (_chunk, _encoding, done) => done() }));
     const fake = await startFake({ scenario, clock, log: silent });
@@ -57,6 +64,9 @@ async function startInline(request: StartRequest): Promise<RunningStack> {
       agentUrl: agent.url,
       pids: local ? { 'llama-server': local.child.pid } : {},
       crashed: new Promise((resolve) => {
+        void stuck.then((failure) => {
+          if (!stopping) resolve(failure);
+        });
         const child = local?.child;
         void child?.exited.then((exit) => {
           if (!stopping) resolve({ service: child.name, pid: child.pid, how: describeExit(exit), output: child.output() });

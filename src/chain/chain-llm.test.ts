@@ -407,6 +407,27 @@ describe('ChainLLM: never a long silence, hedging', () => {
     expect(seen.filter((e) => e.type === 'turn').map((e) => (e as { turnId: string }).turnId)).toEqual(['turn-1', 'turn-2']);
   });
 
+  it('one hold per caller turn: a slow tool follow-up after a held request does not say it again', async () => {
+    const call = llm.FunctionCall.create({ callId: 'call_9', name: 'lookup_order', args: '{"order_id":"4417"}' });
+    // Both requests of the turn take 3 s before anything comes: past the hold threshold each time.
+    const { clock, chain } = setup((_b, _now, req) => {
+      const last = req.chatCtx.items.at(-1);
+      if (last?.type === 'function_call_output') return after(req, 3_000, () => ok(req, 'It ships Friday.'));
+      return after(req, 3_000, () => {
+        req.onChunk({ id: 'g', delta: { role: 'assistant', toolCalls: [call] } });
+        return { cancelled: false, textSent: true, toolCallSent: true, status: 200 };
+      });
+    });
+    const ctx = ask('where is my order 4417?');
+    const first = await turn(clock, chain, ctx);
+    expect(first.spoken[0]).toEqual(['hold', config.holdMessage]);
+    expect(first.spoken.filter(([source]) => source === 'hold')).toHaveLength(1);
+    const followUp = ctx.copy();
+    followUp.insert([call, llm.FunctionCallOutput.create({ callId: 'call_9', output: 'shipped', isError: false })]);
+    const { spoken } = await turn(clock, chain, followUp);
+    expect(spoken).toEqual([['openrouter:a/one', 'It ships Friday.']]);
+  });
+
   it('a tool turn whose follow-up never comes (the caller spoke over it) ends cancelled when the next turn starts', async () => {
     const call = llm.FunctionCall.create({ callId: 'call_8', name: 'lookup_order', args: '{}' });
     const { clock, chain, seen } = setup((_b, _now, req) => {

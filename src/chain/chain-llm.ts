@@ -66,6 +66,8 @@ export class ChainLLM extends llm.LLM {
   private readonly toolCalls = new Map<string, string>();
   /** Turns whose last request handed on a tool call: they end in the follow-up request, not before. */
   private readonly awaitingFollowUp = new Set<string>();
+  /** The last turn the caller heard the hold in: a tool step's follow-up request of it does not hold again. */
+  private heldTurn: string | undefined;
 
   constructor(readonly options: ChainOptions) {
     ensureFrameworkLogger();
@@ -144,6 +146,16 @@ export class ChainLLM extends llm.LLM {
   /** @internal A tool call of `turnId` was handed on: its result's request continues that turn. */
   noteToolCall(callId: string, turnId: string): void {
     this.toolCalls.set(callId, turnId);
+  }
+
+  /** @internal The caller heard the hold in `turnId`. */
+  noteHeld(turnId: string): void {
+    this.heldTurn = turnId;
+  }
+
+  /** @internal Whether the caller already heard the hold in `turnId` (in an earlier request of it). */
+  wasHeld(turnId: string): boolean {
+    return this.heldTurn === turnId;
   }
 
   /** @internal `turnId`'s request ended handing on a tool call: the turn ends in its follow-up. */
@@ -320,13 +332,18 @@ class ChainStream extends llm.LLMStream {
   private async episode(signal: AbortSignal): Promise<void> {
     const { clock } = this.chain.options;
     const episode: Episode = newEpisode(clock.now());
+    // One hold per caller turn: a tool step's follow-up request does not say it again.
+    if (this.followUp && this.chain.wasHeld(this.turnId)) episode.held = true;
     // Never a long silence: whatever the backends do, the caller hears the hold once no answer has started
     // by HOLD_AFTER_MS, while the chain keeps trying.
-    const holdAt = holdDueAt(episode, this.chain.options.policy) as number;
-    const cancelHold = clock.schedule(() => {
-      if (episode.held || this.spoke || signal.aborted) return;
-      this.hold(episode, `no answer ${this.chain.options.policy.holdAfterMs} ms after the turn`);
-    }, holdAt - clock.now());
+    const holdAt = holdDueAt(episode, this.chain.options.policy);
+    const cancelHold =
+      holdAt === undefined
+        ? () => {}
+        : clock.schedule(() => {
+            if (episode.held || this.spoke || signal.aborted) return;
+            this.hold(episode, `no answer ${this.chain.options.policy.holdAfterMs} ms after the turn`);
+          }, holdAt - clock.now());
     try {
       await this.passes(episode, signal);
     } finally {
@@ -336,6 +353,7 @@ class ChainStream extends llm.LLMStream {
 
   private hold(episode: Episode, reason: string): void {
     episode.held = true;
+    this.chain.noteHeld(this.turnId);
     this.chain.options.events.publish({ type: 'policy', turnId: this.turnId, step: 'hold', reason });
     this.say('hold', this.chain.options.holdMessage);
   }

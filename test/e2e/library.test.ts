@@ -57,7 +57,8 @@ for (const stack of stacks) {
         const result = await rehearseLibrary(name, speed, stack);
         expect(result.failures, textTimeline(result)).toEqual([]);
         const reference = virtual.get(name);
-        if (reference) expect(fingerprint(result), textTimeline(result)).toEqual(fingerprint(reference));
+        expect(reference, `${name} did not run on virtual time`).toBeDefined();
+        expect(fingerprint(result), textTimeline(result)).toEqual(fingerprint(reference as Result));
       });
     }
   });
@@ -70,7 +71,8 @@ for (const stack of stacks) {
         const result = await rehearseLibrary(name, 1, stack);
         expect(result.failures, textTimeline(result)).toEqual([]);
         const reference = virtual.get(name);
-        if (reference) expect(fingerprint(result)).toEqual(fingerprint(reference));
+        expect(reference, `${name} did not run on virtual time`).toBeDefined();
+        expect(fingerprint(result)).toEqual(fingerprint(reference as Result));
       });
     }
   });
