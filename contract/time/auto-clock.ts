@@ -11,7 +11,7 @@
  * One AutoClock serves every participant in one process (the fake, the agent, the runner); `start()` runs its
  * driver until `stop()`.
  */
-import type { Clock } from '../clock.js';
+import { sleepWith, type Clock } from '../clock.js';
 import { Quiet } from './quiet.js';
 
 /** Wall ms a process may stay busy before the clock says what keeps it (a rehearsal that can never move on). */
@@ -72,18 +72,7 @@ export class AutoClock implements Clock {
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const onAbort = () => {
-        cancel();
-        reject(signal?.reason);
-      };
-      const cancel = this.schedule(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return sleepWith(this, ms, signal);
   }
 
   schedule(fn: () => void, ms: number): () => void {

@@ -138,14 +138,19 @@ export class Quiet {
   busyWith(): string[] {
     const why: string[] = [];
     if (this.pending.size > 0) why.push(`${this.pending.size} operation(s) outstanding`);
-    if ([...this.shortTimers.values()].some((t) => t.hasRef?.() !== false)) why.push('a short timer armed');
+    if (this.shortTimerArmed()) why.push('a short timer armed');
     if (!balanced(this.sockets.keys())) why.push('bytes in flight between two local ends');
     if (this.waitingOnExternal()) why.push('a request to a server outside this process is open');
     return why;
   }
 
   private busy(): boolean {
-    return this.pending.size > 0 || [...this.shortTimers.values()].some((t) => t.hasRef?.() !== false) || !balanced(this.sockets.keys()) || this.waitingOnExternal();
+    return this.pending.size > 0 || this.shortTimerArmed() || !balanced(this.sockets.keys()) || this.waitingOnExternal();
+  }
+
+  private shortTimerArmed(): boolean {
+    for (const timer of this.shortTimers.values()) if (timer.hasRef?.() !== false) return true;
+    return false;
   }
 
   private waitingOnExternal(): boolean {

@@ -13,7 +13,7 @@ import { pending, type PlayedTurn } from './pending.js';
 import { readEvents } from '../../contract/event-stream.js';
 import { liveLine } from '../report/live.js';
 import { clockTimeline, notifier, untilOr, wallTimeline, within, type Timeline } from './waiting.js';
-import { parseLatenessReport, processLateness, type LatenessReport } from '../../contract/lateness.js';
+import { parseLatenessReport, processLateness, type LatenessMeter, type LatenessReport } from '../../contract/lateness.js';
 
 export interface Recording {
   events: AgentEvent[];
@@ -58,7 +58,8 @@ const MIN_SETTLE_WALL_MS = 150;
 
 export async function rehearse(stack: RunningStack, scenario: Scenario, options: RehearseOptions): Promise<Recording> {
   const { speed, signal, progress = () => {} } = options;
-  const runnerLateness = processLateness();
+  // On virtual time there is nothing for stalls to explain (below), so nothing is measured.
+  const runnerLateness = stack.clock ? undefined : processLateness();
   // On a stack's own clock (virtual time) nothing waits for the reset: time stands still until it is done.
   const originEpochMs = Date.now() + (stack.clock ? 0 : RESET_LEAD_MS);
   const time: Timeline = stack.clock ? clockTimeline(stack.clock) : wallTimeline(originEpochMs, speed);
@@ -121,16 +122,8 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
       await untilOr(changed.next, time, capMs, stopped.signal);
     }
     const journal = (await (await fetch(`${stack.fakeUrl}/__fake/journal`)).json()) as Journal;
-    const since = originEpochMs - RESET_LEAD_MS;
     // On virtual time a busy machine delays the work, never the clock relative to it: there is nothing to explain.
-    const reports = stack.clock
-      ? []
-      : [
-          { id: runnerLateness.id, stalls: runnerLateness.since(since) },
-          await latenessOf(`${stack.fakeUrl}/__fake/lateness?since=${since}`),
-          await latenessOf(`${stack.agentUrl}/lateness?since=${since}`),
-        ];
-    const lateness = reports.filter((r, i): r is LatenessReport => r !== undefined && reports.findIndex((o) => o?.id === r.id) === i);
+    const lateness = runnerLateness ? await stallsOf(stack, runnerLateness, originEpochMs - RESET_LEAD_MS) : [];
     return { events: [...events], journal, turns: played, originEpochMs, problems, lateness, clock: stack.clock ? 'virtual' : 'wall' };
   } catch (error) {
     // Ctrl-C first: services dying because of the interrupt are not crashes.
@@ -163,6 +156,15 @@ async function playTurns(
     progress(`caller at ${(turn.atMs / 1000).toFixed(1)}s: "${turn.say}"`);
     onPlayed();
   }
+}
+
+/** The runner's, the fake's and the agent's stalls since `since`, one report per process (they may share one). */
+async function stallsOf(stack: RunningStack, runner: LatenessMeter, since: number): Promise<LatenessReport[]> {
+  const reports = [
+    { id: runner.id, stalls: runner.since(since) },
+    ...(await Promise.all([latenessOf(`${stack.fakeUrl}/__fake/lateness?since=${since}`), latenessOf(`${stack.agentUrl}/lateness?since=${since}`)])),
+  ];
+  return reports.filter((r, i): r is LatenessReport => r !== undefined && reports.findIndex((o) => o?.id === r.id) === i);
 }
 
 /** A service's stalls; undefined when it does not measure them (a user's own fake or agent, an older image). */

@@ -4,7 +4,7 @@
  * server can be started again on the same port (a Redis restart, empty as after a crash without persistence).
  *
  * A missing binary is an error that says how to install it, never a silent skip: tests that prove the fleet's shared
- * cooldowns must not pass by not running. `.ci/run` installs it.
+ * cooldowns must not pass by not running. `npm test`'s global setup (test/setup/redis.ts) installs it as root on Debian.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -29,11 +29,16 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
+/** Where redis-server is looked for: `REDIS_SERVER_BIN`, else Debian's path. */
+export function configuredRedisBin(): string {
+  return process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
+}
+
 export function redisServerBin(): string {
-  const bin = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
+  const bin = configuredRedisBin();
   if (!existsSync(bin)) {
     throw new Error(
-      `redis-server not found at ${bin}: these tests need a real Redis. Install it (Debian: apt-get install -y --no-install-recommends redis-server; .ci/run does) or set REDIS_SERVER_BIN`,
+      `redis-server not found at ${bin}: these tests need a real Redis. Install it (Debian: apt-get install -y --no-install-recommends redis-server; npm test does it as root on Debian) or set REDIS_SERVER_BIN`,
     );
   }
   return bin;

@@ -7,9 +7,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { configuredRedisBin } from '../../src/testing/redis-server.js';
 
 export default function setup(): void {
-  const bin = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
+  const bin = configuredRedisBin();
   if (existsSync(bin) || process.env.REDIS_SERVER_BIN !== undefined) return;
   const root = process.getuid?.() === 0;
   if (!root || !existsSync('/usr/bin/apt-get')) return;

@@ -17,6 +17,7 @@ import { parseScenario, problemsBody, ScenarioError } from '../../../contract/sc
 import type { FakeState } from '../state.js';
 import { adminGuard, requireMediaType, SCENARIO_MEDIA_TYPES, type AdminGuardOptions } from '../../../contract/local-api.js';
 import { sendJson } from './respond.js';
+import { parseJsonOrUndefined } from '../json.js';
 
 /** `{"at": <epoch ms>}` is 30 bytes; 1 KiB is room for whitespace and nothing else. */
 export const RESET_MAX_BYTES = 1024;
@@ -37,7 +38,7 @@ export function adminRoutes(state: FakeState, guard: AdminGuardOptions): Router 
   });
 
   router.post('/reset', requireMediaType(['application/json'], { emptyAllowed: true }, problemText), express.text({ type: () => true, limit: RESET_MAX_BYTES }), (req, res) => {
-    const body = typeof req.body === 'string' && req.body.trim() !== '' ? safeJson(req.body) : {};
+    const body = typeof req.body === 'string' && req.body.trim() !== '' ? parseJsonOrUndefined(req.body) : {};
     const at = (body as { at?: unknown } | undefined)?.at;
     if (body === undefined || body === null || typeof body !== 'object') {
       return sendJson(res, 400, { ok: false, problems: [{ text: 'expected an empty body or {"at": <epoch ms>}' }] });
@@ -66,14 +67,6 @@ export function adminRoutes(state: FakeState, guard: AdminGuardOptions): Router 
     }),
   );
   return router;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The control API's error body: `{ok: false, problems: [{text}]}`, as for a scenario's problems. */

@@ -13,13 +13,14 @@
  */
 import { z } from 'zod';
 import type { ChatRequest } from './request.js';
+import { parseJsonOrUndefined } from '../json.js';
 
 type Schema = Record<string, unknown>;
 
 /** The JSON text of a structured reply, or undefined when the request asks for plain text. */
 export function structuredText(format: ChatRequest['response_format'], text: string): string | undefined {
   if (!format || format.type === 'text') return undefined;
-  const parsed = parseJson(text);
+  const parsed = parseJsonOrUndefined(text);
   if (format.type === 'json_object') {
     return JSON.stringify(isObject(parsed) ? parsed : { answer: text });
   }
@@ -58,14 +59,6 @@ function withoutPatterns(value: unknown, depth: number): unknown {
     copy[key] = safe;
   }
   return copy;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
