@@ -1,6 +1,6 @@
 /**
- * `npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1] [--agent ./my-agent.ts]`: the agent
- * without a room, with an HTTP API (see rehearsal/server.ts); `--agent` rehearses your own agent module instead
+ * `npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1 | --clock 127.0.0.1:PORT] [--agent ./my-agent.ts]`:
+ * the agent without a room (`--clock`: on the runner's virtual time, contract/time/shared-clock.ts), with an HTTP API (see rehearsal/server.ts); `--agent` rehearses your own agent module instead
  * of holdline's (rehearsal/agent-module.ts). The production LiveKit worker is `npm start` (worker.ts).
  */
 import 'dotenv/config';
@@ -9,8 +9,11 @@ import { resolve } from 'node:path';
 import { ConfigError } from './config.js';
 import { AgentModuleError } from './rehearsal/agent-module.js';
 import { startRehearsal } from './rehearsal/server.js';
+import { clockAddressProblem } from '../contract/time/link.js';
+import { warmUp } from '../contract/time/quiet.js';
+import { SharedClock } from '../contract/time/shared-clock.js';
 
-const USAGE = 'usage: npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1] [--agent ./my-agent.ts]';
+const USAGE = 'usage: npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1 | --clock 127.0.0.1:PORT] [--agent ./my-agent.ts]';
 
 async function main(): Promise<number> {
   let values;
@@ -21,6 +24,7 @@ async function main(): Promise<number> {
         port: { type: 'string', default: '0' },
         host: { type: 'string', default: '127.0.0.1' },
         speed: { type: 'string', default: '1' },
+        clock: { type: 'string' },
         agent: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
@@ -37,10 +41,16 @@ async function main(): Promise<number> {
   const speed = Number(values.speed);
   if (!Number.isInteger(port) || port < 0 || port > 65535) return usage(`--port: expected a port number, got ${values.port}`);
   if (!(speed > 0) || !Number.isFinite(speed)) return usage(`--speed: expected a positive number, got ${values.speed}`);
+  const clockProblem = values.clock === undefined ? undefined : clockAddressProblem(values.clock);
+  if (clockProblem) return usage(clockProblem);
+  // Joined before anything listens or connects: the shared clock must see every socket (contract/time/quiet.ts);
+  // the HTTP client is warmed up first, or compiling it would look like an idle process.
+  if (values.clock !== undefined) await warmUp();
+  const clock = values.clock === undefined ? undefined : await SharedClock.connect(values.clock, 'agent');
 
   let agent;
   try {
-    agent = await startRehearsal({ port, host: values.host, speed, ...(values.agent !== undefined && { agentModule: resolve(values.agent) }) });
+    agent = await startRehearsal({ port, host: values.host, speed, ...(clock && { clock }), ...(values.agent !== undefined && { agentModule: resolve(values.agent) }) });
   } catch (error) {
     if (error instanceof AgentModuleError) {
       console.error(error.message);
@@ -57,6 +67,7 @@ async function main(): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   await agent.close();
+  await clock?.stop();
   return 0;
 }
 

@@ -73,7 +73,7 @@ describe('AutoClock', () => {
 describe('AutoClock, what goes wrong', () => {
   it('one clock moves time in a process: a second is refused until the first stops', async () => {
     const first = new AutoClock().start();
-    expect(() => new AutoClock().start()).toThrow('another AutoClock is already moving time in this process');
+    expect(() => new AutoClock().start()).toThrow('another clock is already moving time in this process');
     await first.stop();
     const second = new AutoClock().start();
     await second.stop();

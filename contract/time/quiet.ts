@@ -19,7 +19,7 @@
  * Hand-written: no library answers "is a Node process quiescent"; @sinonjs/fake-timers and Jest's modern timers
  * leave I/O to the test, and Tokio's auto-advance has no Node counterpart.
  */
-import { createHook, type AsyncHook } from 'node:async_hooks';
+import { createHook, executionAsyncId, type AsyncHook } from 'node:async_hooks';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer } from 'node:http';
 import { Server, Socket, type AddressInfo } from 'node:net';
@@ -52,26 +52,42 @@ export class Quiet {
   /** Every resource but promises (their reactions run inside the callback that settled them). */
   private readonly live = new Set<number>();
   private activity = 0;
+  private readonly waiters: (() => void)[] = [];
   private marking = false;
+  /** Listening ports of the other processes sharing this clock (see shared-clock.ts): not "outside" servers. */
+  private peers = new Set<number>();
   private readonly hook: AsyncHook;
   /** Every TCP socket opened or accepted since, until it closes (an idle keep-alive socket is unref'd, not gone). */
   private readonly sockets = new Map<Socket, () => void>();
+  /** Connections to other processes that closed since the coordinator last moved time (shared mode). */
+  private closed: Crossing[] = [];
   private readonly onSocket = ({ socket }: { socket: Socket }) => {
-    if (this.sockets.has(socket)) return;
-    const forget = () => this.sockets.delete(socket);
+    // A clock's own control link is not a connection whose bytes are work.
+    if (this.sockets.has(socket) || this.marking || this.own.has(executionAsyncId())) return;
+    const forget = () => {
+      this.sockets.delete(socket);
+      // The other end must see this close (a client gone mid-stream) before time moves: kept for one look.
+      if (this.shared && socket.remotePort !== undefined) {
+        this.closed.push({ local: socket.localPort ?? 0, remote: socket.remotePort, written: socket.bytesWritten, read: socket.bytesRead, closed: true });
+      }
+    };
     this.sockets.set(socket, forget);
     socket.once('close', forget);
   };
-  /** Open fetch requests to servers outside this process, with the wall instant each began. */
-  private readonly external = new Map<object, number>();
+  /** Open fetch requests, with their origin and the wall instant each began (outside ones count: see above). */
+  private readonly requests = new Map<object, { origin: string | undefined; began: number }>();
   private readonly onRequest = ({ request }: { request: { origin?: string } }) => {
-    if (!isLocalOrigin(request.origin)) this.external.set(request, Date.now());
+    this.requests.set(request, { origin: request.origin, began: Date.now() });
   };
   private readonly onRequestDone = ({ request }: { request: object }) => {
-    this.external.delete(request);
+    this.requests.delete(request);
   };
 
-  constructor() {
+  /**
+   * @param shared true when other processes share this clock (shared-clock.ts): connections whose other end
+   *   is not here are reported (`crossings`) instead of waited on.
+   */
+  constructor(private readonly shared = false) {
     // Sockets already open (and ref'd) count too; the clock should still start before anything connects.
     for (const handle of (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles()) {
       if (handle instanceof Socket) this.onSocket({ socket: handle });
@@ -81,10 +97,11 @@ export class Quiet {
     subscribe('undici:request:create', this.onRequest as (message: unknown) => void);
     for (const done of REQUEST_DONE) subscribe(done, this.onRequestDone as (message: unknown) => void);
     this.hook = createHook({
-      init: (id, type, _trigger, resource) => {
+      init: (id, type, trigger, resource) => {
         if (type === 'PROMISE') return;
         this.live.add(id);
-        if (this.marking) this.own.add(id);
+        // What this check (or a clock's control link) starts, and whatever that starts in turn, is not work.
+        if (this.marking || this.own.has(trigger)) this.own.add(id);
         else if (ONE_SHOT.has(type)) this.pending.add(id);
         else if (type === 'Timeout') {
           const timer = resource as TimerLike;
@@ -96,6 +113,9 @@ export class Quiet {
         this.activity++;
         this.pending.delete(id);
         this.shortTimers.delete(id);
+        // Resolving an existing promise queues its reactions; nothing asynchronous starts inside the hook.
+        const waiters = this.waiters.splice(0);
+        for (const wake of waiters) wake();
       },
       destroy: (id) => {
         this.live.delete(id);
@@ -114,6 +134,7 @@ export class Quiet {
     for (const done of REQUEST_DONE) unsubscribe(done, this.onRequestDone as (message: unknown) => void);
     for (const [socket, forget] of this.sockets) socket.off('close', forget);
     this.sockets.clear();
+    for (const wake of this.waiters.splice(0)) wake();
   }
 
   /** Resolves once the process is idle (see above); rejects with the signal's reason when aborted. */
@@ -139,13 +160,13 @@ export class Quiet {
     const why: string[] = [];
     if (this.pending.size > 0) why.push(`${this.pending.size} operation(s) outstanding`);
     if (this.shortTimerArmed()) why.push('a short timer armed');
-    if (!balanced(this.sockets.keys())) why.push('bytes in flight between two local ends');
+    if (!balanced(this.sockets.keys(), this.shared)) why.push('bytes in flight between two local ends');
     if (this.waitingOnExternal()) why.push('a request to a server outside this process is open');
     return why;
   }
 
   private busy(): boolean {
-    return this.pending.size > 0 || this.shortTimerArmed() || !balanced(this.sockets.keys()) || this.waitingOnExternal();
+    return this.pending.size > 0 || this.shortTimerArmed() || !balanced(this.sockets.keys(), this.shared) || this.waitingOnExternal();
   }
 
   private shortTimerArmed(): boolean {
@@ -155,7 +176,69 @@ export class Quiet {
 
   private waitingOnExternal(): boolean {
     const since = Date.now() - EXTERNAL_GRACE_MS;
-    return [...this.external.values()].some((began) => began > since);
+    const here = localPorts();
+    for (const { origin, began } of this.requests.values()) {
+      if (began > since && !isLocalOrigin(origin, here, this.peers)) return true;
+    }
+    return false;
+  }
+
+  /** Runs `fn` as this check's own: what it starts (a clock's control messages, its timers) is not work. */
+  quietly<T>(fn: () => T): T {
+    const was = this.marking;
+    this.marking = true;
+    try {
+      return fn();
+    } finally {
+      this.marking = was;
+    }
+  }
+
+  /** Callbacks run so far (not this check's own). */
+  get activityCount(): number {
+    return this.activity;
+  }
+
+  /** Resolves at the first callback after `seen` callbacks (at once if it already ran); rejects when aborted. */
+  activityAfter(seen: number, signal?: AbortSignal): Promise<void> {
+    if (this.activity !== seen) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const onAbort = () => reject(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  /** The ports the other processes of a shared clock listen on. */
+  setPeers(ports: Iterable<number>): void {
+    this.peers = new Set(ports);
+  }
+
+  /** Ports this process listens on. */
+  listening(): number[] {
+    return [...localPorts()];
+  }
+
+  /**
+   * Byte counts of every open TCP connection whose other end is not in this process, for a coordinator that
+   * pairs them across processes (shared-clock.ts). The ones inside this process are judged here.
+   */
+  crossings(): Crossing[] {
+    const sockets = [...this.sockets.keys()].filter((s) => s.remotePort !== undefined && !s.destroyed);
+    const ends = new Set(sockets.map((s) => `${s.localPort}>${s.remotePort}`));
+    const open = sockets
+      .filter((s) => !ends.has(`${s.remotePort}>${s.localPort}`))
+      .map((s) => ({ local: s.localPort ?? 0, remote: s.remotePort ?? 0, written: s.bytesWritten, read: s.bytesRead, closed: false }));
+    return [...open, ...this.closed];
+  }
+
+  /** Forgets the closed connections reported so far: the coordinator saw their other ends catch up. */
+  forgetClosed(count: number): void {
+    this.closed.splice(0, count);
   }
 
   /** One event-loop turn (or a millisecond when slow), on a timer or immediate marked as this check's own. */
@@ -183,28 +266,46 @@ function localPorts(): Set<number> {
   return ports;
 }
 
-/** `http://127.0.0.1:PORT` where this process listens on PORT. */
-function isLocalOrigin(origin: string | undefined): boolean {
+/** One end of a TCP connection, with what it wrote and read. */
+export interface Crossing {
+  local: number;
+  remote: number;
+  written: number;
+  read: number;
+  /** This end has closed: the other must have seen it. */
+  closed: boolean;
+}
+
+/** `http://127.0.0.1:PORT` where this process or a peer sharing its clock listens on PORT. */
+function isLocalOrigin(origin: string | undefined, here: Set<number>, peers: Set<number>): boolean {
   if (!origin) return false;
   try {
     const url = new URL(origin);
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-    return ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) && localPorts().has(port);
+    return ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) && (here.has(port) || peers.has(port));
   } catch {
     return false;
   }
 }
 
-/** Every connection between two ends in this process has each side's bytes read by the other. */
-function balanced(all: Iterable<Socket>): boolean {
+/**
+ * Every connection between two ends in this process has each side's bytes read by the other, and no connection
+ * to a server here waits to be accepted. A connection with its other end in another process is a coordinator's
+ * to judge (`crossings`).
+ */
+function balanced(all: Iterable<Socket>, shared: boolean): boolean {
   const ports = localPorts();
   const sockets = [...all].filter((s) => s.remotePort !== undefined && !s.destroyed);
   const byEnds = new Map(sockets.map((s) => [`${s.localPort}>${s.remotePort}`, s]));
   for (const socket of sockets) {
-    const local = ports.has(socket.remotePort ?? -1) || ports.has(socket.localPort ?? -1);
-    if (!local) continue;
     const peer = byEnds.get(`${socket.remotePort}>${socket.localPort}`);
-    if (!peer || peer.bytesRead !== socket.bytesWritten) return false;
+    if (peer) {
+      if (peer.bytesRead !== socket.bytesWritten) return false;
+    } else if (ports.has(socket.remotePort ?? -1)) {
+      return false; // a connection to a server of this process, not accepted yet
+    } else if (!shared && ports.has(socket.localPort ?? -1)) {
+      return false; // alone on its clock, every client is here: this one closed and the server has not seen it
+    }
   }
   return true;
 }

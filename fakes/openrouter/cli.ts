@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `holdline-fake --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1] [--json] [--admin-token <token>]`
+ * `holdline-fake --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1 | --clock 127.0.0.1:PORT] [--json] [--admin-token <token>]`
+ * (`--clock`: join the runner's virtual time, contract/time/shared-clock.ts, instead of wall time times --speed)
  * `holdline-fake --record <out.yaml> --upstream <base url> [--keep-content] [--seed 1] [--port 4010]`
  * (in this repository: `npm run fake -- ...`)
  *
@@ -28,9 +29,11 @@ import { formatEntry } from './log-line.js';
 import { startRecorder } from './record/proxy.js';
 import { toScenarioYaml } from './record/to-scenario.js';
 import { startFake } from './server.js';
+import { clockAddressProblem } from '../../contract/time/link.js';
+import { SharedClock } from '../../contract/time/shared-clock.js';
 
 const USAGE = [
-  'usage: holdline-fake --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1] [--json] [--admin-token <token>]',
+  'usage: holdline-fake --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1 | --clock 127.0.0.1:PORT] [--json] [--admin-token <token>]',
   '       holdline-fake --record <out.yaml> --upstream <base url> [--keep-content] [--seed 1] [--port 4010] [--host 127.0.0.1]',
   '       (in the repository: npm run fake -- ...)',
 ].join('\n');
@@ -43,6 +46,8 @@ interface CliOptions {
   speed: number;
   json: boolean;
   adminToken?: string;
+  /** The runner's virtual clock to join (its process stack): `127.0.0.1:PORT`. */
+  clock?: string;
 }
 
 interface RecordOptions {
@@ -69,6 +74,7 @@ function readOptions(argv: string[]): CliOptions | RecordOptions {
         port: { type: 'string', default: '4010' },
         host: { type: 'string', default: '127.0.0.1' },
         speed: { type: 'string', default: '1' },
+        clock: { type: 'string' },
         json: { type: 'boolean', default: false },
         'admin-token': { type: 'string' },
         record: { type: 'string' },
@@ -96,7 +102,10 @@ function readOptions(argv: string[]): CliOptions | RecordOptions {
   if (!(speed > 0) || !Number.isFinite(speed)) usageError(`--speed must be a positive number, got ${String(values.speed)}`);
   const adminToken = (values['admin-token'] as string | undefined) ?? (process.env.HOLDLINE_FAKE_ADMIN_TOKEN || undefined);
   if (adminToken !== undefined && adminToken.trim() === '') usageError('--admin-token must not be empty');
-  return { scenario, port, speed, host: String(values.host), json: values.json === true, ...(adminToken !== undefined && { adminToken }) };
+  const clock = values.clock === undefined ? undefined : String(values.clock);
+  const clockProblem = clock === undefined ? undefined : clockAddressProblem(clock);
+  if (clockProblem) usageError(clockProblem);
+  return { scenario, port, speed, host: String(values.host), json: values.json === true, ...(adminToken !== undefined && { adminToken }), ...(clock && { clock }) };
 }
 
 function recordOptions(values: Record<string, string | boolean | undefined>, port: number): RecordOptions {
@@ -152,7 +161,9 @@ async function main(): Promise<void> {
   if ('out' in options) return record(options);
   const scenario = loadOrExit(options.scenario, options.json);
   const { port, host, speed, adminToken } = options;
-  const fake = await startFake({ scenario, port, host, speed, ...(adminToken !== undefined && { adminToken }) }).catch((err: unknown) => {
+  // Joined before anything listens or connects: the shared clock must see every socket (contract/time/quiet.ts).
+  const clock = options.clock ? await SharedClock.connect(options.clock, 'fake') : undefined;
+  const fake = await startFake({ scenario, port, host, speed, ...(clock && { clock }), ...(adminToken !== undefined && { adminToken }) }).catch((err: unknown) => {
     console.error(`cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`);
     process.exit(1);
   });

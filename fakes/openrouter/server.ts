@@ -74,7 +74,9 @@ export async function startFake(options: FakeOptions): Promise<RunningFake> {
   const log = options.log ?? pino({ level: 'warn' }, pino.destination(2));
 
   const clock: RehearsalClock = options.clock ?? new ScaledClock(options.speed ?? 1, options.originEpochMs ?? Date.now());
-  processLateness(); // measuring from now on, for GET /__fake/lateness
+  // Measuring from now on, for GET /__fake/lateness; on virtual time a stall cannot move an instant, and a
+  // probe every 10 ms would only keep the clock's idle check busy.
+  if (Number.isFinite(clock.speed)) processLateness();
   const state = new FakeState(scenario, clock);
   const adminToken = options.adminToken === '' ? undefined : options.adminToken;
   const app = createApp(state, { bodyLimitBytes, log, admin: { host, ...(adminToken !== undefined && { adminToken }) } });

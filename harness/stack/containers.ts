@@ -31,7 +31,7 @@ const COMPOSE_DUMMY_KEY = 'sk-or-v1-holdline-test-dummy';
 const SERVICES = { agent: 'the agent container', fake: 'the fake OpenRouter container', llama_cpp: 'the llama.cpp container' } as const;
 
 export function containerStack(): Stack {
-  return { name: 'containers', start: startContainers };
+  return { name: 'containers', virtual: false, start: startContainers };
 }
 
 async function startContainers(request: StartRequest): Promise<RunningStack> {

@@ -22,7 +22,7 @@ import { startLlamaProcess } from './services.js';
 import type { RunningStack, ServiceFailure, Stack, StartRequest } from './stack.js';
 
 export function inlineStack(): Stack {
-  return { name: 'inline', start: startInline };
+  return { name: 'inline', virtual: true, start: startInline };
 }
 
 async function startInline(request: StartRequest): Promise<RunningStack> {

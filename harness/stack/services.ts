@@ -32,8 +32,13 @@ function nodeEntry(entry: string, args: string[]): { command: string; args: stri
   return { command: process.execPath, args: ['--import', TSX_LOADER, file, ...args] };
 }
 
-export function startFakeProcess(scenarioFile: string, speed: number, progress: (line: string) => void, signal?: AbortSignal): Promise<Started> {
-  const args = ['--scenario', scenarioFile, '--port', '0', '--host', '127.0.0.1', '--speed', String(speed)];
+/** `--speed N`, or `--clock ADDRESS` to join the runner's virtual time (speed Infinity). */
+function timeArgs(speed: number, clockAddress: string | undefined): string[] {
+  return clockAddress ? ['--clock', clockAddress] : ['--speed', String(speed)];
+}
+
+export function startFakeProcess(scenarioFile: string, speed: number, progress: (line: string) => void, signal?: AbortSignal, clockAddress?: string): Promise<Started> {
+  const args = ['--scenario', scenarioFile, '--port', '0', '--host', '127.0.0.1', ...timeArgs(speed, clockAddress)];
   const spec = { name: 'the fake OpenRouter', ...nodeEntry('fakes/openrouter/cli.ts', args), cwd: REPO_ROOT, env: process.env };
   return startService(
     spec,
@@ -54,8 +59,9 @@ export function startAgentProcess(
   progress: (line: string) => void,
   signal?: AbortSignal,
   agentModule?: string,
+  clockAddress?: string,
 ): Promise<Started> {
-  const args = ['--rehearsal', '--port', '0', '--host', '127.0.0.1', '--speed', String(speed), ...(agentModule ? ['--agent', agentModule] : [])];
+  const args = ['--rehearsal', '--port', '0', '--host', '127.0.0.1', ...timeArgs(speed, clockAddress), ...(agentModule ? ['--agent', agentModule] : [])];
   const spec = { name: 'the agent', ...nodeEntry('src/main.ts', args), cwd: REPO_ROOT, env, redact };
   return startService(
     spec,

@@ -56,6 +56,8 @@ export const STACK_CHOICES: readonly StackChoice[] = ['processes', 'containers',
 
 export interface Stack {
   readonly name: 'processes' | 'containers' | 'inline';
+  /** Plays on virtual time (a clock that skips idle time) rather than wall time times the speed. */
+  readonly virtual: boolean;
   /** Starts the services and waits until each is healthy. On failure nothing is left running. */
   start(request: StartRequest): Promise<RunningStack>;
 }

@@ -69,7 +69,8 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
   for (const warning of config.warnings) log.warn(warning);
 
   const clock: RehearsalClock = options.clock ?? new ScaledClock(options.speed ?? 1);
-  const lateness = processLateness(); // for GET /lateness: how long this process could not run
+  // For GET /lateness: how long this process could not run (on wall time; virtual time needs no excuse).
+  if (Number.isFinite(clock.speed)) processLateness();
   const events = new AgentEvents(clock);
   const history = new EventHistory();
   const subscribers = new Set<(frame: string) => void>();
@@ -174,7 +175,7 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
       res.status(400).json({ error: 'expected ?since=<epoch ms>' });
       return;
     }
-    res.json(latenessReport(lateness, since));
+    res.json(latenessReport(processLateness(), since));
   });
   app.get('/healthz', (_req, res) => res.json({ status: 'ok', speed: clock.speed, originEpochMs: clock.origin }));
   app.get('/llm/status', async (_req, res) => {

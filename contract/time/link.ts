@@ -1,0 +1,95 @@
+/**
+ * The control link between a SharedClock and its coordinator: newline-delimited JSON over a loopback TCP
+ * connection (another process), or handed over on the next turn of the loop (the coordinator's own process).
+ * Everything a link does runs as its Quiet's own (quiet.ts), so control messages are never taken for work.
+ */
+import { Socket } from 'node:net';
+import type { Crossing, Quiet } from './quiet.js';
+
+/** A participant's next timer: due instant and the order it was set in. */
+export type Next = [at: number, seq: number] | null;
+
+export type ToCoordinator =
+  | { t: 'hello'; name: string }
+  /** Idle: nothing runs or is in flight here; `crossings` are the connections whose other end is elsewhere. */
+  | { t: 'idle'; next: Next; listening: number[]; crossings: Crossing[] }
+  | { t: 'busy' }
+  | { t: 'advanced' }
+  /** Busy for a long while, and why (quiet.ts `busyWith`). */
+  | { t: 'stuck'; why: string[] };
+
+export type ToParticipant =
+  /** Scenario time is now `to` (internal ms, not since a reset); answer `advanced`. */
+  | { t: 'advance'; to: number }
+  /** Run the earliest timer if it is due by `at`. */
+  | { t: 'fire'; at: number }
+  /** Ports the other participants listen on. */
+  | { t: 'peers'; ports: number[] };
+
+export interface Link<Out, In> {
+  send(message: Out): void;
+  onMessage(handler: (message: In) => void): void;
+  onClose(handler: () => void): void;
+  close(): void;
+}
+
+/** Cap on one control message: they are small; a peer that sends more is not a clock. */
+const MAX_LINE = 1 << 20;
+
+export function socketLink<Out, In>(socket: Socket, quiet: Quiet): Link<Out, In> {
+  let buffer = '';
+  let handler: (message: In) => void = () => {};
+  const closers: (() => void)[] = [];
+  socket.setEncoding('utf8');
+  socket.setNoDelay(true);
+  socket.on('data', (chunk: string) => {
+    buffer += chunk;
+    if (buffer.length > MAX_LINE && !buffer.includes('\n')) socket.destroy(new Error('control message too long'));
+    let end: number;
+    while ((end = buffer.indexOf('\n')) !== -1) {
+      const line = buffer.slice(0, end);
+      buffer = buffer.slice(end + 1);
+      let message: In;
+      try {
+        message = JSON.parse(line) as In;
+      } catch {
+        socket.destroy();
+        return;
+      }
+      handler(message);
+    }
+  });
+  socket.on('error', () => {});
+  socket.on('close', () => closers.forEach((close) => close()));
+  return {
+    send: (message) => quiet.quietly(() => socket.write(`${JSON.stringify(message)}\n`)),
+    onMessage: (h) => (handler = h),
+    onClose: (h) => closers.push(h),
+    close: () => quiet.quietly(() => socket.destroy()),
+  };
+}
+
+/** Two ends in one process: each message arrives on a later turn of the loop, as over a socket. */
+export function localLinks<A, B>(quiet: Quiet): [Link<A, B>, Link<B, A>] {
+  const handlers: { a: (m: B) => void; b: (m: A) => void } = { a: () => {}, b: () => {} };
+  const closers: (() => void)[] = [];
+  let open = true;
+  const deliver = (fn: () => void) => quiet.quietly(() => setImmediate(() => open && fn()));
+  const close = () => {
+    if (!open) return;
+    open = false;
+    closers.forEach((c) => c());
+  };
+  return [
+    { send: (m) => deliver(() => handlers.b(m)), onMessage: (h) => (handlers.a = h), onClose: (h) => closers.push(h), close },
+    { send: (m) => deliver(() => handlers.a(m)), onMessage: (h) => (handlers.b = h), onClose: (h) => closers.push(h), close },
+  ];
+}
+
+/** Why `value` is not a coordinator's address (`--clock 127.0.0.1:PORT`), or undefined when it is. */
+export function clockAddressProblem(value: string): string | undefined {
+  const match = /^(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[2]);
+  if (match && port > 0 && port <= 65_535) return undefined;
+  return `--clock: expected the virtual clock's loopback address, 127.0.0.1:PORT, got ${JSON.stringify(value.slice(0, 60))}`;
+}
