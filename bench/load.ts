@@ -1,12 +1,13 @@
 /**
  * `npm run bench:load`: the scenario library beside CPU hogs, to count the verdicts a busy machine flips, on
- * the process stack (wall time times the speed) or the inline stack (virtual time, `--stack inline`), with the
+ * the process stack (wall time times the speed, or with `--stack processes-virtual` the runner's virtual time
+ * shared across the processes) or the inline stack (virtual time, `--stack inline`), with the
  * wall time each rehearsal took. For every scenario it records whether it passed, and whether it passed only because the
  * processes' measured stalls explain a late utterance (harness/check/lateness.ts): "flips without accounting"
  * counts both, "flips" only the failures that remain. Writes bench/results/load.json. A benchmark: it reports
  * numbers and never fails on one.
  *
- *   npm run bench:load -- [--stack processes|inline] [--hogs 4] [--runs 1] [--speed 10] [--only calm-day,...] [--out file]
+ *   npm run bench:load -- [--stack processes|processes-virtual|inline] [--hogs 4] [--runs 1] [--speed 10] [--only calm-day,...] [--out file]
  *
  * A hog is a child process spinning on one core; they are killed when the bench ends, however it ends.
  */
@@ -48,8 +49,8 @@ async function main(): Promise<void> {
   if (!(speed > 0)) throw new Error(`--speed: expected a positive number, got ${values.speed}`);
   const names = values.only ? values.only.split(',') : libraryNames();
   const stackName = values.stack;
-  if (stackName !== 'processes' && stackName !== 'inline') throw new Error(`--stack: expected processes or inline, got ${stackName}`);
-  const stack = stackName === 'inline' ? inlineStack() : processStack();
+  if (stackName !== 'processes' && stackName !== 'processes-virtual' && stackName !== 'inline') throw new Error(`--stack: expected processes, processes-virtual or inline, got ${stackName}`);
+  const stack = stackName === 'inline' ? inlineStack() : processStack({ virtual: stackName === 'processes-virtual' });
   const out = values.out ?? (values.only ? undefined : `bench/results/load-${stackName}.json`);
 
   const spinning = startHogs(hogs);

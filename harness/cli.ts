@@ -79,7 +79,7 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
     // An agent module runs from this machine's files (its own imports, its own node_modules), so on processes.
     const chosen = agentModule && command.stack !== 'inline'
       ? { stack: processStack(), note: `--stack ${command.stack}: child processes, because --agent runs your module from this machine's files` }
-      : await chooseStack(command.stack, undefined, '--stack').catch((error: Error) => {
+      : await chooseStack(command.stack, undefined, '--stack', { virtual: command.virtual }).catch((error: Error) => {
           throw new StartError(error.message);
         });
     console.error(`· stack: ${chosen.note}`);

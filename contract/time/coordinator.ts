@@ -7,7 +7,7 @@
  */
 import { createServer, type Server } from 'node:net';
 import { STUCK_AFTER_MS } from './auto-clock.js';
-import { localLinks, socketLink, type Link, type Next, type ToCoordinator, type ToParticipant } from './link.js';
+import { localLinks, socketLink, toCoordinator, type Link, type Next, type ToCoordinator, type ToParticipant } from './link.js';
 import type { Crossing } from './quiet.js';
 import { SharedClock } from './shared-clock.js';
 
@@ -18,6 +18,8 @@ interface Participant {
   idle: { next: Next; listening: number[]; crossings: Crossing[] } | undefined;
   /** Internal scenario ms its clock stands at. */
   at: number;
+  /** Ports it listens on, from its last idle report (kept while it works). */
+  listening: number[];
   stuck: string[];
 }
 
@@ -45,7 +47,7 @@ export class Coordinator {
   /** Listens for the other processes' clocks; resolves with the address to give them (`--clock`). */
   async listen(): Promise<string> {
     const quiet = this.clock.quiet;
-    const server = quiet.quietly(() => createServer((socket) => this.accept(socketLink(socket, quiet))));
+    const server = quiet.quietly(() => createServer((socket) => this.accept(socketLink(socket, quiet, toCoordinator))));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -85,7 +87,7 @@ export class Coordinator {
     link.onMessage((message) => {
       if (message.t === 'hello') {
         if (part) return;
-        part = { name: message.name, link, idle: undefined, at: this.time, stuck: [] };
+        part = { name: message.name, link, idle: undefined, at: this.time, listening: [], stuck: [] };
         this.parts.add(part);
         // A late joiner starts at the current instant, like everyone.
         link.send({ t: 'advance', to: part.at });
@@ -109,7 +111,10 @@ export class Coordinator {
       case 'idle':
         part.idle = { next: message.next, listening: message.listening, crossings: message.crossings };
         part.stuck = [];
-        if (message.listening.some((port) => !this.knownPorts.has(port))) this.sendPeers();
+        if (message.listening.join() !== part.listening.join()) {
+          part.listening = message.listening;
+          this.sendPeers();
+        }
         break;
       case 'busy':
         part.idle = undefined;
@@ -127,11 +132,9 @@ export class Coordinator {
     this.step();
   }
 
-  private knownPorts = new Set<number>();
-
   private sendPeers(): void {
-    this.knownPorts = new Set([...this.parts].flatMap((p) => p.idle?.listening ?? []));
-    for (const part of this.parts) part.link.send({ t: 'peers', ports: [...this.knownPorts] });
+    const ports = [...this.parts].flatMap((p) => p.listening);
+    for (const part of this.parts) part.link.send({ t: 'peers', ports });
   }
 
   /** Moves time when everyone is idle and nothing is in flight between them. */

@@ -4,6 +4,7 @@
  * Everything a link does runs as its Quiet's own (quiet.ts), so control messages are never taken for work.
  */
 import { Socket } from 'node:net';
+import { z } from 'zod';
 import type { Crossing, Quiet } from './quiet.js';
 
 /** A participant's next timer: due instant and the order it was set in. */
@@ -26,6 +27,26 @@ export type ToParticipant =
   /** Ports the other participants listen on. */
   | { t: 'peers'; ports: number[] };
 
+const port = z.number().int().min(0).max(65_535);
+const crossing = z.object({ local: port, remote: port, written: z.number().nonnegative(), read: z.number().nonnegative(), closed: z.boolean() });
+const next = z.tuple([z.number().finite(), z.number().int()]).nullable();
+
+/** What a coordinator accepts from a participant: anything else closes the link (a stray client, a bug). */
+export const toCoordinator: z.ZodType<ToCoordinator> = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('hello'), name: z.string().min(1).max(100) }),
+  z.object({ t: z.literal('idle'), next, listening: z.array(port).max(1_000), crossings: z.array(crossing).max(100_000) }),
+  z.object({ t: z.literal('busy') }),
+  z.object({ t: z.literal('advanced') }),
+  z.object({ t: z.literal('stuck'), why: z.array(z.string().max(1_000)).max(100) }),
+]);
+
+/** What a participant accepts from its coordinator. */
+export const toParticipant: z.ZodType<ToParticipant> = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('advance'), to: z.number().finite() }),
+  z.object({ t: z.literal('fire'), at: z.number().finite() }),
+  z.object({ t: z.literal('peers'), ports: z.array(port).max(1_000) }),
+]);
+
 export interface Link<Out, In> {
   send(message: Out): void;
   onMessage(handler: (message: In) => void): void;
@@ -36,7 +57,7 @@ export interface Link<Out, In> {
 /** Cap on one control message: they are small; a peer that sends more is not a clock. */
 const MAX_LINE = 1 << 20;
 
-export function socketLink<Out, In>(socket: Socket, quiet: Quiet): Link<Out, In> {
+export function socketLink<Out, In>(socket: Socket, quiet: Quiet, schema: z.ZodType<In>): Link<Out, In> {
   let buffer = '';
   let handler: (message: In) => void = () => {};
   const closers: (() => void)[] = [];
@@ -51,7 +72,7 @@ export function socketLink<Out, In>(socket: Socket, quiet: Quiet): Link<Out, In>
       buffer = buffer.slice(end + 1);
       let message: In;
       try {
-        message = JSON.parse(line) as In;
+        message = schema.parse(JSON.parse(line));
       } catch {
         socket.destroy();
         return;

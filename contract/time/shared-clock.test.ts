@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Coordinator, inFlight } from './coordinator.js';
@@ -20,7 +21,7 @@ afterEach(async () => {
 });
 
 /** A coordinator in this process and `names` child processes on its clock; resolves with their URLs. */
-async function startShared(...names: string[]): Promise<{ coordinator: Coordinator; urls: string[] }> {
+async function startShared(...names: string[]): Promise<{ coordinator: Coordinator; urls: string[]; address: string }> {
   await warmUp();
   const c = new Coordinator();
   coordinator = c;
@@ -35,7 +36,7 @@ async function startShared(...names: string[]): Promise<{ coordinator: Coordinat
     }),
   );
   c.start();
-  return { coordinator: c, urls };
+  return { coordinator: c, urls, address };
 }
 
 describe('one virtual time across processes', () => {
@@ -69,6 +70,22 @@ describe('one virtual time across processes', () => {
     ]);
     expect(order).toEqual(['b 2000', 'a 3000']);
     expect(c.clock.now()).toBe(3_000);
+  });
+});
+
+describe("the clock's port", () => {
+  it('closes on anything that is not a clock message, and time goes on', async () => {
+    const { urls, address } = await startShared('child');
+    const [host, port] = address.split(':');
+    for (const garbage of ['null', '{"t":"idle","next":null,"listening":"all","crossings":[]}', '{"t":"hello"', 'x'.repeat(2 << 20)]) {
+      const stray = connect({ host: host as string, port: Number(port) });
+      stray.on('error', () => {}); // the reset when the coordinator closes on unread bytes
+      const closed = new Promise((resolve) => stray.once('close', resolve));
+      stray.write(`${garbage}\n`);
+      await closed;
+    }
+    const body = (await (await fetch(`${urls[0]}/wait?ms=1000`)).json()) as { now: number };
+    expect(body.now).toBe(1_000);
   });
 });
 

@@ -11,7 +11,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { connect } from 'node:net';
 import { moving, STUCK_AFTER_MS } from './auto-clock.js';
-import { socketLink, type Link, type ToCoordinator, type ToParticipant } from './link.js';
+import { socketLink, toParticipant, type Link, type ToCoordinator, type ToParticipant } from './link.js';
 import { Quiet } from './quiet.js';
 import { VirtualTime } from './virtual-time.js';
 
@@ -47,7 +47,7 @@ export class SharedClock extends VirtualTime {
       socket.once('connect', resolve);
       socket.once('error', (error) => reject(new Error(`cannot reach the virtual clock's coordinator at ${address}: ${error.message}`)));
     });
-    return clock.attach(socketLink(socket, clock.quiet));
+    return clock.attach(socketLink(socket, clock.quiet, toParticipant));
   }
 
   /** Starts reporting to the coordinator over `link` (once). */

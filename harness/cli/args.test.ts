@@ -3,7 +3,7 @@ import { parseCommand } from './args.js';
 
 describe('parseCommand', () => {
   it('runs a library scenario at real time by default', () => {
-    expect(parseCommand(['rate-limit-storm'])).toEqual({ kind: 'run', target: { name: 'rate-limit-storm' }, speed: 1, stack: 'auto', json: false });
+    expect(parseCommand(['rate-limit-storm'])).toEqual({ kind: 'run', target: { name: 'rate-limit-storm' }, speed: 1, virtual: false, stack: 'auto', json: false });
   });
 
   it('reads --speed, --stack, --json and --report', () => {
@@ -11,6 +11,7 @@ describe('parseCommand', () => {
       kind: 'run',
       target: { name: 'calm-day' },
       speed: 10,
+      virtual: false,
       stack: 'containers',
       json: true,
       report: 'out.html',
@@ -20,8 +21,18 @@ describe('parseCommand', () => {
   it('plays --json on virtual time (the inline stack) unless a speed or a stack is asked for', () => {
     expect(parseCommand(['calm-day', '--json'])).toMatchObject({ stack: 'inline', json: true });
     expect(parseCommand(['calm-day', '--json', '--speed', '10'])).toMatchObject({ stack: 'auto', speed: 10 });
-    expect(parseCommand(['calm-day', '--json', '--stack', 'processes'])).toMatchObject({ stack: 'processes' });
-    expect(parseCommand(['calm-day', '--stack', 'inline'])).toMatchObject({ stack: 'inline', json: false });
+    expect(parseCommand(['calm-day', '--json', '--stack', 'processes'])).toMatchObject({ stack: 'processes', virtual: true });
+    expect(parseCommand(['calm-day', '--json', '--stack', 'containers'])).toMatchObject({ stack: 'containers', virtual: false });
+    expect(parseCommand(['calm-day', '--json', '--agent', 'my-agent.ts'])).toMatchObject({ stack: 'auto', virtual: false });
+    expect(parseCommand(['calm-day', '--stack', 'inline'])).toMatchObject({ stack: 'inline', json: false, virtual: true });
+  });
+
+  it('--speed virtual: the inline stack, or the process stack on the runner\'s clock; never containers or --agent', () => {
+    expect(parseCommand(['calm-day', '--speed', 'virtual'])).toMatchObject({ stack: 'inline', virtual: true });
+    expect(parseCommand(['calm-day', '--speed', 'virtual', '--stack', 'processes'])).toMatchObject({ stack: 'processes', virtual: true });
+    expect(parseCommand(['calm-day', '--stack', 'processes'])).toMatchObject({ stack: 'processes', virtual: false });
+    expect(parseCommand(['calm-day', '--speed', 'virtual', '--stack', 'containers'])).toEqual({ kind: 'usage', message: expect.stringMatching(/containers play on wall time/) });
+    expect(parseCommand(['calm-day', '--speed', 'virtual', '--stack', 'processes', '--agent', 'a.ts'])).toEqual({ kind: 'usage', message: expect.stringMatching(/--agent plays on wall time/) });
   });
 
   it('takes an agent module to rehearse instead of holdline\'s agent', () => {
@@ -34,7 +45,7 @@ describe('parseCommand', () => {
   });
 
   it.each([
-    [['--speed', '0', 'calm-day'], /--speed: expected a positive number/],
+    [['--speed', '0', 'calm-day'], /--speed: expected a positive number or virtual/],
     [['--speed', 'fast', 'calm-day'], /--speed: expected a positive number/],
     [['a', 'b'], /expected one scenario name, got 2/],
     [['calm-day', '--file', 'x.yaml'], /not both/],

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { STACK_CHOICES, type StackChoice } from '../stack/stack.js';
 
-export const USAGE = `usage: npm run scenario -- <name> [--speed N] [--stack auto|processes|containers|inline] [--json] [--report out.html] [--agent ./my-agent.ts]
+export const USAGE = `usage: npm run scenario -- <name> [--speed N|virtual] [--stack auto|processes|containers|inline] [--json] [--report out.html] [--agent ./my-agent.ts]
        npm run scenario -- --file path/to/scenario.yaml [--speed N] [--stack ...] [--json] [--report out.html] [--agent ...]
        npm run scenario -- --list
        npm run scenario -- --help
@@ -10,14 +10,15 @@ export const USAGE = `usage: npm run scenario -- <name> [--speed N] [--stack aut
 Plays a scenario from scenarios/ (or --file) against the real agent, the fake OpenRouter and, when the
 scenario asks for it, llama-server, and checks what the caller heard.
 
-  --speed N          scenario ms per wall ms (default 1: real time, to watch; 10 runs a minute in 6 s)
+  --speed N          scenario ms per wall ms (default 1: real time, to watch; 10 runs a minute in 6 s), or
+                     virtual: a clock that skips idle time, shared by the runner and the services (inline or
+                     processes; exact instants on any machine; the default with --json unless --agent is given)
   --file PATH        a scenario file outside the library
   --stack STACK      where the services run: processes (child processes), containers (docker-compose.test.yml
                      under Testcontainers; run npm run containers:prepare first), or auto (default: containers
                      when the engine, Compose v2 and every image are there, else processes; it says which and why),
-                     or inline (the fake and the agent in the runner's process on virtual time: no --speed, time
-                     skips what is idle, so instants are exact on any machine and a minute takes well under one;
-                     the default with --json when neither --speed nor --stack is given)
+                     or inline (the fake and the agent in the runner's process, on virtual time: the default
+                     with --json when neither --speed nor --stack is given)
   --json             print exactly one JSON object on stdout: scenario, passed, speed, spoken, requests, failures
   --report OUT.html  also write the timeline as one self-contained HTML page
   --agent MODULE     rehearse your own agent module (.ts or .js: export default a function returning a
@@ -30,7 +31,18 @@ or died), 130 interrupted`;
 export type Command =
   | { kind: 'help' }
   | { kind: 'list' }
-  | { kind: 'run'; target: { name: string } | { file: string }; speed: number; stack: StackChoice; json: boolean; report?: string; agent?: string }
+  | {
+      kind: 'run';
+      target: { name: string } | { file: string };
+      /** Scenario ms per wall ms; 1 (unused) on virtual time. */
+      speed: number;
+      /** On a clock that skips idle time (inline, or processes sharing the runner's clock). */
+      virtual: boolean;
+      stack: StackChoice;
+      json: boolean;
+      report?: string;
+      agent?: string;
+    }
   | { kind: 'usage'; message: string };
 
 /** Options npm keeps for itself when they come before `--` (it sets npm_config_<name> instead). */
@@ -70,21 +82,26 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = {
   if (name !== undefined && values.file !== undefined) return usage('give a scenario name or --file, not both');
   if (name === undefined && values.file === undefined) return usage('which scenario? give a name (see --list) or --file path.yaml');
 
-  const speed = values.speed === undefined ? 1 : Number(values.speed);
-  if (!(speed > 0) || !Number.isFinite(speed)) return usage(`--speed: expected a positive number, got ${JSON.stringify(values.speed)}`);
+  const askedVirtual = values.speed === 'virtual';
+  const speed = values.speed === undefined || askedVirtual ? 1 : Number(values.speed);
+  if (!(speed > 0) || !Number.isFinite(speed)) return usage(`--speed: expected a positive number or virtual, got ${JSON.stringify(values.speed)}`);
   if (values.report !== undefined && values.report.trim() === '') return usage('--report: expected a file name like timeline.html');
 
   // --json is for scripts and CI: exact, repeatable timings (virtual time) unless a speed or a stack was asked for.
   // Not for --agent: a user's own LLM (FallbackAdapter...) keeps its timeouts on wall time, which virtual time
   // cannot compress, so its module plays on processes at the speed given, as before.
   const virtualByDefault = values.json && values.speed === undefined && values.agent === undefined;
-  const stack = (values.stack ?? (virtualByDefault ? 'inline' : 'auto')) as StackChoice;
+  const stack = (values.stack ?? (virtualByDefault || askedVirtual ? 'inline' : 'auto')) as StackChoice;
   if (!STACK_CHOICES.includes(stack)) return usage(`--stack: expected ${STACK_CHOICES.join(', ')}, got ${JSON.stringify(values.stack)}`);
+  if (askedVirtual && values.agent !== undefined) return usage("--speed virtual: --agent plays on wall time (your module's own timeouts are wall time); give --speed N");
+  if (askedVirtual && (stack === 'containers' || stack === 'auto')) return usage(`--speed virtual runs on --stack inline or processes; containers play on wall time (--speed N)`);
+  // Containers (and auto, which may pick them) keep wall time; processes join the runner's clock.
+  const virtual = stack === 'inline' || (stack === 'processes' && (askedVirtual || virtualByDefault));
 
   const target = name !== undefined ? { name } : { file: values.file as string };
   const agent = agentOption(values.agent);
   if (agent !== undefined && typeof agent !== 'string') return agent;
-  return { kind: 'run', target, speed, stack, json: values.json, ...(values.report !== undefined && { report: values.report }), ...(agent !== undefined && { agent }) };
+  return { kind: 'run', target, speed, virtual, stack, json: values.json, ...(values.report !== undefined && { report: values.report }), ...(agent !== undefined && { agent }) };
 }
 
 /** `--agent`: a JavaScript or TypeScript module (whether it exists is checked when the run starts). */

@@ -35,7 +35,13 @@ export interface Chosen {
  * @param choice processes, containers or auto
  * @param by who asked, for the messages: "E2E_STACK" or "--stack"
  */
-export async function chooseStack(choice = process.env.E2E_STACK ?? 'auto', probe: () => Promise<Readiness> = containerReadiness, by = 'E2E_STACK'): Promise<Chosen> {
+export async function chooseStack(
+  choice = process.env.E2E_STACK ?? 'auto',
+  probe: () => Promise<Readiness> = containerReadiness,
+  by = 'E2E_STACK',
+  options: { virtual?: boolean } = {},
+): Promise<Chosen> {
+  if (choice === 'processes' && options.virtual) return { stack: processStack({ virtual: true }), note: `${by}=processes: child processes on loopback ports, on the runner's virtual time` };
   if (choice === 'processes') return { stack: processStack(), note: `${by}=processes: child processes on loopback ports` };
   if (choice === 'inline') return { stack: inlineStack(), note: `${by}=inline: the fake and the agent in this process, on virtual time` };
   if (choice !== 'containers' && choice !== 'auto') {

@@ -4,15 +4,20 @@
  *   time), every scenario twice: each passes, and the second run's `--json` is the first's, byte for byte,
  *   timings included. This is where "the same seed gives the same rehearsal" is proven: on wall time a busy
  *   machine moves the instants;
- * - on the stacks E2E_STACK selects (child processes, containers), every scenario at an accelerated speed of
- *   wall time, with the same verdict, the same words from the same sources as on virtual time;
- * - a few short ones at real time (speed 1), to show the results do not depend on the speed.
+ * - on virtual time across processes (the fake and the agent as child processes joining the runner's clock,
+ *   contract/time/shared-clock.ts), every scenario once: its `--json` is the inline one's, byte for byte, so
+ *   three processes rehearse exactly what one does;
+ * - on the container stack when E2E_STACK selects it, every scenario at an accelerated speed of wall time, with
+ *   the same verdict, the same words from the same sources as on virtual time;
+ * - a few short ones at real time (speed 1) on each stack E2E_STACK selects, to show the results do not depend
+ *   on the speed or the clock.
  */
 import { describe, expect, it } from 'vitest';
 import { libraryNames } from '../../contract/scenario/library.js';
 import { toJson, type Result } from '../../harness/result.js';
 import { textTimeline } from '../../harness/report/text.js';
 import { inlineStack } from '../../harness/stack/inline.js';
+import { processStack } from '../../harness/stack/processes.js';
 import { e2eSpeed, e2eStacks, fingerprint, rehearseLibrary, timeoutFor } from './rehearsal.js';
 
 const stacks = (await e2eStacks()).map((c) => c.stack);
@@ -49,7 +54,23 @@ describe('the same seed, the same rehearsal: on virtual time the --json of a sec
   }
 });
 
-for (const stack of stacks) {
+describe('the scenario library on virtual time across processes: the --json of one process, byte for byte', () => {
+  const processes = processStack({ virtual: true });
+  for (const name of libraryNames()) {
+    it(name, { timeout: timeoutFor(name, 1, 'inline') }, async () => {
+      const reference = virtual.get(name);
+      expect(reference, `${name} did not run on virtual time`).toBeDefined();
+      const result = await rehearseLibrary(name, 1, processes);
+      expect(result.recording.clock).toBe('virtual');
+      expect(JSON.stringify(toJson(result)), textTimeline(result)).toBe(JSON.stringify(toJson(reference as Result)));
+    });
+  }
+});
+
+// The process stack's wall time is covered at real time below, by the runner's own tests (--speed 10) and by
+// rehearsing an agent module; an accelerated pass of the whole library is kept for the stack that has no
+// virtual time (containers).
+for (const stack of stacks.filter((s) => !s.virtual && s.name !== 'processes')) {
   const speed = e2eSpeed(stack.name);
   describe(`the scenario library at speed ${speed} (${stack.name}): the verdict, words and sources of virtual time`, () => {
     for (const name of libraryNames()) {

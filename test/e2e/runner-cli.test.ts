@@ -77,8 +77,10 @@ describe('npm run scenario', () => {
   it('exits 1 and says what differed when the caller hears something else', { timeout: 90_000 }, async () => {
     const calm = readFileSync(join(import.meta.dirname, '../../scenarios/calm-day.yaml'), 'utf8');
     const file = scenarioFile('calm-but-wrong', calm.replace('name: calm-day', 'name: calm-but-wrong').replace('"Rome is the capital of Italy.", source', '"Milan is the capital of Italy.", source'));
-    const { code, stdout } = await exclusive(() => startRunner(['--file', file, '--speed', '10', '--stack', 'processes']).exited);
+    // On the runner's virtual time across processes: the timeline says so.
+    const { code, stdout } = await exclusive(() => startRunner(['--file', file, '--speed', 'virtual', '--stack', 'processes']).exited);
     expect(code).toBe(1);
+    expect(stdout).toContain('(virtual time, seed');
     expect(stdout).toMatch(
       /- spoken\[1\]: expected "Milan is the capital of Italy." from openrouter:meta-llama\/llama-3.3-70b-instruct:free starting 5s\.\.7\.5s, heard "Rome is the capital of Italy." from openrouter:meta-llama\/llama-3.3-70b-instruct:free at \d+(\.\d+)?s/,
     );
