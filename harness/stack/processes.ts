@@ -1,12 +1,15 @@
 /**
- * The process stack: the fake, llama-server (when `agent.local`) and the agent as child processes on free
- * loopback ports. The fake and llama-server start together; the agent last, since its environment names
- * both. A start that fails stops whatever had started; a service that dies later is reported by `crashed`.
+ * The process stack: the fake, llama-server (when `agent.local`), redis-server (when `agent.redis`) and the agent
+ * as child processes on free loopback ports. The fake, llama-server and Redis start together; the agent last,
+ * since its environment names them. A fleet (`calls: N`) is N agent processes, as LiveKit runs one process per
+ * job, all on the one fake with the one key (and the one Redis). A start that fails stops whatever had started;
+ * a service that dies later is reported by `crashed`.
  */
 import { downBaseURL } from '../../tools/llama/testing/down.js';
 import { agentProcessEnv, redactor, secretsOf } from './agent-env.js';
 import { describeExit, type Child } from '../../tools/kit/child.js';
 import { StartError } from '../../tools/kit/start-error.js';
+import { startRedisServer, type RedisServer } from '../../src/testing/redis-server.js';
 import { startAgentProcess, startFakeProcess, startLlamaProcess, type LocalServer, type Started } from './services.js';
 import type { RunningStack, ServiceFailure, Stack, StartRequest } from './stack.js';
 
@@ -28,29 +31,51 @@ async function startProcesses(request: StartRequest): Promise<RunningStack> {
     progress(`${service.child.name} is up at ${service.url} (pid ${service.child.pid})`);
     return service;
   };
+  const agents = new Set<Child>();
+  let redis: RedisServer | undefined;
   let stopping = false;
   const stop = async () => {
     stopping = true;
-    // The agent first, so it does not log the others' disappearance as failures; then the rest together.
-    const [last, ...rest] = [...started].reverse();
-    await last?.stop();
-    await Promise.all(rest.map((child) => child.stop()));
+    // The agents first, so they do not log the others' disappearance as failures; then the rest together.
+    await Promise.all([...agents].map((child) => child.stop()));
+    await Promise.all([...started.filter((child) => !agents.has(child)).map((child) => child.stop()), redis?.stop()]);
   };
 
   try {
-    progress(`starting the fake OpenRouter${scenario.agent.local ? ' and llama-server' : ''}`);
-    const [fake, local] = await settleAll([
+    const redisWanted = scenario.agent.redis !== false;
+    progress(`starting the fake OpenRouter${scenario.agent.local ? ', llama-server' : ''}${redisWanted ? ', redis-server' : ''}`);
+    const [fake, local] = await settleAll<[Started, LocalServer | undefined, RedisServer | undefined]>([
       startFakeProcess(scenarioFile, speed, progress, signal).then(keep),
       scenario.agent.local ? startLlamaProcess(progress, signal).then(keep) : Promise.resolve(undefined),
+      redisWanted
+        ? startRedisServer().then((server) => {
+            redis = server;
+            progress(`redis-server is up at ${server.url} (pid ${server.pid})`);
+            return server;
+          })
+        : Promise.resolve(undefined),
     ], starting);
-    progress('starting the agent');
+    const calls = scenario.calls;
+    progress(calls > 1 ? `starting ${calls} agents (one process per call)` : 'starting the agent');
     const redact = redactor(secretsOf(scenario));
-    const env = agentProcessEnv(scenario, localUrls(fake.url, local, await downBaseURL()));
-    const agent = keep(await startAgentProcess(env, speed, redact, progress, signal, request.agentModule));
+    const env = { ...agentProcessEnv(scenario, localUrls(fake.url, local, await downBaseURL())), ...(redis && { REDIS_URL: redis.url }) };
+    const agentsUp = await settleAll(
+      Array.from({ length: calls }, (_, i) =>
+        startAgentProcess(env, speed, redact, progress, signal, request.agentModule, calls > 1 ? `the agent of call ${i + 1}` : 'the agent').then((agent) => {
+          agents.add(agent.child);
+          return keep(agent);
+        }),
+      ),
+      starting,
+    );
+    const [first] = agentsUp as [Started, ...Started[]];
+    const server = redis;
     return {
       fakeUrl: fake.url,
-      agentUrl: agent.url,
-      pids: Object.fromEntries(started.map((child) => [child.name, child.pid])),
+      agentUrl: first.url,
+      ...(calls > 1 && { callUrls: agentsUp.map((agent) => agent.url) }),
+      ...(server && { redis: { url: server.url, kill: () => server.kill(), restart: () => server.restart() } }),
+      pids: { ...Object.fromEntries(started.map((child) => [child.name, child.pid])), ...(server?.pid !== undefined && { 'redis-server': server.pid }) },
       crashed: firstCrash(started, () => stopping),
       stop,
     };
@@ -67,17 +92,16 @@ async function startProcesses(request: StartRequest): Promise<RunningStack> {
  * Like Promise.all, but when one start fails the others are aborted and awaited, so every child that did
  * start is known (and stopped) before the error goes up.
  */
-async function settleAll<A, B>(starts: [Promise<A>, Promise<B>], starting: AbortController): Promise<[A, B]> {
-  const [a, b] = starts;
+async function settleAll<T extends readonly unknown[]>(starts: { [K in keyof T]: Promise<T[K]> }, starting: AbortController): Promise<T> {
   const failed = (error: unknown) => {
     starting.abort(error);
     throw error;
   };
-  const results = await Promise.allSettled([a.catch(failed), b.catch(failed)]);
+  const results = await Promise.allSettled((starts as readonly Promise<unknown>[]).map((start) => start.catch(failed)));
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   // A sibling aborted by the failure rejects with that same failure as its reason.
   if (rejected) throw rejected.reason;
-  return [(results[0] as PromiseFulfilledResult<A>).value, (results[1] as PromiseFulfilledResult<B>).value];
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 function localUrls(fakeUrl: string, local: LocalServer | undefined, closed: string) {

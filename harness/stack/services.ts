@@ -54,9 +54,11 @@ export function startAgentProcess(
   progress: (line: string) => void,
   signal?: AbortSignal,
   agentModule?: string,
+  /** How the process is named in progress lines and failures ("the agent of call 3" in a fleet). */
+  name = 'the agent',
 ): Promise<Started> {
   const args = ['--rehearsal', '--port', '0', '--host', '127.0.0.1', '--speed', String(speed), ...(agentModule ? ['--agent', agentModule] : [])];
-  const spec = { name: 'the agent', ...nodeEntry('src/main.ts', args), cwd: REPO_ROOT, env, redact };
+  const spec = { name, ...nodeEntry('src/main.ts', args), cwd: REPO_ROOT, env, redact };
   return startService(
     spec,
     async (child) => {
