@@ -62,6 +62,9 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
     return say(EXIT.usage, error.message, error.message.split('\n'));
   }
 
+  if (command.redis && scenario.agent.env.REDIS_URL !== undefined) {
+    return say(EXIT.usage, `--redis starts a Redis for the rehearsal and sets REDIS_URL itself, and ${scenario.name}'s agent.env sets one: drop --redis or that variable`);
+  }
   scenario = withFleetOptions(scenario, command);
   const fleetChoice = fleetStackChoice(scenario, command.stack, command.stackDefaulted);
   if ('problem' in fleetChoice) return say(EXIT.usage, fleetChoice.problem);

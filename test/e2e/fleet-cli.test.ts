@@ -94,5 +94,10 @@ describe('npm run scenario with a fleet (calls: 3)', () => {
     const containers = await startRunner(['calm-day', '--redis', '--stack', 'containers']).exited;
     expect(containers.code).toBe(2);
     expect(containers.stderr).toContain('--stack containers: calm-day asks for agent.redis, which the container stack has no redis service nor several agents yet: play it with --stack processes');
+    const own = join(dir, 'own-redis.yaml');
+    writeFileSync(own, 'name: own-redis\ndescription: d\nagent: { models: [a/b], env: { REDIS_URL: "redis://127.0.0.1:1" } }\n');
+    const both = await startRunner(['--file', own, '--redis']).exited;
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("--redis starts a Redis for the rehearsal and sets REDIS_URL itself, and own-redis's agent.env sets one: drop --redis or that variable");
   });
 });
