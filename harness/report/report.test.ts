@@ -76,6 +76,7 @@ describe('a fleet in the timeline and the report: one lane per call', () => {
       expect(html).toContain(`class="lane">${lane}</text>`);
     }
     expect(html).not.toContain('class="lane">caller hears</text>');
+    expect(html).toContain('(local server down) · 2 calls, 1s apart, one Redis</p>');
     expect(html).toContain('<title>expected spoken[0] to start 0s..1s: Paris is the capital of France.</title>');
     expect(html).toContain('<title>expected spoken[0] to start 1s..2s: Paris is the capital of France.</title>');
   });

@@ -85,8 +85,11 @@ function lanesOf(result: Result, items: TimelineItem[]): Lane[] {
 function draw(item: TimelineItem, y: number, x: (ms: number) => number, endMs: number): string {
   const mid = y + LANE / 2;
   switch (item.kind) {
-    case 'caller':
-      return `<g><title>${esc(`${seconds(item.at)} caller: ${item.text}`)}</title><path d="M${x(item.at)} ${mid - 8} l6 8 l-6 8 l-6 -8 z" fill="#37474f"/><text x="${x(item.at) + 10}" y="${mid + 4}">${esc(clip(item.text, 60))}</text></g>`;
+    case 'caller': {
+      // In a call's lane the answer's bar follows at once: the words stay in the tooltip, not over the bar.
+      const words = item.call === undefined ? `<text x="${x(item.at) + 10}" y="${mid + 4}">${esc(clip(item.text, 60))}</text>` : '';
+      return `<g><title>${esc(`${seconds(item.at)} caller: ${item.text}`)}</title><path d="M${x(item.at)} ${mid - 8} l6 8 l-6 8 l-6 -8 z" fill="#37474f"/>${words}</g>`;
+    }
     case 'request': {
       const end = item.end ?? endMs;
       const color = COLORS[outcomeClass(item.outcome)];
