@@ -13,7 +13,7 @@ import { htmlReport } from './report/html.js';
 import { textTimeline } from './report/text.js';
 import { toJson, type ResultJson } from './result.js';
 import { runScenario } from './run.js';
-import { chooseStack } from './stack/choose.js';
+import { chooseStack, fleetStackChoice } from './stack/choose.js';
 import { processStack } from './stack/processes.js';
 import { StartError } from '../tools/kit/start-error.js';
 
@@ -62,6 +62,13 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
     return say(EXIT.usage, error.message, error.message.split('\n'));
   }
 
+  if (command.redis && scenario.agent.env.REDIS_URL !== undefined) {
+    return say(EXIT.usage, `--redis starts a Redis for the rehearsal and sets REDIS_URL itself, and ${scenario.name}'s agent.env sets one: drop --redis or that variable`);
+  }
+  scenario = withFleetOptions(scenario, command);
+  const fleetChoice = fleetStackChoice(scenario, command.stack, command.stackDefaulted);
+  if ('problem' in fleetChoice) return say(EXIT.usage, fleetChoice.problem);
+
   const agentModule = command.agent === undefined ? undefined : resolve(command.agent);
   if (agentModule !== undefined && !existsSync(agentModule)) return say(EXIT.usage, `--agent: no such file: ${command.agent}`);
   if (agentModule && command.stack === 'containers') return say(EXIT.usage, '--agent runs your module on this machine: use --stack processes (or auto)');
@@ -79,9 +86,11 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
     // An agent module runs from this machine's files (its own imports, its own node_modules), so on processes.
     const chosen = agentModule && command.stack !== 'inline'
       ? { stack: processStack(), note: `--stack ${command.stack}: child processes, because --agent runs your module from this machine's files` }
-      : await chooseStack(command.stack, undefined, '--stack', { virtual: command.virtual }).catch((error: Error) => {
-          throw new StartError(error.message);
-        });
+      : fleetChoice.note
+        ? { stack: processStack({ virtual: command.virtual }), note: `${fleetChoice.note}${command.virtual ? ", on the runner's virtual time" : ''}` }
+        : await chooseStack(fleetChoice.choice, undefined, '--stack', { virtual: command.virtual }).catch((error: Error) => {
+            throw new StartError(error.message);
+          });
     console.error(`· stack: ${chosen.note}`);
     const result = await runScenario(scenario, file, {
       stack: chosen.stack,
@@ -108,6 +117,15 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
     if (error instanceof StartError) return say(EXIT.rig, `could not start the rehearsal: ${error.message}`);
     return say(EXIT.rig, `the rehearsal failed: ${(error as Error).message}`);
   }
+}
+
+/** `--calls N` and `--redis` over the scenario's own `calls` and `agent.redis` (a scenario's Redis outage stays). */
+function withFleetOptions(scenario: Scenario, command: { calls?: number; redis: boolean }): Scenario {
+  return {
+    ...scenario,
+    calls: command.calls ?? scenario.calls,
+    agent: { ...scenario.agent, redis: command.redis && scenario.agent.redis === false ? {} : scenario.agent.redis },
+  };
 }
 
 function printJson(json: ResultJson): void {

@@ -1,6 +1,7 @@
 /**
- * `npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1 | --clock 127.0.0.1:PORT] [--agent ./my-agent.ts]`:
- * the agent without a room (`--clock`: on the runner's virtual time, contract/time/shared-clock.ts), with an HTTP API (see rehearsal/server.ts); `--agent` rehearses your own agent module instead
+ * `npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1 | --clock 127.0.0.1:PORT [--clock-name agent]] [--agent ./my-agent.ts]`:
+ * the agent without a room (`--clock`: on the runner's virtual time, contract/time/shared-clock.ts, named there
+ * `--clock-name`: each process on one clock its own name), with an HTTP API (see rehearsal/server.ts); `--agent` rehearses your own agent module instead
  * of holdline's (rehearsal/agent-module.ts). The production LiveKit worker is `npm start` (worker.ts).
  */
 import 'dotenv/config';
@@ -13,7 +14,7 @@ import { clockAddressProblem } from '../contract/time/link.js';
 import { warmUp } from '../contract/time/quiet.js';
 import { SharedClock } from '../contract/time/shared-clock.js';
 
-const USAGE = 'usage: npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1 | --clock 127.0.0.1:PORT] [--agent ./my-agent.ts]';
+const USAGE = 'usage: npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1 | --clock 127.0.0.1:PORT [--clock-name agent]] [--agent ./my-agent.ts]';
 
 async function main(): Promise<number> {
   let values;
@@ -25,6 +26,7 @@ async function main(): Promise<number> {
         host: { type: 'string', default: '127.0.0.1' },
         speed: { type: 'string', default: '1' },
         clock: { type: 'string' },
+        'clock-name': { type: 'string', default: 'agent' },
         agent: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
@@ -46,7 +48,7 @@ async function main(): Promise<number> {
   // Joined before anything listens or connects: the shared clock must see every socket (contract/time/quiet.ts);
   // the HTTP client is warmed up first, or compiling it would look like an idle process.
   if (values.clock !== undefined) await warmUp();
-  const clock = values.clock === undefined ? undefined : await SharedClock.connect(values.clock, 'agent');
+  const clock = values.clock === undefined ? undefined : await SharedClock.connect(values.clock, values['clock-name']);
 
   let agent;
   try {

@@ -126,6 +126,35 @@ describe('malformed scenarios: every problem with file:line:column key: message'
   });
 });
 
+describe('a fleet: calls, stagger and agent.redis', () => {
+  it('reads calls, a stagger and a Redis, with or without an outage', () => {
+    const plain = parseScenario(head('  redis: true\ncalls: 10\nstagger: 500ms\n'), 'x.yaml');
+    expect(plain).toMatchObject({ calls: 10, staggerMs: 500, agent: { redis: {} } });
+    const down = parseScenario(head('  redis: { down: { at: 10s, for: 5s } }\n'), 'x.yaml');
+    expect(down.agent.redis).toEqual({ down: { atMs: 10_000, forMs: 5000 } });
+    expect(parseScenario(head('  redis: false\n'), 'x.yaml').agent.redis).toBe(false);
+  });
+
+  it.each([
+    ['no calls', head('calls: 0\n'), ['x.yaml:5:8 calls: expected at least 1 call, got 0']],
+    ['a fraction of a call', head('calls: 2.5\n'), ['x.yaml:5:8 calls: expected an int, got 2.5']],
+    ['more calls than processes are sensible', head('calls: 500\n'), ['x.yaml:5:8 calls: expected at most 50 calls (each is an agent process), got 500']],
+    ['calls as text', head('calls: ten\n'), ['x.yaml:5:8 calls: expected a number, got "ten"']],
+    ['a stagger without a unit', head('stagger: 2\n'), ['x.yaml:5:10 stagger: expected a duration like "2s", got 2']],
+    ['redis as a word', head('  redis: yes\n'), ['x.yaml:5:10 agent.redis: expected true, false or { down: { at: 10s, for: 5s } }, got "yes"']],
+    ['an outage without an end', head('  redis: { down: { at: 10s } }\n'), ['x.yaml:5:18 agent.redis.down.for: expected a duration like "2s", got nothing']],
+    ['an outage of no time', head('  redis: { down: { at: 10s, for: 0s } }\n'), ['x.yaml:5:34 agent.redis.down.for: expected a positive duration, got 0']],
+    ['an unknown outage key', head('  redis: { down: { at: 10s, for: 1s, again: 2s } }\n'), ['x.yaml:5:38 agent.redis.down.again: unknown key']],
+    [
+      'a Redis of its own beside agent.redis',
+      head('  redis: true\n  env: { REDIS_URL: "redis://127.0.0.1:6379" }\n'),
+      ['x.yaml:6:21 agent.env.REDIS_URL: agent.redis starts a Redis for the rehearsal and sets REDIS_URL itself: remove agent.env.REDIS_URL, or set redis: false'],
+    ],
+  ])('rejects %s', (_what, text, problems) => {
+    expect(problemsOf(text)).toEqual(problems);
+  });
+});
+
 describe('valid scenarios', () => {
   it('applies every default once', () => {
     const s = parseScenario(head(''), 'x.yaml');
@@ -133,8 +162,10 @@ describe('valid scenarios', () => {
       name: 't',
       description: 'd',
       seed: 1,
-      agent: { models: ['a/b'], local: false, env: {} },
-      fake: { reply: { ttftMs: 200, tokensPerSecond: 40 }, models: [], catalog: [], keepAliveEveryMs: 1000, account: { credits: 10, quota: true }, rules: [] },
+      agent: { models: ['a/b'], local: false, env: {}, redis: false },
+      fake: { reply: { ttftMs: 200, tokensPerSecond: 40 }, models: [], catalog: [], keepAliveEveryMs: 1000, account: { credits: 10, quota: true }, rules: [], startsAtEpochMs: undefined },
+      calls: 1,
+      staggerMs: 0,
       user: [],
       expect: { spoken: [], requests: [], tools: [] },
     });

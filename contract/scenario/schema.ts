@@ -405,13 +405,51 @@ export const fakeSection = z.strictObject({
   rules: z.array(rule).default([]),
 }).transform(({ keepAliveEvery, startsAt, ...rest }) => ({ ...rest, keepAliveEveryMs: keepAliveEvery, startsAtEpochMs: startsAt }));
 
-export const agentSection = z.strictObject({
-  models: z.array(z.string().min(1, { error: 'expected a model id, got an empty string' })).min(1, {
-    error: 'expected at least one model in the chain',
-  }),
-  local: z.boolean().default(false),
-  env: z.record(z.string(), z.string()).default({}),
-});
+/**
+ * `agent.redis`: the runner starts a real Redis (redis-server on a free loopback port, no persistence) and gives
+ * every call its `REDIS_URL`, so the fleet shares cooldowns. `{ down: { at, for } }` also kills it at scenario
+ * time `at` and starts it again, empty, on the same port `for` later (a Redis crash mid-call).
+ */
+export const redisDown = z
+  .strictObject({ at: duration, for: duration })
+  .refine((d) => d.for > 0, { error: 'expected a positive duration, got 0', path: ['for'] })
+  .transform(({ at, for: forMs }) => ({ atMs: at, forMs }));
+export const redisSetting = z
+  .union([z.boolean(), z.strictObject({ down: redisDown.optional() })], {
+    // An object is the outage form: its own field's problem says more (load.ts reports the deepest branch).
+    error: (issue) => (isPlainObject(issue.input) ? undefined : `expected true, false or { down: { at: 10s, for: 5s } }, got ${describeValue(issue.input)}`),
+  })
+  .default(false)
+  .transform((value): RedisSetting => (value === false ? false : value === true ? {} : value))
+  .meta({ description: 'true: the runner starts a real Redis and gives every call REDIS_URL (shared cooldowns). { down: { at, for } }: also kill it at `at` and restart it `for` later.' });
+function isPlainObject(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+/** `false`: no Redis; otherwise a Redis for the rehearsal, and when it goes down (scenario ms). */
+export type RedisSetting = false | { down?: { atMs: number; forMs: number } };
+
+export const agentSection = z
+  .strictObject({
+    models: z.array(z.string().min(1, { error: 'expected a model id, got an empty string' })).min(1, {
+      error: 'expected at least one model in the chain',
+    }),
+    local: z.boolean().default(false),
+    env: z.record(z.string(), z.string()).default({}),
+    redis: redisSetting,
+  })
+  // Two sources for one variable would leave the reader guessing which Redis the calls share.
+  .refine((a) => a.redis === false || a.env.REDIS_URL === undefined, {
+    error: 'agent.redis starts a Redis for the rehearsal and sets REDIS_URL itself: remove agent.env.REDIS_URL, or set redis: false',
+    path: ['env', 'REDIS_URL'],
+  });
+
+/** At most this many calls in one rehearsal: each is a process of its own (bench:fleet runs 20). */
+export const MAX_CALLS = 50;
+export const callCount = z
+  .number()
+  .int()
+  .min(1, { error: (i) => `expected at least 1 call, got ${describeValue(i.input)}` })
+  .max(MAX_CALLS, { error: (i) => `expected at most ${MAX_CALLS} calls (each is an agent process), got ${describeValue(i.input)}` });
 
 export const userTurn = z
   .strictObject({ at: duration, say: z.string().min(1) })
@@ -449,6 +487,10 @@ export const scenarioSchema = z.strictObject({
   seed: z.number().int().min(0).default(1),
   agent: agentSection,
   fake: fakeSection.prefault({}),
+  /** How many calls play the `user` turns at once, each its own agent process on the same fake and key (a fleet). */
+  calls: callCount.default(1).meta({ description: `Calls playing the user turns, each its own agent process on one fake and key (1..${MAX_CALLS}). Default 1.` }),
+  /** Call k (from 0) starts k * stagger later: its turns, and its expected windows, are shifted by that much. */
+  stagger: duration.default(0).meta({ description: 'Call k (from 0) plays its turns k * stagger later, e.g. 500ms. Default 0.' }),
   user: z.array(userTurn).default([]),
   expect: z
     .strictObject({
@@ -457,7 +499,7 @@ export const scenarioSchema = z.strictObject({
       tools: z.array(toolExpectation).default([]),
     })
     .prefault({}),
-});
+}).transform(({ stagger, ...rest }) => ({ ...rest, staggerMs: stagger }));
 
 export type Scenario = z.output<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;

@@ -3,7 +3,7 @@ import { parseCommand } from './args.js';
 
 describe('parseCommand', () => {
   it('runs a library scenario at real time by default', () => {
-    expect(parseCommand(['rate-limit-storm'])).toEqual({ kind: 'run', target: { name: 'rate-limit-storm' }, speed: 1, virtual: false, stack: 'auto', json: false });
+    expect(parseCommand(['rate-limit-storm'])).toEqual({ kind: 'run', target: { name: 'rate-limit-storm' }, speed: 1, virtual: false, stack: 'auto', stackDefaulted: true, json: false, redis: false });
   });
 
   it('reads --speed, --stack, --json and --report', () => {
@@ -13,9 +13,17 @@ describe('parseCommand', () => {
       speed: 10,
       virtual: false,
       stack: 'containers',
+      stackDefaulted: false,
       json: true,
+      redis: false,
       report: 'out.html',
     });
+  });
+
+  it('reads a fleet: --calls N and --redis override the scenario', () => {
+    expect(parseCommand(['fleet-storm', '--calls', '12', '--redis'])).toMatchObject({ kind: 'run', calls: 12, redis: true });
+    expect(parseCommand(['fleet-storm'])).not.toHaveProperty('calls');
+    expect(parseCommand(['calm-day', '--json', '--calls', '3'])).toMatchObject({ stack: 'inline', stackDefaulted: true, calls: 3 });
   });
 
   it('plays --json on virtual time (the inline stack) unless a speed or a stack is asked for', () => {
@@ -53,6 +61,10 @@ describe('parseCommand', () => {
     [['calm-day', '--colour'], /Unknown option '--colour'/],
     [['--list', 'calm-day'], /--list takes no scenario name/],
     [['calm-day', '--stack', 'vm'], /--stack: expected processes, containers, inline, auto, got "vm"/],
+    [['calm-day', '--calls', '0'], /--calls: expected a whole number of calls from 1 to 50, got "0"/],
+    [['calm-day', '--calls', '2.5'], /--calls: expected a whole number of calls from 1 to 50, got "2.5"/],
+    [['calm-day', '--calls', '51'], /--calls: expected a whole number of calls from 1 to 50, got "51"/],
+    [['calm-day', '--redis', 'yes'], /expected one scenario name, got 2/],
     [['calm-day', '--agent', 'my-agent.py'], /--agent: expected a module file ending in \.ts, \.mts, \.js or \.mjs/],
   ])('rejects %j', (argv, message) => {
     const command = parseCommand(argv);

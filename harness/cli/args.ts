@@ -1,9 +1,10 @@
 /** The runner's command line, parsed to a command or a usage error. Pure: argv and env in, a value out. */
 import { parseArgs } from 'node:util';
+import { MAX_CALLS } from '../../contract/scenario/schema.js';
 import { STACK_CHOICES, type StackChoice } from '../stack/stack.js';
 
-export const USAGE = `usage: npm run scenario -- <name> [--speed N|virtual] [--stack auto|processes|containers|inline] [--json] [--report out.html] [--agent ./my-agent.ts]
-       npm run scenario -- --file path/to/scenario.yaml [--speed N] [--stack ...] [--json] [--report out.html] [--agent ...]
+export const USAGE = `usage: npm run scenario -- <name> [--speed N|virtual] [--stack auto|processes|containers|inline] [--calls N] [--redis] [--json] [--report out.html] [--agent ./my-agent.ts]
+       npm run scenario -- --file path/to/scenario.yaml [--speed N|virtual] [--stack ...] [--calls N] [--redis] [--json] [--report out.html] [--agent ...]
        npm run scenario -- --list
        npm run scenario -- --help
 
@@ -19,7 +20,14 @@ scenario asks for it, llama-server, and checks what the caller heard.
                      when the engine, Compose v2 and every image are there, else processes; it says which and why),
                      or inline (the fake and the agent in the runner's process, on virtual time: the default
                      with --json when neither --speed nor --stack is given)
-  --json             print exactly one JSON object on stdout: scenario, passed, speed, spoken, requests, failures
+  --calls N          a fleet: N calls at once, each its own agent process on the same fake and key, each
+                     playing the scenario's turns (overrides the scenario's calls; 1..${MAX_CALLS}). Fleets run on
+                     processes (on virtual time where inline would have been the default): auto and --json's
+                     default pick them, inline and containers refuse
+  --redis            start a real Redis (redis-server) and give every call its REDIS_URL (shared cooldowns),
+                     as the scenario's agent.redis: true does
+  --json             print exactly one JSON object on stdout: scenario, passed, speed, spoken, requests, failures,
+                     timing, and for a fleet calls (what each call heard)
   --report OUT.html  also write the timeline as one self-contained HTML page
   --agent MODULE     rehearse your own agent module (.ts or .js: export default a function returning a
                      voice.Agent with its own LLM) instead of holdline's agent; see README
@@ -39,14 +47,20 @@ export type Command =
       /** On a clock that skips idle time (inline, or processes sharing the runner's clock). */
       virtual: boolean;
       stack: StackChoice;
+      /** True when `stack` is a default (no --stack), which a fleet scenario may replace with processes. */
+      stackDefaulted: boolean;
       json: boolean;
       report?: string;
       agent?: string;
+      /** --calls: overrides the scenario's `calls`. */
+      calls?: number;
+      /** --redis: as `agent.redis: true` (a scenario's own `down` stays). */
+      redis: boolean;
     }
   | { kind: 'usage'; message: string };
 
 /** Options npm keeps for itself when they come before `--` (it sets npm_config_<name> instead). */
-const NPM_EATS = ['speed', 'json', 'report', 'file', 'list', 'stack', 'agent'];
+const NPM_EATS = ['speed', 'json', 'report', 'file', 'list', 'stack', 'agent', 'calls', 'redis'];
 
 export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = {}): Command {
   const eaten = NPM_EATS.filter((name) => env[`npm_config_${name}`] !== undefined);
@@ -66,6 +80,8 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = {
         json: { type: 'boolean', default: false },
         report: { type: 'string' },
         agent: { type: 'string' },
+        calls: { type: 'string' },
+        redis: { type: 'boolean', default: false },
         list: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -98,10 +114,27 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = {
   // Containers (and auto, which may pick them) keep wall time; processes join the runner's clock.
   const virtual = stack === 'inline' || (stack === 'processes' && (askedVirtual || virtualByDefault));
 
+  const calls = values.calls === undefined ? undefined : Number(values.calls);
+  if (calls !== undefined && !(Number.isInteger(calls) && calls >= 1 && calls <= MAX_CALLS)) {
+    return usage(`--calls: expected a whole number of calls from 1 to ${MAX_CALLS}, got ${JSON.stringify(values.calls)}`);
+  }
+
   const target = name !== undefined ? { name } : { file: values.file as string };
   const agent = agentOption(values.agent);
   if (agent !== undefined && typeof agent !== 'string') return agent;
-  return { kind: 'run', target, speed, virtual, stack, json: values.json, ...(values.report !== undefined && { report: values.report }), ...(agent !== undefined && { agent }) };
+  return {
+    kind: 'run',
+    target,
+    speed,
+    virtual,
+    stack,
+    stackDefaulted: values.stack === undefined,
+    json: values.json,
+    redis: values.redis,
+    ...(calls !== undefined && { calls }),
+    ...(values.report !== undefined && { report: values.report }),
+    ...(agent !== undefined && { agent }),
+  };
 }
 
 /** `--agent`: a JavaScript or TypeScript module (whether it exists is checked when the run starts). */

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../contract/events.js';
 import { parseScenario } from '../../contract/scenario/load.js';
-import { judge } from '../result.js';
+import { judge, toJson } from '../result.js';
 import type { RunningStack, ServiceFailure } from '../stack/stack.js';
 import { rehearse, ServiceCrashed } from './rehearse.js';
 
@@ -127,5 +127,76 @@ describe('rehearse', () => {
     const playing = rehearse(await stack('never ends', crashed), scenario, { speed: 20 });
     await expect(playing).rejects.toThrow(ServiceCrashed);
     await expect(playing).rejects.toThrow('the agent (pid 42) stopped unexpectedly on SIGKILL');
+  });
+});
+
+describe('rehearse a fleet (calls: N)', () => {
+  const fleet = parseScenario(
+    `name: fleet
+description: two calls, the second 5 s later
+agent: { models: [m/one] }
+calls: 2
+stagger: 5s
+user:
+  - { at: 0s, say: "First?" }
+expect:
+  spoken:
+    - { text: "Answer to First?", source: "openrouter:m/one", start: [0s, 2s] }
+  requests:
+    - { model: "m/one", count: 2 }
+`,
+    'fleet.yaml',
+  );
+
+  async function fleetStack(second: Behaviour): Promise<RunningStack> {
+    const urls = [await listen(stubAgent('answers')), await listen(stubAgent(second))];
+    return { agentUrl: urls[0] as string, callUrls: urls, fakeUrl: await listen(stubFake()), pids: {}, crashed: new Promise(() => {}), stop: async () => {} };
+  }
+
+  it('plays the turns on every call, call k a stagger later, and judges each call against its shifted windows', async () => {
+    const recording = await rehearse(await fleetStack('answers'), fleet, { speed: SPEED });
+    expect(recording.problems).toEqual([]);
+    expect(recording.calls?.map((c) => [c.call, c.offsetMs, c.turns.map((t) => t.atMs)])).toEqual([[1, 0, [0]], [2, 5000, [5000]]]);
+    // Call 2's turn went out at 5 s of scenario time, not with call 1's.
+    expect(recording.calls?.[1]?.turns[0]?.acceptedAt).toBeGreaterThanOrEqual(5000);
+    const result = judge(fleet, SPEED, recording);
+    expect(result.failures).toEqual([]);
+    expect(result.calls?.map((c) => c.heard.map((h) => h.text))).toEqual([['Answer to First?'], ['Answer to First?']]);
+    // Call 2 answered after 5 s: only its shifted window [5 s, 7 s] lets that pass.
+    expect(result.calls?.[1]?.heard[0]?.start).toBeGreaterThanOrEqual(5000);
+    // The fleet's requests are the fake's one journal, counted once.
+    expect(result.requests).toHaveLength(2);
+    const json = toJson(result);
+    expect(Object.keys(json)).toEqual(['scenario', 'passed', 'speed', 'spoken', 'requests', 'failures', 'timing', 'calls']);
+    expect(json.spoken).toEqual(json.calls?.[0]?.spoken);
+    expect(json.calls?.map((c) => c.call)).toEqual([1, 2]);
+  });
+
+  it('names the call that is still waiting at the cap', async () => {
+    const recording = await rehearse(await fleetStack('never ends'), fleet, { speed: 2_000 });
+    expect(recording.problems).toEqual(['the rehearsal was not over 120 s (scenario time) after the last turn: call 2: turn-1 ("First?") never ended']);
+    expect(judge(fleet, 2_000, recording).failures).toContain('call 2: spoken: expected 1 utterance, heard 0');
+  });
+
+  it('keeps one call exactly as before: no calls in the recording or in --json', async () => {
+    const recording = await rehearse(await stack('answers'), scenario, { speed: SPEED });
+    expect(recording).not.toHaveProperty('calls');
+    expect(toJson(judge(scenario, SPEED, recording))).not.toHaveProperty('calls');
+  });
+
+  it('refuses to take Redis down on a stack that started none', async () => {
+    const down = { ...fleet, agent: { ...fleet.agent, redis: { down: { atMs: 1000, forMs: 1000 } } } };
+    await expect(rehearse(await fleetStack('answers'), down, { speed: SPEED })).rejects.toThrow('this stack started no Redis the runner can kill');
+  });
+
+  it('kills and restarts the Redis at the scenario times, and records the outage', async () => {
+    const down = { ...fleet, agent: { ...fleet.agent, redis: { down: { atMs: 1000, forMs: 2000 } } } };
+    const steps: string[] = [];
+    const redis = { url: 'redis://127.0.0.1:1', kill: async () => void steps.push('kill'), restart: async () => void steps.push('restart') };
+    const recording = await rehearse({ ...(await fleetStack('answers')), redis }, down, { speed: SPEED });
+    expect(steps).toEqual(['kill', 'restart']);
+    const [outage] = recording.redisOutages ?? [];
+    expect(outage?.at).toBeGreaterThanOrEqual(1000);
+    expect(outage?.until).toBeGreaterThanOrEqual(3000);
   });
 });

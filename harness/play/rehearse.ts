@@ -1,9 +1,10 @@
 /**
- * Plays a scenario against a running stack and records what happened: resets the fake's and the agent's
- * clocks to one wall instant, plays the user turns at their scenario times (wall = at / speed), collects
- * the agent's events, and ends when the rehearsal is over (see pending.ts) plus a short settle, or at the
- * hard cap. Then it reads the fake's journal. It waits on events, never on luck: the only sleeps are the
- * scenario's own times.
+ * Plays a scenario against a running stack and records what happened: resets the fake's and the agents' clocks
+ * to one wall instant, plays the user turns at their scenario times (wall = at / speed) on every call (call k,
+ * from 0, k * stagger later), collects each agent's events, and ends when every call is over (see pending.ts) plus
+ * a short settle, or at the hard cap. Then it reads the fake's journal (the fleet's requests, one key). A scenario
+ * that takes Redis down (`agent.redis.down`) has it killed and restarted here, at its scenario times. It waits on
+ * events, never on luck: the only sleeps are the scenario's own times.
  */
 import type { AgentEvent } from '../../contract/events.js';
 import type { Journal } from '../../contract/journal.js';
@@ -15,10 +16,26 @@ import { liveLine } from '../report/live.js';
 import { clockTimeline, notifier, untilOr, wallTimeline, within, type Timeline } from './waiting.js';
 import { parseLatenessReport, processLateness, type LatenessMeter, type LatenessReport } from '../../contract/lateness.js';
 
+/** One call of a fleet as played: its agent's events and the turns it was given, on the rehearsal's one timeline. */
+export interface CallRecording {
+  /** 1-based, as reports name it. */
+  call: number;
+  /** Scenario ms its turns were shifted by (k * stagger): its expectations are shifted alike. */
+  offsetMs: number;
+  events: AgentEvent[];
+  turns: PlayedTurn[];
+}
+
 export interface Recording {
+  /** Call 1's agent events (the only call unless `calls`). */
   events: AgentEvent[];
   journal: Journal;
+  /** Call 1's turns. */
   turns: PlayedTurn[];
+  /** A fleet (`calls` > 1): every call, call 1 included, in call order. Absent: one call (`events`, `turns`). */
+  calls?: CallRecording[];
+  /** When the rehearsal's Redis was down (`agent.redis.down`): scenario ms it was killed and back. */
+  redisOutages?: { at: number; until: number }[];
   /** Wall instant of scenario time 0 (epoch ms). */
   originEpochMs: number;
   /** Why the rehearsal could not be judged as it stands (the cap, a closed session), in plain words. */
@@ -27,6 +44,11 @@ export interface Recording {
   lateness: LatenessReport[];
   /** `wall`: scenario time was wall time times the speed; `virtual`: the stack's own clock, skipping idle time. */
   clock: 'wall' | 'virtual';
+}
+
+/** Every call of a recording, a single call included (as call 1, unshifted). */
+export function callsOf(recording: Recording): CallRecording[] {
+  return recording.calls ?? [{ call: 1, offsetMs: 0, events: recording.events, turns: recording.turns }];
 }
 
 export interface RehearseOptions {
@@ -63,21 +85,28 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
   // On a stack's own clock (virtual time) nothing waits for the reset: time stands still until it is done.
   const originEpochMs = Date.now() + (stack.clock ? 0 : RESET_LEAD_MS);
   const time: Timeline = stack.clock ? clockTimeline(stack.clock) : wallTimeline(originEpochMs, speed);
+  const urls = stack.callUrls ?? [stack.agentUrl];
+  const fleet = urls.length > 1;
+  const down = scenario.agent.redis === false ? undefined : scenario.agent.redis.down;
+  if (down && !stack.redis) throw new Error('the scenario takes Redis down (agent.redis.down), and this stack started no Redis the runner can kill');
   await post(`${stack.fakeUrl}/__fake/reset`, { at: originEpochMs });
-  await post(`${stack.agentUrl}/reset`, { at: originEpochMs });
+  await Promise.all(urls.map((url) => post(`${url}/reset`, { at: originEpochMs })));
 
-  const events: AgentEvent[] = [];
   let changed = notifier();
-  const stream = readEvents<AgentEvent>(`${stack.agentUrl}/events`, (event) => {
-    events.push(event);
-    const line = liveLine(event);
-    if (line !== undefined) progress(line);
-    changed.notify();
-  });
-  const turns = [...scenario.user].sort((a, b) => a.atMs - b.atMs);
-  const played: PlayedTurn[] = [];
+  const scenarioTurns = [...scenario.user].sort((a, b) => a.atMs - b.atMs);
+  const calls: (CallRecording & { url: string })[] = urls.map((url, i) => ({ call: i + 1, url, offsetMs: i * scenario.staggerMs, events: [], turns: [] }));
+  const streams = calls.map((call) =>
+    readEvents<AgentEvent>(`${call.url}/events`, (event) => {
+      call.events.push(event);
+      const line = liveLine(event);
+      if (line !== undefined) progress(fleet ? `call ${call.call}: ${line}` : line);
+      changed.notify();
+    }),
+  );
   const problems: string[] = [];
-  const capMs = (turns.at(-1)?.atMs ?? 0) + CAP_AFTER_LAST_TURN_MS;
+  const redisOutages: { at: number; until: number }[] = [];
+  const lastOffset = calls.at(-1)?.offsetMs ?? 0;
+  const capMs = (scenarioTurns.at(-1)?.atMs ?? 0) + lastOffset + CAP_AFTER_LAST_TURN_MS;
 
   const stopped = new AbortController();
   const onAbort = () => stopped.abort(signal?.reason);
@@ -87,35 +116,51 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
     crash = failure;
     if (!stopped.signal.aborted) stopped.abort(new ServiceCrashed(failure));
   });
+  let outage: Promise<void> = Promise.resolve();
+  const who = (call: CallRecording) => (fleet ? `call ${call.call}: ` : '');
+  /** What the rehearsal still waits for, naming the call in a fleet; undefined once every call is over. */
+  const waitingFor = () => {
+    for (const call of calls) {
+      const waiting = pending(call.events, call.turns, scenarioTurns.length);
+      if (waiting !== undefined) return `${who(call)}${waiting}`;
+    }
+    return undefined;
+  };
 
   try {
     let playError: unknown;
-    stream.failed.catch((error: unknown) => {
+    const failed = (error: unknown) => {
       playError = error;
       changed.notify();
-    });
-    playTurns(stack.agentUrl, turns, time, played, () => changed.notify(), progress, stopped.signal).catch((error: unknown) => {
-      playError = error;
-      changed.notify();
+    };
+    for (const stream of streams) stream.failed.catch(failed);
+    for (const call of calls) {
+      const turns = scenarioTurns.map((turn) => ({ ...turn, atMs: turn.atMs + call.offsetMs }));
+      const said = (line: string) => progress(`${who(call)}${line}`);
+      playTurns(call.url, turns, time, call.turns, () => changed.notify(), said, stopped.signal).catch(failed);
+    }
+    if (down && stack.redis) outage = takeRedisDown(stack.redis, down, time, redisOutages, progress, stopped.signal).catch((error: unknown) => {
+      if (!stopped.signal.aborted) failed(error);
     });
     for (;;) {
       stopped.signal.throwIfAborted();
       if (playError !== undefined) throw playError;
-      const closed = events.find((e) => e.type === 'close');
-      if (closed?.type === 'close') {
-        problems.push(`the agent's session closed (${closed.reason}); it must never close because of the LLM`);
+      const closedIn = calls.find((call) => call.events.some((e) => e.type === 'close'));
+      const closed = closedIn?.events.find((e) => e.type === 'close');
+      if (closedIn && closed?.type === 'close') {
+        problems.push(`${who(closedIn)}the agent's session closed (${closed.reason}); it must never close because of the LLM`);
         break;
       }
-      const waitingFor = pending(events, played, turns.length);
-      if (waitingFor === undefined) {
+      const waiting = waitingFor();
+      if (waiting === undefined) {
         // Over: listen a little longer for anything said late, then stop unless that changed the picture.
-        const count = events.length;
+        const count = calls.reduce((sum, call) => sum + call.events.length, 0);
         await time.until(time.now() + (stack.clock ? SETTLE_MS : Math.max(MIN_SETTLE_WALL_MS * speed, SETTLE_MS)), stopped.signal);
-        if (events.length === count || pending(events, played, turns.length) === undefined) break;
+        if (calls.reduce((sum, call) => sum + call.events.length, 0) === count || waitingFor() === undefined) break;
         continue;
       }
       if (time.now() >= capMs) {
-        problems.push(`the rehearsal was not over ${CAP_AFTER_LAST_TURN_MS / 1000} s (scenario time) after the last turn: ${waitingFor}`);
+        problems.push(`the rehearsal was not over ${CAP_AFTER_LAST_TURN_MS / 1000} s (scenario time) after the last turn: ${waiting}`);
         break;
       }
       changed = notifier();
@@ -123,8 +168,19 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
     }
     const journal = (await (await fetch(`${stack.fakeUrl}/__fake/journal`)).json()) as Journal;
     // On virtual time a busy machine delays the work, never the clock relative to it: there is nothing to explain.
-    const lateness = runnerLateness ? await stallsOf(stack, runnerLateness, originEpochMs - RESET_LEAD_MS) : [];
-    return { events: [...events], journal, turns: played, originEpochMs, problems, lateness, clock: stack.clock ? 'virtual' : 'wall' };
+    const lateness = runnerLateness ? await stallsOf(stack.fakeUrl, urls, runnerLateness, originEpochMs - RESET_LEAD_MS) : [];
+    const first = calls[0] as CallRecording;
+    return {
+      events: [...first.events],
+      journal,
+      turns: first.turns,
+      ...(fleet && { calls: calls.map(({ call, offsetMs, events, turns }) => ({ call, offsetMs, events: [...events], turns })) }),
+      ...(down && { redisOutages }),
+      originEpochMs,
+      problems,
+      lateness,
+      clock: stack.clock ? 'virtual' : 'wall',
+    };
   } catch (error) {
     // Ctrl-C first: services dying because of the interrupt are not crashes.
     if (signal?.aborted) throw signal.reason;
@@ -135,8 +191,34 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
   } finally {
     signal?.removeEventListener('abort', onAbort);
     stopped.abort(new Error('the rehearsal is over')); // stops turns not yet played (a closed session ends early)
-    stream.close();
+    for (const stream of streams) stream.close();
+    // A restart under way finishes before the stack stops, so its new redis-server is the one stopped.
+    await outage;
   }
+}
+
+/**
+ * `agent.redis.down`: kills the rehearsal's Redis at `at` (SIGKILL, a crash) and starts it again, empty, on the
+ * same port `for` later, recording both instants. The calls must ride it out on their own state.
+ */
+async function takeRedisDown(
+  redis: NonNullable<RunningStack['redis']>,
+  down: { atMs: number; forMs: number },
+  time: Timeline,
+  outages: { at: number; until: number }[],
+  progress: (line: string) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  await time.until(down.atMs, signal);
+  await redis.kill();
+  const at = Math.round(time.now());
+  progress(`${(at / 1000).toFixed(1)}s: redis-server killed (agent.redis.down), back in ${down.forMs / 1000} s`);
+  const outage = { at, until: at };
+  outages.push(outage);
+  await time.until(down.atMs + down.forMs, signal);
+  await redis.restart();
+  outage.until = Math.round(time.now());
+  progress(`${(outage.until / 1000).toFixed(1)}s: redis-server started again on the same port, empty`);
 }
 
 /** Posts each user turn when it is due, in order; the times are absolute, so a slow answer never delays the next. */
@@ -158,12 +240,10 @@ async function playTurns(
   }
 }
 
-/** The runner's, the fake's and the agent's stalls since `since`, one report per process (they may share one). */
-async function stallsOf(stack: RunningStack, runner: LatenessMeter, since: number): Promise<LatenessReport[]> {
-  const reports = [
-    { id: runner.id, stalls: runner.since(since) },
-    ...(await Promise.all([latenessOf(`${stack.fakeUrl}/__fake/lateness?since=${since}`), latenessOf(`${stack.agentUrl}/lateness?since=${since}`)])),
-  ];
+/** The runner's, the fake's and every agent's stalls since `since`, one report per process (they may share one). */
+async function stallsOf(fakeUrl: string, agentUrls: string[], runner: LatenessMeter, since: number): Promise<LatenessReport[]> {
+  const urls = [`${fakeUrl}/__fake/lateness?since=${since}`, ...agentUrls.map((url) => `${url}/lateness?since=${since}`)];
+  const reports = [{ id: runner.id, stalls: runner.since(since) }, ...(await Promise.all(urls.map(latenessOf)))];
   return reports.filter((r, i): r is LatenessReport => r !== undefined && reports.findIndex((o) => o?.id === r.id) === i);
 }
 

@@ -5,6 +5,7 @@
 import type { Result } from '../result.js';
 import { COLORS, esc, SPEECH_COLORS, timelineSvg } from './svg.js';
 import { textTimeline } from './text.js';
+import { seconds } from '../check/words.js';
 
 export function htmlReport(result: Result): string {
   const { scenario } = result;
@@ -30,7 +31,7 @@ pre{background:#f5f5f5;padding:12px;overflow:auto;font-size:12px;white-space:pre
 </head>
 <body>
 <h1>${esc(scenario.name)}</h1>
-<p class="meta">${esc(scenario.description)}<br>${result.recording.clock === 'virtual' ? 'virtual time' : `speed ${result.speed}`} · seed ${scenario.seed} · chain: ${esc(scenario.agent.models.join(' → '))}${scenario.agent.local ? ' → local llama.cpp' : ' (local server down)'}</p>
+<p class="meta">${esc(scenario.description)}<br>${result.recording.clock === 'virtual' ? 'virtual time' : `speed ${result.speed}`} · seed ${scenario.seed} · chain: ${esc(scenario.agent.models.join(' → '))}${scenario.agent.local ? ' → local llama.cpp' : ' (local server down)'}${fleetLine(result)}</p>
 ${verdict}
 ${timelineSvg(result)}
 ${legend()}
@@ -38,6 +39,13 @@ ${legend()}
 </body>
 </html>
 `;
+}
+
+/** " · 10 calls, 2s apart, one Redis": what a fleet's lanes are (nothing for one call). */
+function fleetLine(result: Result): string {
+  if (!result.calls) return '';
+  const { staggerMs, agent } = result.scenario;
+  return ` · ${result.calls.length} calls${staggerMs > 0 ? `, ${seconds(staggerMs)} apart` : ''}${agent.redis === false ? ', no Redis' : ', one Redis'}`;
 }
 
 function legend(): string {

@@ -1,8 +1,10 @@
 /**
  * The timeline drawn as inline SVG: one lane for the caller, one per OpenRouter model (each request a bar
  * from arrival to end, coloured by outcome), one for the local server, one for the agent's waits, and one for
- * what the caller heard, with the scenario's expected start windows drawn as brackets above it. Plain
- * strings, no dependencies: the page must open anywhere, offline.
+ * what the caller heard, with the scenario's expected start windows drawn as brackets above it. A fleet keeps the
+ * model lanes (the key's requests, fleet-wide), adds a Redis lane when it went down, and gives each call one lane:
+ * what its caller said and heard, its agent's waits, and its own (staggered) expected windows. Plain strings, no
+ * dependencies: the page must open anywhere, offline.
  */
 import { seconds } from '../check/words.js';
 import type { Result } from '../result.js';
@@ -27,7 +29,8 @@ const SPEECH_LANE = 56;
 const BAR = 18;
 const TOP = 30;
 
-type Lane = { label: string; items: TimelineItem[]; kind: 'caller' | 'model' | 'policy' | 'speech' };
+/** `offsetMs`: a speech lane's expected windows are shifted by it (a fleet call's stagger). */
+type Lane = { label: string; items: TimelineItem[]; kind: 'caller' | 'model' | 'policy' | 'speech'; offsetMs?: number };
 
 export function timelineSvg(result: Result): string {
   const items = timelineOf(result);
@@ -44,7 +47,7 @@ export function timelineSvg(result: Result): string {
     parts.push(`<rect x="0" y="${y}" width="${WIDTH}" height="${heightOf(lane)}" fill="${i % 2 ? '#fafafa' : '#fff'}"/>`);
     parts.push(`<text x="8" y="${y + LANE / 2 + 4}" class="lane">${esc(lane.label)}</text>`);
     for (const item of lane.items) parts.push(draw(item, y, x, endMs));
-    if (lane.kind === 'speech') parts.push(...expectedWindows(result, y, x));
+    if (lane.kind === 'speech') parts.push(...expectedWindows(result, y, x, lane.offsetMs ?? 0));
     y += heightOf(lane);
   });
   parts.push(axis(endMs, x, height, true));
@@ -59,12 +62,21 @@ export function timelineSvg(result: Result): string {
 function lanesOf(result: Result, items: TimelineItem[]): Lane[] {
   const requests = items.filter((i): i is Extract<TimelineItem, { kind: 'request' }> => i.kind === 'request');
   const models = [...new Set([...result.scenario.agent.models, ...requests.filter((r) => r.backend === 'openrouter').map((r) => r.model)])];
-  const lanes: Lane[] = [{ label: 'caller says', kind: 'caller', items: items.filter((i) => i.kind === 'caller') }];
+  const lanes: Lane[] = result.calls ? [] : [{ label: 'caller says', kind: 'caller', items: items.filter((i) => i.kind === 'caller') }];
   for (const model of models) {
     lanes.push({ label: model, kind: 'model', items: requests.filter((r) => r.backend === 'openrouter' && r.model === model) });
   }
   const local = requests.filter((r) => r.backend === 'local');
   if (result.scenario.agent.local || local.length > 0) lanes.push({ label: 'local (llama.cpp)', kind: 'model', items: local });
+  const redis = items.filter((i) => i.kind === 'redis');
+  if (redis.length > 0) lanes.push({ label: 'redis-server down', kind: 'policy', items: redis });
+  if (result.calls) {
+    for (const call of result.calls) {
+      const own = items.filter((i) => i.call === call.call && !(i.kind === 'request' && i.backend === 'local'));
+      lanes.push({ label: `call ${call.call}: says, waits, hears`, kind: 'speech', items: own, offsetMs: call.offsetMs });
+    }
+    return lanes;
+  }
   lanes.push({ label: 'agent waits', kind: 'policy', items: items.filter((i) => i.kind === 'policy') });
   lanes.push({ label: 'caller hears', kind: 'speech', items: items.filter((i) => i.kind === 'speech' || i.kind === 'silence') });
   return lanes;
@@ -73,8 +85,11 @@ function lanesOf(result: Result, items: TimelineItem[]): Lane[] {
 function draw(item: TimelineItem, y: number, x: (ms: number) => number, endMs: number): string {
   const mid = y + LANE / 2;
   switch (item.kind) {
-    case 'caller':
-      return `<g><title>${esc(`${seconds(item.at)} caller: ${item.text}`)}</title><path d="M${x(item.at)} ${mid - 8} l6 8 l-6 8 l-6 -8 z" fill="#37474f"/><text x="${x(item.at) + 10}" y="${mid + 4}">${esc(clip(item.text, 60))}</text></g>`;
+    case 'caller': {
+      // In a call's lane the answer's bar follows at once: the words stay in the tooltip, not over the bar.
+      const words = item.call === undefined ? `<text x="${x(item.at) + 10}" y="${mid + 4}">${esc(clip(item.text, 60))}</text>` : '';
+      return `<g><title>${esc(`${seconds(item.at)} caller: ${item.text}`)}</title><path d="M${x(item.at)} ${mid - 8} l6 8 l-6 8 l-6 -8 z" fill="#37474f"/>${words}</g>`;
+    }
     case 'request': {
       const end = item.end ?? endMs;
       const color = COLORS[outcomeClass(item.outcome)];
@@ -101,14 +116,18 @@ function draw(item: TimelineItem, y: number, x: (ms: number) => number, endMs: n
       const title = `${seconds(item.at)}..${seconds(item.end)} ${item.source}: ${item.text}${item.interrupted ? ' (cut off)' : ''}`;
       return `<g><title>${esc(title)}</title><rect x="${x(item.at)}" y="${mid - BAR / 2}" width="${width}" height="${BAR}" rx="4" fill="${color}"${item.interrupted ? ' fill-opacity="0.5"' : ''}/>${label}</g>`;
     }
+    case 'redis': {
+      const width = Math.max(3, x(item.until) - x(item.at));
+      return `<g><title>${esc(`${seconds(item.at)}..${seconds(item.until)}: redis-server killed, then started again empty`)}</title><rect x="${x(item.at)}" y="${mid - BAR / 2}" width="${width}" height="${BAR}" rx="2" fill="#b71c1c" fill-opacity="0.35"/></g>`;
+    }
   }
 }
 
 /** Brackets above the "caller hears" lane: where each expected utterance had to start. */
-function expectedWindows(result: Result, y: number, x: (ms: number) => number): string[] {
+function expectedWindows(result: Result, y: number, x: (ms: number) => number, offsetMs: number): string[] {
   return result.scenario.expect.spoken.flatMap((want, i) => {
     if (!want.startMs) return [];
-    const [from, until] = want.startMs;
+    const [from, until] = want.startMs.map((ms) => ms + offsetMs) as [number, number];
     const top = y + 2;
     const title = `expected spoken[${i}] to start ${seconds(from)}..${seconds(until)}: ${want.text}`;
     return [`<g><title>${esc(title)}</title><path d="M${x(from)} ${top + 5} v-4 H${x(until)} v4" fill="none" stroke="#455a64" stroke-width="1.5"/></g>`];

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { chooseStack, type Readiness } from './choose.js';
+import { parseScenario } from '../../contract/scenario/load.js';
+import { StartError } from '../../tools/kit/start-error.js';
+import { chooseStack, fleetStackChoice, type Readiness } from './choose.js';
+import { containerStack } from './containers.js';
+import { inlineStack } from './inline.js';
+import { fleetProblem } from './stack.js';
 
 const missing = async (): Promise<Readiness> => ({ ready: false, problem: 'image(s) not in the engine: testcontainers/ryuk:0.14.0 (Testcontainers)' });
 const ready = async (): Promise<Readiness> => ({ ready: true, found: 'Docker 20.10.24, Compose 2.26.1, every image present' });
@@ -32,5 +37,37 @@ describe('chooseStack', () => {
 
   it('rejects an unknown choice', async () => {
     await expect(chooseStack('vm', ready, '--stack')).rejects.toThrow('--stack must be processes, containers, inline or auto, got "vm"');
+  });
+});
+
+describe('a fleet scenario (calls > 1 or agent.redis) and the stacks', () => {
+  const one = parseScenario('name: one\ndescription: d\nagent: { models: [a/b] }\n', 'one.yaml');
+  const fleet = parseScenario('name: many\ndescription: d\nagent: { models: [a/b], redis: true }\ncalls: 3\n', 'many.yaml');
+  const redisOnly = parseScenario('name: shared\ndescription: d\nagent: { models: [a/b], redis: true }\n', 'shared.yaml');
+
+  it('keeps any choice for one call without Redis', () => {
+    for (const choice of ['auto', 'inline', 'containers', 'processes'] as const) expect(fleetStackChoice(one, choice, false)).toEqual({ choice });
+  });
+
+  it('turns a default (auto, or --json\'s inline) into processes, saying why', () => {
+    expect(fleetStackChoice(fleet, 'auto', true)).toEqual({ choice: 'processes', note: '--stack=auto: child processes, because many is a fleet (calls: 3, agent.redis), which runs on processes only for now' });
+    expect(fleetStackChoice(fleet, 'inline', true)).toMatchObject({ choice: 'processes', note: expect.stringContaining('--stack=inline (the default): child processes') });
+    expect(fleetStackChoice(fleet, 'processes', false)).toEqual({ choice: 'processes' });
+  });
+
+  it('refuses a stack asked for by name that cannot play a fleet yet, saying which part and why', () => {
+    expect(fleetStackChoice(fleet, 'inline', false)).toEqual({
+      problem: '--stack inline: many asks for calls: 3 and agent.redis, which virtual time (the inline stack) runs one agent in this process and cannot count Redis replies as work in flight yet: play it with --stack processes',
+    });
+    expect(fleetStackChoice(redisOnly, 'containers', false)).toEqual({
+      problem: '--stack containers: shared asks for agent.redis, which the container stack has no redis service nor several agents yet: play it with --stack processes',
+    });
+  });
+
+  it('the inline and container stacks refuse one themselves before starting anything', async () => {
+    const request = { scenario: fleet, scenarioFile: 'many.yaml', speed: 1, progress: () => {} };
+    await expect(inlineStack().start(request)).rejects.toThrow(new StartError(fleetProblem(fleet, 'inline') as string));
+    await expect(containerStack().start(request)).rejects.toThrow(new StartError(fleetProblem(fleet, 'containers') as string));
+    expect(fleetProblem(fleet, 'processes')).toBeUndefined();
   });
 });

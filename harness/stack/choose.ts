@@ -14,7 +14,8 @@ import { containerStack } from './containers.js';
 import { inlineStack } from './inline.js';
 import { processStack } from './processes.js';
 import { REPO_ROOT } from './services.js';
-import type { Stack } from './stack.js';
+import { fleetProblem, isFleet, type Stack, type StackChoice } from './stack.js';
+import type { Scenario } from '../../contract/scenario/schema.js';
 import { loadTestcontainers, TESTCONTAINERS_MISSING } from './testcontainers.js';
 export { STACK_CHOICES, type StackChoice } from './stack.js';
 
@@ -51,6 +52,19 @@ export async function chooseStack(
   if (readiness.ready) return { stack: containerStack(), note: `${by}=${choice}: containers (docker-compose.test.yml): ${readiness.found}` };
   if (choice === 'containers') throw new Error(`${by}=containers, but the container stack cannot run here: ${readiness.problem}. Run \`npm run containers:prepare\` first.`);
   return { stack: processStack(), note: `${by}=auto: child processes, because the container stack cannot run here (${readiness.problem})` };
+}
+
+/**
+ * The stack for a fleet scenario (`calls` > 1 or `agent.redis`): only processes play one today. A default
+ * (`auto`, or --json's `inline`) becomes processes, saying why; a stack asked for by name that cannot play it is
+ * a usage problem, never a quiet switch. Any other scenario keeps the choice as it was.
+ */
+export function fleetStackChoice(scenario: Scenario, choice: StackChoice, defaulted: boolean, by = '--stack'): { choice: StackChoice; note?: string } | { problem: string } {
+  if (!isFleet(scenario) || choice === 'processes') return { choice };
+  if (choice === 'auto' || defaulted) {
+    return { choice: 'processes', note: `${by}=${choice === 'auto' ? 'auto' : `${choice} (the default)`}: child processes, because ${scenario.name} is a fleet (calls: ${scenario.calls}${scenario.agent.redis === false ? '' : ', agent.redis'}), which runs on processes only for now` };
+  }
+  return { problem: `${by} ${choice}: ${fleetProblem(scenario, choice) ?? 'not for a fleet'}` };
 }
 
 /** Engine, Compose v2 and every image the test stack names, checked for real (nothing is pulled or built). */

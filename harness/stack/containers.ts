@@ -20,7 +20,7 @@ import { exec } from '../../tools/kit/run-command.js';
 import { stillWaiting } from '../../tools/kit/service.js';
 import { StartError } from '../../tools/kit/start-error.js';
 import { REPO_ROOT } from './services.js';
-import type { RunningStack, ServiceFailure, Stack, StartRequest } from './stack.js';
+import { fleetProblem, type RunningStack, type ServiceFailure, type Stack, type StartRequest } from './stack.js';
 
 const COMPOSE_FILE = 'docker-compose.test.yml';
 /** The first build of the image can take minutes; later ones hit the layer cache. */
@@ -38,6 +38,8 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
   // The module and its dependencies live on the host; the agent's image has neither.
   if (request.agentModule) throw new StartError('--agent runs on the process stack only (child processes on this machine)');
   const { scenario, scenarioFile, speed, progress, signal } = request;
+  const fleet = fleetProblem(scenario, 'containers');
+  if (fleet) throw new StartError(fleet);
   const testcontainers = await loadTestcontainers();
   if (!testcontainers) throw new StartError(`the container stack needs testcontainers: ${TESTCONTAINERS_MISSING}`);
   const { DockerComposeEnvironment, Wait, getContainerRuntimeClient } = testcontainers;

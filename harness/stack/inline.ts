@@ -19,7 +19,7 @@ import { StartError } from '../../tools/kit/start-error.js';
 import { downBaseURL } from '../../tools/llama/testing/down.js';
 import { agentProcessEnv } from './agent-env.js';
 import { startLlamaProcess } from './services.js';
-import type { RunningStack, ServiceFailure, Stack, StartRequest } from './stack.js';
+import { fleetProblem, type RunningStack, type ServiceFailure, type Stack, type StartRequest } from './stack.js';
 
 export function inlineStack(): Stack {
   return { name: 'inline', virtual: true, start: startInline };
@@ -36,6 +36,8 @@ async function startInline(request: StartRequest): Promise<RunningStack> {
   try {
     // Redis is a server outside the process reached without fetch: quiet.ts cannot see a reply on its way yet.
     if (scenario.agent.env.REDIS_URL !== undefined) throw new StartError('agent.env sets REDIS_URL, which virtual time (the inline stack) does not support yet: play this scenario with --stack processes');
+    const fleet = fleetProblem(scenario, 'inline');
+    if (fleet) throw new StartError(fleet);
     await warmUp();
     // Reported as a failure of the rehearsal (exit 3, with what kept the process busy), never a silent hang.
     let reportStuck: (why: string[]) => void = () => {};

@@ -1,7 +1,9 @@
 /**
- * The process stack: the fake, llama-server (when `agent.local`) and the agent as child processes on free
- * loopback ports. The fake and llama-server start together; the agent last, since its environment names
- * both. A start that fails stops whatever had started; a service that dies later is reported by `crashed`.
+ * The process stack: the fake, llama-server (when `agent.local`), redis-server (when `agent.redis`) and the agent
+ * as child processes on free loopback ports. The fake, llama-server and Redis start together; the agent last,
+ * since its environment names them. A fleet (`calls: N`) is N agent processes, as LiveKit runs one process per
+ * job, all on the one fake with the one key (and the one Redis). A start that fails stops whatever had started;
+ * a service that dies later is reported by `crashed`.
  */
 import { STUCK_AFTER_MS } from '../../contract/time/auto-clock.js';
 import { Coordinator } from '../../contract/time/coordinator.js';
@@ -10,6 +12,7 @@ import { downBaseURL } from '../../tools/llama/testing/down.js';
 import { agentProcessEnv, redactor, secretsOf } from './agent-env.js';
 import { describeExit, type Child } from '../../tools/kit/child.js';
 import { StartError } from '../../tools/kit/start-error.js';
+import { startRedisServer, type RedisServer } from '../../src/testing/redis-server.js';
 import { startAgentProcess, startFakeProcess, startLlamaProcess, type LocalServer, type Started } from './services.js';
 import type { RunningStack, ServiceFailure, Stack, StartRequest } from './stack.js';
 
@@ -41,42 +44,64 @@ async function startProcesses(request: StartRequest, virtual: boolean): Promise<
     progress(`${service.child.name} is up at ${service.url} (pid ${service.child.pid})`);
     return service;
   };
+  const agents = new Set<Child>();
+  let redis: RedisServer | undefined;
   let stopping = false;
   const stop = async () => {
     stopping = true;
-    // The agent first, so it does not log the others' disappearance as failures; then the rest together.
-    const [last, ...rest] = [...started].reverse();
-    await last?.stop();
-    await Promise.all(rest.map((child) => child.stop()));
+    // The agents first, so they do not log the others' disappearance as failures; then the rest together.
+    await Promise.all([...agents].map((child) => child.stop()));
+    await Promise.all([...started.filter((child) => !agents.has(child)).map((child) => child.stop()), redis?.stop()]);
     await coordinator?.stop();
   };
 
   try {
     let clockAddress: string | undefined;
     if (virtual) {
-      // Redis is a server outside the processes reached without fetch: quiet.ts cannot see a reply on its way yet.
-      if (scenario.agent.env.REDIS_URL !== undefined) throw new StartError('agent.env sets REDIS_URL, which virtual time does not support yet: play this scenario on wall time (--speed N)');
       if (request.agentModule) throw new StartError("--agent plays on wall time (your module's own timeouts are wall time): give --speed N");
       await warmUp();
       coordinator = new Coordinator((why) => reportStuck(why));
       clockAddress = await coordinator.listen();
     }
-    progress(`starting the fake OpenRouter${scenario.agent.local ? ' and llama-server' : ''}`);
-    const [fake, local] = await settleAll([
+    const redisWanted = scenario.agent.redis !== false;
+    progress(`starting the fake OpenRouter${scenario.agent.local ? ', llama-server' : ''}${redisWanted ? ', redis-server' : ''}`);
+    const [fake, local] = await settleAll<[Started, LocalServer | undefined, RedisServer | undefined]>([
       startFakeProcess(scenarioFile, speed, progress, signal, clockAddress).then(keep),
       scenario.agent.local ? startLlamaProcess(progress, signal).then(keep) : Promise.resolve(undefined),
+      redisWanted
+        ? startRedisServer().then((server) => {
+            redis = server;
+            progress(`redis-server is up at ${server.url} (pid ${server.pid})`);
+            return server;
+          })
+        : Promise.resolve(undefined),
     ], starting);
-    progress('starting the agent');
+    const calls = scenario.calls;
+    progress(calls > 1 ? `starting ${calls} agents (one process per call)` : 'starting the agent');
     const redact = redactor(secretsOf(scenario));
-    const env = agentProcessEnv(scenario, localUrls(fake.url, local, await downBaseURL()));
-    const agent = keep(await startAgentProcess(env, speed, redact, progress, signal, request.agentModule, clockAddress));
-    // Both joined before they printed their addresses; time moves from here.
+    const env = { ...agentProcessEnv(scenario, localUrls(fake.url, local, await downBaseURL())), ...(redis && { REDIS_URL: redis.url }) };
+    const agentsUp = await settleAll(
+      Array.from({ length: calls }, (_, i) => {
+        // Each its own name on the clock: ties between processes go by name, the same in every run.
+        const clock = clockAddress ? { address: clockAddress, name: calls > 1 ? `agent-${i + 1}` : 'agent' } : undefined;
+        return startAgentProcess(env, speed, redact, progress, signal, request.agentModule, calls > 1 ? `the agent of call ${i + 1}` : 'the agent', clock).then((agent) => {
+          agents.add(agent.child);
+          return keep(agent);
+        });
+      }),
+      starting,
+    );
+    const [first] = agentsUp as [Started, ...Started[]];
+    const server = redis;
+    // Everyone joined before printing their addresses; time moves from here.
     coordinator?.start();
     const crashed = firstCrash(started, () => stopping);
     return {
       fakeUrl: fake.url,
-      agentUrl: agent.url,
-      pids: Object.fromEntries(started.map((child) => [child.name, child.pid])),
+      agentUrl: first.url,
+      ...(calls > 1 && { callUrls: agentsUp.map((agent) => agent.url) }),
+      ...(server && { redis: { url: server.url, kill: () => server.kill(), restart: () => server.restart() } }),
+      pids: { ...Object.fromEntries(started.map((child) => [child.name, child.pid])), ...(server?.pid !== undefined && { 'redis-server': server.pid }) },
       crashed: coordinator ? Promise.race([crashed, stuck.then((failure) => (stopping ? new Promise<never>(() => {}) : failure))]) : crashed,
       stop,
       ...(coordinator && { clock: coordinator.clock }),
@@ -94,17 +119,16 @@ async function startProcesses(request: StartRequest, virtual: boolean): Promise<
  * Like Promise.all, but when one start fails the others are aborted and awaited, so every child that did
  * start is known (and stopped) before the error goes up.
  */
-async function settleAll<A, B>(starts: [Promise<A>, Promise<B>], starting: AbortController): Promise<[A, B]> {
-  const [a, b] = starts;
+async function settleAll<T extends readonly unknown[]>(starts: { [K in keyof T]: Promise<T[K]> }, starting: AbortController): Promise<T> {
   const failed = (error: unknown) => {
     starting.abort(error);
     throw error;
   };
-  const results = await Promise.allSettled([a.catch(failed), b.catch(failed)]);
+  const results = await Promise.allSettled((starts as readonly Promise<unknown>[]).map((start) => start.catch(failed)));
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   // A sibling aborted by the failure rejects with that same failure as its reason.
   if (rejected) throw rejected.reason;
-  return [(results[0] as PromiseFulfilledResult<A>).value, (results[1] as PromiseFulfilledResult<B>).value];
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 function localUrls(fakeUrl: string, local: LocalServer | undefined, closed: string) {

@@ -59,10 +59,13 @@ export function startAgentProcess(
   progress: (line: string) => void,
   signal?: AbortSignal,
   agentModule?: string,
-  clockAddress?: string,
+  /** How the process is named in progress lines and failures ("the agent of call 3" in a fleet). */
+  name = 'the agent',
+  /** The runner's virtual clock to join, and this process's name on it (`agent`, `agent-3` in a fleet). */
+  clock?: { address: string; name: string },
 ): Promise<Started> {
-  const args = ['--rehearsal', '--port', '0', '--host', '127.0.0.1', ...timeArgs(speed, clockAddress), ...(agentModule ? ['--agent', agentModule] : [])];
-  const spec = { name: 'the agent', ...nodeEntry('src/main.ts', args), cwd: REPO_ROOT, env, redact };
+  const args = ['--rehearsal', '--port', '0', '--host', '127.0.0.1', ...timeArgs(speed, clock?.address), ...(clock ? ['--clock-name', clock.name] : []), ...(agentModule ? ['--agent', agentModule] : [])];
+  const spec = { name, ...nodeEntry('src/main.ts', args), cwd: REPO_ROOT, env, redact };
   return startService(
     spec,
     async (child) => {

@@ -35,8 +35,15 @@ export interface ServiceFailure {
 export interface RunningStack {
   /** The fake's root URL; its admin API is under `/__fake/`. */
   fakeUrl: string;
-  /** The rehearsal agent's root URL (`/turns`, `/events`, `/reset`). */
+  /** The rehearsal agent's root URL (`/turns`, `/events`, `/reset`); call 1's in a fleet. */
   agentUrl: string;
+  /**
+   * A fleet (`calls` > 1): every call's agent, in call order (the first is `agentUrl`), each its own process on the
+   * same fake and key. Absent: one call, at `agentUrl`.
+   */
+  callUrls?: string[];
+  /** The Redis the calls share (`agent.redis`), for a scenario that takes it down mid-rehearsal. */
+  redis?: RedisControl;
   /** Pids of everything started, by service name (processes only; empty for containers). */
   pids: Record<string, number>;
   /** Resolves when a service stops on its own; never resolves after `stop()` was called. */
@@ -48,6 +55,32 @@ export interface RunningStack {
    * then waits on it too. Absent: scenario time is wall time times the speed.
    */
   clock?: Clock;
+}
+
+/** The rehearsal's Redis as the runner drives it: a crash (SIGKILL) and a start again on the same port, empty. */
+export interface RedisControl {
+  url: string;
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+/** True when the scenario asks for more than holdline's one-call rehearsal: several calls, or a Redis they share. */
+export function isFleet(scenario: Scenario): boolean {
+  return scenario.calls > 1 || scenario.agent.redis !== false;
+}
+
+/**
+ * Why a stack cannot play this fleet scenario yet, or undefined when it can (or the scenario is one call without
+ * Redis). Virtual time (inline) does not count Redis sockets as work in flight, nor other processes' timers;
+ * the container stack has no redis service nor a way to run N agents yet. Both say so rather than play it wrong.
+ */
+export function fleetProblem(scenario: Scenario, stack: Stack['name']): string | undefined {
+  if (!isFleet(scenario) || stack === 'processes') return undefined;
+  const what = [scenario.calls > 1 && `calls: ${scenario.calls}`, scenario.agent.redis !== false && 'agent.redis'].filter(Boolean).join(' and ');
+  const why = stack === 'inline'
+    ? 'virtual time (the inline stack) runs one agent in this process and cannot count Redis replies as work in flight yet'
+    : 'the container stack has no redis service nor several agents yet';
+  return `${scenario.name} asks for ${what}, which ${why}: play it with --stack processes`;
 }
 
 /** Where a rehearsal runs, as people ask for it (`--stack`, `E2E_STACK`); see choose.ts. */

@@ -18,6 +18,8 @@ const READY_TIMEOUT_MS = 10_000;
 
 export interface RedisServer {
   port: number;
+  /** The running server's pid (a new one after `restart()`). */
+  readonly pid: number | undefined;
   url: string;
   /** SIGKILL, as a crash: resolves once the process is gone. */
   kill(): Promise<void>;
@@ -56,6 +58,9 @@ export async function startRedisServer(): Promise<RedisServer> {
   };
   return {
     port,
+    get pid() {
+      return child.pid;
+    },
     url: `redis://127.0.0.1:${port}`,
     kill: () => end('SIGKILL'),
     pause: () => child.kill('SIGSTOP'),

@@ -7,18 +7,22 @@
  * - on virtual time across processes (the fake and the agent as child processes joining the runner's clock,
  *   contract/time/shared-clock.ts), every scenario once: its `--json` is the inline one's, byte for byte, so
  *   three processes rehearse exactly what one does;
- * - on the container stack when E2E_STACK selects it, every scenario at an accelerated speed of wall time, with
- *   the same verdict, the same words from the same sources as on virtual time;
+ * - the fleet scenarios (`calls` > 1 or `agent.redis`: several agent processes, a real redis-server) on virtual
+ *   time across processes, the only stack that holds a fleet on its clock (inline runs one agent; the container
+ *   stack has no redis service nor several agents yet);
+ * - on the container stack when E2E_STACK selects it, every other scenario at an accelerated speed of wall time,
+ *   with the same verdict, the same words from the same sources as on virtual time;
  * - a few short ones at real time (speed 1) on each stack E2E_STACK selects, to show the results do not depend
  *   on the speed or the clock.
  */
 import { describe, expect, it } from 'vitest';
-import { libraryNames } from '../../contract/scenario/library.js';
+import { libraryNames, resolveScenario } from '../../contract/scenario/library.js';
+import { loadScenarioFile } from '../../contract/scenario/load.js';
 import { toJson, type Result } from '../../harness/result.js';
 import { textTimeline } from '../../harness/report/text.js';
 import { inlineStack } from '../../harness/stack/inline.js';
 import { processStack } from '../../harness/stack/processes.js';
-import { e2eSpeed, e2eStacks, fingerprint, rehearseLibrary, timeoutFor } from './rehearsal.js';
+import { e2eSpeed, e2eStacks, fingerprint, isFleetScenario, rehearseLibrary, timeoutFor } from './rehearsal.js';
 
 const stacks = (await e2eStacks()).map((c) => c.stack);
 const inline = inlineStack();
@@ -27,13 +31,17 @@ const virtual = new Map<string, Result>();
 
 /** Short ones for real time: a failover, the local model, and a calm day. */
 const REAL_TIME = ['mid-stream-error-before-text', 'invalid-key', 'calm-day'];
+const fleet = libraryNames().filter(isFleetScenario);
+const single = libraryNames().filter((name) => !fleet.includes(name));
+const NOT_INLINE = 'a fleet (several agent processes, a real Redis) plays across processes (below), not in one';
 
 describe('the scenario library on virtual time (inline)', () => {
   it('has the rehearsals teams need', () => {
     expect(libraryNames().length).toBeGreaterThanOrEqual(15);
   });
 
-  for (const name of libraryNames()) {
+  for (const name of fleet) it.skip(`${name}: ${NOT_INLINE}`, () => {});
+  for (const name of single) {
     it(name, { timeout: timeoutFor(name, 1, 'inline') }, async () => {
       const result = await rehearseLibrary(name, 1, inline);
       virtual.set(name, result);
@@ -44,7 +52,8 @@ describe('the scenario library on virtual time (inline)', () => {
 });
 
 describe('the same seed, the same rehearsal: on virtual time the --json of a second run is the first, byte for byte', () => {
-  for (const name of libraryNames()) {
+  for (const name of fleet) it.skip(`${name}: ${NOT_INLINE}`, () => {});
+  for (const name of single) {
     it(name, { timeout: timeoutFor(name, 1, 'inline') }, async () => {
       const before = virtual.get(name);
       expect(before, `${name} did not run in the first pass`).toBeDefined();
@@ -54,9 +63,10 @@ describe('the same seed, the same rehearsal: on virtual time the --json of a sec
   }
 });
 
+const processes = processStack({ virtual: true });
+
 describe('the scenario library on virtual time across processes: the --json of one process, byte for byte', () => {
-  const processes = processStack({ virtual: true });
-  for (const name of libraryNames()) {
+  for (const name of single) {
     it(name, { timeout: timeoutFor(name, 1, 'inline') }, async () => {
       const reference = virtual.get(name);
       expect(reference, `${name} did not run on virtual time`).toBeDefined();
@@ -73,7 +83,7 @@ describe('the scenario library on virtual time across processes: the --json of o
 for (const stack of stacks.filter((s) => !s.virtual && s.name !== 'processes')) {
   const speed = e2eSpeed(stack.name);
   describe(`the scenario library at speed ${speed} (${stack.name}): the verdict, words and sources of virtual time`, () => {
-    for (const name of libraryNames()) {
+    for (const name of single) {
       it(name, { timeout: timeoutFor(name, speed, stack.name) }, async () => {
         const result = await rehearseLibrary(name, speed, stack);
         expect(result.failures, textTimeline(result)).toEqual([]);
@@ -84,6 +94,17 @@ for (const stack of stacks.filter((s) => !s.virtual && s.name !== 'processes')) 
     }
   });
 }
+
+describe("the fleet scenarios on virtual time across processes: every call hears the expected words, the fleet's requests are counted", () => {
+  for (const name of fleet) {
+    it(name, { timeout: timeoutFor(name, 1, 'inline') }, async () => {
+      const result = await rehearseLibrary(name, 1, processes);
+      expect(result.failures, textTimeline(result)).toEqual([]);
+      expect(result.recording.clock).toBe('virtual');
+      expect(result.calls?.length).toBe(loadScenarioFile(resolveScenario(name)).calls);
+    });
+  }
+});
 
 for (const stack of stacks) {
   describe(`at real time (speed 1, ${stack.name})`, () => {

@@ -4,7 +4,7 @@ import { loadScenarioFile } from '../../contract/scenario/load.js';
 import type { Result } from '../../harness/result.js';
 import { runScenario } from '../../harness/run.js';
 import { chooseStack, type Chosen } from '../../harness/stack/choose.js';
-import type { Stack } from '../../harness/stack/stack.js';
+import { isFleet, type Stack } from '../../harness/stack/stack.js';
 import { exclusive } from '../kit/exclusive.js';
 
 /**
@@ -13,9 +13,12 @@ import { exclusive } from '../kit/exclusive.js';
  * bridge network): calm-day at speed 1 on a loaded 2-core machine heard its answers 110 to 170 ms later than on
  * processes, which at speed 10 is 1.1 to 1.7 s of scenario time, past the windows. 5 halves that.
  */
-export function e2eSpeed(stackName: Stack['name'], env: NodeJS.ProcessEnv = process.env): number {
+export function e2eSpeed(stackName: Stack['name'], env: NodeJS.ProcessEnv = process.env, options: { fleet?: boolean } = {}): number {
   if (stackName === 'inline') return 1; // virtual time: the speed plays no part
   if (env.E2E_SPEED !== undefined) return Number(env.E2E_SPEED);
+  // Ten agent processes on a 2-core machine: at speed 10, fleet-storm heard its first request 2 s (scenario) after
+  // the turn under load, against 0.3 s at speed 1. A fleet plays at real time.
+  if (options.fleet) return 1;
   return stackName === 'containers' ? 5 : 10;
 }
 
@@ -41,13 +44,19 @@ export async function rehearseLibrary(name: string, speed: number, stack: Stack)
 /** Per-scenario test timeout: the scenario's own length at this speed, plus starting the stack. */
 export function timeoutFor(name: string, speed: number, stackName: Stack['name']): number {
   const scenario = loadScenarioFile(resolveScenario(name));
-  const lastTurn = scenario.user.reduce((max, turn) => Math.max(max, turn.atMs), 0);
+  // A fleet's last call plays its turns (calls - 1) staggers later.
+  const lastTurn = scenario.user.reduce((max, turn) => Math.max(max, turn.atMs), 0) + (scenario.calls - 1) * scenario.staggerMs;
   // Containers: the first scenario also builds the image (npm ci) and pulls llama.cpp's; later ones hit the cache.
   const startup = stackName === 'containers' ? 1_200_000 : 90_000;
   // The runner's own cap is the last turn + 120 s of scenario time; allow for all of it.
   // Virtual time: the scenario's length costs no wall time, only the work in it.
   if (stackName === 'inline') return startup;
   return startup + (lastTurn + 120_000) / speed;
+}
+
+/** A fleet scenario (`calls` > 1 or `agent.redis`): it plays on the process stack only for now. */
+export function isFleetScenario(name: string): boolean {
+  return isFleet(loadScenarioFile(resolveScenario(name)));
 }
 
 /** What must not change between runs of one scenario: the verdict and what the caller heard, from whom. */
