@@ -50,17 +50,17 @@ describe('a fleet scenario (calls > 1 or agent.redis) and the stacks', () => {
   });
 
   it('turns a default (auto, or --json\'s inline) into processes, saying why', () => {
-    expect(fleetStackChoice(fleet, 'auto', true)).toEqual({ choice: 'processes', note: '--stack=auto: child processes, because many is a fleet (calls: 3, agent.redis), which runs on processes only for now' });
+    expect(fleetStackChoice(fleet, 'auto', true)).toEqual({ choice: 'processes', note: '--stack=auto: child processes, because many is a fleet (calls: 3, agent.redis), which plays on processes only' });
     expect(fleetStackChoice(fleet, 'inline', true)).toMatchObject({ choice: 'processes', note: expect.stringContaining('--stack=inline (the default): child processes') });
     expect(fleetStackChoice(fleet, 'processes', false)).toEqual({ choice: 'processes' });
   });
 
   it('refuses a stack asked for by name that cannot play a fleet yet, saying which part and why', () => {
     expect(fleetStackChoice(fleet, 'inline', false)).toEqual({
-      problem: '--stack inline: many asks for calls: 3 and agent.redis, which virtual time (the inline stack) runs one agent in this process and cannot count Redis replies as work in flight yet: play it with --stack processes',
+      problem: '--stack inline: many asks for calls: 3 and agent.redis, which the inline stack runs one agent in this process: play it with --stack processes (on virtual time: --speed virtual)',
     });
     expect(fleetStackChoice(redisOnly, 'containers', false)).toEqual({
-      problem: '--stack containers: shared asks for agent.redis, which the container stack has no redis service nor several agents yet: play it with --stack processes',
+      problem: '--stack containers: shared asks for agent.redis, which the container stack has no redis service nor several agents yet: play it with --stack processes (on virtual time: --speed virtual)',
     });
   });
 

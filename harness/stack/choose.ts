@@ -62,7 +62,7 @@ export async function chooseStack(
 export function fleetStackChoice(scenario: Scenario, choice: StackChoice, defaulted: boolean, by = '--stack'): { choice: StackChoice; note?: string } | { problem: string } {
   if (!isFleet(scenario) || choice === 'processes') return { choice };
   if (choice === 'auto' || defaulted) {
-    return { choice: 'processes', note: `${by}=${choice === 'auto' ? 'auto' : `${choice} (the default)`}: child processes, because ${scenario.name} is a fleet (calls: ${scenario.calls}${scenario.agent.redis === false ? '' : ', agent.redis'}), which runs on processes only for now` };
+    return { choice: 'processes', note: `${by}=${choice === 'auto' ? 'auto' : `${choice} (the default)`}: child processes, because ${scenario.name} is a fleet (calls: ${scenario.calls}${scenario.agent.redis === false ? '' : ', agent.redis'}), which plays on processes only` };
   }
   return { problem: `${by} ${choice}: ${fleetProblem(scenario, choice) ?? 'not for a fleet'}` };
 }

@@ -5,6 +5,7 @@
  * job, all on the one fake with the one key (and the one Redis). A start that fails stops whatever had started;
  * a service that dies later is reported by `crashed`.
  */
+import { setMaxListeners } from 'node:events';
 import { STUCK_AFTER_MS } from '../../contract/time/auto-clock.js';
 import { Coordinator } from '../../contract/time/coordinator.js';
 import { warmUp } from '../../contract/time/quiet.js';
@@ -31,6 +32,8 @@ async function startProcesses(request: StartRequest, virtual: boolean): Promise<
   const onAbort = () => starting.abort(request.signal?.reason);
   request.signal?.addEventListener('abort', onAbort, { once: true });
   const signal = starting.signal;
+  // Every service's start listens on it: a fleet of 50 agents is not a leak.
+  setMaxListeners(64, signal);
 
   // Virtual time: the runner coordinates one clock the fake and the agent join (shared-clock.ts).
   let coordinator: Coordinator | undefined;

@@ -78,9 +78,9 @@ export function fleetProblem(scenario: Scenario, stack: Stack['name']): string |
   if (!isFleet(scenario) || stack === 'processes') return undefined;
   const what = [scenario.calls > 1 && `calls: ${scenario.calls}`, scenario.agent.redis !== false && 'agent.redis'].filter(Boolean).join(' and ');
   const why = stack === 'inline'
-    ? 'virtual time (the inline stack) runs one agent in this process and cannot count Redis replies as work in flight yet'
+    ? 'the inline stack runs one agent in this process'
     : 'the container stack has no redis service nor several agents yet';
-  return `${scenario.name} asks for ${what}, which ${why}: play it with --stack processes`;
+  return `${scenario.name} asks for ${what}, which ${why}: play it with --stack processes (on virtual time: --speed virtual)`;
 }
 
 /** Where a rehearsal runs, as people ask for it (`--stack`, `E2E_STACK`); see choose.ts. */

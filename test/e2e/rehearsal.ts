@@ -13,12 +13,9 @@ import { exclusive } from '../kit/exclusive.js';
  * bridge network): calm-day at speed 1 on a loaded 2-core machine heard its answers 110 to 170 ms later than on
  * processes, which at speed 10 is 1.1 to 1.7 s of scenario time, past the windows. 5 halves that.
  */
-export function e2eSpeed(stackName: Stack['name'], env: NodeJS.ProcessEnv = process.env, options: { fleet?: boolean } = {}): number {
+export function e2eSpeed(stackName: Stack['name'], env: NodeJS.ProcessEnv = process.env): number {
   if (stackName === 'inline') return 1; // virtual time: the speed plays no part
   if (env.E2E_SPEED !== undefined) return Number(env.E2E_SPEED);
-  // Ten agent processes on a 2-core machine: at speed 10, fleet-storm heard its first request 2 s (scenario) after
-  // the turn under load, against 0.3 s at speed 1. A fleet plays at real time.
-  if (options.fleet) return 1;
   return stackName === 'containers' ? 5 : 10;
 }
 
