@@ -59,6 +59,9 @@ async function startProcesses(request: StartRequest, virtual: boolean): Promise<
     let join: ((name: string) => ClockJoin) | undefined;
     if (virtual) {
       if (request.agentModule) throw new StartError("--agent plays on wall time (your module's own timeouts are wall time): give --speed N");
+      // The agents' Redis clients notice a dead Redis and reconnect on their own wall-time timers, which virtual
+      // time outruns: how many calls miss the shared state would depend on the machine.
+      if (scenario.agent.redis !== false && scenario.agent.redis.down) throw new StartError('agent.redis.down takes Redis away, and its clients reconnect on wall time: play this scenario at a --speed (1 is exact enough)');
       await warmUp();
       const clock = new Coordinator(clockFailure.report);
       coordinator = clock;
