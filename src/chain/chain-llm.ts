@@ -199,6 +199,8 @@ export class ChainLLM extends llm.LLM {
     const lastError = { class: failure.class, detail: failure.detail, at: Math.round(now) };
     this.lastErrors.set(backend.id, lastError);
     for (const [id] of updates) this.share(id, id === backend.id ? lastError : undefined);
+    // OpenRouter's daily :free 429 names the key's daily limit: the fleet's budget learns it (when /key could not say).
+    if (failure.daily && failure.limit !== undefined && isFree(backend)) void this.options.shared?.learnFreePerDay(failure.limit, '429');
     return this.cooldowns.get(backend.id);
   }
 
@@ -259,6 +261,21 @@ export class ChainLLM extends llm.LLM {
    */
   async sharedHold(backend: Backend, now: number): Promise<number | undefined> {
     return (await this.claimShared(backend, now)) ?? (await this.takeFreeSlot(backend, now));
+  }
+
+  /**
+   * @internal May the late request be hedged on `target`? A hedge is a request like any other: it takes the hedge
+   * budget, then the fleet's say (no hedge to a model another call is probing, none the key's `:free` budget forbids).
+   * A hedge the fleet refuses gives its hedge token back and is not sent; the refusal is booked as the target's cooldown.
+   */
+  async allowSharedHedge(target: Backend, now: number): Promise<boolean> {
+    if (!this.hedgeBudget.trySpend() || !this.options.shared) return false;
+    const started = performance.now();
+    const notBefore = await this.sharedHold(target, now);
+    this.options.shared.noteDecision(performance.now() - started);
+    if (notBefore === undefined) return true;
+    this.hedgeBudget.refund();
+    return false;
   }
 
   /**
@@ -363,16 +380,21 @@ class ChainStream extends llm.LLMStream {
     for (;;) {
       if (signal.aborted) return this.cancelled();
       // Only with a shared store: without one, no await is added (the turn's timing is exactly as before).
-      if (this.chain.options.shared) await this.chain.syncShared();
+      const shared = this.chain.options.shared;
+      // What Redis adds to this decision (wall ms): the read before it, and the lease or budget an attempt takes.
+      const started = shared ? performance.now() : 0;
+      if (shared) await this.chain.syncShared();
       const now = clock.now();
       const decision = decide({ episode, cooldowns: this.chain.cooldowns, backends, now, policy });
+      if (decision.kind !== 'attempt') shared?.noteDecision(performance.now() - started);
       switch (decision.kind) {
         case 'skip':
           this.skip(episode, decision.backend, decision.pass, now, decision.until);
           if (decision.shared) this.chain.shareCooldown(decision.backend.id, decision.until);
           break;
         case 'attempt': {
-          const notBefore = this.chain.options.shared ? await this.chain.sharedHold(decision.backend, now) : undefined;
+          const notBefore = shared ? await this.chain.sharedHold(decision.backend, now) : undefined;
+          shared?.noteDecision(performance.now() - started);
           if (notBefore !== undefined) {
             this.skip(episode, decision.backend, decision.pass, now, notBefore);
             break;
@@ -429,14 +451,19 @@ class ChainStream extends llm.LLMStream {
       pickHedge: () => {
         const now = clock.now();
         const target = hedgeTarget({ episode, cooldowns: chain.cooldowns, backends, now, policy }, backend);
-        if (!target || !chain.hedgeBudget.trySpend()) return undefined;
-        events.publish({
-          type: 'policy',
-          turnId: this.turnId,
-          step: 'hedge',
-          reason: `no first token from ${backend.id} after ${Math.round(now - startedAt)} ms: asking ${target.id} too`,
-        });
-        return target;
+        if (!target) return undefined;
+        const announce = (allowed: boolean) => {
+          if (!allowed) return undefined;
+          events.publish({
+            type: 'policy',
+            turnId: this.turnId,
+            step: 'hedge',
+            reason: `no first token from ${backend.id} after ${Math.round(now - startedAt)} ms: asking ${target.id} too`,
+          });
+          return target;
+        };
+        // Without a shared store the pick stays synchronous: the hedge starts at its instant exactly, as before.
+        return chain.options.shared ? chain.allowSharedHedge(target, now).then(announce) : announce(chain.hedgeBudget.trySpend());
       },
       run: (b, laneSignal, onChunk) =>
         runAttempt({ backend: b, chatCtx: this.chatCtx, ...(this.toolCtx && { toolCtx: this.toolCtx }), ...this.tooling, clock, signal: laneSignal, onChunk }),
