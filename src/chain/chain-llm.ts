@@ -10,7 +10,7 @@
  */
 import { APIConnectOptions, llm } from '@livekit/agents';
 import type { Clock } from '../../contract/clock.js';
-import type { Source } from '../../contract/events.js';
+import type { Source, TokenUsage } from '../../contract/events.js';
 import type { PolicyConfig } from '../config.js';
 import { ensureFrameworkLogger } from '../framework-logger.js';
 import type { AttemptRequest, AttemptResult, AttemptRunner } from './attempt.js';
@@ -43,6 +43,17 @@ export interface BackendStatus {
   lastError?: { class: string; detail: string; at: number };
 }
 
+/** One backend's generations since the chain started: what OpenRouter's `usage` said they cost. */
+export interface UsageRow {
+  backend: string;
+  model: string;
+  /** Generations that reported usage. */
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+}
+
 export interface ChainOptions {
   backends: Backend[];
   policy: PolicyConfig;
@@ -61,6 +72,7 @@ export class ChainLLM extends llm.LLM {
   readonly ttfts = new TtftBook();
   readonly hedgeBudget: HedgeBudget;
   private readonly lastErrors = new Map<string, NonNullable<BackendStatus['lastError']>>();
+  private readonly usage = new Map<string, UsageRow>();
   private turns = 0;
   /** Tool calls handed on to the framework, by call id: the turn whose follow-up request will carry their results. */
   private readonly toolCalls = new Map<string, string>();
@@ -202,6 +214,21 @@ export class ChainLLM extends llm.LLM {
     // OpenRouter's daily :free 429 names the key's daily limit: the fleet's budget learns it (when /key could not say).
     if (failure.daily && failure.limit !== undefined && isFree(backend)) void this.options.shared?.learnFreePerDay(failure.limit, '429');
     return this.cooldowns.get(backend.id);
+  }
+
+  /** @internal Adds one generation's tokens and cost to the model's totals (`/llm/status`). */
+  noteUsage(backend: Backend, usage: TokenUsage): void {
+    const row = this.usage.get(backend.id) ?? { backend: backend.id, model: backend.model, requests: 0, promptTokens: 0, completionTokens: 0, costUsd: 0 };
+    row.requests += 1;
+    row.promptTokens += usage.promptTokens;
+    row.completionTokens += usage.completionTokens;
+    row.costUsd += usage.costUsd ?? 0;
+    this.usage.set(backend.id, row);
+  }
+
+  /** Tokens and cost per backend since the chain started (a rehearsal reset keeps them: they were spent). */
+  usageTotals(): UsageRow[] {
+    return [...this.usage.values()].map((row) => ({ ...row }));
   }
 
   /** @internal Records a success: the failure streak is forgotten, the ttft feeds the hedge delay. */
@@ -522,6 +549,8 @@ class ChainStream extends llm.LLMStream {
       });
     }
     const status = result.failure?.status ?? result.status;
+    // The generation's cost belongs to the model that produced it (with models[], the one the response names).
+    const usage = result.usage && backend === servedBackend(this.chain.options.backends, lane.backend, result.servedBy) ? result.usage : undefined;
     events.publish({
       type: 'attempt',
       turnId: this.turnId,
@@ -536,7 +565,9 @@ class ChainStream extends llm.LLMStream {
       latencyMs: Math.round(latencyMs ?? lane.end - lane.at),
       ...(result.ttftMs !== undefined && { ttftMs: Math.round(result.ttftMs) }),
       ...(cooldown && cooldown.until > lane.end && { cooldownUntil: Math.round(cooldown.until) }),
+      ...(usage && { usage }),
     });
+    if (usage) this.chain.noteUsage(backend, usage);
   }
 
   private cancelled(): void {
