@@ -460,7 +460,8 @@ class ChainStream extends llm.LLMStream {
   }
 
   private skip(episode: Episode, backend: Backend, pass: number, now: number, until: number): void {
-    episode.skips.push({ backend: backend.id, pass, at: now, until });
+    const cls = this.chain.cooldowns.get(backend.id)?.cls;
+    episode.skips.push({ backend: backend.id, pass, at: now, until, ...(cls && { cls }) });
     this.chain.options.events.publish({ type: 'skip', turnId: this.turnId, pass, backend: backend.kind, model: backend.model, cooldownUntil: Math.round(until) });
   }
 

@@ -24,8 +24,16 @@ const configOf = (models: string, hedgePercent = '0') =>
 const fleetRedis = redisForFile();
 const stores = fleetRedis.stores;
 
+/**
+ * These tests are about what the budget decides, not about a slow Redis (shared-cooldowns.test.ts is): a deadline of a
+ * second, so a loaded machine cannot turn a budget refusal into the in-process fallback.
+ */
+const PATIENT_MS = 1_000;
+
 async function jobs(n: number, options: Omit<JobOptions, 'redisUrl' | 'apiKey' | 'clock'>, clock = new VirtualClock(0, EPOCH)): Promise<{ clock: VirtualClock; calls: Job[] }> {
-  const calls = Array.from({ length: n }, () => startJob({ clock, redisUrl: fleetRedis.server().url, apiKey: KEY, ...options }));
+  const calls = Array.from({ length: n }, () =>
+    startJob({ clock, redisUrl: fleetRedis.server().url, apiKey: KEY, ...options, store: { deadlineMs: PATIENT_MS, ...options.store } }),
+  );
   stores.push(...calls.map((c) => c.store));
   await Promise.all(calls.map((c) => ready(c.store)));
   return { clock, calls };

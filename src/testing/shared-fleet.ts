@@ -37,7 +37,7 @@ export interface JobOptions {
   answerMs?: number;
   /** Backends that send no token at all (until the request is cancelled): what a hedge is for. */
   stalls?: (backend: Backend) => boolean;
-  store?: Partial<Pick<SharedCooldownsOptions, 'freePerMinute' | 'freePerDay'>>;
+  store?: Partial<Pick<SharedCooldownsOptions, 'freePerMinute' | 'freePerDay' | 'deadlineMs'>>;
 }
 
 export type Job = ReturnType<typeof startJob>;
