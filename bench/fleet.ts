@@ -20,6 +20,7 @@ import { closedPort } from '../src/testing/ports.js';
 import { startRedisServer, type RedisServer } from '../src/testing/redis-server.js';
 import { runCell, type Fleet, type FleetCase } from './fleet/run.js';
 import { fleetTable, summarize, type CellSummary } from './fleet/summary.js';
+import { pick } from './lib/args.js';
 
 const DEFAULT_OUT = 'bench/results/fleet.json';
 const API_KEY = 'sk-or-v1-bench-fleet-000000000000';
@@ -160,14 +161,6 @@ function whole(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a whole number of 1 or more, got ${JSON.stringify(text)}`);
   return n;
-}
-
-function pick<T extends { id: string }>(all: readonly T[], list: string | undefined, flag: string): T[] {
-  if (!list) return [...all];
-  const ids = list.split(',').map((s) => s.trim());
-  const unknown = ids.filter((id) => !all.some((item) => item.id === id));
-  if (unknown.length > 0) throw new Error(`${flag}: unknown ${unknown.join(', ')}; expected some of ${all.map((i) => i.id).join(', ')}`);
-  return all.filter((item) => ids.includes(item.id));
 }
 
 main().then(
