@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { startAgentProcess, startFakeProcess, REPO_ROOT, type Started } from '../harness/stack/services.js';
 import { closedPort } from '../src/testing/ports.js';
 import { startRedisServer, type RedisServer } from '../src/testing/redis-server.js';
+import { redisAlone, type AloneResult } from './fleet/redis-alone.js';
 import { runCell, type Fleet, type FleetCase } from './fleet/run.js';
 import { fleetTable, summarize, type CellSummary } from './fleet/summary.js';
 import { pick } from './lib/args.js';
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
   const agents: Started[] = [];
   const rows: CellSummary[] = [];
   const cells = [];
+  let alone: AloneResult | undefined;
   const progress = (line: string) => process.stderr.write(`${line}\n`);
   try {
     redis = await startRedisServer();
@@ -124,6 +126,11 @@ async function main(): Promise<void> {
       await Promise.all(fleetAgents.map((a) => a.child.stop()));
       for (const a of fleetAgents) agents.splice(agents.indexOf(a), 1);
     }
+    if (contenders.includes('redis')) {
+      process.stderr.write('Redis alone (one process, fleets stopped) ... ');
+      alone = await redisAlone(redis.url, API_KEY, MODELS.split(','));
+      process.stderr.write(`p50 ${alone.p50Ms} ms, p99 ${alone.p99Ms} ms\n`);
+    }
   } finally {
     await Promise.all(agents.map((a) => a.child.stop()));
     await fake?.child.stop();
@@ -137,6 +144,9 @@ async function main(): Promise<void> {
   console.log('Dead requests: refused requests per model; the target for a storm is models x passes + the first discovery.');
   console.log('First answer: the turn to the first answer token (scenario ms); silent: no answer and no apology by the cap.');
   console.log('Redis per decision: wall time Redis added to one decision of a turn (holdline_redis_decision_seconds, bucket upper bounds).');
+  if (alone) {
+    console.log(`Redis alone: ${alone.decisions} decisions one after another in one process (a read and a :free slot each): p50 ${alone.p50Ms} ms, p99 ${alone.p99Ms} ms, max ${alone.maxMs} ms.`);
+  }
   console.log(`Load (uptime, 1/5/15 min): ${loadBefore} before, ${uptime()} after; ${cpus().length} cores.`);
   if (out) {
     const result = {
@@ -149,6 +159,7 @@ async function main(): Promise<void> {
       cases: selected.map(({ id, title, capMs, storm, redisDown }) => ({ id, title, capMs, storm, redisDown })),
       wallMs: Date.now() - started,
       rows,
+      redisAlone: alone,
       cells,
       table,
     };
