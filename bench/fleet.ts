@@ -24,7 +24,12 @@ import { fleetTable, summarize, type CellSummary } from './fleet/summary.js';
 import { pick } from './lib/args.js';
 
 const DEFAULT_OUT = 'bench/results/fleet.json';
-const API_KEY = 'sk-or-v1-bench-fleet-000000000000';
+/**
+ * One key per contender: the fake counts each key's account apart, so what the first fleet spent of the free key's
+ * day cannot reach the second through GET /key (which each agent asks at start, and which the fake's resets between
+ * cells would then contradict).
+ */
+const apiKey = (contender: string) => `sk-or-v1-bench-fleet-${contender}-0000`;
 const MODELS = 'bench/one:free,bench/two';
 const scenario = (name: string) => resolve(REPO_ROOT, 'bench/fleet/scenarios', `${name}.yaml`);
 /** Agents started at once: a 2-core machine compiles each one's TypeScript on start. */
@@ -96,7 +101,7 @@ async function main(): Promise<void> {
         DOTENV_CONFIG_PATH: '/dev/null',
         LK_LOG_LEVEL: 'silent',
         LOG_LEVEL: 'info', // the agent says it is listening at info
-        OPENROUTER_API_KEY: API_KEY,
+        OPENROUTER_API_KEY: apiKey(contender),
         OPENROUTER_BASE_URL: `${fake.url}/api/v1`,
         LLM_MODEL: MODELS,
         // No local server: every answer is OpenRouter's (or the apology), so the numbers are the key's alone.
@@ -128,7 +133,7 @@ async function main(): Promise<void> {
     }
     if (contenders.includes('redis')) {
       process.stderr.write('Redis alone (one process, fleets stopped) ... ');
-      alone = await redisAlone(redis.url, API_KEY, MODELS.split(','));
+      alone = await redisAlone(redis.url, apiKey('alone'), MODELS.split(','));
       process.stderr.write(`p50 ${alone.p50Ms} ms, p99 ${alone.p99Ms} ms\n`);
     }
   } finally {
@@ -145,7 +150,9 @@ async function main(): Promise<void> {
   console.log('First answer: the turn to the first answer token (scenario ms); silent: no answer and no apology by the cap.');
   console.log('Redis per decision: wall time Redis added to one decision of a turn (holdline_redis_decision_seconds, bucket upper bounds).');
   if (alone) {
-    console.log(`Redis alone: ${alone.decisions} decisions one after another in one process (a read and a :free slot each): p50 ${alone.p50Ms} ms, p99 ${alone.p99Ms} ms, max ${alone.maxMs} ms.`);
+    console.log(
+      `Redis alone: ${alone.decisions} decisions one after another in one process (a read and a :free slot each, deadline 1 s): p50 ${alone.p50Ms} ms, p99 ${alone.p99Ms} ms, max ${alone.maxMs} ms.`,
+    );
   }
   console.log(`Load (uptime, 1/5/15 min): ${loadBefore} before, ${uptime()} after; ${cpus().length} cores.`);
   if (out) {

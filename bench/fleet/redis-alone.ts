@@ -17,7 +17,8 @@ export interface AloneResult {
 export async function redisAlone(url: string, apiKey: string, models: string[], decisions = 2_000): Promise<AloneResult> {
   const clock = new ScaledClock(1);
   // A budget no run reaches: every slot is granted, so each decision makes both of its calls.
-  const store = new SharedCooldowns({ redis: url, apiKey, clock, freePerMinute: 1_000_000 });
+  // A patient deadline: this measures what Redis takes, so no call may be cut short (and the next ones skipped).
+  const store = new SharedCooldowns({ redis: url, apiKey, clock, freePerMinute: 1_000_000, deadlineMs: 1_000 });
   try {
     await new Promise<void>((resolve) => (store.client.status === 'ready' ? resolve() : store.client.once('ready', () => resolve())));
     const times: number[] = [];

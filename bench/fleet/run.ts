@@ -44,6 +44,8 @@ export interface TurnResult {
   held: boolean;
   /** Why the chain apologized (its policy event), when it did. */
   apologyReason?: string;
+  /** The turn's first skip of each model, and until when (scenario ms): what the fleet's state made it pass over. */
+  skipped?: Record<string, number>;
 }
 
 export interface CellResult {
@@ -59,6 +61,8 @@ export interface CellResult {
   requests: Record<string, number>;
   /** What Redis added to a decision, from the agents' histogram (counts per bucket upper bound, seconds). */
   redisDecision?: { count: number; buckets: [number, number][] };
+  /** Redis calls of the fleet that failed or missed their deadline, by reason (the chain went on without them). */
+  redisFailures?: Record<string, number>;
   wallMs: number;
 }
 
@@ -113,7 +117,7 @@ export async function runCell(fleet: Fleet, bench: FleetCase, calls: number): Pr
     refused,
     quota429,
     requests,
-    ...(fleet.redis && { redisDecision: subtract(after, before) }),
+    ...(fleet.redis && { redisDecision: subtract(after, before), redisFailures: failuresDelta(after, before) }),
     wallMs: Date.now() - started,
   };
 }
@@ -128,6 +132,7 @@ function judge(events: AgentEvent[], nth: number, call: number, at: number): Tur
   const held = mine.some((e) => e.type === 'policy' && e.step === 'hold');
   const apology = mine.find((e): e is Extract<AgentEvent, { type: 'policy' }> => e.type === 'policy' && e.step === 'apology');
   const outcome = end?.type === 'turn_end' && end.outcome !== null ? end.outcome : 'silent';
+  const skips = mine.filter((e): e is Extract<AgentEvent, { type: 'skip' }> => e.type === 'skip');
   const firstAnswerMs = answer && start !== undefined ? answer.at - answer.latencyMs + (answer.ttftMs as number) - start : undefined;
   return {
     call,
@@ -136,6 +141,7 @@ function judge(events: AgentEvent[], nth: number, call: number, at: number): Tur
     held,
     ...(firstAnswerMs !== undefined && { firstAnswerMs: Math.round(firstAnswerMs) }),
     ...(apology && { apologyReason: apology.reason }),
+    ...(skips.length > 0 && { skipped: Object.fromEntries(skips.reverse().map((e) => [e.model, e.cooldownUntil])) }),
   };
 }
 
@@ -190,21 +196,28 @@ async function flushRedis(redis: RedisServer): Promise<void> {
   }
 }
 
-type Histogram = { count: number; buckets: Map<number, number> };
+type Histogram = { count: number; buckets: Map<number, number>; failures: Map<string, number> };
 
 /** The fleet's `holdline_redis_decision_seconds`, summed over its agents (cumulative bucket counts by `le`). */
 async function decisionHistogram(agents: string[]): Promise<Histogram> {
-  const sum: Histogram = { count: 0, buckets: new Map() };
+  const sum: Histogram = { count: 0, buckets: new Map(), failures: new Map() };
   const texts = await Promise.all(agents.map(async (url) => (await fetch(`${url}/metrics`)).text()));
   for (const text of texts) {
     for (const m of text.matchAll(/^holdline_redis_decision_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) {
       const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
       sum.buckets.set(le, (sum.buckets.get(le) ?? 0) + Number(m[2]));
     }
+    for (const m of text.matchAll(/^holdline_redis_failures_total\{op="[^"]*",reason="([^"]+)"\} (\d+)$/gm)) {
+      sum.failures.set(m[1] as string, (sum.failures.get(m[1] as string) ?? 0) + Number(m[2]));
+    }
     const count = /^holdline_redis_decision_seconds_count (\d+)$/m.exec(text);
     if (count) sum.count += Number(count[1]);
   }
   return sum;
+}
+
+function failuresDelta(after: Histogram, before: Histogram): Record<string, number> {
+  return Object.fromEntries([...after.failures].map(([reason, n]) => [reason, n - (before.failures.get(reason) ?? 0)]).filter(([, n]) => (n as number) > 0));
 }
 
 function subtract(after: Histogram, before: Histogram): NonNullable<CellResult['redisDecision']> {

@@ -19,6 +19,8 @@ export interface CellSummary {
   silent: number;
   /** Upper bounds (ms) of the histogram buckets holding the median and the 99th percentile, and the decisions counted. */
   redisDecisionMs?: { p50: number; p99: number; decisions: number };
+  /** The fleet's Redis calls that missed their 50 ms deadline or failed, by reason. */
+  redisFailures?: Record<string, number>;
   wallMs: number;
 }
 
@@ -41,6 +43,7 @@ export function summarize(cell: CellResult, bench: FleetCase): CellSummary {
     apologies: cell.turns.filter((t) => t.outcome === 'apology').length,
     silent: cell.turns.filter((t) => t.outcome === 'silent' || t.outcome === 'cancelled').length,
     ...(decision && decision.count > 0 && { redisDecisionMs: { p50: bucketQuantile(decision, 0.5), p99: bucketQuantile(decision, 0.99), decisions: decision.count } }),
+    ...(cell.redisFailures && { redisFailures: cell.redisFailures }),
     wallMs: cell.wallMs,
   };
 }
@@ -64,7 +67,8 @@ export function fleetTable(rows: CellSummary[]): string {
   const body = rows.map((r) => {
     const dead = Object.entries(r.deadByModel).map(([m, n]) => `${m}: ${n}`).join(', ') || 'none';
     const answer = r.firstAnswerMs ? `${ms(r.firstAnswerMs.p50)} / ${ms(r.firstAnswerMs.p95)} / ${ms(r.firstAnswerMs.max)}` : 'none answered';
-    const redis = r.redisDecisionMs ? `≤ ${r.redisDecisionMs.p50} ms / ≤ ${r.redisDecisionMs.p99} ms (${r.redisDecisionMs.decisions} decisions)` : '-';
+    const failed = Object.entries(r.redisFailures ?? {}).map(([reason, n]) => `${n} ${reason}`).join(', ');
+    const redis = r.redisDecisionMs ? `≤ ${r.redisDecisionMs.p50} ms / ≤ ${r.redisDecisionMs.p99} ms (${r.redisDecisionMs.decisions} decisions${failed ? `; calls ${failed}` : ''})` : '-';
     return `| ${r.case} | ${r.contender} | ${r.turns} | ${r.refused} (${r.quota429}) | ${dead}${r.deadTarget !== undefined ? ` (≤ ${r.deadTarget} in all)` : ''} | ${answer} | ${r.holds} | ${r.apologies} | ${r.silent} | ${redis} |`;
   });
   return [head, line, ...body].join('\n');

@@ -16,6 +16,7 @@ import { closedPort } from '../testing/ports.js';
 import { playTurns, redisForFile, rateLimited, ready, startJob, type Job, type Script } from '../testing/shared-fleet.js';
 import type { Backend } from './backends.js';
 import { PROBE_RECHECK_MS } from './shared-cooldowns.js';
+import { FREE_WINDOW_MARGIN_MS } from './shared-scripts.js';
 
 const KEY = 'sk-or-v1-fleet-secret';
 const config = loadConfig({ OPENROUTER_API_KEY: KEY, LLM_MODEL: 'a/one,b/two', LOCAL_LLM_BASE_URL: 'http://127.0.0.1:9/v1', HEDGE_BUDGET_PERCENT: '0' });
@@ -120,13 +121,14 @@ describe('shared cooldowns (real Redis)', () => {
     const calls = [a, b, a, b, a];
     const heard: string[] = [];
     for (const call of calls) heard.push(...(await turns(clock, [call.chain], [a.store, b.store])).flat());
-    // Three a minute fleet-wide: turns at 0, 10 and 20 ms spend them; the fourth and fifth wait for the slot at 60 s.
+    // Three a minute fleet-wide: turns at 0, 10 and 20 ms spend them; the fourth and fifth wait for the slot, which
+    // frees a minute after the first request plus the margin for a request still on its way (FREE_WINDOW_MARGIN_MS).
     expect(heard.map((h) => h.split(':')[1])).toEqual(['a/one', 'a/one', 'a/one', 'b/two', 'b/two']);
     expect([...a.attempts, ...b.attempts].filter((id) => id === 'openrouter:a/one:free')).toHaveLength(3);
-    expect(b.skips().at(-1)).toMatchObject({ model: 'a/one:free', cooldownUntil: 60_000 });
-    expect(a.skips().at(-1)).toMatchObject({ model: 'a/one:free', cooldownUntil: 60_000 });
+    expect(b.skips().at(-1)).toMatchObject({ model: 'a/one:free', cooldownUntil: 60_000 + FREE_WINDOW_MARGIN_MS });
+    expect(a.skips().at(-1)).toMatchObject({ model: 'a/one:free', cooldownUntil: 60_000 + FREE_WINDOW_MARGIN_MS });
 
-    await clock.advance(60_000 - clock.now());
+    await clock.advance(60_000 + FREE_WINDOW_MARGIN_MS - clock.now());
     expect((await turns(clock, [a.chain], [a.store, b.store])).flat()).toEqual(['openrouter:a/one:free: answer from a/one:free']);
   });
 

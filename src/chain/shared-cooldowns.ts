@@ -22,7 +22,7 @@ import type { Clock } from '../../contract/clock.js';
 import type { FailureClass } from '../../contract/events.js';
 import type { Logger } from '../observability/log.js';
 import type { Cooldown } from './cooldown.js';
-import { CLAIM_SCRIPT, FAIL_SCRIPT, FREE_DAY_MS, FREE_DAY_SEED_SCRIPT, FREE_SLOT_SCRIPT, FREE_WINDOW_MS } from './shared-scripts.js';
+import { CLAIM_SCRIPT, FAIL_SCRIPT, FREE_DAY_MS, FREE_DAY_SEED_SCRIPT, FREE_SLOT_SCRIPT, FREE_WINDOW_MARGIN_MS, FREE_WINDOW_MS } from './shared-scripts.js';
 
 export const REDIS_DEADLINE_MS = 50;
 /**
@@ -260,7 +260,7 @@ export class SharedCooldowns extends EventEmitter {
     if (limit === 0 && perDay === 0) return undefined;
     const now = this.clock.now();
     const { dayStart, dayEnd, nowEpoch } = this.day();
-    const windowEpochMs = Math.max(1, Math.round(this.clock.toEpochMs(now + FREE_WINDOW_MS)) - nowEpoch);
+    const windowEpochMs = Math.max(1, Math.round(this.clock.toEpochMs(now + FREE_WINDOW_MS + FREE_WINDOW_MARGIN_MS)) - nowEpoch);
     this.slots += 1;
     // No minute budget (0): a limit no window reaches, so the script checks the day alone.
     const minuteLimit = limit === 0 ? Number.MAX_SAFE_INTEGER : limit;
