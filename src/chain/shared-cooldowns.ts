@@ -19,12 +19,19 @@ import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Clock } from '../../contract/clock.js';
+import { holdTime } from '../../contract/time/held.js';
 import type { FailureClass } from '../../contract/events.js';
 import type { Logger } from '../observability/log.js';
 import type { Cooldown } from './cooldown.js';
 import { CLAIM_SCRIPT, FAIL_SCRIPT, FREE_DAY_MS, FREE_DAY_SEED_SCRIPT, FREE_SLOT_SCRIPT, FREE_WINDOW_MARGIN_MS, FREE_WINDOW_MS } from './shared-scripts.js';
 
 export const REDIS_DEADLINE_MS = 50;
+/**
+ * On virtual time (a rehearsal's clock that skips idle time) a call holds the clock until Redis answers, so a slow
+ * answer costs no scenario time; a busy machine must not make Redis look down there. The deadline then only
+ * bounds a Redis that hangs.
+ */
+export const VIRTUAL_TIME_REDIS_DEADLINE_MS = 2_000;
 /**
  * After a call missed its deadline or failed, calls are skipped (failing at once) this long, wall time: a slow Redis
  * must not cost every decision of a turn another deadline. A reconnect ends the pause at once.
@@ -140,7 +147,8 @@ export class SharedCooldowns extends EventEmitter {
     this.freeDayKey = `holdline:free-day:${keyHash}`;
     this.clock = options.clock;
     this.log = options.log;
-    this.deadlineMs = options.deadlineMs ?? REDIS_DEADLINE_MS;
+    const virtual = !Number.isFinite((options.clock as { speed?: number }).speed ?? 1);
+    this.deadlineMs = options.deadlineMs ?? (virtual ? VIRTUAL_TIME_REDIS_DEADLINE_MS : REDIS_DEADLINE_MS);
     this.freePerMinute = options.freePerMinute ?? 20;
     if (options.freePerDay !== undefined) this.perDay = { limit: options.freePerDay, source: 'config' };
   }
@@ -330,6 +338,8 @@ export class SharedCooldowns extends EventEmitter {
       return undefined;
     }
     this.inFlight += 1;
+    // A reply on its way over a plain socket is work a virtual clock cannot see by itself (contract/time/held.ts).
+    const release = holdTime();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.deadlineMs);
@@ -345,6 +355,7 @@ export class SharedCooldowns extends EventEmitter {
       this.failed(op, 'error', error as Error);
       return undefined;
     } finally {
+      release();
       clearTimeout(timer);
       this.inFlight -= 1;
       if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
