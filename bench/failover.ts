@@ -7,6 +7,7 @@
  *
  *   npm run bench:failover -- [--turns N] [--gap-ms 1000] [--only primary-429,outage-40s]
  *                             [--contenders holdline,fallback-default] [--out bench/results/failover.json]
+ *                             [--events DIR]   (each cell's agent events, to trace a row)
  *
  * Turns: 5 per outage (10 for the flapping one) unless --turns says otherwise for all. A run with --only or
  * --contenders writes nothing unless --out is given (the committed file is a full run).
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       contenders: { type: 'string' },
       out: { type: 'string' },
+      events: { type: 'string' },
     },
   });
   const turns = wholeNumber(values.turns ?? '5', '--turns');
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
           ...(llama && { llama }),
           holdMessage: defaults.holdMessage,
           apologyMessage: defaults.apologyMessage,
+          ...(values.events && { eventsDir: values.events }),
         });
         const s = cell.summary;
         process.stderr.write(`${s.answered} answered, ${s.apologies} apologies, ${s.silent} silent, ${s.closes} closes, ${(s.wallMs / 1000).toFixed(1)} s\n`);

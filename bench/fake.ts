@@ -7,11 +7,14 @@
  *    alternating rounds each, the median round reported.
  * 2. 200 concurrent streams scripted at ttft 200ms and 50 tokens/s: error of the observed ttft and token cadence.
  * Each server runs in its own process (bench/fake/serve.ts), so the load generator never shares its event loop.
+ *
+ *   npm run bench:fake -- [--cpu-prof DIR]   (DIR gets a `node --cpu-prof` profile of each fake process)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import type { Journal } from '../contract/journal.js';
 import { runLoad, type LoadResult } from './fake/load.js';
 import { serveInChild } from './fake/server-process.js';
@@ -30,6 +33,8 @@ const LOADS = [
 const MAX_MS_PER_LOAD = 15_000;
 /** Rounds per load and server; the round with the median throughput is reported. */
 const ROUNDS = 3;
+const { values: args } = parseArgs({ options: { 'cpu-prof': { type: 'string' } } });
+const profile = args['cpu-prof'] ? { cpuProfDir: args['cpu-prof'] } : {};
 const STREAMS = { streams: 200, ttftMs: 200, tokensPerSecond: 50, tokens: 50 };
 
 function medianRound(rounds: LoadResult[]): LoadResult {
@@ -44,7 +49,7 @@ function scenario(reply: Record<string, unknown>): string {
 }
 
 async function nonStream(): Promise<{ fake: LoadResult[]; mockttp: LoadResult[] }> {
-  const fake = await serveInChild('fake', scenario({ text: TEXT, ttft: '0ms', tokensPerSecond: 1_000_000 }));
+  const fake = await serveInChild('fake', scenario({ text: TEXT, ttft: '0ms', tokensPerSecond: 1_000_000 }), profile);
   const dir = mkdtempSync(join(tmpdir(), 'bench-fake-'));
   let mock: Awaited<ReturnType<typeof serveInChild>> | undefined;
   try {
@@ -75,7 +80,7 @@ async function nonStream(): Promise<{ fake: LoadResult[]; mockttp: LoadResult[] 
 
 async function streams() {
   const words = Array.from({ length: STREAMS.tokens }, (_, i) => `w${i}`).join(' ');
-  const fake = await serveInChild('fake', scenario({ text: words, ttft: `${STREAMS.ttftMs}ms`, tokensPerSecond: STREAMS.tokensPerSecond }));
+  const fake = await serveInChild('fake', scenario({ text: words, ttft: `${STREAMS.ttftMs}ms`, tokensPerSecond: STREAMS.tokensPerSecond }), profile);
   try {
     const body = JSON.stringify({ ...(JSON.parse(REQUEST) as object), stream: true });
     const result = await runStreams({ url: `${fake.url}/api/v1/chat/completions`, body, headers: HEADERS, ...STREAMS });

@@ -103,7 +103,7 @@ const envSchema = z.object({
     .transform(Number)
     .refine((p) => p <= 100, { error: 'expected a percentage from 0 (no hedging) to 100' })
     .optional()
-    .transform((v) => v ?? 10),
+    .transform((v) => v ?? 20),
   OPENROUTER_SERVER_FALLBACK: z
     .enum(['true', 'false', '1', '0'], { error: (i) => `expected true or false, got ${JSON.stringify(i.input)}` })
     .optional()

@@ -4,6 +4,8 @@
  * the session's retry interval) run on the wall clock: at any other speed the outage and the contender would
  * disagree about time, and the latencies would need correcting.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LlamaServer } from '../../tools/llama/index.js';
 import { downBaseURL } from '../../tools/llama/testing/down.js';
@@ -34,6 +36,8 @@ export interface CellOptions {
   llama?: LlamaServer;
   holdMessage: string;
   apologyMessage: string;
+  /** A folder to write each cell's agent events to (`<scenario>.<contender>.events.json`), to trace a row. */
+  eventsDir?: string;
 }
 
 export interface CellSummary {
@@ -96,6 +100,7 @@ export async function runCell(options: CellOptions): Promise<CellResult> {
       if (index < options.turns - 1) await sleep(options.gapMs);
     }
     const wallMs = Date.now() - started;
+    if (options.eventsDir) writeFileSync(join(options.eventsDir, `${bench.id}.${contender.id}.events.json`), `${JSON.stringify(rig.events.all, null, 1)}\n`);
     const heard = hearTurns(played, rig.events.all, { hold: options.holdMessage, apology: options.apologyMessage });
     const summary: CellSummary = {
       turns: heard.length,

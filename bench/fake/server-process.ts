@@ -15,8 +15,10 @@ export interface ServerProcess {
  * A service of the process kit: killed with us even if the bench dies without stopping it, and a server that
  * fails to start (it exits instead of printing its URL) fails with its last output.
  */
-export async function serveInChild(kind: 'fake' | 'mockttp', arg: string): Promise<ServerProcess> {
-  const spec = { name: `serve.ts ${kind}`, command: process.execPath, args: ['--import', 'tsx', SERVE, kind, arg], cwd: process.cwd(), env: process.env };
+export async function serveInChild(kind: 'fake' | 'mockttp', arg: string, options: { cpuProfDir?: string } = {}): Promise<ServerProcess> {
+  // `node --cpu-prof` writes the server's profile when it exits (NODE_OPTIONS refuses the flag).
+  const profile = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+  const spec = { name: `serve.ts ${kind}`, command: process.execPath, args: [...profile, '--import', 'tsx', SERVE, kind, arg], cwd: process.cwd(), env: process.env };
   const { child, url } = await startService(spec, async (started) => {
     const line = await started.waitForLine((printed) => (printed.startsWith('{') ? printed : undefined), READY_TIMEOUT_MS);
     return (JSON.parse(line) as { url: string }).url;

@@ -204,6 +204,11 @@ export class Exchange {
     this.write(`data: ${JSON.stringify(data)}\n\n`);
   }
 
+  /** `data:` events holding JSON, in one socket write. */
+  events(data: readonly unknown[]): void {
+    this.write(data.map((d) => `data: ${JSON.stringify(d)}\n\n`).join(''));
+  }
+
   /** One `data:` event holding `text` as is (for lines that are not JSON). */
   dataLine(text: string): void {
     this.write(`data: ${text}\n\n`);

@@ -16,7 +16,7 @@ import { ensureFrameworkLogger } from '../framework-logger.js';
 import type { AttemptRequest, AttemptResult, AttemptRunner } from './attempt.js';
 import { carriedBackends, fellBackFrom, servedBackend, type Backend } from './backends.js';
 import type { Failure } from './classify.js';
-import { clearAfterSuccess, cooldownsAfter, mergeCooldowns, type Cooldown, type FailureFacts } from './cooldown.js';
+import { clearAfterSuccess, cooldownsAfter, cooldownsAfterAnsweredAround, withCarried, mergeCooldowns, type Cooldown, type FailureFacts } from './cooldown.js';
 import type { AgentEvents } from './events.js';
 import { HedgeBudget, hedgeDelayMs, TtftBook } from './hedge.js';
 import { decide, hedgeTarget, holdDueAt, newEpisode, type Episode } from './policy.js';
@@ -204,13 +204,21 @@ export class ChainLLM extends llm.LLM {
     this.hedgeBudget.reset();
   }
 
-  /** @internal Records a failure: cooldowns (which outlive the turn) and the last error. */
-  noteFailure(backend: Backend, facts: FailureFacts, failure: Failure, now: number): Cooldown | undefined {
-    const updates = cooldownsAfter(backend, facts, now, this.options.backends, this.options.policy, this.cooldowns);
-    mergeCooldowns(this.cooldowns, updates);
+  /**
+   * @internal Records a failure: cooldowns (which outlive the turn) and the last error. `carried`: the models the
+   * failed request also carried (models[]), which failed in it too (cooldown.ts, `withCarried`).
+   */
+  noteFailure(backend: Backend, facts: FailureFacts, failure: Failure, now: number, carried: readonly Backend[] = []): Cooldown | undefined {
+    const updates = withCarried(cooldownsAfter(backend, facts, now, this.options.backends, this.options.policy, this.cooldowns), backend, carried, this.cooldowns);
+    for (const [id, cooldown] of updates) {
+      // A carried model's record is replaced as a whole (its end moved, its streak kept); merging keeps the rest.
+      if (carried.some((b) => b.id === id)) this.cooldowns.set(id, cooldown);
+      else mergeCooldowns(this.cooldowns, [[id, cooldown]]);
+    }
     const lastError = { class: failure.class, detail: failure.detail, at: Math.round(now) };
     this.lastErrors.set(backend.id, lastError);
-    for (const [id] of updates) this.share(id, id === backend.id ? lastError : undefined);
+    for (const b of carried) this.lastErrors.set(b.id, lastError);
+    for (const [id] of updates) this.share(id, id === backend.id || carried.some((b) => b.id === id) ? lastError : undefined);
     // OpenRouter's daily :free 429 names the key's daily limit: the fleet's budget learns it (when /key could not say).
     if (failure.daily && failure.limit !== undefined && isFree(backend)) void this.options.shared?.learnFreePerDay(failure.limit, '429');
     return this.cooldowns.get(backend.id);
@@ -236,6 +244,14 @@ export class ChainLLM extends llm.LLM {
     clearAfterSuccess(this.cooldowns, backend.id);
     if (backend.kind === 'openrouter') void this.options.shared?.clear(backend.model);
     if (ttftMs !== undefined) this.ttfts.record(backend.id, ttftMs);
+  }
+
+  /** @internal The turn was answered after `failedIds` failed in the same pass: their guesses grow a step (cooldown.ts). */
+  noteAnsweredAround(failedIds: readonly string[], now: number): void {
+    for (const [id, cooldown] of cooldownsAfterAnsweredAround(failedIds, this.cooldowns, now, this.options.policy)) {
+      this.cooldowns.set(id, cooldown);
+      this.share(id);
+    }
   }
 
   /** @internal A backend that shares a failed probe's fate stays out until the same end, its streak unchanged. */
@@ -452,6 +468,7 @@ class ChainStream extends llm.LLMStream {
           // A tool call was handed on: the framework runs it and asks again, and that request ends the turn.
           if (last?.toolCallSent) return this.chain.awaitFollowUp(this.turnId);
           const answered = last?.backend as Source;
+          if (last) this.chain.noteAnsweredAround(episode.attempts.filter((a) => a.pass === last.pass && a.failure && a.backend !== last.backend).map((a) => a.backend), clock.now());
           events.publish({ type: 'turn_end', turnId: this.turnId, outcome: 'answered', source: answered });
           return;
         }
@@ -525,17 +542,21 @@ class ChainStream extends llm.LLMStream {
     }
     const wholeRequestFailed = failure !== undefined && !result.textSent && (failure.status ?? 0) >= 400 && failure.class !== 'account' && failure.class !== 'bad-request';
     const booked = wholeRequestFailed ? carriedBackends(backends, asked) : [served];
+    // The models it carried after `asked` are booked with `asked`'s failure (one failure: cooldown.ts).
+    const carried = booked.slice(1);
     for (const backend of booked) {
       const also = failure && backend !== asked && backend !== served ? { ...failure, detail: `tried in the same request (models[]); ${failure.detail}` } : failure;
-      this.book({ ...base, backend, result, failure: also, probe: base.probe && backend === asked });
+      const first = backend === booked[0];
+      this.book({ ...base, backend, result, failure: also, probe: base.probe && backend === asked, ...(first ? { carried } : { cooledWithFirst: true }) });
     }
   }
 
   /** Books one backend's part of a settled request. `latencyMs` when not the request's own (a models[] fallback). */
-  private book({ lane, episode, pass, probe, backend, result, failure, latencyMs }: Booking): void {
+  private book({ lane, episode, pass, probe, backend, result, failure, latencyMs, carried, cooledWithFirst }: Booking): void {
     const { clock, events } = this.chain.options;
     const facts = failure && toFacts(failure, clock);
-    const cooldown = facts && failure ? this.chain.noteFailure(backend, facts, failure, lane.end) : undefined;
+    const cooldown =
+      facts && failure ? (cooledWithFirst ? this.chain.cooldowns.get(backend.id) : this.chain.noteFailure(backend, facts, failure, lane.end, carried)) : undefined;
     if (!result.cancelled && !result.failure && !failure) this.chain.noteSuccess(backend, result.ttftMs);
     if (!result.cancelled) {
       episode.attempts.push({
@@ -607,6 +628,10 @@ interface Booking {
   result: AttemptResult;
   failure: Failure | undefined;
   latencyMs?: number | undefined;
+  /** The models the failed request carried after this one (models[]): their cooldowns are set with this one's. */
+  carried?: readonly Backend[];
+  /** A model a failed request carried: its cooldown was set with the first model's (`carried`). */
+  cooledWithFirst?: true;
 }
 
 /** The call ids of the tool results that end the context: present when the request is a tool step's follow-up. */

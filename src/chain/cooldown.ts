@@ -112,3 +112,51 @@ export function mergeCooldowns(book: Map<string, Cooldown>, updates: [string, Co
 export function clearAfterSuccess(book: Map<string, Cooldown>, backendId: string): void {
   book.delete(backendId);
 }
+
+/**
+ * The cooldowns one failed request sets for every model it carried: `own`, what `cooldownsAfter` gave `asked`, and
+ * the models OpenRouter tried after it in the same request (`carried`, OPENROUTER_SERVER_FALLBACK's `models[]`).
+ *
+ * A request is one failure, however many models it carried: `asked`'s streak grows, and each carried model shares
+ * `asked`'s new end without growing its own streak and keeps `since`, when it last failed as the asked model (a
+ * failed probe's partners share its end the same way, policy.ts). Why: when every carried model's streak grew and
+ * took `since = now`, they stayed tied, the rotation always picked the first model (whose request carries them
+ * all), and the group's guess doubled every round (2, 4, 8, 16, 32 s). After "everything down for 40 s" the first
+ * answer came at the end of the retry window, 20.6 s after the outage (2.8 s without models[]). Now the probes
+ * alternate and each streak grows every other round, as without models[].
+ */
+export function withCarried(own: [string, Cooldown][], asked: Backend, carried: readonly Backend[], book: Cooldowns = new Map()): [string, Cooldown][] {
+  const end = own.find(([id]) => id === asked.id)?.[1];
+  if (!end) return own;
+  const shared = carried.flatMap((backend): [string, Cooldown][] => {
+    const current = book.get(backend.id);
+    // A first failure of its own when it has no record; otherwise its record, until the asked model's end.
+    return [[backend.id, current ? { ...current, until: Math.max(current.until, end.until), cls: end.cls, guessed: end.guessed === true } : { ...end, streak: 1 }]];
+  });
+  return [...own, ...shared];
+}
+
+/** The base of a guessed cooldown of class `cls`, where one is guessed from a base (cooldownsAfter). */
+function guessBaseMs(cls: FailureClass, policy: PolicyConfig): number | undefined {
+  if (cls === 'rate-limit') return policy.rateLimitCooldownMs;
+  if (cls === 'unavailable' || cls === 'connection' || cls === 'malformed') return policy.unavailableCooldownMs;
+  return undefined;
+}
+
+/**
+ * A later backend answered the turn after `failedIds` failed in the same pass: the caller did not wait on them, so
+ * their guessed cooldowns grow one step more (the streak as if they had failed once again). A short base exists
+ * so that a storm in which nothing else answers is probed again soon; when something else answers ("chain down,
+ * local up"), probing a dead model every other turn is a dead request and a few ms of the caller's wait for
+ * nothing. A timeout or a stall (already 30 s) and a provider's reset time are left as they are.
+ */
+export function cooldownsAfterAnsweredAround(failedIds: readonly string[], book: Cooldowns, now: number, policy: PolicyConfig): [string, Cooldown][] {
+  return [...new Set(failedIds)].flatMap((id): [string, Cooldown][] => {
+    const cooldown = book.get(id);
+    const base = cooldown?.guessed ? guessBaseMs(cooldown.cls, policy) : undefined;
+    if (!cooldown || base === undefined || cooldown.until <= now) return [];
+    const streak = (cooldown.streak ?? 1) + 1;
+    const until = Math.max(cooldown.until, (cooldown.since ?? now) + guessedCooldownMs(base, streak, policy));
+    return [[id, { ...cooldown, until, streak }]];
+  });
+}

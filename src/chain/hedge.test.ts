@@ -40,6 +40,19 @@ describe('hedge budget', () => {
     expect(hedges).toBeLessThanOrEqual(HEDGE_BURST + 10);
   });
 
+  it("the default leaves a hedge for a calm day's rare late token after the burst went on two ordinary ones", () => {
+    // bench:failover's calm day: turns 1 and 3 were hedged at HEDGE_MAX_MS (a model whose ttft is often about that)
+    // and the primary spoke first; at 10% nothing was left by turn 10, whose 2.5 s first token made the caller hear
+    // the hold. The default budget must allow a hedge again within the seven first-hand requests since.
+    const budget = new HedgeBudget(policy.hedgeBudgetPercent);
+    const hedged: number[] = [];
+    for (const turn of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) {
+      budget.earn();
+      if ((turn === 1 || turn === 3 || turn === 10) && budget.trySpend()) hedged.push(turn);
+    }
+    expect(hedged).toEqual([1, 3, 10]);
+  });
+
   it('0% never hedges', () => {
     const budget = new HedgeBudget(0);
     budget.earn();

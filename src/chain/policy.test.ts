@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { FailureClass } from '../../contract/events.js';
 import type { PolicyConfig } from '../config.js';
 import type { Backend } from './backends.js';
-import { clearAfterSuccess, cooldownsAfter, mergeCooldowns, type Cooldown, type FailureFacts } from './cooldown.js';
+import { carriedBackends } from './backends.js';
+import { clearAfterSuccess, cooldownsAfter, cooldownsAfterAnsweredAround, withCarried, mergeCooldowns, type Cooldown, type FailureFacts } from './cooldown.js';
 import { decide, hedgeTarget, holdDueAt, newEpisode, type Decision, type Episode } from './policy.js';
 
-const policy: PolicyConfig = {
+const basePolicy: PolicyConfig = {
   retryWindowMs: 60_000,
   backoffInitialMs: 1_000,
   backoffMaxMs: 8_000,
@@ -20,6 +21,7 @@ const policy: PolicyConfig = {
   hedgeMaxMs: 1_200,
   hedgeBudgetPercent: 10,
 };
+const policy = basePolicy;
 const deadlines = { headersMs: 5_000, firstTokenMs: 8_000, idleMs: 5_000 };
 const or = (model: string): Backend => ({ id: `openrouter:${model}`, kind: 'openrouter', model, baseURL: 'http://x', deadlines });
 const A = or('a/one');
@@ -33,8 +35,9 @@ const backends = [A, B, L];
  */
 function play(
   outcome: (backend: Backend, now: number) => FailureFacts | 'ok' | { fact: FailureFacts; textSent: true },
-  options: { costMs?: number; cooldowns?: Map<string, Cooldown>; start?: number; list?: Backend[] } = {},
+  options: { costMs?: number; cooldowns?: Map<string, Cooldown>; start?: number; list?: Backend[]; policy?: PolicyConfig } = {},
 ) {
+  const policy = options.policy ?? basePolicy;
   const list = options.list ?? backends;
   const cooldowns = options.cooldowns ?? new Map<string, Cooldown>();
   let now = options.start ?? 0;
@@ -50,12 +53,18 @@ function play(
       if (result === 'ok') {
         episode.attempts.push({ backend: d.backend.id, pass: d.pass, at, end: now, textSent: true });
         clearAfterSuccess(cooldowns, d.backend.id);
+        // As chain-llm does when the turn is answered: what this pass went around cools one step longer.
+        const around = episode.attempts.filter((a) => a.pass === d.pass && a.failure).map((a) => a.backend);
+        for (const [id, c] of cooldownsAfterAnsweredAround(around, cooldowns, now, policy)) cooldowns.set(id, c);
       }
       else {
         const failure = 'fact' in result ? result.fact : result;
         const textSent = 'fact' in result;
+        // As chain-llm books a failed request: every model it carried (models[]) failed in it.
+        const [, ...carried] = carriedBackends(list, d.backend);
         episode.attempts.push({ backend: d.backend.id, pass: d.pass, at, end: now, textSent, failure, ...(d.probe && { probe: true }) });
-        mergeCooldowns(cooldowns, cooldownsAfter(d.backend, failure, now, list, policy, cooldowns));
+        for (const c of carried) episode.attempts.push({ backend: c.id, pass: d.pass, at, end: now, textSent, failure });
+        mergeCooldowns(cooldowns, withCarried(cooldownsAfter(d.backend, failure, now, list, policy, cooldowns), d.backend, textSent ? [] : carried, cooldowns));
       }
     } else if (d.kind === 'skip') {
       episode.skips.push({ backend: d.backend.id, pass: d.pass, at: now, until: d.until });
@@ -305,18 +314,18 @@ describe('cooldowns that learn', () => {
       asked.push(kinds(log).filter((k) => k.startsWith('attempt:openrouter')));
     }
     expect(asked).toEqual([
-      ['attempt:openrouter:a/one', 'attempt:openrouter:b/two'], // first failures: both asked
-      ['attempt:openrouter:a/one'], // a/one failed longest ago: probed; it fails (10 s now), so b/two shares its new end
-      [], // both out until 16 s: no request
+      ['attempt:openrouter:a/one', 'attempt:openrouter:b/two'], // first failures: both asked (5 s, and 10 s once the local server answered)
+      [], // both out until 10 s: no request
+      ['attempt:openrouter:a/one'], // a/one failed longest ago: probed; it fails (20 s, then 40 s), so b/two shares its first new end (32 s)
+      [], // both out: no request
       ['attempt:openrouter:b/two'], // now b/two waited longest: its turn to be probed
-      ['attempt:openrouter:a/one'],
     ]);
   });
 
   it('a probe that succeeds ends the sharing: the recovered model answers', () => {
     const cooldowns = new Map<string, Cooldown>();
     play((b) => (b === L ? 'ok' : down), { cooldowns });
-    const { log } = play((b) => (b === L ? 'ok' : 'ok'), { cooldowns, start: 6_000 });
+    const { log } = play((b) => (b === L ? 'ok' : 'ok'), { cooldowns, start: 11_000 });
     expect(kinds(log)).toEqual(['attempt:openrouter:a/one', 'done']);
     expect(cooldowns.has(A.id)).toBe(false);
   });
@@ -353,6 +362,64 @@ describe('cooldowns that learn', () => {
     expect(answered).toBeLessThan(6_000 + policy.rateLimitCooldownMs);
     const dead = log.filter(({ d }) => d.kind === 'attempt' && d.backend !== L).length - 1;
     expect(dead).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('cooldowns of a models[] request (OPENROUTER_SERVER_FALLBACK)', () => {
+  // a/one's requests carry b/two in models[] (b/two is last and carries nothing), as backendsFrom builds them.
+  const AF: Backend = { ...A, fallbackModels: [B.model] };
+  const list = [AF, B, L];
+  const twoSeconds: PolicyConfig = { ...basePolicy, unavailableCooldownMs: 2_000 };
+  const outage40s = (b: Backend, at: number) => (b === L ? fail('connection', { refused: true }) : at < 40_000 ? fail('unavailable', { status: 503 }) : ('ok' as const));
+
+  it('a failed request is one failure: the carried model shares its end, keeps its streak and when it last failed itself', () => {
+    const book = new Map<string, Cooldown>([[B.id, { until: 2_000, cls: 'unavailable', streak: 1, guessed: true, since: 0 }]]);
+    const updates = new Map(withCarried(cooldownsAfter(AF, fail('unavailable', { status: 503 }), 2_000, list, twoSeconds, book), AF, [B], book));
+    expect(updates.get(AF.id)).toMatchObject({ until: 4_000, streak: 1, since: 2_000, guessed: true });
+    expect(updates.get(B.id)).toMatchObject({ until: 4_000, streak: 1, since: 0, guessed: true });
+    // Carried for the first time: a first failure of its own.
+    expect(new Map(withCarried(cooldownsAfter(AF, fail('unavailable', { status: 503 }), 0, list, twoSeconds), AF, [B])).get(B.id)).toMatchObject({ until: 2_000, streak: 1, since: 0 });
+  });
+
+  it('everything down for 40 s: probes alternate and the guess grows as without models[], so the answer comes soon after the end', () => {
+    // Before: each failed request grew both models' streaks and left them tied, so a/one was asked every round and
+    // the guess doubled every round (2, 4, 8, 16, 32 s): the answer came only at the retry window's end, 60 s.
+    const { log } = play(outage40s, { list, policy: twoSeconds });
+    const asked = log.flatMap(({ at, d }) => (d.kind === 'attempt' && d.backend !== L ? [`${Math.round(at / 1000)}s:${d.backend.model}`] : []));
+    expect(log.at(-1)?.d.kind).toBe('done');
+    expect(asked.slice(1, 4)).toEqual(['2s:a/one', '6s:b/two', '10s:a/one']);
+    expect(log.at(-1)!.at).toBeLessThan(45_000);
+    // No more dead requests than the chain without models[] on the same outage.
+    const alone = play(outage40s, { policy: twoSeconds }).log;
+    const dead = (l: typeof log) => l.filter(({ at, d }) => d.kind === 'attempt' && d.backend !== L && at < 40_000).length;
+    expect(dead(log)).toBeLessThanOrEqual(dead(alone));
+  });
+});
+
+describe('cooldowns when something else answered', () => {
+  const AF: Backend = { ...A, fallbackModels: [B.model] };
+  const twoSeconds: PolicyConfig = { ...basePolicy, unavailableCooldownMs: 2_000 };
+  const chainDown = (b: Backend) => (b === L ? ('ok' as const) : fail('unavailable', { status: 502 }));
+  // "chain down, local up" in bench:failover: five turns about 2.8 s apart, each answered by the local server.
+  const turns = [0, 2_800, 5_600, 8_400, 11_200];
+  const dead = (list: Backend[]) => {
+    const cooldowns = new Map<string, Cooldown>();
+    return turns.flatMap((start) => play(chainDown, { list, cooldowns, start, policy: twoSeconds }).log).filter(({ d }) => d.kind === 'attempt' && d.backend !== L).length;
+  };
+
+  it('chain down, local up: the dead models cool one step longer each time the local server answers around them', () => {
+    // Before: 2, 4, 8 s guesses probed at 2.8 and 8.4 s as well (3 dead with models[], 4 without).
+    expect(dead([AF, B, L])).toBe(2);
+    expect(dead([A, B, L])).toBe(3);
+  });
+
+  it('grows only guessed cooldowns of the answered pass, from when they failed; a timeout or a provider reset stays', () => {
+    const book = new Map<string, Cooldown>([
+      [A.id, { until: 2_000, cls: 'unavailable', streak: 1, guessed: true, since: 0 }],
+      [B.id, { until: 30_000, cls: 'timeout', streak: 1, guessed: true, since: 0 }],
+      ['c', { until: 1_000, cls: 'rate-limit', streak: 1, since: 0 }],
+    ]);
+    expect(cooldownsAfterAnsweredAround([A.id, B.id, 'c', A.id], book, 50, twoSeconds)).toEqual([[A.id, { until: 4_000, cls: 'unavailable', streak: 2, guessed: true, since: 0 }]]);
   });
 });
 

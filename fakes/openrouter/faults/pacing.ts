@@ -169,12 +169,22 @@ function slotChunk(ex: Exchange, slot: Slot, first: boolean) {
   }
 }
 
-/** Sends slots [0, count) as chunks, each at its due time. */
+/**
+ * Sends slots [0, count) as chunks, each at its due time. Chunks already due when one goes out (the process was
+ * busy, or several fall in one wall millisecond at a high speed) go out in the same socket write: the same bytes
+ * at the same instant, one syscall instead of one each. `bench:fake`'s profile of 200 streams put the fake's
+ * busy time mostly in `writev`, one per chunk per stream, so a stream that fell behind caught up slowest.
+ */
 export async function streamTokens(ex: Exchange, plan: ReplyPlan, count = plan.slots.length): Promise<void> {
   const n = Math.min(count, plan.slots.length);
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n; ) {
     await ex.waitUntil(tokenDueMs(plan.pace, i));
-    ex.event(slotChunk(ex, plan.slots[i] as Slot, i === 0));
+    const due: unknown[] = [];
+    do {
+      due.push(slotChunk(ex, plan.slots[i] as Slot, i === 0));
+      i++;
+    } while (i < n && tokenDueMs(plan.pace, i) <= ex.elapsed());
+    ex.events(due);
   }
 }
 
