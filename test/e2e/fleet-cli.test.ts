@@ -50,7 +50,7 @@ describe('npm run scenario with a fleet (calls: 3)', () => {
   it('--redis --json: plays on processes, every call hears the answer, the storming model is asked once; nothing is left running', { timeout: 240_000 }, async () => {
     const { code, stdout, stderr } = await exclusive(() => startRunner(['--file', file, '--redis', '--json']).exited);
     expect(code, stderr).toBe(0);
-    expect(stderr).toContain("--stack=inline (the default): child processes, because small-fleet is a fleet (calls: 3, agent.redis), which plays on processes only, on the runner's virtual time");
+    expect(stderr).toContain("--stack=inline (the default): child processes, because small-fleet is a fleet (calls: 3, agent.redis), which the inline stack cannot play, on the runner's virtual time");
     expect(stderr).toMatch(/redis-server is up at redis:\/\/127\.0\.0\.1:\d+/);
     const pids = parsePids(PIDS.exec(stderr)?.[0] ?? '');
     expect(Object.keys(pids).sort()).toEqual(['redis-server', 'the agent of call 1', 'the agent of call 2', 'the agent of call 3', 'the fake OpenRouter']);
