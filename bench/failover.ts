@@ -20,6 +20,7 @@ import { CONTENDERS } from './failover/contenders.js';
 import { runCell, type CellResult } from './failover/run.js';
 import { BENCH_SCENARIOS, PRIMARY, SECONDARY, type BenchScenario } from './failover/scenarios.js';
 import { failoverTable } from './failover/table.js';
+import { pick } from './lib/args.js';
 
 const DEFAULT_OUT = 'bench/results/failover.json';
 // A made-up key: the fake accepts any; the bench checks nothing about it, the matrix and soak do.
@@ -116,14 +117,6 @@ function wholeNumber(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${flag}: expected a whole number, got ${JSON.stringify(text)}`);
   return n;
-}
-
-function pick<T extends { id: string }>(all: readonly T[], list: string | undefined, flag: string): T[] {
-  if (!list) return [...all];
-  const ids = list.split(',').map((s) => s.trim());
-  const unknown = ids.filter((id) => !all.some((item) => item.id === id));
-  if (unknown.length > 0) throw new Error(`${flag}: unknown ${unknown.join(', ')}; expected some of ${all.map((i) => i.id).join(', ')}`);
-  return all.filter((item) => ids.includes(item.id));
 }
 
 main().then(

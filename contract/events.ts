@@ -59,6 +59,15 @@ export interface AttemptEvent extends Base {
   ttftMs?: number;
   /** Scenario ms until which this backend is skipped, when the failure put it in cooldown. */
   cooldownUntil?: number;
+  /** What the request cost, from the response's `usage` (OpenRouter's: tokens, and `cost` in USD), when it sent one. */
+  usage?: TokenUsage;
+}
+
+/** OpenRouter's `usage` of one generation: prompt and completion tokens, and its cost in USD (credits) when stated. */
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  costUsd?: number;
 }
 
 /** A backend skipped without a request because it is cooling down. */

@@ -67,6 +67,10 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
   }
   scenario = withFleetOptions(scenario, command);
   const fleetChoice = fleetStackChoice(scenario, command.stack, command.stackDefaulted);
+  // Redis taken down mid-run plays on wall time (its clients reconnect on their own timers): a default of virtual
+  // time gives way; asking for it by name is refused by the stack, saying why.
+  const redisDown = scenario.agent.redis !== false && scenario.agent.redis.down !== undefined;
+  const virtual = command.virtual && !(redisDown && command.stackDefaulted);
   if ('problem' in fleetChoice) return say(EXIT.usage, fleetChoice.problem);
 
   const agentModule = command.agent === undefined ? undefined : resolve(command.agent);
@@ -87,8 +91,8 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
     const chosen = agentModule && command.stack !== 'inline'
       ? { stack: processStack(), note: `--stack ${command.stack}: child processes, because --agent runs your module from this machine's files` }
       : fleetChoice.note
-        ? { stack: processStack({ virtual: command.virtual }), note: `${fleetChoice.note}${command.virtual ? ", on the runner's virtual time" : ''}` }
-        : await chooseStack(fleetChoice.choice, undefined, '--stack', { virtual: command.virtual }).catch((error: Error) => {
+        ? { stack: processStack({ virtual }), note: `${fleetChoice.note}${virtual ? ", on the runner's virtual time" : redisDown ? ', at wall time (Redis goes down)' : ''}` }
+        : await chooseStack(fleetChoice.choice, undefined, '--stack', { virtual }).catch((error: Error) => {
             throw new StartError(error.message);
           });
     console.error(`· stack: ${chosen.note}`);

@@ -141,6 +141,14 @@ const envSchema = z.object({
     .transform(Number)
     .optional()
     .transform((v) => v ?? 20),
+  // With REDIS_URL: requests a day to `:free` models (OpenRouter: 50, or 1000 once 10 credits were bought); 0: no daily
+  // budget. Unset: learned from the key's account (`GET /key`) at start, or from a daily 429's X-RateLimit-Limit.
+  OPENROUTER_FREE_PER_DAY: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { error: (i) => `expected a whole number of requests like 50 or 1000, got ${JSON.stringify(i.input)}` })
+    .transform(Number)
+    .optional(),
   // Operations
   HTTP_PORT: z
     .string()
@@ -217,7 +225,7 @@ export interface Config {
   /** The rehearsal agent's demo tool (`REHEARSAL_TOOL`); production offers no tool of ours. */
   rehearsalTool: Env['REHEARSAL_TOOL'];
   /** `REDIS_URL`: where a fleet shares its cooldowns; undefined for in-process cooldowns only. */
-  redis: { url: string | undefined; freePerMinute: number };
+  redis: { url: string | undefined; freePerMinute: number; freePerDay: number | undefined };
   http: { port: number | undefined; host: string };
   logLevel: Env['LOG_LEVEL'];
   /** Plain-words warnings to log at start (e.g. no API key). */
@@ -298,7 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tts: { baseURL: e.TTS_BASE_URL, model: e.TTS_MODEL, voice: e.TTS_VOICE, apiKey: e.TTS_API_KEY },
     },
     rehearsalTool: e.REHEARSAL_TOOL,
-    redis: { url: e.REDIS_URL, freePerMinute: e.OPENROUTER_FREE_PER_MINUTE },
+    redis: { url: e.REDIS_URL, freePerMinute: e.OPENROUTER_FREE_PER_MINUTE, freePerDay: e.OPENROUTER_FREE_PER_DAY },
     http: { port: e.HTTP_PORT, host: e.HTTP_HOST },
     logLevel: e.LOG_LEVEL,
     warnings,

@@ -12,7 +12,7 @@ import { AgentModuleError } from './rehearsal/agent-module.js';
 import { startRehearsal } from './rehearsal/server.js';
 import { clockAddressProblem } from '../contract/time/link.js';
 import { warmUp } from '../contract/time/quiet.js';
-import { SharedClock } from '../contract/time/shared-clock.js';
+import { CLOCK_TOKEN_ENV, SharedClock } from '../contract/time/shared-clock.js';
 
 const USAGE = 'usage: npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1 | --clock 127.0.0.1:PORT [--clock-name agent]] [--agent ./my-agent.ts]';
 
@@ -48,7 +48,11 @@ async function main(): Promise<number> {
   // Joined before anything listens or connects: the shared clock must see every socket (contract/time/quiet.ts);
   // the HTTP client is warmed up first, or compiling it would look like an idle process.
   if (values.clock !== undefined) await warmUp();
-  const clock = values.clock === undefined ? undefined : await SharedClock.connect(values.clock, values['clock-name']);
+  const clock = values.clock === undefined ? undefined : await SharedClock.connect(values.clock, values['clock-name'], process.env[CLOCK_TOKEN_ENV] ?? '', () => {
+        // The runner's clock went away (or refused this process): time cannot move here any more.
+        console.error('the virtual clock this agent joined (--clock) closed its link: stopping');
+        process.exit(1);
+      });
 
   let agent;
   try {

@@ -1,22 +1,25 @@
 /**
  * Production: a LiveKit worker (`npm start`, `npm run dev`). Each job joins a room with the same agent,
  * chain and policy that rehearsal mode runs: STT and TTS through OpenAI-compatible endpoints, Silero VAD,
- * and holdline's chain as the LLM. Where HTTP_PORT is set, the job's process serves `/llm/status`,
- * `/metrics` and `/healthz` (LiveKit runs each job in its own process; a second concurrent job on the same
- * port logs a warning and goes on without the status server).
+ * and holdline's chain as the LLM. Where HTTP_PORT is set, the worker's main process serves `/llm/status`,
+ * `/metrics` and `/healthz` for all its jobs: LiveKit runs each job in its own process, and each job process
+ * reports to the main one (observability/fleet.ts says how, and why not through Redis).
  */
 import 'dotenv/config';
 import { cli, defineAgent, ServerOptions, voice, type JobContext, type JobProcess } from '@livekit/agents';
 import * as openai from '@livekit/agents-plugin-openai';
 import * as silero from '@livekit/agents-plugin-silero';
 import express from 'express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ScaledClock } from '../contract/clock.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { createChain, sharedCooldownsFor } from './chain/create.js';
 import { AgentEvents } from './chain/events.js';
 import { probeBackends } from './chain/probe.js';
 import { createLogger, logEvents } from './observability/log.js';
+import { FLEET_TOKEN_ENV, FLEET_URL_ENV, FleetView, fleetRouter, jobState, newReportToken, startJobReporter } from './observability/fleet.js';
 import { collectMetrics, collectSharedMetrics } from './observability/metrics.js';
 import { describeSessionError } from './voice/session-errors.js';
 import { HoldlineAgent } from './voice/agent.js';
@@ -44,12 +47,19 @@ export default defineAgent({
       for (const r of results) log.info({ backend: r.backend, reachable: r.reachable, detail: r.detail }, 'backend probe');
     });
 
-    if (config.http.port !== undefined) {
+    const fleetUrl = process.env[FLEET_URL_ENV];
+    const fleetToken = process.env[FLEET_TOKEN_ENV];
+    if (fleetUrl && fleetToken) {
+      // The worker's main process serves this job's metrics and status with all the others'.
+      const reporter = startJobReporter({ url: fleetUrl, token: fleetToken, job: ctx.job.id, registry: metrics.registry, state: () => jobState(chain, clock), log });
+      ctx.addShutdownCallback(() => reporter.stop());
+    } else if (config.http.port !== undefined) {
+      // A job started without the worker's main process of this file (another launcher): it serves its own.
       const app = express();
       app.get('/healthz', (_req, res) => res.json({ status: 'ok' }));
       app.get('/llm/status', async (_req, res) => {
         await chain.syncShared(); // with REDIS_URL: what the fleet knows now
-        res.json({ backends: chain.status() });
+        res.json({ backends: chain.status(), usage: chain.usageTotals() });
       });
       app.get('/metrics', async (_req, res) => res.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
       const server = app.listen(config.http.port, config.http.host);
@@ -86,5 +96,33 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     }
     throw error;
   }
+  await serveFleet(loadConfig());
   cli.runApp(new ServerOptions({ agent: fileURLToPath(import.meta.url) }));
+}
+
+/**
+ * The worker's `/metrics`, `/llm/status` and `/healthz` on HTTP_PORT, for all its jobs. Before LiveKit forks any job
+ * process: they inherit where to report (and the token) through the environment.
+ */
+async function serveFleet(config: Config): Promise<void> {
+  const wanted = config.http.port;
+  if (wanted === undefined) return;
+  const log = createLogger(config.logLevel);
+  const token = newReportToken();
+  const app = express();
+  app.use(fleetRouter(new FleetView(), token, log));
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(wanted, config.http.host, () => resolve(s));
+    s.once('error', reject);
+  }).catch((error: Error) => {
+    log.warn({ error: error.message }, 'status server not started: jobs are not watched');
+    return undefined;
+  });
+  if (!server) return;
+  const { port } = server.address() as AddressInfo;
+  // Jobs are on this machine: they reach a wildcard bind through loopback.
+  const host = ['0.0.0.0', '::', ''].includes(config.http.host) ? '127.0.0.1' : config.http.host;
+  process.env[FLEET_URL_ENV] = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  process.env[FLEET_TOKEN_ENV] = token;
+  log.info({ port }, 'worker status server: /metrics and /llm/status for all jobs');
 }

@@ -12,12 +12,9 @@
  * driver until `stop()`.
  */
 import { Quiet } from './quiet.js';
-import { VirtualTime } from './virtual-time.js';
+import { claimTime, releaseTime, settledOrStuck, VirtualTime } from './virtual-time.js';
 
-/** Wall ms a process may stay busy before the clock says what keeps it (a rehearsal that can never move on). */
-export const STUCK_AFTER_MS = 30_000;
-/** One clock that skips idle time moves it per process: two would each take the other's checks for work and neither would move. */
-export const moving = new Set<object>();
+export { STUCK_AFTER_MS } from './virtual-time.js';
 
 export class AutoClock extends VirtualTime {
   private wake: (() => void) | undefined;
@@ -43,8 +40,7 @@ export class AutoClock extends VirtualTime {
   /** Starts moving time (idempotent). */
   start(): this {
     if (!this.driving) {
-      if (moving.size > 0) throw new Error('another clock is already moving time in this process; stop it first');
-      moving.add(this);
+      claimTime(this);
       this.quiet = new Quiet();
       this.driving = this.drive().catch(() => {});
     }
@@ -57,20 +53,14 @@ export class AutoClock extends VirtualTime {
     this.wake?.();
     await this.driving;
     this.quiet?.close();
-    moving.delete(this);
+    releaseTime(this);
   }
 
   private async drive(): Promise<void> {
     const signal = this.stopping.signal;
     const quiet = this.quiet as Quiet;
     while (!signal.aborted) {
-      const watchdog = setTimeout(() => this.onStuck(quiet.busyWith()), STUCK_AFTER_MS);
-      watchdog.unref();
-      try {
-        await quiet.settled(signal);
-      } finally {
-        clearTimeout(watchdog);
-      }
+      await settledOrStuck(quiet, signal, this.onStuck);
       if (this.timers.length === 0) {
         // Idle with nothing scheduled: wait until something schedules (a request, a turn) and settle again.
         await new Promise<void>((resolve) => (this.wake = resolve));

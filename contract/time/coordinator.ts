@@ -1,15 +1,22 @@
 /**
  * The coordinator of a shared virtual time (see shared-clock.ts): it runs in the runner's process, which is a
  * participant too (its player waits on scenario instants), and accepts the other processes' clocks on a
- * loopback port. It moves time only when every participant is idle and every connection between two of them
- * is balanced, to the earliest timer of any: ties go by participant name, then by the order they were set,
- * so the same rehearsal takes the same steps on any machine.
+ * loopback port, each with the run's secret and a name of its own. It moves time only when every participant is
+ * idle and every connection between two of them is balanced (crossings.ts), to the earliest timer of any: ties
+ * go by participant name, then by the order they were set, so the same rehearsal takes the same steps on any
+ * machine.
  */
-import { createServer, type Server } from 'node:net';
-import { STUCK_AFTER_MS } from './auto-clock.js';
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { inFlight, type Crossing } from './crossings.js';
 import { localLinks, socketLink, toCoordinator, type Link, type Next, type ToCoordinator, type ToParticipant } from './link.js';
-import type { Crossing } from './quiet.js';
 import { SharedClock } from './shared-clock.js';
+import { STUCK_AFTER_MS } from './virtual-time.js';
+
+/** Wall ms a connection to the clock's port has to say who it is. */
+const HELLO_WITHIN_MS = 10_000;
+/** More participants than any fleet (50 calls) plus the fake and the runner. */
+const MAX_CONNECTIONS = 128;
 
 interface Participant {
   name: string;
@@ -25,29 +32,45 @@ interface Participant {
 
 export class Coordinator {
   readonly clock: SharedClock;
+  /** The run's secret: a participant's `hello` must carry it (children get it in CLOCK_TOKEN_ENV). */
+  readonly token = randomBytes(16).toString('hex');
   private readonly parts = new Set<Participant>();
   private readonly joinWaiters = new Map<string, () => void>();
+  private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
   private moving = false;
   /** Internal scenario ms: where every participant's clock stands once told. */
   private time = 0;
-  private advancing: { owner: Participant; at: number; waiting: Set<Participant> } | undefined;
+  private round = 0;
+  private advancing: { owner: Participant; at: number; round: number; waiting: Set<Participant> } | undefined;
+  /** Closed connection ends already seen closed on both sides (crossings.ts). */
+  private readonly resolved = new Set<string>();
   private lastMove = Date.now();
   private watchdog: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  /** @param onStuck called when time could not move for STUCK_AFTER_MS of wall time, with what keeps it. */
-  constructor(private readonly onStuck: (why: string[]) => void = () => {}) {
+  /**
+   * @param onFailure called when time cannot go on: it could not move for STUCK_AFTER_MS of wall time (with what
+   *   keeps it), or a participant left the clock while it ran.
+   */
+  constructor(private readonly onFailure: (why: string) => void = () => {}) {
     this.clock = new SharedClock('runner');
     const [coordinatorEnd, clockEnd] = localLinks<ToParticipant, ToCoordinator>(this.clock.quiet);
     this.accept(coordinatorEnd);
-    this.clock.attach(clockEnd);
+    this.clock.attach(clockEnd, this.token);
   }
 
   /** Listens for the other processes' clocks; resolves with the address to give them (`--clock`). */
   async listen(): Promise<string> {
     const quiet = this.clock.quiet;
-    const server = quiet.quietly(() => createServer((socket) => this.accept(socketLink(socket, quiet, toCoordinator))));
+    const server = quiet.quietly(() =>
+      createServer((socket) => {
+        this.sockets.add(socket);
+        socket.once('close', () => this.sockets.delete(socket));
+        this.accept(socketLink(socket, quiet, toCoordinator), socket);
+      }),
+    );
+    server.maxConnections = MAX_CONNECTIONS;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -55,6 +78,7 @@ export class Coordinator {
     });
     const address = server.address();
     if (!address || typeof address === 'string') throw new Error('the virtual clock did not get a port');
+    quiet.hidePort(address.port);
     return `127.0.0.1:${address.port}`;
   }
 
@@ -78,31 +102,40 @@ export class Coordinator {
     clearTimeout(this.watchdog);
     await this.clock.stop();
     for (const part of this.parts) part.link.close();
+    // Connections that never said who they are too: a silent client must not hold the runner open.
+    for (const socket of this.sockets) socket.destroy();
     const server = this.server;
     if (server) await new Promise((resolve) => server.close(resolve));
   }
 
-  private accept(link: Link<ToParticipant, ToCoordinator>): void {
+  private accept(link: Link<ToParticipant, ToCoordinator>, socket?: Socket): void {
     let part: Participant | undefined;
+    const anonymous = socket && this.clock.quiet.quietly(() => setTimeout(() => link.close(), HELLO_WITHIN_MS).unref());
     link.onMessage((message) => {
       if (message.t === 'hello') {
-        if (part) return;
+        clearTimeout(anonymous);
+        // One name per participant: ties between processes go by name, so a name must say which one.
+        if (part || message.token !== this.token || [...this.parts].some((p) => p.name === message.name)) return link.close();
         part = { name: message.name, link, idle: undefined, at: this.time, listening: [], stuck: [] };
         this.parts.add(part);
         // A late joiner starts at the current instant, like everyone.
-        link.send({ t: 'advance', to: part.at });
+        link.send({ t: 'advance', to: part.at, round: this.round });
         this.sendPeers();
         this.joinWaiters.get(part.name)?.();
         return;
       }
       if (part) this.receive(part, message);
+      else link.close();
     });
     link.onClose(() => {
       if (!part) return;
-      this.parts.delete(part);
-      this.advancing?.waiting.delete(part);
-      if (this.advancing?.owner === part) this.advancing = undefined;
-      this.step();
+      const left = part;
+      this.parts.delete(left);
+      if (this.moving && !this.stopped) this.onFailure(`${left.name} left the clock`);
+      if (this.advancing?.owner === left) this.advancing = undefined;
+      this.advancing?.waiting.delete(left);
+      if (this.advancing?.waiting.size === 0) this.fire();
+      else this.step();
     });
   }
 
@@ -110,6 +143,8 @@ export class Coordinator {
     switch (message.t) {
       case 'idle':
         part.idle = { next: message.next, listening: message.listening, crossings: message.crossings };
+        // A port pair in use again is a new connection, whatever became of the last one on it.
+        for (const end of message.crossings) if (!end.closed) this.resolved.delete(`${end.local}>${end.remote}`);
         part.stuck = [];
         if (message.listening.join() !== part.listening.join()) {
           part.listening = message.listening;
@@ -120,8 +155,10 @@ export class Coordinator {
         part.idle = undefined;
         break;
       case 'advanced':
-        this.advancing?.waiting.delete(part);
-        if (this.advancing && this.advancing.waiting.size === 0) this.fire();
+        // An answer to an earlier round (a move cut short by a participant leaving) says nothing about this one.
+        if (this.advancing?.round !== message.round) return;
+        this.advancing.waiting.delete(part);
+        if (this.advancing.waiting.size === 0) this.fire();
         return;
       case 'stuck':
         part.stuck = message.why;
@@ -141,22 +178,31 @@ export class Coordinator {
   private step(): void {
     if (!this.moving || this.advancing) return;
     const parts = [...this.parts];
-    if (parts.some((p) => !p.idle) || inFlight(parts) !== undefined) return;
+    if (parts.some((p) => !p.idle)) return;
+    const { why, settled } = inFlight(parts, this.resolved);
+    if (why !== undefined) return;
     // The earliest timer anywhere; ties by participant name, then by the order they were set.
     const due = parts
       .filter((p) => p.idle?.next)
       .map((p) => ({ owner: p, at: (p.idle?.next as [number, number])[0], seq: (p.idle?.next as [number, number])[1] }))
       .sort((a, b) => a.at - b.at || (a.owner.name < b.owner.name ? -1 : a.owner.name > b.owner.name ? 1 : 0) || a.seq - b.seq)[0];
     if (!due) return; // everyone waits on something that is not a timer (a request to come)
+    // Closed connections both ends have seen: forgotten by their reporters, remembered here.
+    for (const part of parts) {
+      const ends = settled.get(part.name);
+      if (!ends) continue;
+      for (const end of ends) this.resolved.add(end);
+      part.link.send({ t: 'forget', ends });
+    }
     const { owner } = due;
     const to = Math.max(due.at, this.time);
     this.time = to;
     const behind = parts.filter((p) => p.at < to);
-    this.advancing = { owner, at: due.at, waiting: new Set(behind) };
+    this.advancing = { owner, at: due.at, round: ++this.round, waiting: new Set(behind) };
     this.lastMove = Date.now();
     for (const part of behind) {
       part.at = to;
-      part.link.send({ t: 'advance', to });
+      part.link.send({ t: 'advance', to, round: this.round });
     }
     if (behind.length === 0) this.fire();
   }
@@ -177,7 +223,7 @@ export class Coordinator {
         if (this.stopped) return;
         if (Date.now() - this.lastMove >= STUCK_AFTER_MS) {
           const why = this.whyNotMoving();
-          if (why.length > 0) this.onStuck(why);
+          if (why.length > 0) this.onFailure(`could not move for ${STUCK_AFTER_MS / 1000} s: ${why.join('; ')}`);
         }
         this.armWatchdog();
       }, STUCK_AFTER_MS).unref(),
@@ -186,37 +232,9 @@ export class Coordinator {
 
   private whyNotMoving(): string[] {
     const parts = [...this.parts];
+    const waiting = [...(this.advancing?.waiting ?? [])].map((p) => `${p.name} has not confirmed the move to ${this.advancing?.at} ms`);
     const busy = parts.filter((p) => !p.idle).map((p) => `${p.name}: ${p.stuck.join(', ') || 'busy'}`);
-    const flight = busy.length === 0 ? inFlight(parts) : undefined;
-    return flight ? [...busy, flight] : busy;
+    const flight = busy.length === 0 && waiting.length === 0 ? inFlight(parts, this.resolved).why : undefined;
+    return [...waiting, ...busy, ...(flight ? [flight] : [])];
   }
-}
-
-/**
- * Why some connection between two participants is not balanced, or undefined when all are: every byte one
- * end wrote has been read by the other, a connection to a participant's server has been accepted, and a close
- * on one end has been seen by the other.
- */
-export function inFlight(parts: { name: string; idle: { listening: number[]; crossings: Crossing[] } | undefined }[]): string | undefined {
-  const servers = new Set(parts.flatMap((p) => p.idle?.listening ?? []));
-  const open = new Map<string, { name: string; end: Crossing }>();
-  for (const p of parts) for (const end of p.idle?.crossings ?? []) if (!end.closed) open.set(`${end.local}>${end.remote}`, { name: p.name, end });
-  for (const p of parts) {
-    for (const end of p.idle?.crossings ?? []) {
-      const mine = p.idle?.listening.includes(end.local) ?? false;
-      if (!mine && !servers.has(end.remote)) continue; // a server outside (llama-server, Redis)
-      const other = open.get(`${end.remote}>${end.local}`);
-      if (end.closed) {
-        if (other) return `${other.name} has not yet seen ${p.name} close port ${end.local}`;
-        continue;
-      }
-      if (!other) {
-        // A client of this participant's server that is not a participant (a health check, curl): not ours.
-        if (mine) continue;
-        return `${p.name}'s connection to port ${end.remote} is not accepted yet, or its close not seen`;
-      }
-      if (other.end.read !== end.written) return `${end.written - other.end.read} byte(s) from ${p.name} to ${other.name} not read yet`;
-    }
-  }
-  return undefined;
 }

@@ -5,27 +5,31 @@
  */
 import { Socket } from 'node:net';
 import { z } from 'zod';
-import type { Crossing, Quiet } from './quiet.js';
+import type { Crossing } from './crossings.js';
+import type { Quiet } from './quiet.js';
 
 /** A participant's next timer: due instant and the order it was set in. */
 export type Next = [at: number, seq: number] | null;
 
 export type ToCoordinator =
-  | { t: 'hello'; name: string }
+  /** `token`: the run's secret, from the coordinator (HOLDLINE_CLOCK_TOKEN): another local user cannot join. */
+  | { t: 'hello'; name: string; token: string }
   /** Idle: nothing runs or is in flight here; `crossings` are the connections whose other end is elsewhere. */
   | { t: 'idle'; next: Next; listening: number[]; crossings: Crossing[] }
   | { t: 'busy' }
-  | { t: 'advanced' }
+  | { t: 'advanced'; round: number }
   /** Busy for a long while, and why (quiet.ts `busyWith`). */
   | { t: 'stuck'; why: string[] };
 
 export type ToParticipant =
-  /** Scenario time is now `to` (internal ms, not since a reset); answer `advanced`. */
-  | { t: 'advance'; to: number }
+  /** Scenario time is now `to` (internal ms, not since a reset); answer `advanced` with the round. */
+  | { t: 'advance'; to: number; round: number }
   /** Run the earliest timer if it is due by `at`. */
   | { t: 'fire'; at: number }
   /** Ports the other participants listen on. */
-  | { t: 'peers'; ports: number[] };
+  | { t: 'peers'; ports: number[] }
+  /** Closed connection ends (`local>remote`) whose other side closed too: no longer worth reporting. */
+  | { t: 'forget'; ends: string[] };
 
 const port = z.number().int().min(0).max(65_535);
 const crossing = z.object({ local: port, remote: port, written: z.number().nonnegative(), read: z.number().nonnegative(), closed: z.boolean() });
@@ -33,18 +37,19 @@ const next = z.tuple([z.number().finite(), z.number().int()]).nullable();
 
 /** What a coordinator accepts from a participant: anything else closes the link (a stray client, a bug). */
 export const toCoordinator: z.ZodType<ToCoordinator> = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('hello'), name: z.string().min(1).max(100) }),
+  z.object({ t: z.literal('hello'), name: z.string().min(1).max(100), token: z.string().max(200) }),
   z.object({ t: z.literal('idle'), next, listening: z.array(port).max(1_000), crossings: z.array(crossing).max(100_000) }),
   z.object({ t: z.literal('busy') }),
-  z.object({ t: z.literal('advanced') }),
+  z.object({ t: z.literal('advanced'), round: z.number().int() }),
   z.object({ t: z.literal('stuck'), why: z.array(z.string().max(1_000)).max(100) }),
 ]);
 
 /** What a participant accepts from its coordinator. */
 export const toParticipant: z.ZodType<ToParticipant> = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('advance'), to: z.number().finite() }),
+  z.object({ t: z.literal('advance'), to: z.number().finite(), round: z.number().int() }),
   z.object({ t: z.literal('fire'), at: z.number().finite() }),
   z.object({ t: z.literal('peers'), ports: z.array(port).max(1_000) }),
+  z.object({ t: z.literal('forget'), ends: z.array(z.string().max(20)).max(100_000) }),
 ]);
 
 export interface Link<Out, In> {
@@ -109,8 +114,9 @@ export function localLinks<A, B>(quiet: Quiet): [Link<A, B>, Link<B, A>] {
 
 /** Why `value` is not a coordinator's address (`--clock 127.0.0.1:PORT`), or undefined when it is. */
 export function clockAddressProblem(value: string): string | undefined {
-  const match = /^(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})$/.exec(value);
-  const port = Number(match?.[2]);
+  // The coordinator listens on 127.0.0.1 only (`localhost` may resolve to ::1).
+  const match = /^127\.0\.0\.1:(\d{1,5})$/.exec(value);
+  const port = Number(match?.[1]);
   if (match && port > 0 && port <= 65_535) return undefined;
   return `--clock: expected the virtual clock's loopback address, 127.0.0.1:PORT, got ${JSON.stringify(value.slice(0, 60))}`;
 }

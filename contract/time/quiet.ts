@@ -23,6 +23,8 @@ import { createHook, executionAsyncId, type AsyncHook } from 'node:async_hooks';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer } from 'node:http';
 import { Server, Socket, type AddressInfo } from 'node:net';
+import type { Crossing } from './crossings.js';
+import { timeHeld } from './held.js';
 
 /** Resources that end in exactly one callback: while one exists, something is about to happen. */
 const ONE_SHOT = new Set([
@@ -56,6 +58,7 @@ export class Quiet {
   private marking = false;
   /** Listening ports of the other processes sharing this clock (see shared-clock.ts): not "outside" servers. */
   private peers = new Set<number>();
+  private readonly hidden = new Set<number>();
   private readonly hook: AsyncHook;
   /** Every TCP socket opened or accepted since, until it closes (an idle keep-alive socket is unref'd, not gone). */
   private readonly sockets = new Map<Socket, () => void>();
@@ -64,11 +67,20 @@ export class Quiet {
   private readonly onSocket = ({ socket }: { socket: Socket }) => {
     // A clock's own control link is not a connection whose bytes are work.
     if (this.sockets.has(socket) || this.marking || this.own.has(executionAsyncId())) return;
+    // Node forgets a socket's ports once it closes: keep them from when they are known (a client's at connect).
+    const ends = { local: socket.localPort, remote: socket.remotePort };
+    if (ends.remote === undefined) {
+      socket.once('connect', () => {
+        ends.local = socket.localPort;
+        ends.remote = socket.remotePort;
+      });
+    }
     const forget = () => {
       this.sockets.delete(socket);
-      // The other end must see this close (a client gone mid-stream) before time moves: kept for one look.
-      if (this.shared && socket.remotePort !== undefined) {
-        this.closed.push({ local: socket.localPort ?? 0, remote: socket.remotePort, written: socket.bytesWritten, read: socket.bytesRead, closed: true });
+      // The other end must see this close (a client gone mid-stream) before time moves: kept until the
+      // coordinator saw both ends closed (`forgetClosed`).
+      if (this.shared && ends.local !== undefined && ends.remote !== undefined) {
+        this.closed.push({ local: ends.local, remote: ends.remote, written: socket.bytesWritten, read: socket.bytesRead, closed: true });
       }
     };
     this.sockets.set(socket, forget);
@@ -89,7 +101,7 @@ export class Quiet {
    */
   constructor(private readonly shared = false) {
     // Sockets already open (and ref'd) count too; the clock should still start before anything connects.
-    for (const handle of (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles()) {
+    for (const handle of activeHandles()) {
       if (handle instanceof Socket) this.onSocket({ socket: handle });
     }
     subscribe('net.client.socket', this.onSocket as (message: unknown) => void);
@@ -160,13 +172,14 @@ export class Quiet {
     const why: string[] = [];
     if (this.pending.size > 0) why.push(`${this.pending.size} operation(s) outstanding`);
     if (this.shortTimerArmed()) why.push('a short timer armed');
-    if (!balanced(this.sockets.keys(), this.shared)) why.push('bytes in flight between two local ends');
+    if (!balanced(this.sockets.keys(), this.ports(), this.shared)) why.push('bytes in flight between two local ends');
     if (this.waitingOnExternal()) why.push('a request to a server outside this process is open');
+    if (timeHeld()) why.push('a call to a server outside this process (Redis) awaits its reply');
     return why;
   }
 
   private busy(): boolean {
-    return this.pending.size > 0 || this.shortTimerArmed() || !balanced(this.sockets.keys(), this.shared) || this.waitingOnExternal();
+    return this.pending.size > 0 || this.shortTimerArmed() || !balanced(this.sockets.keys(), this.ports(), this.shared) || this.waitingOnExternal() || timeHeld();
   }
 
   private shortTimerArmed(): boolean {
@@ -176,7 +189,7 @@ export class Quiet {
 
   private waitingOnExternal(): boolean {
     const since = Date.now() - EXTERNAL_GRACE_MS;
-    const here = localPorts();
+    const here = this.ports();
     for (const { origin, began } of this.requests.values()) {
       if (began > since && !isLocalOrigin(origin, here, this.peers)) return true;
     }
@@ -218,9 +231,20 @@ export class Quiet {
     this.peers = new Set(ports);
   }
 
+  /** Not a server of this process's work: a clock's own control port (its clients are clocks, not work). */
+  hidePort(port: number): void {
+    this.hidden.add(port);
+  }
+
+  private ports(): Set<number> {
+    const ports = localPorts();
+    for (const port of this.hidden) ports.delete(port);
+    return ports;
+  }
+
   /** Ports this process listens on. */
   listening(): number[] {
-    return [...localPorts()];
+    return [...this.ports()];
   }
 
   /**
@@ -236,9 +260,10 @@ export class Quiet {
     return [...open, ...this.closed];
   }
 
-  /** Forgets the closed connections reported so far: the coordinator saw their other ends catch up. */
-  forgetClosed(count: number): void {
-    this.closed.splice(0, count);
+  /** Forgets closed connections (`local>remote`) whose other end the coordinator saw closed too. */
+  forgetClosed(ends: readonly string[]): void {
+    const gone = new Set(ends);
+    this.closed = this.closed.filter((c) => !gone.has(`${c.local}>${c.remote}`));
   }
 
   /** One event-loop turn (or a millisecond when slow), on a timer or immediate marked as this check's own. */
@@ -260,21 +285,19 @@ const REQUEST_DONE = ['undici:request:trailers', 'undici:request:error'];
 /** Ports this process listens on. */
 function localPorts(): Set<number> {
   const ports = new Set<number>();
-  for (const handle of (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles()) {
-    if (handle instanceof Server) ports.add(((handle.address() ?? {}) as AddressInfo).port);
+  for (const handle of activeHandles()) {
+    // A server on a Unix socket or a pipe has no port, and no TCP peer to pair.
+    const port = handle instanceof Server ? ((handle.address() ?? {}) as Partial<AddressInfo>).port : undefined;
+    if (typeof port === 'number') ports.add(port);
   }
   return ports;
 }
 
-/** One end of a TCP connection, with what it wrote and read. */
-export interface Crossing {
-  local: number;
-  remote: number;
-  written: number;
-  read: number;
-  /** This end has closed: the other must have seen it. */
-  closed: boolean;
+/** Node's open handles (servers, sockets, timers): the one way to find those opened before a check began. */
+function activeHandles(): unknown[] {
+  return (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
 }
+
 
 /** `http://127.0.0.1:PORT` where this process or a peer sharing its clock listens on PORT. */
 function isLocalOrigin(origin: string | undefined, here: Set<number>, peers: Set<number>): boolean {
@@ -293,8 +316,7 @@ function isLocalOrigin(origin: string | undefined, here: Set<number>, peers: Set
  * to a server here waits to be accepted. A connection with its other end in another process is a coordinator's
  * to judge (`crossings`).
  */
-function balanced(all: Iterable<Socket>, shared: boolean): boolean {
-  const ports = localPorts();
+function balanced(all: Iterable<Socket>, ports: Set<number>, shared: boolean): boolean {
   const sockets = [...all].filter((s) => s.remotePort !== undefined && !s.destroyed);
   const byEnds = new Map(sockets.map((s) => [`${s.localPort}>${s.remotePort}`, s]));
   for (const socket of sockets) {

@@ -3,8 +3,10 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Coordinator, inFlight } from './coordinator.js';
-import { warmUp } from './quiet.js';
+import { Coordinator } from './coordinator.js';
+import { inFlight } from './crossings.js';
+import { Quiet, warmUp } from './quiet.js';
+import { CLOCK_TOKEN_ENV } from './shared-clock.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/clock-child.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
@@ -21,14 +23,15 @@ afterEach(async () => {
 });
 
 /** A coordinator in this process and `names` child processes on its clock; resolves with their URLs. */
-async function startShared(...names: string[]): Promise<{ coordinator: Coordinator; urls: string[]; address: string }> {
+async function startShared(...names: string[]): Promise<{ coordinator: Coordinator; urls: string[]; address: string; failures: string[] }> {
   await warmUp();
-  const c = new Coordinator();
+  const failures: string[] = [];
+  const c = new Coordinator((why) => failures.push(why));
   coordinator = c;
   const address = await c.listen();
   const urls = await Promise.all(
     names.map(async (name) => {
-      const child = spawn(process.execPath, ['--import', TSX, CHILD, address, name], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', TSX, CHILD, address, name], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, [CLOCK_TOKEN_ENV]: c.token } });
       children.push(child);
       const [line] = (await once(child.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
       await c.joined(name);
@@ -36,7 +39,7 @@ async function startShared(...names: string[]): Promise<{ coordinator: Coordinat
     }),
   );
   c.start();
-  return { coordinator: c, urls, address };
+  return { coordinator: c, urls, address, failures };
 }
 
 describe('one virtual time across processes', () => {
@@ -73,7 +76,77 @@ describe('one virtual time across processes', () => {
   });
 });
 
+describe('hanging up across processes', () => {
+  it('the server sees a client hang up at the instant it did, before time moves on', async () => {
+    const { coordinator: c, urls } = await startShared('child');
+    const hangUp = new AbortController();
+    const response = await fetch(`${urls[0]}/stream?ms=1000&parts=5`, { signal: hangUp.signal });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read(); // the first part, at 1 s
+    hangUp.abort();
+    await c.clock.sleep(10_000);
+    expect(await (await fetch(`${urls[0]}/closes`)).json()).toEqual([1_000]);
+  });
+
+  it('a closed connection keeps its real ports in what the clock reports', async () => {
+    const quiet = new Quiet(true);
+    try {
+      const { createServer } = await import('node:net');
+      const server = createServer((socket) => socket.on('data', () => {}));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const port = (server.address() as { port: number }).port;
+      const client = connect({ host: '127.0.0.1', port });
+      await once(client, 'connect');
+      const local = client.localPort;
+      client.end('bye');
+      await once(client, 'close');
+      expect(quiet.crossings().filter((c) => c.closed && c.remote === port)).toEqual([{ local, remote: port, written: 3, read: 0, closed: true }]);
+      server.close();
+    } finally {
+      quiet.close();
+    }
+  });
+});
+
+describe('participants that leave', () => {
+  it('a participant that leaves is a failure of the rehearsal, and time still moves for the others', async () => {
+    const { coordinator: c, urls, failures } = await startShared('a', 'b');
+    const b = children[1] as ChildProcess;
+    b.kill('SIGKILL');
+    await once(b, 'exit');
+    const body = (await (await fetch(`${urls[0]}/wait?ms=1000`)).json()) as { now: number };
+    expect(body.now).toBe(1_000);
+    expect(failures).toEqual(['b left the clock']);
+    expect(c.clock.now()).toBe(1_000);
+  });
+});
+
 describe("the clock's port", () => {
+  it('refuses a participant without the run\'s secret, or with a name already taken', async () => {
+    const { address } = await startShared('child');
+    const [host, port] = address.split(':');
+    for (const hello of [{ t: 'hello', name: 'intruder', token: 'guess' }, { t: 'hello', name: 'child', token: coordinator?.token }]) {
+      const stray = connect({ host: host as string, port: Number(port) });
+      stray.on('error', () => {});
+      const closed = new Promise((resolve) => stray.once('close', resolve));
+      stray.write(`${JSON.stringify(hello)}\n`);
+      await closed;
+    }
+  });
+
+  it('a client that never says who it is does not hold the runner open', async () => {
+    const { coordinator: c, address } = await startShared('child');
+    const [host, port] = address.split(':');
+    const silent = connect({ host: host as string, port: Number(port) });
+    silent.on('error', () => {});
+    await once(silent, 'connect');
+    const closed = new Promise((resolve) => silent.once('close', resolve));
+    for (const child of children.splice(0)) child.kill('SIGKILL');
+    await c.stop();
+    coordinator = undefined;
+    await closed;
+  });
+
   it('closes on anything that is not a clock message, and time goes on', async () => {
     const { urls, address } = await startShared('child');
     const [host, port] = address.split(':');
@@ -90,6 +163,7 @@ describe("the clock's port", () => {
 });
 
 describe('bytes in flight between participants (inFlight)', () => {
+  const why = (parts: Parameters<typeof inFlight>[0]) => inFlight(parts).why;
   const idle = (listening: number[], crossings: { local: number; remote: number; written: number; read: number; closed?: boolean }[]) => ({
     listening,
     crossings: crossings.map((c) => ({ closed: false, ...c })),
@@ -100,28 +174,40 @@ describe('bytes in flight between participants (inFlight)', () => {
       { name: 'runner', idle: idle([], [{ local: 50_000, remote: 8080, written: 100, read: 300 }]) },
       { name: 'fake', idle: idle([8080], [{ local: 8080, remote: 50_000, written: 300, read: 100 }]) },
     ];
-    expect(inFlight(parts)).toBeUndefined();
+    expect(why(parts)).toBeUndefined();
   });
 
   it('names bytes not read yet, a connection not accepted yet, and a close not seen', () => {
     expect(
-      inFlight([
+      why([
         { name: 'runner', idle: idle([], [{ local: 50_000, remote: 8080, written: 120, read: 300 }]) },
         { name: 'fake', idle: idle([8080], [{ local: 8080, remote: 50_000, written: 300, read: 100 }]) },
       ]),
     ).toBe('20 byte(s) from runner to fake not read yet');
-    expect(inFlight([{ name: 'runner', idle: idle([], [{ local: 50_000, remote: 8080, written: 10, read: 0 }]) }, { name: 'fake', idle: idle([8080], []) }])).toMatch(/not accepted yet/);
+    expect(why([{ name: 'runner', idle: idle([], [{ local: 50_000, remote: 8080, written: 10, read: 0 }]) }, { name: 'fake', idle: idle([8080], []) }])).toMatch(/not accepted yet/);
     expect(
-      inFlight([
+      why([
         { name: 'agent', idle: idle([], [{ local: 50_001, remote: 8080, written: 10, read: 5, closed: true }]) },
         { name: 'fake', idle: idle([8080], [{ local: 8080, remote: 50_001, written: 5, read: 10 }]) },
       ]),
-    ).toBe('fake has not yet seen agent close port 50001');
+    ).toBe('fake has not yet seen agent close its end (port 50001)');
+    expect(why([{ name: 'agent', idle: idle([], [{ local: 50_001, remote: 8080, written: 10, read: 0, closed: true }]) }, { name: 'fake', idle: idle([8080], []) }])).toMatch(/not accepted yet/);
+  });
+
+  it('a connection closed on both ends is settled, and may be forgotten by both', () => {
+    const { why: reason, settled } = inFlight([
+      { name: 'agent', idle: idle([], [{ local: 50_001, remote: 8080, written: 10, read: 5, closed: true }]) },
+      { name: 'fake', idle: idle([8080], [{ local: 8080, remote: 50_001, written: 5, read: 10, closed: true }]) },
+    ]);
+    expect(reason).toBeUndefined();
+    expect(Object.fromEntries(settled)).toEqual({ agent: ['50001>8080'], fake: ['8080>50001'] });
+    // Once the agent forgot its end, the fake's is still settled: the coordinator remembers.
+    expect(inFlight([{ name: 'fake', idle: idle([8080], [{ local: 8080, remote: 50_001, written: 5, read: 10, closed: true }]) }], new Set(['8080>50001'])).why).toBeUndefined();
   });
 
   it('ignores servers outside (llama-server, Redis) and clients that are not participants', () => {
     expect(
-      inFlight([
+      why([
         { name: 'agent', idle: idle([9000], [{ local: 50_002, remote: 11434, written: 500, read: 0 }, { local: 9000, remote: 50_003, written: 0, read: 40 }]) },
       ]),
     ).toBeUndefined();

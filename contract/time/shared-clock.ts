@@ -10,51 +10,59 @@
  */
 import { AsyncResource } from 'node:async_hooks';
 import { connect } from 'node:net';
-import { moving, STUCK_AFTER_MS } from './auto-clock.js';
 import { socketLink, toParticipant, type Link, type ToCoordinator, type ToParticipant } from './link.js';
 import { Quiet } from './quiet.js';
-import { VirtualTime } from './virtual-time.js';
+import { claimTime, releaseTime, settledOrStuck, VirtualTime } from './virtual-time.js';
 
 /** The async id of Node's bootstrap: what a fired timer's work descends from, so it is never a link's own. */
 const ROOT_ASYNC_ID = 1;
+/** Where a child process finds the run's secret for `hello` (the environment, never the command line). */
+export const CLOCK_TOKEN_ENV = 'HOLDLINE_CLOCK_TOKEN';
 
 export class SharedClock extends VirtualTime {
-  readonly quiet = new Quiet(true);
+  readonly quiet: Quiet;
   private link: Link<ToCoordinator, ToParticipant> | undefined;
   private readonly stopping = new AbortController();
   private driving: Promise<void> | undefined;
-  /** Closed connections included in the last idle report, forgotten once the coordinator moved on. */
-  private closedReported = 0;
 
   constructor(
     readonly name: string,
     originEpochMs = Date.now(),
   ) {
     super(originEpochMs);
-    if (moving.size > 0) {
-      this.quiet.close();
-      throw new Error('another clock is already moving time in this process; stop it first');
-    }
-    moving.add(this);
+    claimTime(this);
+    this.quiet = new Quiet(true);
   }
 
-  /** A clock in a child process, linked to the coordinator at `address` ("127.0.0.1:PORT"). */
-  static async connect(address: string, name: string): Promise<SharedClock> {
+  /**
+   * A clock in a child process, linked to the coordinator at `address` ("127.0.0.1:PORT").
+   * @param onLost called when the link closes while the clock runs: time can no longer move here.
+   */
+  static async connect(address: string, name: string, token: string, onLost: () => void = () => {}): Promise<SharedClock> {
     const clock = new SharedClock(name);
-    const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
-    const socket = clock.quiet.quietly(() => connect({ host, port }));
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', (error) => reject(new Error(`cannot reach the virtual clock's coordinator at ${address}: ${error.message}`)));
-    });
-    return clock.attach(socketLink(socket, clock.quiet, toParticipant));
+    try {
+      const port = Number(address.slice(address.lastIndexOf(':') + 1));
+      const socket = clock.quiet.quietly(() => connect({ host: address.slice(0, address.lastIndexOf(':')), port }));
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('error', (error) => reject(new Error(`cannot reach the virtual clock's coordinator at ${address}: ${error.message}`)));
+      });
+      const link = socketLink<ToCoordinator, ToParticipant>(socket, clock.quiet, toParticipant);
+      link.onClose(() => {
+        if (!clock.stopping.signal.aborted) onLost();
+      });
+      return clock.attach(link, token);
+    } catch (error) {
+      await clock.stop();
+      throw error;
+    }
   }
 
   /** Starts reporting to the coordinator over `link` (once). */
-  attach(link: Link<ToCoordinator, ToParticipant>): this {
+  attach(link: Link<ToCoordinator, ToParticipant>, token: string): this {
     this.link = link;
     link.onMessage((message) => this.receive(message));
-    link.send({ t: 'hello', name: this.name });
+    link.send({ t: 'hello', name: this.name, token });
     this.driving = this.drive().catch(() => {});
     return this;
   }
@@ -64,44 +72,40 @@ export class SharedClock extends VirtualTime {
     await this.driving;
     this.link?.close();
     this.quiet.close();
-    moving.delete(this);
+    releaseTime(this);
   }
 
   private receive(message: ToParticipant): void {
-    if (message.t === 'peers') {
-      this.quiet.setPeers(message.ports);
-      return;
+    switch (message.t) {
+      case 'peers':
+        this.quiet.setPeers(message.ports);
+        return;
+      case 'forget':
+        this.quiet.forgetClosed(message.ends);
+        return;
+      case 'advance':
+        this.current = Math.max(this.current, message.to);
+        this.link?.send({ t: 'advanced', round: message.round });
+        return;
+      case 'fire': {
+        // Runs as work (not the link's own), even when the timer was cancelled meanwhile: the callback itself is
+        // activity, so this process settles and reports again either way.
+        const scope = new AsyncResource('HOLDLINE_TIMER', { triggerAsyncId: ROOT_ASYNC_ID });
+        scope.runInAsyncScope(() => this.fireNext(message.at));
+        scope.emitDestroy();
+        return;
+      }
     }
-    this.quiet.forgetClosed(this.closedReported);
-    this.closedReported = 0;
-    if (message.t === 'advance') {
-      this.current = Math.max(this.current, message.to);
-      this.link?.send({ t: 'advanced' });
-      return;
-    }
-    // Runs as work (not the link's own), even when the timer was cancelled meanwhile: the callback itself is
-    // activity, so this process settles and reports again either way.
-    const scope = new AsyncResource('HOLDLINE_TIMER', { triggerAsyncId: ROOT_ASYNC_ID });
-    scope.runInAsyncScope(() => this.fireNext(message.at));
-    scope.emitDestroy();
   }
 
   private async drive(): Promise<void> {
     const signal = this.stopping.signal;
     const quiet = this.quiet;
     while (!signal.aborted) {
-      const watchdog = quiet.quietly(() => setTimeout(() => this.link?.send({ t: 'stuck', why: quiet.busyWith() }), STUCK_AFTER_MS));
-      watchdog.unref();
-      try {
-        await quiet.settled(signal);
-      } finally {
-        clearTimeout(watchdog);
-      }
+      await settledOrStuck(quiet, signal, (why) => this.link?.send({ t: 'stuck', why }));
       const seen = quiet.activityCount;
-      const crossings = quiet.crossings();
-      this.closedReported = crossings.filter((c) => c.closed).length;
       const next = this.timers[0];
-      this.link?.send({ t: 'idle', next: next ? [next.at, next.seq] : null, listening: quiet.listening(), crossings });
+      this.link?.send({ t: 'idle', next: next ? [next.at, next.seq] : null, listening: quiet.listening(), crossings: quiet.crossings() });
       await quiet.activityAfter(seen, signal);
       this.link?.send({ t: 'busy' });
     }

@@ -4,6 +4,33 @@
  * SharedClock (several processes, one coordinator) differ only in who decides that everything waits.
  */
 import { sleepWith, type RehearsalClock } from '../clock.js';
+import type { Quiet } from './quiet.js';
+
+/** Wall ms a process may stay busy before the clock says what keeps it (a rehearsal that can never move on). */
+export const STUCK_AFTER_MS = 30_000;
+
+/** One clock that skips idle time moves it per process: two would each take the other's checks for work and neither would move. */
+const moving = new Set<object>();
+
+export function claimTime(clock: object): void {
+  if (moving.size > 0) throw new Error('another clock is already moving time in this process; stop it first');
+  moving.add(clock);
+}
+
+export function releaseTime(clock: object): void {
+  moving.delete(clock);
+}
+
+/** Resolves once the process is idle (quiet.ts); `onStuck` hears what keeps it busy after STUCK_AFTER_MS of wall time. */
+export async function settledOrStuck(quiet: Quiet, signal: AbortSignal, onStuck: (why: string[]) => void): Promise<void> {
+  const watchdog = quiet.quietly(() => setTimeout(() => onStuck(quiet.busyWith()), STUCK_AFTER_MS));
+  watchdog.unref();
+  try {
+    await quiet.settled(signal);
+  } finally {
+    clearTimeout(watchdog);
+  }
+}
 
 export interface Timer {
   at: number;

@@ -30,7 +30,7 @@ import { startRecorder } from './record/proxy.js';
 import { toScenarioYaml } from './record/to-scenario.js';
 import { startFake } from './server.js';
 import { clockAddressProblem } from '../../contract/time/link.js';
-import { SharedClock } from '../../contract/time/shared-clock.js';
+import { CLOCK_TOKEN_ENV, SharedClock } from '../../contract/time/shared-clock.js';
 
 const USAGE = [
   'usage: holdline-fake --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1 | --clock 127.0.0.1:PORT] [--json] [--admin-token <token>]',
@@ -156,23 +156,29 @@ function loadOrExit(nameOrPath: string, json: boolean): Scenario {
   }
 }
 
+/** The runner's clock went away (or refused this process): time cannot move here any more, so stop. */
+function lostClock(): never {
+  console.error('the virtual clock this fake joined (--clock) closed its link: stopping');
+  process.exit(1);
+}
+
 async function main(): Promise<void> {
   const options = readOptions(process.argv.slice(2));
   if ('out' in options) return record(options);
   const scenario = loadOrExit(options.scenario, options.json);
   const { port, host, speed, adminToken } = options;
   // Joined before anything listens or connects: the shared clock must see every socket (contract/time/quiet.ts).
-  const clock = options.clock ? await SharedClock.connect(options.clock, 'fake') : undefined;
+  const clock = options.clock ? await SharedClock.connect(options.clock, 'fake', process.env[CLOCK_TOKEN_ENV] ?? '', lostClock) : undefined;
   const fake = await startFake({ scenario, port, host, speed, ...(clock && { clock }), ...(adminToken !== undefined && { adminToken }) }).catch((err: unknown) => {
     console.error(`cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`);
     process.exit(1);
   });
 
   if (options.json) {
-    console.log(JSON.stringify({ listening: fake.url, baseURL: fake.baseURL, scenario: scenario.name, seed: scenario.seed, speed: options.speed }));
+    console.log(JSON.stringify({ listening: fake.url, baseURL: fake.baseURL, scenario: scenario.name, seed: scenario.seed, speed: clock ? 'virtual' : options.speed }));
     fake.events.on('closed', (entry) => console.log(JSON.stringify(entry)));
   } else {
-    console.log(`fake openrouter: scenario ${scenario.name} (seed ${scenario.seed}), speed ${options.speed}`);
+    console.log(`fake openrouter: scenario ${scenario.name} (seed ${scenario.seed}), ${clock ? 'on the runner\'s virtual time' : `speed ${options.speed}`}`);
     console.log(`OPENROUTER_BASE_URL=${fake.baseURL}`);
     for (const line of describeRules(scenario)) console.log(`  ${line}`);
     console.log(`  ${describeAccount(scenario.fake.account)}`);

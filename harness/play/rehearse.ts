@@ -90,6 +90,9 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
   const fleet = urls.length > 1;
   const down = scenario.agent.redis === false ? undefined : scenario.agent.redis.down;
   if (down && !stack.redis) throw new Error('the scenario takes Redis down (agent.redis.down), and this stack started no Redis the runner can kill');
+  // The runner's own clock too, where it is not the services' (virtual time across processes): one instant is 0
+  // everywhere, whatever time passed since the stack started.
+  stack.clock?.resetTo(originEpochMs);
   await post(`${stack.fakeUrl}/__fake/reset`, { at: originEpochMs });
   await Promise.all(urls.map((url) => post(`${url}/reset`, { at: originEpochMs })));
 

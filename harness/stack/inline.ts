@@ -18,8 +18,9 @@ import { describeExit, type Child } from '../../tools/kit/child.js';
 import { StartError } from '../../tools/kit/start-error.js';
 import { downBaseURL } from '../../tools/llama/testing/down.js';
 import { agentProcessEnv } from './agent-env.js';
+import { virtualClockFailure } from './clock-failure.js';
 import { startLlamaProcess } from './services.js';
-import { fleetProblem, type RunningStack, type ServiceFailure, type Stack, type StartRequest } from './stack.js';
+import { fleetProblem, type RunningStack, type Stack, type StartRequest } from './stack.js';
 
 export function inlineStack(): Stack {
   return { name: 'inline', virtual: true, start: startInline };
@@ -40,12 +41,9 @@ async function startInline(request: StartRequest): Promise<RunningStack> {
     if (fleet) throw new StartError(fleet);
     await warmUp();
     // Reported as a failure of the rehearsal (exit 3, with what kept the process busy), never a silent hang.
-    let reportStuck: (why: string[]) => void = () => {};
-    const stuck = new Promise<ServiceFailure>((resolve) => {
-      reportStuck = (why) => resolve({ service: 'the virtual clock', how: `could not move for ${STUCK_AFTER_MS / 1000} s: ${why.join('; ') || 'busy'}`, output: [] });
-    });
+    const clockFailure = virtualClockFailure();
     // Started before anything connects: it must see every socket (quiet.ts).
-    const clock = new AutoClock(Date.now(), (why) => reportStuck(why)).start();
+    const clock = new AutoClock(Date.now(), (why) => clockFailure.report(`could not move for ${STUCK_AFTER_MS / 1000} s: ${why.join('; ') || 'busy'}`)).start();
     closers.push(() => clock.stop());
     const silent = pino({ level: 'silent' }, new Writable({ write: (_chunk, _encoding, done) => done() }));
     const fake = await startFake({ scenario, clock, log: silent });
@@ -66,7 +64,7 @@ async function startInline(request: StartRequest): Promise<RunningStack> {
       agentUrl: agent.url,
       pids: local ? { 'llama-server': local.child.pid } : {},
       crashed: new Promise((resolve) => {
-        void stuck.then((failure) => {
+        void clockFailure.failed.then((failure) => {
           if (!stopping) resolve(failure);
         });
         const child = local?.child;

@@ -6,7 +6,6 @@
  * a service that dies later is reported by `crashed`.
  */
 import { setMaxListeners } from 'node:events';
-import { STUCK_AFTER_MS } from '../../contract/time/auto-clock.js';
 import { Coordinator } from '../../contract/time/coordinator.js';
 import { warmUp } from '../../contract/time/quiet.js';
 import { downBaseURL } from '../../tools/llama/testing/down.js';
@@ -14,7 +13,8 @@ import { agentProcessEnv, redactor, secretsOf } from './agent-env.js';
 import { describeExit, type Child } from '../../tools/kit/child.js';
 import { StartError } from '../../tools/kit/start-error.js';
 import { startRedisServer, type RedisServer } from '../../src/testing/redis-server.js';
-import { startAgentProcess, startFakeProcess, startLlamaProcess, type LocalServer, type Started } from './services.js';
+import { virtualClockFailure } from './clock-failure.js';
+import { startAgentProcess, startFakeProcess, type ClockJoin, startLlamaProcess, type LocalServer, type Started } from './services.js';
 import type { RunningStack, ServiceFailure, Stack, StartRequest } from './stack.js';
 
 /**
@@ -37,10 +37,7 @@ async function startProcesses(request: StartRequest, virtual: boolean): Promise<
 
   // Virtual time: the runner coordinates one clock the fake and the agent join (shared-clock.ts).
   let coordinator: Coordinator | undefined;
-  let reportStuck: (why: string[]) => void = () => {};
-  const stuck = new Promise<ServiceFailure>((resolve) => {
-    reportStuck = (why) => resolve({ service: 'the virtual clock', how: `could not move for ${STUCK_AFTER_MS / 1000} s: ${why.join('; ') || 'busy'}`, output: [] });
-  });
+  const clockFailure = virtualClockFailure();
   const started: Child[] = [];
   const keep = <T extends Started>(service: T): T => {
     started.push(service.child);
@@ -59,17 +56,22 @@ async function startProcesses(request: StartRequest, virtual: boolean): Promise<
   };
 
   try {
-    let clockAddress: string | undefined;
+    let join: ((name: string) => ClockJoin) | undefined;
     if (virtual) {
       if (request.agentModule) throw new StartError("--agent plays on wall time (your module's own timeouts are wall time): give --speed N");
+      // The agents' Redis clients notice a dead Redis and reconnect on their own wall-time timers, which virtual
+      // time outruns: how many calls miss the shared state would depend on the machine.
+      if (scenario.agent.redis !== false && scenario.agent.redis.down) throw new StartError('agent.redis.down takes Redis away, and its clients reconnect on wall time: play this scenario at a --speed (1 is exact enough)');
       await warmUp();
-      coordinator = new Coordinator((why) => reportStuck(why));
-      clockAddress = await coordinator.listen();
+      const clock = new Coordinator(clockFailure.report);
+      coordinator = clock;
+      const address = await clock.listen();
+      join = (name) => ({ address, token: clock.token, name });
     }
     const redisWanted = scenario.agent.redis !== false;
     progress(`starting the fake OpenRouter${scenario.agent.local ? ', llama-server' : ''}${redisWanted ? ', redis-server' : ''}`);
     const [fake, local] = await settleAll<[Started, LocalServer | undefined, RedisServer | undefined]>([
-      startFakeProcess(scenarioFile, speed, progress, signal, clockAddress).then(keep),
+      startFakeProcess(scenarioFile, speed, progress, signal, join?.('fake')).then(keep),
       scenario.agent.local ? startLlamaProcess(progress, signal).then(keep) : Promise.resolve(undefined),
       redisWanted
         ? startRedisServer().then((server) => {
@@ -86,7 +88,7 @@ async function startProcesses(request: StartRequest, virtual: boolean): Promise<
     const agentsUp = await settleAll(
       Array.from({ length: calls }, (_, i) => {
         // Each its own name on the clock: ties between processes go by name, the same in every run.
-        const clock = clockAddress ? { address: clockAddress, name: calls > 1 ? `agent-${i + 1}` : 'agent' } : undefined;
+        const clock = join?.(calls > 1 ? `agent-${i + 1}` : 'agent');
         return startAgentProcess(env, speed, redact, progress, signal, request.agentModule, calls > 1 ? `the agent of call ${i + 1}` : 'the agent', clock).then((agent) => {
           agents.add(agent.child);
           return keep(agent);
@@ -96,8 +98,12 @@ async function startProcesses(request: StartRequest, virtual: boolean): Promise<
     );
     const [first] = agentsUp as [Started, ...Started[]];
     const server = redis;
-    // Everyone joined before printing their addresses; time moves from here.
-    coordinator?.start();
+    // Each joins before it prints its address; time moves once all have.
+    if (coordinator) {
+      const clock = coordinator;
+      await Promise.all(['fake', ...Array.from({ length: calls }, (_, i) => (calls > 1 ? `agent-${i + 1}` : 'agent'))].map((name) => clock.joined(name)));
+      clock.start();
+    }
     const crashed = firstCrash(started, () => stopping);
     return {
       fakeUrl: fake.url,
@@ -105,7 +111,7 @@ async function startProcesses(request: StartRequest, virtual: boolean): Promise<
       ...(calls > 1 && { callUrls: agentsUp.map((agent) => agent.url) }),
       ...(server && { redis: { url: server.url, kill: () => server.kill(), restart: () => server.restart() } }),
       pids: { ...Object.fromEntries(started.map((child) => [child.name, child.pid])), ...(server?.pid !== undefined && { 'redis-server': server.pid }) },
-      crashed: coordinator ? Promise.race([crashed, stuck.then((failure) => (stopping ? new Promise<never>(() => {}) : failure))]) : crashed,
+      crashed: coordinator ? Promise.race([crashed, clockFailure.failed.then((failure) => (stopping ? new Promise<never>(() => {}) : failure))]) : crashed,
       stop,
       ...(coordinator && { clock: coordinator.clock }),
     };

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLOCK_TOKEN_ENV } from '../../contract/time/shared-clock.js';
 import { healthy, startService, type Started } from '../../tools/kit/service.js';
 import { sourceBundlePath } from '../../tools/llama/build/source.js';
 import { ensureLlama } from '../../tools/llama/ensure.js';
@@ -32,14 +33,25 @@ function nodeEntry(entry: string, args: string[]): { command: string; args: stri
   return { command: process.execPath, args: ['--import', TSX_LOADER, file, ...args] };
 }
 
-/** `--speed N`, or `--clock ADDRESS` to join the runner's virtual time (speed Infinity). */
-function timeArgs(speed: number, clockAddress: string | undefined): string[] {
-  return clockAddress ? ['--clock', clockAddress] : ['--speed', String(speed)];
+/** The runner's virtual clock a child joins: its address, the run's secret, and the child's name on it. */
+export interface ClockJoin {
+  address: string;
+  token: string;
+  name: string;
 }
 
-export function startFakeProcess(scenarioFile: string, speed: number, progress: (line: string) => void, signal?: AbortSignal, clockAddress?: string): Promise<Started> {
-  const args = ['--scenario', scenarioFile, '--port', '0', '--host', '127.0.0.1', ...timeArgs(speed, clockAddress)];
-  const spec = { name: 'the fake OpenRouter', ...nodeEntry('fakes/openrouter/cli.ts', args), cwd: REPO_ROOT, env: process.env };
+/** `--speed N`, or `--clock ADDRESS` (and the secret in the environment, never on the command line). */
+function timeArgs(speed: number, clock: ClockJoin | undefined): string[] {
+  return clock ? ['--clock', clock.address] : ['--speed', String(speed)];
+}
+
+function clockEnv(env: NodeJS.ProcessEnv, clock: ClockJoin | undefined): NodeJS.ProcessEnv {
+  return clock ? { ...env, [CLOCK_TOKEN_ENV]: clock.token } : env;
+}
+
+export function startFakeProcess(scenarioFile: string, speed: number, progress: (line: string) => void, signal?: AbortSignal, clock?: ClockJoin): Promise<Started> {
+  const args = ['--scenario', scenarioFile, '--port', '0', '--host', '127.0.0.1', ...timeArgs(speed, clock)];
+  const spec = { name: 'the fake OpenRouter', ...nodeEntry('fakes/openrouter/cli.ts', args), cwd: REPO_ROOT, env: clockEnv(process.env, clock) };
   return startService(
     spec,
     async (child) => {
@@ -62,10 +74,10 @@ export function startAgentProcess(
   /** How the process is named in progress lines and failures ("the agent of call 3" in a fleet). */
   name = 'the agent',
   /** The runner's virtual clock to join, and this process's name on it (`agent`, `agent-3` in a fleet). */
-  clock?: { address: string; name: string },
+  clock?: ClockJoin,
 ): Promise<Started> {
-  const args = ['--rehearsal', '--port', '0', '--host', '127.0.0.1', ...timeArgs(speed, clock?.address), ...(clock ? ['--clock-name', clock.name] : []), ...(agentModule ? ['--agent', agentModule] : [])];
-  const spec = { name, ...nodeEntry('src/main.ts', args), cwd: REPO_ROOT, env, redact };
+  const args = ['--rehearsal', '--port', '0', '--host', '127.0.0.1', ...timeArgs(speed, clock), ...(clock ? ['--clock-name', clock.name] : []), ...(agentModule ? ['--agent', agentModule] : [])];
+  const spec = { name, ...nodeEntry('src/main.ts', args), cwd: REPO_ROOT, env: clockEnv(env, clock), redact };
   return startService(
     spec,
     async (child) => {

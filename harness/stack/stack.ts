@@ -4,7 +4,7 @@
  * processes here, containers under Testcontainers) is the stack's business. Playing and checking a scenario
  * is the same code on every stack.
  */
-import type { Clock } from '../../contract/clock.js';
+import type { RehearsalClock } from '../../contract/clock.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
 
 export interface StartRequest {
@@ -54,7 +54,7 @@ export interface RunningStack {
    * The clock the services share when they run in this process on virtual time (the inline stack): the runner
    * then waits on it too. Absent: scenario time is wall time times the speed.
    */
-  clock?: Clock;
+  clock?: RehearsalClock;
 }
 
 /** The rehearsal's Redis as the runner drives it: a crash (SIGKILL) and a start again on the same port, empty. */

@@ -127,6 +127,20 @@ describe('what an attempt asks for', () => {
   });
 });
 
+describe("an attempt's usage", () => {
+  it("reads OpenRouter's usage from the stream's last chunk: tokens, and the cost the fake's price list gives", async () => {
+    const r = await attempt('m/ok');
+    expect(r.failure).toBeUndefined();
+    const usage = r.usage as NonNullable<AttemptResult['usage']>;
+    expect(usage.promptTokens).toBeGreaterThan(0);
+    expect(usage.completionTokens).toBeGreaterThan(0);
+    // The fake prices a paid model at 0.1 USD per million prompt tokens and 0.4 per million completion tokens.
+    expect(usage.costUsd).toBeCloseTo(usage.promptTokens * 1e-7 + usage.completionTokens * 4e-7, 12);
+    // A generation that failed before any token sent no usage: nothing to book.
+    expect((await attempt('m/down')).usage).toBeUndefined();
+  });
+});
+
 describe('an attempt with tools', () => {
   it('a scripted call arrives as one complete FunctionCall, and the attempt says a call was handed on', async () => {
     const r = await attempt('m/tool', fake.baseURL, tools);

@@ -17,6 +17,7 @@ import { llm as lkllm } from '@livekit/agents';
 import * as openaiPlugin from '@livekit/agents-plugin-openai';
 import OpenAI from 'openai';
 import type { Clock } from '../../contract/clock.js';
+import type { TokenUsage } from '../../contract/events.js';
 import { ensureFrameworkLogger } from '../framework-logger.js';
 import type { Backend } from './backends.js';
 import { classify, type Failure, type Observation } from './classify.js';
@@ -59,6 +60,8 @@ export interface AttemptResult {
    * later model of the request than the one asked for: that is the model to book the answer to.
    */
   servedBy?: string;
+  /** The response's `usage` (OpenRouter sends it in the stream's last chunk, cost included), when it came. */
+  usage?: TokenUsage;
 }
 
 /** Runs one attempt. Swappable, so the chain can be tested without HTTP. */
@@ -84,6 +87,7 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
     let ttftMs: number | undefined;
     let headersMs: number | undefined;
     let servedBy: string | undefined;
+    let usage: TokenUsage | undefined;
     let toolCallSent = false;
 
     const client = new OpenAI({
@@ -106,7 +110,10 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
         return response;
       },
     });
-    tapServedModel(client, (served) => (servedBy ??= served));
+    tapStream(client, {
+      onModel: (served) => (servedBy ??= served),
+      onUsage: (seen) => (usage = seen),
+    });
     const model = new openaiPlugin.LLM({ model: backend.model, client });
     model.on('error', (event: { error: unknown }) => {
       obs.error ??= event.error;
@@ -167,6 +174,7 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
       ...(ttftMs !== undefined && { ttftMs }),
       ...(headersMs !== undefined && { headersMs }),
       ...(servedBy !== undefined && { servedBy }),
+      ...(usage && { usage }),
     };
     if (signal.aborted && !obs.deadline) return { ...base, cancelled: true };
     if (!obs.deadline && !obs.error && obs.gotContent) return { ...base, cancelled: false };
@@ -175,11 +183,12 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
 }
 
 /**
- * Reports the `model` of the first streamed chunk that names one. The plugin reads the client's stream and drops
- * that field (its ChatChunk has none), so the client's `create` is wrapped on this one client: the stream is passed
- * through chunk by chunk, unchanged (breaking out of it still closes the request underneath).
+ * Reports the `model` of each streamed chunk that names one, and the `usage` of the one that carries it (OpenRouter's
+ * last chunk, with empty `choices`: tokens and `cost`). The plugin reads the client's stream and drops both (its
+ * ChatChunk has no model, and its usage has no cost), so the client's `create` is wrapped on this one client: the
+ * stream is passed through chunk by chunk, unchanged (breaking out of it still closes the request underneath).
  */
-function tapServedModel(client: OpenAI, onModel: (model: string) => void): void {
+function tapStream(client: OpenAI, { onModel, onUsage }: { onModel: (model: string) => void; onUsage: (usage: TokenUsage) => void }): void {
   const completions = client.chat.completions;
   const create = completions.create.bind(completions) as (...args: unknown[]) => Promise<unknown>;
   const tapped = async (...args: unknown[]): Promise<unknown> => {
@@ -189,11 +198,25 @@ function tapServedModel(client: OpenAI, onModel: (model: string) => void): void 
       for await (const chunk of stream) {
         const model = (chunk as { model?: unknown } | null)?.model;
         if (typeof model === 'string' && model !== '') onModel(model);
+        const usage = usageOf((chunk as { usage?: unknown } | null)?.usage);
+        if (usage) onUsage(usage);
         yield chunk;
       }
     })();
   };
   completions.create = tapped as typeof completions.create;
+}
+
+/** OpenRouter's `usage` object as ours, or undefined when it is not one (a provider may send null or partial usage). */
+function usageOf(value: unknown): TokenUsage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { prompt_tokens: prompt, completion_tokens: completion, cost } = value as Record<string, unknown>;
+  if (!isCount(prompt) || !isCount(completion)) return undefined;
+  return { promptTokens: prompt, completionTokens: completion, ...(typeof cost === 'number' && Number.isFinite(cost) && cost >= 0 && { costUsd: cost }) };
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

@@ -10,7 +10,7 @@
  */
 import { APIConnectOptions, llm } from '@livekit/agents';
 import type { Clock } from '../../contract/clock.js';
-import type { Source } from '../../contract/events.js';
+import type { Source, TokenUsage } from '../../contract/events.js';
 import type { PolicyConfig } from '../config.js';
 import { ensureFrameworkLogger } from '../framework-logger.js';
 import type { AttemptRequest, AttemptResult, AttemptRunner } from './attempt.js';
@@ -43,6 +43,17 @@ export interface BackendStatus {
   lastError?: { class: string; detail: string; at: number };
 }
 
+/** One backend's generations since the chain started: what OpenRouter's `usage` said they cost. */
+export interface UsageRow {
+  backend: string;
+  model: string;
+  /** Generations that reported usage. */
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+}
+
 export interface ChainOptions {
   backends: Backend[];
   policy: PolicyConfig;
@@ -61,6 +72,7 @@ export class ChainLLM extends llm.LLM {
   readonly ttfts = new TtftBook();
   readonly hedgeBudget: HedgeBudget;
   private readonly lastErrors = new Map<string, NonNullable<BackendStatus['lastError']>>();
+  private readonly usage = new Map<string, UsageRow>();
   private turns = 0;
   /** Tool calls handed on to the framework, by call id: the turn whose follow-up request will carry their results. */
   private readonly toolCalls = new Map<string, string>();
@@ -199,7 +211,24 @@ export class ChainLLM extends llm.LLM {
     const lastError = { class: failure.class, detail: failure.detail, at: Math.round(now) };
     this.lastErrors.set(backend.id, lastError);
     for (const [id] of updates) this.share(id, id === backend.id ? lastError : undefined);
+    // OpenRouter's daily :free 429 names the key's daily limit: the fleet's budget learns it (when /key could not say).
+    if (failure.daily && failure.limit !== undefined && isFree(backend)) void this.options.shared?.learnFreePerDay(failure.limit, '429');
     return this.cooldowns.get(backend.id);
+  }
+
+  /** @internal Adds one generation's tokens and cost to the model's totals (`/llm/status`). */
+  noteUsage(backend: Backend, usage: TokenUsage): void {
+    const row = this.usage.get(backend.id) ?? { backend: backend.id, model: backend.model, requests: 0, promptTokens: 0, completionTokens: 0, costUsd: 0 };
+    row.requests += 1;
+    row.promptTokens += usage.promptTokens;
+    row.completionTokens += usage.completionTokens;
+    row.costUsd += usage.costUsd ?? 0;
+    this.usage.set(backend.id, row);
+  }
+
+  /** Tokens and cost per backend since the chain started (a rehearsal reset keeps them: they were spent). */
+  usageTotals(): UsageRow[] {
+    return [...this.usage.values()].map((row) => ({ ...row }));
   }
 
   /** @internal Records a success: the failure streak is forgotten, the ttft feeds the hedge delay. */
@@ -259,6 +288,21 @@ export class ChainLLM extends llm.LLM {
    */
   async sharedHold(backend: Backend, now: number): Promise<number | undefined> {
     return (await this.claimShared(backend, now)) ?? (await this.takeFreeSlot(backend, now));
+  }
+
+  /**
+   * @internal May the late request be hedged on `target`? A hedge is a request like any other: it takes the hedge
+   * budget, then the fleet's say (no hedge to a model another call is probing, none the key's `:free` budget forbids).
+   * A hedge the fleet refuses gives its hedge token back and is not sent; the refusal is booked as the target's cooldown.
+   */
+  async allowSharedHedge(target: Backend, now: number): Promise<boolean> {
+    if (!this.hedgeBudget.trySpend() || !this.options.shared) return false;
+    const started = performance.now();
+    const notBefore = await this.sharedHold(target, now);
+    this.options.shared.noteDecision(performance.now() - started);
+    if (notBefore === undefined) return true;
+    this.hedgeBudget.refund();
+    return false;
   }
 
   /**
@@ -363,16 +407,21 @@ class ChainStream extends llm.LLMStream {
     for (;;) {
       if (signal.aborted) return this.cancelled();
       // Only with a shared store: without one, no await is added (the turn's timing is exactly as before).
-      if (this.chain.options.shared) await this.chain.syncShared();
+      const shared = this.chain.options.shared;
+      // What Redis adds to this decision (wall ms): the read before it, and the lease or budget an attempt takes.
+      const started = shared ? performance.now() : 0;
+      if (shared) await this.chain.syncShared();
       const now = clock.now();
       const decision = decide({ episode, cooldowns: this.chain.cooldowns, backends, now, policy });
+      if (decision.kind !== 'attempt') shared?.noteDecision(performance.now() - started);
       switch (decision.kind) {
         case 'skip':
           this.skip(episode, decision.backend, decision.pass, now, decision.until);
           if (decision.shared) this.chain.shareCooldown(decision.backend.id, decision.until);
           break;
         case 'attempt': {
-          const notBefore = this.chain.options.shared ? await this.chain.sharedHold(decision.backend, now) : undefined;
+          const notBefore = shared ? await this.chain.sharedHold(decision.backend, now) : undefined;
+          shared?.noteDecision(performance.now() - started);
           if (notBefore !== undefined) {
             this.skip(episode, decision.backend, decision.pass, now, notBefore);
             break;
@@ -411,7 +460,8 @@ class ChainStream extends llm.LLMStream {
   }
 
   private skip(episode: Episode, backend: Backend, pass: number, now: number, until: number): void {
-    episode.skips.push({ backend: backend.id, pass, at: now, until });
+    const cls = this.chain.cooldowns.get(backend.id)?.cls;
+    episode.skips.push({ backend: backend.id, pass, at: now, until, ...(cls && { cls }) });
     this.chain.options.events.publish({ type: 'skip', turnId: this.turnId, pass, backend: backend.kind, model: backend.model, cooldownUntil: Math.round(until) });
   }
 
@@ -429,14 +479,19 @@ class ChainStream extends llm.LLMStream {
       pickHedge: () => {
         const now = clock.now();
         const target = hedgeTarget({ episode, cooldowns: chain.cooldowns, backends, now, policy }, backend);
-        if (!target || !chain.hedgeBudget.trySpend()) return undefined;
-        events.publish({
-          type: 'policy',
-          turnId: this.turnId,
-          step: 'hedge',
-          reason: `no first token from ${backend.id} after ${Math.round(now - startedAt)} ms: asking ${target.id} too`,
-        });
-        return target;
+        if (!target) return undefined;
+        const announce = (allowed: boolean) => {
+          if (!allowed) return undefined;
+          events.publish({
+            type: 'policy',
+            turnId: this.turnId,
+            step: 'hedge',
+            reason: `no first token from ${backend.id} after ${Math.round(now - startedAt)} ms: asking ${target.id} too`,
+          });
+          return target;
+        };
+        // Without a shared store the pick stays synchronous: the hedge starts at its instant exactly, as before.
+        return chain.options.shared ? chain.allowSharedHedge(target, now).then(announce) : announce(chain.hedgeBudget.trySpend());
       },
       run: (b, laneSignal, onChunk) =>
         runAttempt({ backend: b, chatCtx: this.chatCtx, ...(this.toolCtx && { toolCtx: this.toolCtx }), ...this.tooling, clock, signal: laneSignal, onChunk }),
@@ -495,6 +550,8 @@ class ChainStream extends llm.LLMStream {
       });
     }
     const status = result.failure?.status ?? result.status;
+    // The generation's cost belongs to the model that produced it (with models[], the one the response names).
+    const usage = result.usage && backend === servedBackend(this.chain.options.backends, lane.backend, result.servedBy) ? result.usage : undefined;
     events.publish({
       type: 'attempt',
       turnId: this.turnId,
@@ -509,7 +566,9 @@ class ChainStream extends llm.LLMStream {
       latencyMs: Math.round(latencyMs ?? lane.end - lane.at),
       ...(result.ttftMs !== undefined && { ttftMs: Math.round(result.ttftMs) }),
       ...(cooldown && cooldown.until > lane.end && { cooldownUntil: Math.round(cooldown.until) }),
+      ...(usage && { usage }),
     });
+    if (usage) this.chain.noteUsage(backend, usage);
   }
 
   private cancelled(): void {

@@ -31,6 +31,23 @@ describe('classify: from the status and the body', () => {
     expect(failure).toMatchObject({ class: 'rate-limit', daily: true });
   });
 
+  it("a daily 429's X-RateLimit-Limit (header or body metadata) is the key's daily limit; a malformed one is ignored", () => {
+    const daily = (headers: Record<string, string>, metadata?: Record<string, string>) =>
+      classify(
+        {
+          status: 429,
+          headers,
+          error: statusError(429, { code: 429, message: 'Rate limit exceeded: free-models-per-day-high-balance.', ...(metadata && { metadata: { headers: metadata } }) }),
+          gotContent: false,
+        },
+        now,
+      );
+    expect(daily({ 'x-ratelimit-limit': '1000' })).toMatchObject({ daily: true, limit: 1000 });
+    expect(daily({}, { 'X-RateLimit-Limit': '50' })).toMatchObject({ daily: true, limit: 50 });
+    expect(daily({ 'x-ratelimit-limit': 'lots' }).limit).toBeUndefined();
+    expect(daily({ 'x-ratelimit-limit': '0' }).limit).toBeUndefined();
+  });
+
   it.each([
     [404, 'unavailable'],
     [502, 'unavailable'],

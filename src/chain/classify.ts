@@ -35,6 +35,8 @@ export interface Failure {
   resetAtEpochMs?: number;
   /** A daily quota (free-models-per-day): keep the model out until the reset, whatever Retry-After says. */
   daily?: boolean;
+  /** From `X-RateLimit-Limit` on a 429: the limit of the window that refused (a daily 429: the key's daily `:free` limit). */
+  limit?: number;
   /**
    * For a connection failure: true when nothing listened (the connection was refused), so the server is down;
    * false when it took the connection and dropped it (a reset: it is up, and may answer the next request).
@@ -100,6 +102,7 @@ export function classify(obs: Observation, nowEpochMs: number): Failure {
         ...optional('retryAfterMs', parseRetryAfter(headers['retry-after'], nowEpochMs)),
         ...optional('resetAtEpochMs', parseReset(limits['x-ratelimit-reset'])),
         ...(daily && { daily }),
+        ...optional('limit', parseLimit(limits['x-ratelimit-limit'])),
       };
     }
     if (effective === 401 || effective === 402) return { class: 'account', ...base, detail };
@@ -150,6 +153,12 @@ export function parseRetryAfter(value: string | undefined, nowEpochMs: number): 
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowEpochMs);
+}
+
+/** `X-RateLimit-Limit`: a whole number of requests. */
+function parseLimit(value: string | undefined): number | undefined {
+  const n = value === undefined ? NaN : Number(value.trim());
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 /** `X-RateLimit-Reset`: OpenRouter sends epoch milliseconds; accept epoch seconds too. */

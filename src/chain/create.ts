@@ -5,13 +5,27 @@ import { httpAttemptRunner, type AttemptRunner } from './attempt.js';
 import { backendsFrom } from './backends.js';
 import { ChainLLM } from './chain-llm.js';
 import type { AgentEvents } from './events.js';
+import { learnFreeDaily } from './free-quota.js';
 import { SharedCooldowns } from './shared-cooldowns.js';
 import type { Logger } from '../observability/log.js';
 
 /** The fleet's shared cooldowns when `REDIS_URL` is set (and there is a key to share them on); else undefined. */
 export function sharedCooldownsFor(config: Config, clock: Clock, log?: Logger): SharedCooldowns | undefined {
   if (!config.redis.url || !config.openrouter.apiKey) return undefined;
-  return new SharedCooldowns({ redis: config.redis.url, apiKey: config.openrouter.apiKey, clock, freePerMinute: config.redis.freePerMinute, ...(log && { log }) });
+  const { freePerMinute, freePerDay } = config.redis;
+  const shared = new SharedCooldowns({
+    redis: config.redis.url,
+    apiKey: config.openrouter.apiKey,
+    clock,
+    freePerMinute,
+    ...(freePerDay !== undefined && { freePerDay }),
+    ...(log && { log }),
+  });
+  // The daily :free limit is the account's: asked once at start, not in a turn (free-quota.ts).
+  if (freePerDay === undefined && backendsFrom(config).some((b) => b.kind === 'openrouter' && b.model.endsWith(':free'))) {
+    void learnFreeDaily(shared, config.openrouter.baseURL, config.openrouter.apiKey, log);
+  }
+  return shared;
 }
 
 export function createChain(config: Config, clock: Clock, events: AgentEvents, runAttempt?: AttemptRunner, shared?: SharedCooldowns): ChainLLM {

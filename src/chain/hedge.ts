@@ -65,6 +65,11 @@ export class HedgeBudget {
     return true;
   }
 
+  /** Gives back a hedge taken but not sent (the fleet's budget or a probe lease forbade it). */
+  refund(): void {
+    this.tokens = Math.min(HEDGE_BURST, this.tokens + 1);
+  }
+
   reset(): void {
     this.tokens = HEDGE_BURST;
   }

@@ -372,3 +372,35 @@ describe('hold and hedge targets', () => {
     expect(hedgeTarget(input(new Map()), L)).toBeUndefined();
   });
 });
+
+describe('a turn that met the storm only through skips (a fleet: another call made the failing requests)', () => {
+  /** Every OpenRouter model skipped for another call's cooldown (now ended), the local server refused: pass 1 is over. */
+  const episodeAfterSkips = (cls: FailureClass): Episode => ({
+    ...newEpisode(0),
+    held: true,
+    skips: [
+      { backend: A.id, pass: 1, at: 0, until: 400, cls },
+      { backend: B.id, pass: 1, at: 0, until: 400, cls },
+    ],
+    attempts: [{ backend: L.id, pass: 1, at: 0, end: 10, textSent: false, failure: { cls: 'connection', refused: true } }],
+  });
+  const ended = (cls: FailureClass) =>
+    new Map<string, Cooldown>([
+      [A.id, { until: 400, cls }],
+      [B.id, { until: 400, cls }],
+      [L.id, { until: 5_000, cls: 'connection' }],
+    ]);
+
+  it('skipped for a rate limit whose cooldown has ended: worth another pass, not the apology', () => {
+    const d = decide({ episode: episodeAfterSkips('rate-limit'), cooldowns: ended('rate-limit'), backends, now: 1_000, policy });
+    expect(d.kind).not.toBe('apology');
+    expect(['wait', 'attempt']).toContain(d.kind);
+  });
+
+  it('skipped for an account problem: the apology, as when the call met it itself', () => {
+    expect(decide({ episode: episodeAfterSkips('account'), cooldowns: ended('account'), backends, now: 1_000, policy })).toEqual({
+      kind: 'apology',
+      reason: 'every failure was a bad request or an account problem',
+    });
+  });
+});

@@ -17,6 +17,7 @@
  * budget are hedge.ts'). A backend back from a guessed cooldown is a probe (`isProbe`): models that failed the
  * same way share one probe a pass.
  */
+import type { FailureClass } from '../../contract/events.js';
 import type { PolicyConfig } from '../config.js';
 import type { Backend } from './backends.js';
 import { isTransient } from './classify.js';
@@ -43,6 +44,8 @@ export interface SkipRecord {
   pass: number;
   at: number;
   until: number;
+  /** The failure class of the cooldown it was skipped for (with a fleet's shared cooldowns, maybe another call's). */
+  cls?: FailureClass;
 }
 
 /** Everything that happened in one turn's episode, in order. */
@@ -230,11 +233,15 @@ export function firstFailureAt(episode: Episode, now: number): number {
 function worthWaiting(episode: Episode, cooldowns: Cooldowns, backends: readonly Backend[], now: number): boolean {
   const openrouter = new Set<string>(backends.filter((b) => b.kind === 'openrouter').map((b) => b.id));
   const failedTransiently = episode.attempts.some((a) => a.failure && openrouter.has(a.backend) && isTransient(a.failure.cls));
+  // With a fleet's shared cooldowns a call may meet a storm only through skips (another call made the failing
+  // requests): a model skipped for a transient cooldown this episode is as good a reason to wait, even once that
+  // cooldown has ended (the next pass asks it, or the fleet's probe verdict comes).
+  const skippedTransiently = episode.skips.some((s) => s.cls !== undefined && openrouter.has(s.backend) && isTransient(s.cls));
   const coolingTransiently = [...openrouter].some((id) => {
     const cooldown = cooldowns.get(id);
     return cooldown !== undefined && cooldown.until > now && isTransient(cooldown.cls);
   });
-  return failedTransiently || coolingTransiently;
+  return failedTransiently || coolingTransiently || skippedTransiently;
 }
 
 /**

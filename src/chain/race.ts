@@ -29,8 +29,12 @@ export interface RaceOptions {
   signal: AbortSignal;
   /** Scenario ms after the start to hedge; undefined: never. */
   hedgeAfterMs: number | undefined;
-  /** Called when the hedge delay passed without a chunk: the backend to ask too, or undefined (none, or no budget). */
-  pickHedge: () => Backend | undefined;
+  /**
+   * Called when the hedge delay passed without a chunk: the backend to ask too, or undefined (none, or no budget).
+   * May answer later (a fleet's shared budget is asked over the network): the hedge then starts only if the race is
+   * still open (no winner, the first request not settled, the turn not cancelled).
+   */
+  pickHedge: () => Backend | undefined | Promise<Backend | undefined>;
   run: (backend: Backend, signal: AbortSignal, onChunk: (chunk: llm.ChatChunk, servedBy?: string) => void) => Promise<AttemptResult>;
   /** Receives the winner's chunks (and the model its response names as answering). */
   forward: (chunk: llm.ChatChunk, backend: Backend, servedBy?: string) => void;
@@ -42,6 +46,7 @@ export async function race(options: RaceOptions): Promise<Lane[]> {
   const running: Promise<void>[] = [];
   let winner: Lane | undefined;
   let failure: unknown;
+  let firstSettled = false;
 
   const start = (backend: Backend, hedge: boolean) => {
     const controller = new AbortController();
@@ -74,7 +79,10 @@ export async function race(options: RaceOptions): Promise<Lane[]> {
         .finally(() => {
           lane.end = clock.now();
           signal.removeEventListener('abort', abort);
-          if (!hedge) cancelHedge();
+          if (!hedge) {
+            firstSettled = true;
+            cancelHedge();
+          }
         }),
     );
   };
@@ -84,8 +92,22 @@ export async function race(options: RaceOptions): Promise<Lane[]> {
       ? () => {}
       : clock.schedule(() => {
           if (winner || signal.aborted) return;
-          const backend = options.pickHedge();
-          if (backend) start(backend, true);
+          const picked = options.pickHedge();
+          if (!(picked instanceof Promise)) {
+            if (picked) start(picked, true);
+            return;
+          }
+          // Counted among the running: the race does not end while the pick may still start a hedge.
+          running.push(
+            picked.then(
+              (backend) => {
+                if (backend && !winner && !firstSettled && !signal.aborted) start(backend, true);
+              },
+              (error: unknown) => {
+                failure ??= error;
+              },
+            ),
+          );
         }, options.hedgeAfterMs);
   start(options.first, false);
 

@@ -7,100 +7,31 @@
  * Virtual time moves only when both chains wait on the clock and no Redis call is under way (`idle`), so the turns'
  * timelines are exact whatever the machine's load.
  */
-import { llm } from '@livekit/agents';
-import pino from 'pino';
 import { Registry } from 'prom-client';
-import { Writable } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../contract/clock.js';
-import type { AgentEvent } from '../../contract/events.js';
 import { loadConfig } from '../config.js';
 import { collectSharedMetrics } from '../observability/metrics.js';
 import { closedPort } from '../testing/ports.js';
-import { startRedisServer, type RedisServer } from '../testing/redis-server.js';
-import type { AttemptRequest, AttemptResult } from './attempt.js';
+import { playTurns, redisForFile, rateLimited, ready, startJob, type Job, type Script } from '../testing/shared-fleet.js';
 import type { Backend } from './backends.js';
-import { isSourcedChunk, type ChainLLM } from './chain-llm.js';
-import { createChain } from './create.js';
-import { AgentEvents } from './events.js';
-import { PROBE_RECHECK_MS, SharedCooldowns } from './shared-cooldowns.js';
+import { PROBE_RECHECK_MS } from './shared-cooldowns.js';
+import { FREE_WINDOW_MARGIN_MS } from './shared-scripts.js';
 
 const KEY = 'sk-or-v1-fleet-secret';
 const config = loadConfig({ OPENROUTER_API_KEY: KEY, LLM_MODEL: 'a/one,b/two', LOCAL_LLM_BASE_URL: 'http://127.0.0.1:9/v1', HEDGE_BUDGET_PERCENT: '0' });
 
-type Script = (backend: Backend, now: number) => AttemptResult | 'ok';
-const rateLimited = (retryAfterMs: number): AttemptResult => ({ cancelled: false, textSent: false, failure: { class: 'rate-limit', detail: '429 rate limited', status: 429, retryAfterMs } });
-
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-
-const stores: SharedCooldowns[] = [];
-afterEach(async () => {
-  for (const store of stores.splice(0)) {
-    await store.client.flushall().catch(() => undefined);
-    await store.close();
-  }
-});
+const fleetRedis = redisForFile();
+const stores = fleetRedis.stores;
 
 /** One "job process": its own chain, in-process cooldowns, Redis connection, events and log lines. */
-function job(clock: VirtualClock, script: Script, answerMs = 10, chainConfig = config, freePerMinute = 20, url = redis.url) {
-  const lines: { msg: string; redis?: string; detail?: string }[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
-      done();
-    },
-  });
-  const store = new SharedCooldowns({ redis: url, apiKey: KEY, clock, freePerMinute, log: pino({ level: 'info' }, sink) });
-  stores.push(store);
-  const events = new AgentEvents(clock);
-  const seen: AgentEvent[] = [];
-  events.subscribe((e) => seen.push(e));
-  const attempts: string[] = [];
-  const chain = createChain(
-    chainConfig,
-    clock,
-    events,
-    async (req: AttemptRequest) => {
-      attempts.push(req.backend.id);
-      await clock.sleep(answerMs, req.signal).catch(() => undefined);
-      if (req.signal.aborted) return { cancelled: true, textSent: false };
-      const result = script(req.backend, clock.now());
-      if (result !== 'ok') return result;
-      req.onChunk({ id: 'gen', delta: { role: 'assistant', content: `answer from ${req.backend.model}` } });
-      return { cancelled: false, textSent: true, status: 200, ttftMs: answerMs };
-    },
-    store,
-  );
-  const skips = () => seen.filter((e): e is Extract<AgentEvent, { type: 'skip' }> => e.type === 'skip');
-  return { chain, store, seen, attempts, lines, skips };
+function job(clock: VirtualClock, script: Script, answerMs = 10, chainConfig = config, freePerMinute = 20, url = fleetRedis.server().url): Job {
+  const started = startJob({ clock, config: chainConfig, script, redisUrl: url, apiKey: KEY, answerMs, store: { freePerMinute } });
+  stores.push(started.store);
+  return started;
 }
 
-/** Plays one turn on each chain at once; virtual time moves only when no Redis call is under way. */
-async function turns(clock: VirtualClock, chains: ChainLLM[], stores_: SharedCooldowns[]): Promise<string[][]> {
-  const heard = chains.map(() => [] as string[]);
-  let done = 0;
-  const readers = chains.map(async (chain, i) => {
-    const ctx = llm.ChatContext.empty();
-    ctx.addMessage({ role: 'user', content: 'What is the capital of France?' });
-    for await (const chunk of chain.chat({ chatCtx: ctx })) if (isSourcedChunk(chunk)) heard[i]?.push(`${chunk.source}: ${chunk.delta?.content ?? ''}`);
-    done += 1;
-  });
-  for (let i = 0; i < 20_000 && done < chains.length; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    await Promise.all(stores_.map((s) => s.idle()));
-    await new Promise((resolve) => setImmediate(resolve));
-    if (stores_.some((s) => s.busy)) continue;
-    if (clock.nextAt !== undefined) await clock.advanceToNext();
-  }
-  await Promise.all(readers);
-  return heard;
-}
+const turns = playTurns;
 
 /** Two calls on one clock, each on its own connection, a/one rate limited (Retry-After `retryAfterMs`) until `downUntil`. */
 async function fleet(downUntil: number, retryAfterMs: number, answerMs = 10) {
@@ -111,8 +42,6 @@ async function fleet(downUntil: number, retryAfterMs: number, answerMs = 10) {
   await Promise.all([ready(a.store), ready(b.store)]);
   return { clock, a, b };
 }
-
-const ready = (store: SharedCooldowns) => (store.client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => store.client.once('ready', () => resolve())));
 
 describe('shared cooldowns (real Redis)', () => {
   it('a 429 seen by one call cools the model for the other; a success clears it for both; the key never reaches Redis', async () => {
@@ -192,13 +121,14 @@ describe('shared cooldowns (real Redis)', () => {
     const calls = [a, b, a, b, a];
     const heard: string[] = [];
     for (const call of calls) heard.push(...(await turns(clock, [call.chain], [a.store, b.store])).flat());
-    // Three a minute fleet-wide: turns at 0, 10 and 20 ms spend them; the fourth and fifth wait for the slot at 60 s.
+    // Three a minute fleet-wide: turns at 0, 10 and 20 ms spend them; the fourth and fifth wait for the slot, which
+    // frees a minute after the first request plus the margin for a request still on its way (FREE_WINDOW_MARGIN_MS).
     expect(heard.map((h) => h.split(':')[1])).toEqual(['a/one', 'a/one', 'a/one', 'b/two', 'b/two']);
     expect([...a.attempts, ...b.attempts].filter((id) => id === 'openrouter:a/one:free')).toHaveLength(3);
-    expect(b.skips().at(-1)).toMatchObject({ model: 'a/one:free', cooldownUntil: 60_000 });
-    expect(a.skips().at(-1)).toMatchObject({ model: 'a/one:free', cooldownUntil: 60_000 });
+    expect(b.skips().at(-1)).toMatchObject({ model: 'a/one:free', cooldownUntil: 60_000 + FREE_WINDOW_MARGIN_MS });
+    expect(a.skips().at(-1)).toMatchObject({ model: 'a/one:free', cooldownUntil: 60_000 + FREE_WINDOW_MARGIN_MS });
 
-    await clock.advance(60_000 - clock.now());
+    await clock.advance(60_000 + FREE_WINDOW_MARGIN_MS - clock.now());
     expect((await turns(clock, [a.chain], [a.store, b.store])).flat()).toEqual(['openrouter:a/one:free: answer from a/one:free']);
   });
 
@@ -208,7 +138,7 @@ describe('shared cooldowns (real Redis)', () => {
     collectSharedMetrics(registry, a.store);
     const downs = Promise.all([a.store, b.store].map((s) => new Promise((resolve) => s.once('down', resolve))));
 
-    await redis.kill();
+    await fleetRedis.server().kill();
     await downs;
     // A's 429 and answer, on its own state: no Redis wait in the turn (calls fail at once while disconnected).
     expect(await turns(clock, [a.chain], [a.store, b.store])).toEqual([['openrouter:b/two: answer from b/two']]);
@@ -221,7 +151,7 @@ describe('shared cooldowns (real Redis)', () => {
     expect(metrics).toMatch(/holdline_redis_up 0/);
 
     // Redis is back, empty (no persistence). A's next look writes back what it learned; B then skips a/one.
-    await redis.restart();
+    await fleetRedis.server().restart();
     await Promise.all([ready(a.store), ready(b.store)]);
     const ups = new Promise((resolve) => a.store.once('up', resolve));
     await a.chain.syncShared();
@@ -248,7 +178,7 @@ describe('shared cooldowns (real Redis)', () => {
     const clock = new VirtualClock(0, 1_700_000_000_000);
     const a = job(clock, (b, now) => (b.model === 'a/one' && now < 60_000 ? rateLimited(30_000) : 'ok'));
     await ready(a.store);
-    redis.pause();
+    fleetRedis.server().pause();
     try {
       const started = performance.now();
       expect(await turns(clock, [a.chain], [a.store])).toEqual([['openrouter:b/two: answer from b/two']]);
@@ -258,7 +188,7 @@ describe('shared cooldowns (real Redis)', () => {
       // What the stall cost: one deadline (then calls are skipped for a second), not one per decision.
       console.info(`a turn with Redis stalled took ${wallMs.toFixed(0)} ms wall (deadline 50 ms)`);
     } finally {
-      redis.resume();
+      fleetRedis.server().resume();
     }
   });
 });

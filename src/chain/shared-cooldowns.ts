@@ -12,19 +12,26 @@
  * leaves the chain on its in-process state, is counted (`failures`), and logged once per outage; when Redis answers
  * again the chain's live cooldowns and the successes it saw meanwhile are written back (a restarted Redis is empty).
  *
- * Keys: `holdline:cooldown:<sha256(key), 16 hex>:<model>` and `holdline:free:<same hash>` (the `:free` budget) — the
- * API key never leaves the process.
+ * Keys: `holdline:cooldown:<sha256(key), 16 hex>:<model>`, `holdline:free:<same hash>` (the `:free` minute budget) and
+ * `holdline:free-day:<same hash>` (its day) — the API key never leaves the process.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Clock } from '../../contract/clock.js';
+import { holdTime } from '../../contract/time/held.js';
 import type { FailureClass } from '../../contract/events.js';
 import type { Logger } from '../observability/log.js';
 import type { Cooldown } from './cooldown.js';
-import { CLAIM_SCRIPT, FAIL_SCRIPT, FREE_SLOT_SCRIPT, FREE_WINDOW_MS } from './shared-scripts.js';
+import { CLAIM_SCRIPT, FAIL_SCRIPT, FREE_DAY_MS, FREE_DAY_SEED_SCRIPT, FREE_SLOT_SCRIPT, FREE_WINDOW_MARGIN_MS, FREE_WINDOW_MS } from './shared-scripts.js';
 
 export const REDIS_DEADLINE_MS = 50;
+/**
+ * On virtual time (a rehearsal's clock that skips idle time) a call holds the clock until Redis answers, so a slow
+ * answer costs no scenario time; a busy machine must not make Redis look down there. The deadline then only
+ * bounds a Redis that hangs.
+ */
+export const VIRTUAL_TIME_REDIS_DEADLINE_MS = 2_000;
 /**
  * After a call missed its deadline or failed, calls are skipped (failing at once) this long, wall time: a slow Redis
  * must not cost every decision of a turn another deadline. A reconnect ends the pause at once.
@@ -55,7 +62,8 @@ export type SharedFailureReason = 'timeout' | 'error' | 'disconnected';
 type ScriptedRedis = Redis & {
   holdlineFail(key: string, ...args: (string | number)[]): Promise<number>;
   holdlineClaim(key: string, ...args: (string | number)[]): Promise<[number, number?]>;
-  holdlineFreeSlot(key: string, ...args: (string | number)[]): Promise<[number, number?]>;
+  holdlineFreeSlot(key: string, dayKey: string, ...args: (string | number)[]): Promise<[number, number?]>;
+  holdlineFreeDaySeed(key: string, ...args: (string | number)[]): Promise<number>;
 };
 
 export interface SharedCooldownsOptions {
@@ -67,9 +75,20 @@ export interface SharedCooldownsOptions {
   deadlineMs?: number;
   /** Requests a minute to `:free` models, fleet-wide (OpenRouter's 20); 0: no budget. */
   freePerMinute?: number;
+  /**
+   * Requests a day to `:free` models, fleet-wide (OpenRouter's 50, or 1000 once 10 credits were bought); 0: no daily
+   * budget. Undefined: not known yet, learned from the key's account (`learnFreePerDay`, free-quota.ts).
+   */
+  freePerDay?: number;
 }
 
-/** Emits 'down' (once per outage) and 'up' (Redis answered again, state written back). */
+/** Where the key's daily `:free` limit came from: configured, the account's `/key`, or a daily 429's X-RateLimit-Limit. */
+export type FreePerDaySource = 'config' | 'key' | '429';
+
+/**
+ * Emits 'down' (once per outage), 'up' (Redis answered again, state written back) and 'decision' (the wall ms Redis
+ * added to one decision of a turn: the read before it and the lease or budget it took).
+ */
 export class SharedCooldowns extends EventEmitter {
   readonly client: ScriptedRedis;
   /** Failed Redis calls by operation and reason (the prom-client counter reads these). */
@@ -78,10 +97,12 @@ export class SharedCooldowns extends EventEmitter {
   private readonly prefix: string;
   /** The key's `:free` request window (a sorted set beside its cooldown records). */
   private readonly freeKey: string;
+  private readonly freeDayKey: string;
   private readonly clock: Clock;
   private readonly log: Logger | undefined;
   private readonly deadlineMs: number;
   private readonly freePerMinute: number;
+  private perDay: { limit: number; source: FreePerDaySource } | undefined;
   /** Who holds a probe lease: one id per chain. */
   readonly caller = randomUUID();
   private healthy = true;
@@ -112,7 +133,8 @@ export class SharedCooldowns extends EventEmitter {
     ) as ScriptedRedis;
     this.client.defineCommand('holdlineFail', { numberOfKeys: 1, lua: FAIL_SCRIPT });
     this.client.defineCommand('holdlineClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
-    this.client.defineCommand('holdlineFreeSlot', { numberOfKeys: 1, lua: FREE_SLOT_SCRIPT });
+    this.client.defineCommand('holdlineFreeSlot', { numberOfKeys: 2, lua: FREE_SLOT_SCRIPT });
+    this.client.defineCommand('holdlineFreeDaySeed', { numberOfKeys: 1, lua: FREE_DAY_SEED_SCRIPT });
     // ioredis reports connection errors as events; without a listener it prints them. The outage is logged once by `failed`.
     this.client.on('error', this.onError);
     // A dropped connection (Redis stopped or restarted) is an outage even if no call failed: resync when back.
@@ -122,10 +144,44 @@ export class SharedCooldowns extends EventEmitter {
     const keyHash = createHash('sha256').update(options.apiKey).digest('hex').slice(0, 16);
     this.prefix = `holdline:cooldown:${keyHash}:`;
     this.freeKey = `holdline:free:${keyHash}`;
+    this.freeDayKey = `holdline:free-day:${keyHash}`;
     this.clock = options.clock;
     this.log = options.log;
-    this.deadlineMs = options.deadlineMs ?? REDIS_DEADLINE_MS;
+    const virtual = !Number.isFinite((options.clock as { speed?: number }).speed ?? 1);
+    this.deadlineMs = options.deadlineMs ?? (virtual ? VIRTUAL_TIME_REDIS_DEADLINE_MS : REDIS_DEADLINE_MS);
     this.freePerMinute = options.freePerMinute ?? 20;
+    if (options.freePerDay !== undefined) this.perDay = { limit: options.freePerDay, source: 'config' };
+  }
+
+  /** The key's daily `:free` limit the budget applies, and where it was learned; undefined while unknown. */
+  get freePerDay(): { limit: number; source: FreePerDaySource } | undefined {
+    return this.perDay;
+  }
+
+  /**
+   * The account told its daily `:free` limit (and, from `/key`, how much of today it already used). A configured
+   * limit is never overridden: the operator may know better (another program shares the key). `usedToday` raises
+   * the fleet's count for today so requests made before it started sharing are counted too.
+   */
+  async learnFreePerDay(limit: number, source: Exclude<FreePerDaySource, 'config'>, usedToday?: number): Promise<void> {
+    if (this.perDay?.source === 'config' || !(limit > 0)) return;
+    if (this.perDay?.limit !== limit) this.log?.info({ freePerDay: limit, source }, 'daily :free limit learned from the account');
+    this.perDay = { limit, source };
+    if (usedToday === undefined || !(usedToday > 0)) return;
+    const { dayStart, dayEnd, nowEpoch } = this.day();
+    await this.call('budget', () => this.client.holdlineFreeDaySeed(this.freeDayKey, dayStart, Math.round(usedToday), dayEnd - nowEpoch + FREE_WINDOW_MS));
+  }
+
+  /** Today's UTC day on the injected clock's calendar (epoch ms). */
+  private day(): { dayStart: number; dayEnd: number; nowEpoch: number } {
+    const nowEpoch = Math.round(this.clock.toEpochMs(this.clock.now()));
+    const dayStart = Math.floor(nowEpoch / FREE_DAY_MS) * FREE_DAY_MS;
+    return { dayStart, dayEnd: dayStart + FREE_DAY_MS, nowEpoch };
+  }
+
+  /** @internal The chain reports the wall ms Redis added to one decision (the bench's and /metrics' histogram). */
+  noteDecision(wallMs: number): void {
+    this.emit('decision', wallMs);
   }
 
   keyOf(model: string): string {
@@ -202,17 +258,23 @@ export class SharedCooldowns extends EventEmitter {
   private slots = 0;
 
   /**
-   * Books one request to a `:free` model in the key's budget (`limit` a minute, fleet-wide). Undefined when it may be
-   * sent (or Redis did not answer: in-process state decides), else the scenario ms of the next free slot.
+   * Books one request to a `:free` model in the key's budget (`limit` a minute and the day's limit, fleet-wide).
+   * Undefined when it may be sent (or Redis did not answer: in-process state decides), else the scenario ms of the
+   * next free slot (the next minute's, or midnight when the day is spent).
    */
   async takeFreeSlot(): Promise<number | undefined> {
     const limit = this.freePerMinute;
-    if (limit === 0) return undefined;
+    const perDay = this.perDay?.limit ?? 0;
+    if (limit === 0 && perDay === 0) return undefined;
     const now = this.clock.now();
-    const nowEpoch = Math.round(this.clock.toEpochMs(now));
-    const windowEpochMs = Math.max(1, Math.round(this.clock.toEpochMs(now + FREE_WINDOW_MS)) - nowEpoch);
+    const { dayStart, dayEnd, nowEpoch } = this.day();
+    const windowEpochMs = Math.max(1, Math.round(this.clock.toEpochMs(now + FREE_WINDOW_MS + FREE_WINDOW_MARGIN_MS)) - nowEpoch);
     this.slots += 1;
-    const reply = await this.call('budget', () => this.client.holdlineFreeSlot(this.freeKey, nowEpoch, windowEpochMs, limit, `${this.caller}:${this.slots}`));
+    // No minute budget (0): a limit no window reaches, so the script checks the day alone.
+    const minuteLimit = limit === 0 ? Number.MAX_SAFE_INTEGER : limit;
+    const reply = await this.call('budget', () =>
+      this.client.holdlineFreeSlot(this.freeKey, this.freeDayKey, nowEpoch, windowEpochMs, minuteLimit, `${this.caller}:${this.slots}`, dayStart, dayEnd, perDay),
+    );
     if (reply === undefined || reply[0] === 1) return undefined;
     return this.clock.fromEpochMs(Number(reply[1]));
   }
@@ -276,6 +338,8 @@ export class SharedCooldowns extends EventEmitter {
       return undefined;
     }
     this.inFlight += 1;
+    // A reply on its way over a plain socket is work a virtual clock cannot see by itself (contract/time/held.ts).
+    const release = holdTime();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.deadlineMs);
@@ -291,6 +355,7 @@ export class SharedCooldowns extends EventEmitter {
       this.failed(op, 'error', error as Error);
       return undefined;
     } finally {
+      release();
       clearTimeout(timer);
       this.inFlight -= 1;
       if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();

@@ -38,20 +38,58 @@ redis.call('HSET', KEYS[1], 'probeUntil', ARGV[2], 'probeBy', ARGV[3])
 return {1}`;
 
 /**
- * The key's budget of requests to `:free` models (OpenRouter: 20 a minute across all of them), as a sliding window:
- * a request is sent only when fewer than `limit` were sent in the last window, so no fixed minute ever sees more.
- * Returns {1} (a slot, booked) or {0, epoch ms when the oldest request leaves the window}.
- * KEYS[1] window (sorted set); ARGV: nowEpochMs, windowMs, limit, member.
+ * The key's budget of requests to `:free` models, both of OpenRouter's windows at once (atomic: a slot is booked in
+ * both or in neither). The minute (20, across all free models) as a sliding window: a request is sent only when
+ * fewer than `limit` were sent in the last window, so no fixed minute ever sees more. The day (50, or 1000 with 10
+ * credits bought) as OpenRouter counts it: a fixed UTC day of the injected clock, a count per day start; `perDay` 0
+ * means no daily budget (not known yet, or turned off).
+ * Returns {1} (a slot, booked) or {0, epoch ms when a slot frees: the oldest request leaving the minute, or midnight}.
+ * KEYS[1] minute window (sorted set), KEYS[2] day count (hash: day, used);
+ * ARGV: nowEpochMs, windowMs, limit, member, dayStartEpochMs, dayEndEpochMs, perDay.
  */
 export const FREE_SLOT_SCRIPT = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
-  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return {1}
+local perDay = tonumber(ARGV[7])
+local used = 0
+if perDay > 0 then
+  local day = redis.call('HMGET', KEYS[2], 'day', 'used')
+  if day[1] == ARGV[5] then used = tonumber(day[2]) or 0 end
+  if used >= perDay then return {0, tonumber(ARGV[6])} end
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {0, tonumber(oldest[2]) + tonumber(ARGV[2])}`;
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {0, tonumber(oldest[2]) + tonumber(ARGV[2])}
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if perDay > 0 then
+  redis.call('HSET', KEYS[2], 'day', ARGV[5], 'used', used + 1)
+  redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[6]) - tonumber(ARGV[1]) + tonumber(ARGV[2]))
+end
+return {1}`;
+
+/**
+ * What the key's account says it already used today (`/key`'s free_model_daily_requests.used): the day's count is
+ * raised to it (never lowered: the fleet's own bookings since may be newer). Requests made before the fleet shared a
+ * store, or by another program on the key, are then counted too.
+ * KEYS[1] day count; ARGV: dayStartEpochMs, used, ttlMs.
+ */
+export const FREE_DAY_SEED_SCRIPT = `
+local day = redis.call('HMGET', KEYS[1], 'day', 'used')
+local cur = 0
+if day[1] == ARGV[1] then cur = tonumber(day[2]) or 0 end
+if tonumber(ARGV[2]) > cur then redis.call('HSET', KEYS[1], 'day', ARGV[1], 'used', ARGV[2]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1`;
+
+/** OpenRouter's free-model day: UTC, calendar-aligned (its X-RateLimit-Reset names midnight). */
+export const FREE_DAY_MS = 24 * 60 * 60 * 1000;
 
 /** OpenRouter's window for `:free` requests per minute. */
 export const FREE_WINDOW_MS = 60_000;
+/**
+ * A slot frees this much after the oldest request's minute, not at once: OpenRouter counts a request in the calendar
+ * minute it arrives in, and a request booked the instant a slot freed could arrive (a few ms on its way) in the same
+ * calendar minute as the 20 before it, and be refused. bench:fleet met that with one 429 in 90 turns.
+ */
+export const FREE_WINDOW_MARGIN_MS = 1_000;

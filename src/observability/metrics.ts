@@ -34,6 +34,19 @@ export function collectMetrics(events: AgentEvents): AgentMetrics {
   });
   const holds = new Counter({ name: 'holdline_holds_total', help: 'Hold messages spoken', registers: [registry] });
   const apologies = new Counter({ name: 'holdline_apologies_total', help: 'Apologies spoken', registers: [registry] });
+  // OpenRouter's `usage` per generation (the seeds' router asked for cost monitoring): tokens by kind, and USD.
+  const tokens = new Counter({
+    name: 'holdline_llm_tokens_total',
+    help: "Tokens by model and kind (prompt, completion), from the responses' usage",
+    labelNames: ['model', 'kind'] as const,
+    registers: [registry],
+  });
+  const cost = new Counter({
+    name: 'holdline_llm_cost_usd_total',
+    help: "Cost in USD (OpenRouter credits) by model, from the responses' usage.cost",
+    labelNames: ['model'] as const,
+    registers: [registry],
+  });
   const turns = new Counter({
     name: 'holdline_turns_total',
     help: 'User turns by how they ended (answered, apology, cancelled)',
@@ -47,6 +60,11 @@ export function collectMetrics(events: AgentEvents): AgentMetrics {
         requests.inc({ backend: event.backend, model: event.model, outcome: event.outcome });
         if (event.ttftMs !== undefined) ttft.observe({ backend: event.backend, model: event.model }, event.ttftMs / 1000);
         if (event.outcome !== 'ok' && event.outcome !== 'cancelled') fallbacks.inc();
+        if (event.usage) {
+          tokens.inc({ model: event.model, kind: 'prompt' }, event.usage.promptTokens);
+          tokens.inc({ model: event.model, kind: 'completion' }, event.usage.completionTokens);
+          if (event.usage.costUsd !== undefined) cost.inc({ model: event.model }, event.usage.costUsd);
+        }
         return;
       case 'skip':
         fallbacks.inc();
@@ -69,6 +87,9 @@ export function collectMetrics(events: AgentEvents): AgentMetrics {
  * The shared store's health, in the same registry: failed Redis calls by operation and reason (timeout, error,
  * disconnected), and whether the last call answered. Read from the store when scraped.
  */
+/** Seconds: sub-millisecond steps up to the 2 ms target, then to the 50 ms deadline and past it (a decision may make three calls, and a loaded machine delays them). */
+export const REDIS_DECISION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
 export function collectSharedMetrics(registry: Registry, shared: SharedCooldowns): void {
   new Counter({
     name: 'holdline_redis_failures_total',
@@ -83,6 +104,14 @@ export function collectSharedMetrics(registry: Registry, shared: SharedCooldowns
       }
     },
   });
+  // What Redis adds to one decision of a turn (wall time: network I/O, not scenario time). Fine buckets: the target is 2 ms.
+  const decision = new Histogram({
+    name: 'holdline_redis_decision_seconds',
+    help: 'Wall time Redis added to one decision of a turn (the shared read, and the probe lease or :free slot an attempt takes)',
+    buckets: REDIS_DECISION_BUCKETS,
+    registers: [registry],
+  });
+  shared.on('decision', (wallMs: number) => decision.observe(wallMs / 1000));
   new Gauge({
     name: 'holdline_redis_up',
     help: '1 when the last call to the shared cooldowns store (Redis) answered, else 0',

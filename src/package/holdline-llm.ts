@@ -152,7 +152,8 @@ export function createHoldlineLLM(options: HoldlineLLMOptions): HoldlineLLM {
 function sharedFor(o: HoldlineLLMOptions, config: Config, clock: Clock, log: Logger | undefined): SharedCooldowns | undefined {
   if (typeof o.redis !== 'object') return sharedCooldownsFor({ ...config, redis: { ...config.redis, url: o.redis ?? config.redis.url } }, clock, log);
   if (!config.openrouter.apiKey) return undefined;
-  return new SharedCooldowns({ redis: o.redis, apiKey: config.openrouter.apiKey, clock, freePerMinute: config.redis.freePerMinute, ...(log && { log }) });
+  const { freePerMinute, freePerDay } = config.redis;
+  return new SharedCooldowns({ redis: o.redis, apiKey: config.openrouter.apiKey, clock, freePerMinute, ...(freePerDay !== undefined && { freePerDay }), ...(log && { log }) });
 }
 
 /** The environment's configuration with the options on top. */

@@ -180,7 +180,7 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
   app.get('/healthz', (_req, res) => res.json({ status: 'ok', speed: clock.speed, originEpochMs: clock.origin }));
   app.get('/llm/status', async (_req, res) => {
     await chain?.syncShared(); // with REDIS_URL: what the fleet knows now, not at this call's last decision
-    res.json({ at: Math.round(clock.now()), backends: chain?.status() ?? [] });
+    res.json({ at: Math.round(clock.now()), backends: chain?.status() ?? [], usage: chain?.usageTotals() ?? [] });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -87,7 +87,7 @@ describe('npm run scenario with a fleet (calls: 3)', () => {
     });
   });
 
-  it('refuses a fleet on the inline stack, which cannot play one, with exit 2 and the reason', async () => {
+  it('refuses a fleet on the inline stack, which cannot play one, with exit 2 and the reason', { timeout: 120_000 }, async () => {
     const inline = await startRunner(['--file', file, '--stack', 'inline']).exited;
     expect(inline.code).toBe(2);
     expect(inline.stderr).toContain('--stack inline: small-fleet asks for calls: 3, which the inline stack runs one agent in this process: play it with --stack processes (on virtual time: --speed virtual) or --stack containers');

@@ -1,0 +1,23 @@
+/**
+ * Work a virtual clock cannot see on its own: a call to a server outside the process over a plain socket (Redis),
+ * whose reply is on its way. Code that makes such a call holds time until the reply or its own deadline; a
+ * clock that skips idle time (quiet.ts) counts a hold as work in progress. On wall time it is a counter nobody
+ * reads.
+ */
+let holds = 0;
+
+/** Holds time until the returned function is called (once; later calls do nothing). */
+export function holdTime(): () => void {
+  holds++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    holds--;
+  };
+}
+
+/** Something holds time. */
+export function timeHeld(): boolean {
+  return holds > 0;
+}
