@@ -20,12 +20,12 @@ scenario asks for it, llama-server, and checks what the caller heard.
                      when the engine, Compose v2 and every image are there, else processes; it says which and why),
                      or inline (the fake and the agent in the runner's process, on virtual time: the default
                      with --json when neither --speed nor --stack is given)
-  --calls N          a fleet: N calls at once, each its own agent process on the same fake and key, each
-                     playing the scenario's turns (overrides the scenario's calls; 1..${MAX_CALLS}). Fleets run on
-                     processes (on virtual time where inline would have been the default): auto and --json's
-                     default pick them, inline and containers refuse
-  --redis            start a real Redis (redis-server) and give every call its REDIS_URL (shared cooldowns),
-                     as the scenario's agent.redis: true does
+  --calls N          a fleet: N calls at once, each its own agent process (or container) on the same fake and
+                     key, each playing the scenario's turns (overrides the scenario's calls; 1..${MAX_CALLS}). Fleets
+                     run on processes (on virtual time where inline would have been the default) and containers
+                     (one agent container per call; auto picks them when ready); inline refuses
+  --redis            start a real Redis (redis-server, or the rig's redis service on containers) and give every
+                     call its REDIS_URL (shared cooldowns), as the scenario's agent.redis: true does
   --json             print exactly one JSON object on stdout: scenario, passed, speed, spoken, requests, failures,
                      timing, and for a fleet calls (what each call heard)
   --report OUT.html  also write the timeline as one self-contained HTML page

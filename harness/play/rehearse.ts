@@ -6,6 +6,7 @@
  * that takes Redis down (`agent.redis.down`) has it killed and restarted here, at its scenario times. It waits on
  * events, never on luck: the only sleeps are the scenario's own times.
  */
+import { setMaxListeners } from 'node:events';
 import type { AgentEvent } from '../../contract/events.js';
 import type { Journal } from '../../contract/journal.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
@@ -112,6 +113,8 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
   const capMs = (scenarioTurns.at(-1)?.atMs ?? 0) + lastOffset + CAP_AFTER_LAST_TURN_MS;
 
   const stopped = new AbortController();
+  // Every call's turns (up to 50), the lane readers and a Redis outage wait on it: a fleet is not a leak.
+  setMaxListeners(128, stopped.signal);
   const onAbort = () => stopped.abort(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   let crash: ServiceFailure | undefined;

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../contract/scenario/load.js';
 import { StartError } from '../../tools/kit/start-error.js';
 import { chooseStack, fleetStackChoice, type Readiness } from './choose.js';
-import { containerStack } from './containers.js';
 import { inlineStack } from './inline.js';
 import { fleetProblem } from './stack.js';
 
@@ -49,25 +48,28 @@ describe('a fleet scenario (calls > 1 or agent.redis) and the stacks', () => {
     for (const choice of ['auto', 'inline', 'containers', 'processes'] as const) expect(fleetStackChoice(one, choice, false)).toEqual({ choice });
   });
 
-  it('turns a default (auto, or --json\'s inline) into processes, saying why', () => {
-    expect(fleetStackChoice(fleet, 'auto', true)).toEqual({ choice: 'processes', note: '--stack=auto: child processes, because many is a fleet (calls: 3, agent.redis), which plays on processes only' });
-    expect(fleetStackChoice(fleet, 'inline', true)).toMatchObject({ choice: 'processes', note: expect.stringContaining('--stack=inline (the default): child processes') });
-    expect(fleetStackChoice(fleet, 'processes', false)).toEqual({ choice: 'processes' });
+  it("keeps auto, processes and containers for a fleet (auto picks containers when they are ready), and turns --json's default inline into processes, saying why", () => {
+    for (const choice of ['auto', 'processes', 'containers'] as const) {
+      expect(fleetStackChoice(fleet, choice, false)).toEqual({ choice });
+      expect(fleetStackChoice(fleet, choice, true)).toEqual({ choice });
+    }
+    expect(fleetStackChoice(fleet, 'inline', true)).toEqual({
+      choice: 'processes',
+      note: '--stack=inline (the default): child processes, because many is a fleet (calls: 3, agent.redis), which the inline stack cannot play',
+    });
   });
 
-  it('refuses a stack asked for by name that cannot play a fleet yet, saying which part and why', () => {
+  it('refuses the inline stack asked for by name, saying which part and why', () => {
     expect(fleetStackChoice(fleet, 'inline', false)).toEqual({
-      problem: '--stack inline: many asks for calls: 3 and agent.redis, which the inline stack runs one agent in this process: play it with --stack processes (on virtual time: --speed virtual)',
+      problem: '--stack inline: many asks for calls: 3 and agent.redis, which the inline stack runs one agent in this process: play it with --stack processes (on virtual time: --speed virtual) or --stack containers',
     });
-    expect(fleetStackChoice(redisOnly, 'containers', false)).toEqual({
-      problem: '--stack containers: shared asks for agent.redis, which the container stack has no redis service nor several agents yet: play it with --stack processes (on virtual time: --speed virtual)',
-    });
+    expect(fleetStackChoice(redisOnly, 'inline', false)).toMatchObject({ problem: expect.stringContaining('shared asks for agent.redis, which the inline stack') });
   });
 
-  it('the inline and container stacks refuse one themselves before starting anything', async () => {
+  it('the inline stack refuses one itself before starting anything; processes and containers take one', async () => {
     const request = { scenario: fleet, scenarioFile: 'many.yaml', speed: 1, progress: () => {} };
     await expect(inlineStack().start(request)).rejects.toThrow(new StartError(fleetProblem(fleet, 'inline') as string));
-    await expect(containerStack().start(request)).rejects.toThrow(new StartError(fleetProblem(fleet, 'containers') as string));
     expect(fleetProblem(fleet, 'processes')).toBeUndefined();
+    expect(fleetProblem(fleet, 'containers')).toBeUndefined();
   });
 });

@@ -55,14 +55,15 @@ export async function chooseStack(
 }
 
 /**
- * The stack for a fleet scenario (`calls` > 1 or `agent.redis`): only processes play one today. A default
- * (`auto`, or --json's `inline`) becomes processes, saying why; a stack asked for by name that cannot play it is
- * a usage problem, never a quiet switch. Any other scenario keeps the choice as it was.
+ * The stack for a fleet scenario (`calls` > 1 or `agent.redis`): processes and containers play one, and `auto`
+ * stays auto (containers when ready, else processes, as for one call). The inline stack cannot: as a default
+ * (--json's) it becomes processes, saying why; asked for by name it is a usage problem, never a quiet switch. Any
+ * other scenario keeps the choice as it was.
  */
 export function fleetStackChoice(scenario: Scenario, choice: StackChoice, defaulted: boolean, by = '--stack'): { choice: StackChoice; note?: string } | { problem: string } {
-  if (!isFleet(scenario) || choice === 'processes') return { choice };
-  if (choice === 'auto' || defaulted) {
-    return { choice: 'processes', note: `${by}=${choice === 'auto' ? 'auto' : `${choice} (the default)`}: child processes, because ${scenario.name} is a fleet (calls: ${scenario.calls}${scenario.agent.redis === false ? '' : ', agent.redis'}), which plays on processes only` };
+  if (!isFleet(scenario) || choice !== 'inline') return { choice };
+  if (defaulted) {
+    return { choice: 'processes', note: `${by}=inline (the default): child processes, because ${scenario.name} is a fleet (calls: ${scenario.calls}${scenario.agent.redis === false ? '' : ', agent.redis'}), which the inline stack cannot play` };
   }
   return { problem: `${by} ${choice}: ${fleetProblem(scenario, choice) ?? 'not for a fleet'}` };
 }

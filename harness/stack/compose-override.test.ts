@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseScenario } from '../../contract/scenario/load.js';
-import { buildCaOverride, CLOSED_LOCAL_URL, composeOverride } from './compose-override.js';
+import { buildCaOverride, CLOSED_LOCAL_URL, COMPOSE_REDIS_URL, composeOverride } from './compose-override.js';
 import { REHEARSAL_API_KEY } from './stack.js';
 
 const scenario = (local: boolean) =>
@@ -41,6 +41,19 @@ describe('composeOverride', () => {
     const doc = parse(yaml) as { services: { agent: { environment: Record<string, string> }; fake: { volumes: string[] } } };
     expect(doc.services.agent.environment.HOLD_MESSAGE).toBe('That is $$5, $${X}');
     expect(doc.services.fake.volumes).toEqual(['/home/me/$$dir/mine.yaml:/app/rehearsal/mine.yaml:ro']);
+  });
+
+  it('runs a fleet as one agent container per call, each given the redis service as REDIS_URL', () => {
+    const fleet = parseScenario('name: mine\ndescription: d\nagent: { models: [a/one], redis: true }\ncalls: 4\n', 'mine.yaml');
+    const agent = (parse(composeOverride(fleet, '/repo/scenarios/mine.yaml', true).yaml) as { services: { agent: { scale?: number; environment: Record<string, string> } } }).services.agent;
+    expect(agent.scale).toBe(4);
+    expect(agent.environment.REDIS_URL).toBe(COMPOSE_REDIS_URL);
+  });
+
+  it('leaves one call without Redis as it was: no scale, no REDIS_URL', () => {
+    const agent = (parse(composeOverride(scenario(false), '/repo/scenarios/mine.yaml', true).yaml) as { services: { agent: Record<string, unknown> & { environment: Record<string, string> } } }).services.agent;
+    expect(agent).not.toHaveProperty('scale');
+    expect(agent.environment).not.toHaveProperty('REDIS_URL');
   });
 
   it('mounts a scenario from outside the library into the fake', () => {

@@ -1,7 +1,8 @@
 /**
  * What one scenario changes in docker-compose.test.yml, as a compose override file: the agent's environment
- * (the same variables the process stack sets, with the services' in-network addresses) and, for a scenario
- * outside the library, the file mounted into the fake. Pure, so it is tested without Docker.
+ * (the same variables the process stack sets, with the services' in-network addresses), for a fleet the number of
+ * agents (`scale`: one container per call) and the shared Redis's address, and, for a scenario outside the
+ * library, the file mounted into the fake. Pure, so it is tested without Docker.
  */
 import { basename } from 'node:path';
 import { stringify } from 'yaml';
@@ -10,6 +11,10 @@ import { scenarioAgentVars } from './agent-env.js';
 
 /** Inside the agent's container nothing listens here: the local server is down (connection refused). */
 export const CLOSED_LOCAL_URL = 'http://127.0.0.1:65530/v1';
+/** The redis service of docker-compose.test.yml (profile `redis`), as the agents reach it on the compose network. */
+export const COMPOSE_REDIS_URL = 'redis://redis:6379';
+/** The compose profile that starts it. */
+export const REDIS_PROFILE = 'redis';
 /** Where a scenario from outside the library is mounted in the fake's container. */
 const EXTRA_DIR = '/app/rehearsal';
 
@@ -27,7 +32,11 @@ export function composeOverride(scenario: Scenario, scenarioFile: string, inLibr
     localModel: 'holdline-tiny',
   });
   const mounted = `${EXTRA_DIR}/${basename(scenarioFile)}`;
-  const services: Record<string, unknown> = { agent: { environment: mapValues(environment, literal) } };
+  if (scenario.agent.redis !== false) environment.REDIS_URL = COMPOSE_REDIS_URL;
+  // One container per call, as LiveKit runs one process per job: `scale` names them agent-1 .. agent-N, each with
+  // its own free host port, and a crash or a stop is one call's, as on the process stack.
+  const agent = { environment: mapValues(environment, literal), ...(scenario.calls > 1 && { scale: scenario.calls }) };
+  const services: Record<string, unknown> = { agent };
   if (!inLibrary) services.fake = { volumes: [`${literal(scenarioFile)}:${literal(mounted)}:ro`] };
   return { yaml: stringify({ services }), scenarioRef: inLibrary ? scenario.name : mounted };
 }

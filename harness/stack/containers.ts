@@ -4,8 +4,14 @@
  * environment. Each run is its own compose project with free host ports; `stop()` takes it down. A container
  * that stops mid-rehearsal is reported like a crashed process. Its commands, its wait and its failure go
  * through the process kit (tools/kit) as on the process stack: the same progress lines, the same StartError.
+ *
+ * A fleet (`calls: N`) is N agent containers (compose `scale`), one per call as LiveKit runs one process per job:
+ * each its own published port, its own crash, its own start in `docker ps`. With `agent.redis` the `redis` profile
+ * starts the rig's redis service and every agent gets its address; `agent.redis.down` is `docker kill` (a crash)
+ * and `docker start` of that container, on the same name on the compose network, empty (no persistence).
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -15,12 +21,12 @@ import { SCENARIO_DIR } from '../../contract/scenario/library.js';
 import { ensureTinyModel } from '../../tools/llama/model.js';
 import { cacheRoot } from '../../tools/llama/paths.js';
 import { redactor, secretsOf } from './agent-env.js';
-import { buildCaOverride, composeOverride } from './compose-override.js';
+import { buildCaOverride, COMPOSE_REDIS_URL, composeOverride, REDIS_PROFILE } from './compose-override.js';
 import { exec } from '../../tools/kit/run-command.js';
 import { stillWaiting } from '../../tools/kit/service.js';
 import { StartError } from '../../tools/kit/start-error.js';
 import { REPO_ROOT } from './services.js';
-import { fleetProblem, type RunningStack, type ServiceFailure, type Stack, type StartRequest } from './stack.js';
+import type { RedisControl, RunningStack, ServiceFailure, Stack, StartRequest } from './stack.js';
 
 const COMPOSE_FILE = 'docker-compose.test.yml';
 /** The first build of the image can take minutes; later ones hit the layer cache. */
@@ -28,7 +34,9 @@ const STARTUP_TIMEOUT_MS = 10 * 60_000;
 const WATCH_EVERY_MS = 1_000;
 /** The key docker-compose.test.yml gives the agent (a dummy too, but never printed either). */
 const COMPOSE_DUMMY_KEY = 'sk-or-v1-holdline-test-dummy';
-const SERVICES = { agent: 'the agent container', fake: 'the fake OpenRouter container', llama_cpp: 'the llama.cpp container' } as const;
+/** How long a restarted redis container may take to answer PING. */
+const REDIS_READY_TIMEOUT_MS = 15_000;
+const REDIS_POLL_MS = 100;
 
 export function containerStack(): Stack {
   return { name: 'containers', virtual: false, start: startContainers };
@@ -38,8 +46,6 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
   // The module and its dependencies live on the host; the agent's image has neither.
   if (request.agentModule) throw new StartError('--agent runs on the process stack only (child processes on this machine)');
   const { scenario, scenarioFile, speed, progress, signal } = request;
-  const fleet = fleetProblem(scenario, 'containers');
-  if (fleet) throw new StartError(fleet);
   const testcontainers = await loadTestcontainers();
   if (!testcontainers) throw new StartError(`the container stack needs testcontainers: ${TESTCONTAINERS_MISSING}`);
   const { DockerComposeEnvironment, Wait, getContainerRuntimeClient } = testcontainers;
@@ -58,6 +64,11 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
   writeFileSync(envFile, '');
   // Named by us, so that a failed `up` (which Testcontainers does not take down) can be taken down here.
   const project = `holdline-${randomUUID().slice(0, 8)}`;
+  const withRedis = scenario.agent.redis !== false;
+  const profiles = withRedis ? ['--profile', REDIS_PROFILE] : [];
+  const calls = scenario.calls;
+  // Compose names the containers of a scaled service agent-1 .. agent-N; one call is agent-1.
+  const agents = Array.from({ length: calls }, (_, i) => `agent-${i + 1}`);
   const environment = {
     HOLDLINE_SCENARIO: override.scenarioRef,
     HOLDLINE_SPEED: String(speed),
@@ -65,27 +76,28 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
     HOLDLINE_TINY_MODEL: basename(model.path),
   };
   const down = async () => {
-    await exec('docker', ['compose', '-p', project, ...files.flatMap((f) => ['-f', f]), '--env-file', envFile, 'down', '-v', '--timeout', '5'], {
+    await exec('docker', ['compose', '-p', project, ...files.flatMap((f) => ['-f', f]), '--env-file', envFile, ...profiles, 'down', '-v', '--timeout', '5'], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...environment },
     });
     rmSync(dir, { recursive: true, force: true });
   };
 
-  progress(`docker compose: building the image and starting ${COMPOSE_FILE} for ${scenario.name} (project ${project})`);
+  const fleetNote = calls > 1 ? `, ${calls} agent containers (one per call)` : '';
+  progress(`docker compose: building the image and starting ${COMPOSE_FILE} for ${scenario.name}${fleetNote}${withRedis ? ', redis' : ''} (project ${project})`);
   let env: StartedDockerComposeEnvironment;
   const waited = stillWaiting(`the containers of ${COMPOSE_FILE}`, progress);
   try {
-    env = await new DockerComposeEnvironment(REPO_ROOT, files)
+    let compose = new DockerComposeEnvironment(REPO_ROOT, files)
       .withProjectName(project)
       .withBuild()
       .withEnvironmentFile(envFile)
       .withEnvironment(environment)
-      .withWaitStrategy('agent-1', Wait.forHealthCheck())
-      .withWaitStrategy('fake-1', Wait.forHealthCheck())
-      .withWaitStrategy('llama_cpp-1', Wait.forHealthCheck())
-      .withStartupTimeout(STARTUP_TIMEOUT_MS)
-      .up();
+      .withProfiles(...(withRedis ? [REDIS_PROFILE] : []))
+      .withStartupTimeout(STARTUP_TIMEOUT_MS);
+    // Every container has a healthcheck: each is waited for by it (the default would only see a port open).
+    for (const name of [...agents, 'fake-1', 'llama_cpp-1', ...(withRedis ? ['redis-1'] : [])]) compose = compose.withWaitStrategy(name, Wait.forHealthCheck());
+    env = await compose.up();
   } catch (error) {
     await down();
     if (signal?.aborted) throw signal.reason;
@@ -102,11 +114,20 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
   // engine, Docker Desktop included). Not getHost(): on a machine it takes for a container, Testcontainers
   // names the bridge's gateway, where nothing is published.
   const urlOf = (name: string, port: number) => `http://127.0.0.1:${env.getContainer(name).getMappedPort(port)}`;
-  const watch = watchContainers(env, redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY]), getContainerRuntimeClient);
+  // Redis is not watched, as on the process stack: the agents go on without it, and a scenario takes it down itself.
+  const watched: Record<string, string> = {
+    ...Object.fromEntries(agents.map((name, i) => [name, calls > 1 ? `the agent container of call ${i + 1}` : 'the agent container'])),
+    'fake-1': 'the fake OpenRouter container',
+    'llama_cpp-1': 'the llama.cpp container',
+  };
+  const watch = watchContainers(env, watched, redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY]), getContainerRuntimeClient);
+  const callUrls = agents.map((name) => urlOf(name, 8081));
   let stopped: Promise<void> | undefined;
   return {
     fakeUrl: urlOf('fake-1', 4010),
-    agentUrl: urlOf('agent-1', 8081),
+    agentUrl: callUrls[0] as string,
+    ...(calls > 1 && { callUrls }),
+    ...(withRedis && { redis: redisControl(env.getContainer('redis-1').getId(), getContainerRuntimeClient) }),
     pids: {},
     crashed: watch.crashed,
     stop() {
@@ -121,9 +142,43 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
   };
 }
 
+/**
+ * The redis container as the runner drives it: `docker kill` (SIGKILL, a crash) and `docker start` of the same
+ * container, which keeps its name on the compose network (the agents' REDIS_URL) and, with no persistence, comes
+ * back empty. The start resolves once redis-cli in it answers PING, like the process stack's restart.
+ */
+function redisControl(id: string, getContainerRuntimeClient: Testcontainers['getContainerRuntimeClient']): RedisControl {
+  const container = async () => {
+    const client = await getContainerRuntimeClient();
+    return { client, container: client.container.getById(id) };
+  };
+  return {
+    url: COMPOSE_REDIS_URL,
+    async kill() {
+      const { container: redis } = await container();
+      await redis.kill({ signal: 'SIGKILL' });
+      // Docker's wait: resolves once it is really gone, as a killed process would.
+      await redis.wait();
+    },
+    async restart() {
+      const { client, container: redis } = await container();
+      await client.container.start(redis);
+      const deadline = Date.now() + REDIS_READY_TIMEOUT_MS;
+      // Polled like the process stack's PING wait: the container runs before redis-server accepts connections.
+      for (;;) {
+        const ping = await client.container.exec(redis, ['redis-cli', '-p', '6379', 'ping']).catch(() => undefined);
+        if (ping?.output.trim() === 'PONG') return;
+        if (Date.now() > deadline) throw new Error(`the redis container did not answer PING within ${REDIS_READY_TIMEOUT_MS / 1000} s of its start`);
+        await sleep(REDIS_POLL_MS);
+      }
+    },
+  };
+}
+
 /** Polls the containers' state: the first one found stopped is the crash. */
 function watchContainers(
   env: StartedDockerComposeEnvironment,
+  services: Record<string, string>,
   redact: (line: string) => string,
   getContainerRuntimeClient: Testcontainers['getContainerRuntimeClient'],
 ): { crashed: Promise<ServiceFailure>; stop: () => void } {
@@ -132,8 +187,8 @@ function watchContainers(
     timer = setInterval(() => {
       void (async () => {
         const client = await getContainerRuntimeClient();
-        for (const [service, label] of Object.entries(SERVICES)) {
-          const started = env.getContainer(`${service}-1`);
+        for (const [name, label] of Object.entries(services)) {
+          const started = env.getContainer(name);
           const container = client.container.getById(started.getId());
           const { State } = await client.container.inspect(container);
           if (State.Running) continue;

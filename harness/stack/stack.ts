@@ -70,17 +70,15 @@ export function isFleet(scenario: Scenario): boolean {
 }
 
 /**
- * Why a stack cannot play this fleet scenario yet, or undefined when it can (or the scenario is one call without
- * Redis). Virtual time (inline) does not count Redis sockets as work in flight, nor other processes' timers;
- * the container stack has no redis service nor a way to run N agents yet. Both say so rather than play it wrong.
+ * Why a stack cannot play this fleet scenario, or undefined when it can (or the scenario is one call without
+ * Redis). Virtual time in one process (inline) does not count Redis sockets as work in flight, nor other
+ * processes' timers, and runs one agent: it says so rather than play it wrong. Processes (N agent processes, a
+ * redis-server) and containers (N agent containers, the rig's redis service) play one.
  */
 export function fleetProblem(scenario: Scenario, stack: Stack['name']): string | undefined {
-  if (!isFleet(scenario) || stack === 'processes') return undefined;
+  if (!isFleet(scenario) || stack !== 'inline') return undefined;
   const what = [scenario.calls > 1 && `calls: ${scenario.calls}`, scenario.agent.redis !== false && 'agent.redis'].filter(Boolean).join(' and ');
-  const why = stack === 'inline'
-    ? 'the inline stack runs one agent in this process'
-    : 'the container stack has no redis service nor several agents yet';
-  return `${scenario.name} asks for ${what}, which ${why}: play it with --stack processes (on virtual time: --speed virtual)`;
+  return `${scenario.name} asks for ${what}, which the inline stack runs one agent in this process: play it with --stack processes (on virtual time: --speed virtual) or --stack containers`;
 }
 
 /** Where a rehearsal runs, as people ask for it (`--stack`, `E2E_STACK`); see choose.ts. */

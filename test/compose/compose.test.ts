@@ -138,9 +138,27 @@ describe('docker-compose.yml (production)', () => {
   });
 });
 
+describe.each([
+  ['docker-compose.yml', prod],
+  ['docker-compose.test.yml', rig],
+])('%s: redis for a fleet', (_file, doc) => {
+  it('puts exactly redis behind the redis profile, nothing depends on it, and it answers its healthcheck with redis-cli', () => {
+    expect(profileMembers(doc, 'redis', ['redis'])).toEqual([]);
+    expect(dependsOnProfiled(doc)).toEqual([]);
+    expect(healthcheckArgs(doc.services.redis ?? {})).toEqual(['redis-cli', '-p', '6379', 'ping']);
+  });
+
+  it('keeps nothing on disk, so a restart comes back empty', () => {
+    const args = commandArgs(doc.services.redis ?? {});
+    expect(flagValue(args, '--save')).toBe('');
+    expect(flagValue(args, '--appendonly')).toBe('no');
+    expect((doc.services.redis as Record<string, unknown> | undefined)?.volumes).toBeUndefined();
+  });
+});
+
 describe('docker-compose.test.yml (the rig)', () => {
   it('has a healthcheck on every service and starts the agent once the fake is healthy', () => {
-    expect(Object.keys(rig.services).sort()).toEqual(['agent', 'fake', 'llama_cpp']);
+    expect(Object.keys(rig.services).sort()).toEqual(['agent', 'fake', 'llama_cpp', 'redis']);
     expect(missingHealthchecks(rig)).toEqual([]);
     expect(dependsOnHealthy(rig, 'agent', 'fake')).toEqual([]);
   });

@@ -9,6 +9,8 @@
  *   turn healthy (its health server answers 503 until it is connected): it must run, answer its healthcheck
  *   with 503, and keep trying LiveKit at the address the file gives it.
  *
+ * - redis (profile redis): turns healthy, is not published on the host, and holds nothing across a restart.
+ *
  * What cannot start here, and why: livekit (its image cannot be pulled, and no honest stand-in exists),
  * kokoro and nemotron (their images cannot be pulled; nemotron also needs an NVIDIA GPU and an NGC key).
  * Those are checked statically in compose.test.ts only.
@@ -78,6 +80,24 @@ describe.skipIf(!engine.run)(`docker-compose.yml on a real engine${engine.run ? 
         expect(answer.choices[0]?.message.role).toBe('assistant');
       } finally {
         await compose('rm', '-f', '-s', '-v', 'llama_cpp');
+      }
+    });
+  });
+
+  it('redis (profile redis) turns healthy, reaches nobody outside the compose network, and comes back empty after a restart', { timeout: 120_000 }, async () => {
+    await exclusive(async () => {
+      const redis = (...args: string[]) => compose('--profile', 'redis', ...args);
+      try {
+        await redis('up', '-d', '--wait', '--no-deps', 'redis');
+        expect((await redis('exec', '-T', 'redis', 'redis-cli', 'ping')).trim()).toBe('PONG');
+        const id = (await redis('ps', '-q', 'redis')).trim();
+        expect((await run('docker', ['inspect', '--format', '{{json .NetworkSettings.Ports}}', id])).trim()).toBe('{"6379/tcp":null}');
+        await redis('exec', '-T', 'redis', 'redis-cli', 'set', 'holdline:probe', '1');
+        await redis('restart', 'redis');
+        // No persistence: what the fleet shared is gone, as after the rehearsals' kill and start.
+        expect((await redis('exec', '-T', 'redis', 'redis-cli', 'exists', 'holdline:probe')).trim()).toBe('0');
+      } finally {
+        await redis('rm', '-f', '-s', '-v', 'redis');
       }
     });
   });

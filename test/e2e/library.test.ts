@@ -8,8 +8,9 @@
  *   contract/time/shared-clock.ts), every scenario once: its `--json` is the inline one's, byte for byte, so
  *   three processes rehearse exactly what one does;
  * - the fleet scenarios (`calls` > 1 or `agent.redis`: several agent processes, a real redis-server) on virtual
- *   time across processes, the only stack that holds a fleet on its clock (inline runs one agent; the container
- *   stack has no redis service nor several agents yet);
+ *   time across processes, the only stack that holds a fleet on its clock (inline runs one agent), and on the
+ *   container stack when E2E_STACK selects it (one agent container per call, the rig's redis service), at real
+ *   time, each against its own expect with every call;
  * - on the container stack when E2E_STACK selects it, every other scenario at an accelerated speed of wall time,
  *   with the same verdict, the same words from the same sources as on virtual time;
  * - a few short ones at real time (speed 1) on each stack E2E_STACK selects, to show the results do not depend
@@ -22,7 +23,7 @@ import { toJson, type Result } from '../../harness/result.js';
 import { textTimeline } from '../../harness/report/text.js';
 import { inlineStack } from '../../harness/stack/inline.js';
 import { processStack } from '../../harness/stack/processes.js';
-import { e2eSpeed, e2eStacks, fingerprint, isFleetScenario, rehearseLibrary, timeoutFor } from './rehearsal.js';
+import { e2eFleetSpeed, e2eSpeed, e2eStacks, fingerprint, isFleetScenario, rehearseLibrary, timeoutFor } from './rehearsal.js';
 
 const stacks = (await e2eStacks()).map((c) => c.stack);
 const inline = inlineStack();
@@ -113,6 +114,20 @@ describe("the fleet scenarios across processes (on virtual time; at real time wh
     });
   }
 });
+
+// Ten agent containers per scenario: at real time (see e2eFleetSpeed), every call, the scenario's own expect.
+for (const stack of stacks.filter((s) => s.name === 'containers')) {
+  const speed = e2eFleetSpeed();
+  describe(`the fleet scenarios at speed ${speed} (${stack.name}): one agent container per call, the rig's redis service`, () => {
+    for (const name of fleet) {
+      it(name, { timeout: timeoutFor(name, speed, stack.name) }, async () => {
+        const result = await rehearseLibrary(name, speed, stack);
+        expect(result.failures, textTimeline(result)).toEqual([]);
+        expect(result.calls?.length).toBe(loadScenarioFile(resolveScenario(name)).calls);
+      });
+    }
+  });
+}
 
 for (const stack of stacks) {
   describe(`at real time (speed 1, ${stack.name})`, () => {

@@ -13,6 +13,8 @@ describe('the images the repository names', () => {
     expect(byName['node:20-bookworm-slim']).toMatchObject({ forTests: true, standIn: 'node-base', usedBy: ['Dockerfile FROM'] });
     expect(byName['ghcr.io/ggml-org/llama.cpp:server-b6000']).toMatchObject({ forTests: true, standIn: 'llama-server' });
     expect(byName['livekit/livekit-server:latest']).toMatchObject({ forTests: false });
+    // One Redis image for both files: the rig's fleet and production's shared cooldowns.
+    expect(byName['redis:7-bookworm']).toMatchObject({ forTests: true, standIn: 'redis-server', usedBy: ['docker-compose.test.yml redis', 'docker-compose.yml redis'] });
     expect(byName[RYUK_IMAGE]).toMatchObject({ forTests: true });
     expect(wanted.some((w) => w.name.startsWith('holdline'))).toBe(false);
   });

@@ -5,7 +5,9 @@
  * - the Dockerfile's base (`node:20-bookworm-slim`): Debian bookworm from debootstrap (minbase, CA
  *   certificates) with this machine's Node 20 and npm, a `node` user (uid 1000), imported under that name;
  * - llama.cpp's server image: that base with curl and libgomp1 and the llama-server `npm run llama:build`
- *   made, with the official image's entrypoint, host variable and healthcheck.
+ *   made, with the official image's entrypoint, host variable and healthcheck;
+ * - Redis's image: that base with Debian's `redis-server` package (bookworm's Redis 7.0, and its `redis-cli` for
+ *   the healthcheck), `redis-server` as the command, port 6379, as the official image has them.
  *
  * Stand-ins carry the label `org.holdline.stand-in` (what they stand in for) and are never pushed. Images with
  * no honest stand-in (LiveKit's server, the speech services, Testcontainers' reaper) are reported missing.
@@ -28,7 +30,10 @@ export const RYUK_IMAGE = process.env.RYUK_CONTAINER_IMAGE ?? 'testcontainers/ry
 /** How long one `docker pull` may try before the registry counts as unreachable. */
 const PULL_TIMEOUT_MS = 60_000;
 
-export type StandIn = 'node-base' | 'llama-server';
+export type StandIn = 'node-base' | 'llama-server' | 'redis-server';
+
+/** The compose services whose image has an offline stand-in, and which. */
+const STAND_IN_SERVICES: Record<string, StandIn> = { llama_cpp: 'llama-server', redis: 'redis-server' };
 
 export interface WantedImage {
   name: string;
@@ -58,7 +63,7 @@ export function wantedImages(repoRoot: string, env: NodeJS.ProcessEnv = process.
     const services = (parse(readFileSync(join(repoRoot, file), 'utf8')) as { services: Record<string, { image?: string; build?: unknown }> }).services;
     for (const [service, spec] of Object.entries(services)) {
       if (spec.build !== undefined || !spec.image) continue;
-      add(interpolate(spec.image, env), `${file} ${service}`, forTests, service === 'llama_cpp' ? 'llama-server' : undefined);
+      add(interpolate(spec.image, env), `${file} ${service}`, forTests, STAND_IN_SERVICES[service]);
     }
   }
   if (env.TESTCONTAINERS_RYUK_DISABLED !== 'true') add(RYUK_IMAGE, 'Testcontainers (Ryuk, its reaper)', true);
@@ -106,6 +111,7 @@ export async function tryPull(name: string, env: NodeJS.ProcessEnv): Promise<{ p
 export async function buildStandIn(image: WantedImage, env: NodeJS.ProcessEnv, say: Say): Promise<void> {
   if (image.standIn === 'node-base') await buildNodeBase(image.name, env, say);
   else if (image.standIn === 'llama-server') await buildLlamaStandIn(image.name, env, say);
+  else if (image.standIn === 'redis-server') await buildRedisStandIn(image.name, env, say);
 }
 
 async function buildNodeBase(name: string, env: NodeJS.ProcessEnv, say: Say): Promise<void> {
@@ -153,27 +159,49 @@ async function buildNodeBase(name: string, env: NodeJS.ProcessEnv, say: Say): Pr
 
 async function buildLlamaStandIn(name: string, env: NodeJS.ProcessEnv, say: Say): Promise<void> {
   const { serverBin } = await ensureLlama({ onProgress: (p) => say(`  llama: ${p.message}`) });
-  const context = mkdtempSync(join(tmpdir(), 'holdline-llama-image-'));
+  say(`building ${name} from the local base and ${serverBin}`);
+  // What the official server image promises the compose files: /app/llama-server as the entrypoint,
+  // curl for the healthcheck, every interface by default (LLAMA_ARG_HOST), root.
+  await buildOnBase(name, env, say, {
+    files: { 'llama-server': serverBin },
+    lines: [
+      'RUN apt-get update && apt-get install -y --no-install-recommends curl libgomp1 && rm -rf /var/lib/apt/lists/*',
+      'COPY llama-server /app/llama-server',
+      'WORKDIR /app',
+      'ENV LLAMA_ARG_HOST=0.0.0.0',
+      'HEALTHCHECK CMD ["curl", "-f", "http://localhost:8080/health"]',
+      'ENTRYPOINT ["/app/llama-server"]',
+    ],
+    label: `${name} (the llama-server npm run llama:build made, on the local Debian base; built offline by npm run containers:prepare; never push)`,
+  });
+}
+
+/**
+ * What the official Redis image promises the compose files: `redis-server` on the PATH as the command (so
+ * `command: [redis-server, ...]` works the same), `redis-cli` for the healthcheck, port 6379, /data as the
+ * working directory. Debian's package, from apt inside the build: no registry.
+ */
+async function buildRedisStandIn(name: string, env: NodeJS.ProcessEnv, say: Say): Promise<void> {
+  say(`building ${name} from the local base and Debian's redis-server package`);
+  await buildOnBase(name, env, say, {
+    files: {},
+    lines: [
+      'RUN apt-get update && apt-get install -y --no-install-recommends redis-server && rm -rf /var/lib/apt/lists/*',
+      'WORKDIR /data',
+      'EXPOSE 6379',
+      'CMD ["redis-server"]',
+    ],
+    label: `${name} (Debian bookworm's redis-server package on the local Debian base; built offline by npm run containers:prepare; never push)`,
+  });
+}
+
+/** `docker build` of a Dockerfile FROM the local base: `lines` after the FROM, `files` copied into the context. */
+async function buildOnBase(name: string, env: NodeJS.ProcessEnv, say: Say, spec: { files: Record<string, string>; lines: string[]; label: string }): Promise<void> {
+  const context = mkdtempSync(join(tmpdir(), 'holdline-stand-in-'));
   try {
-    copyFileSync(serverBin, join(context, 'llama-server'));
-    // What the official server image promises the compose files: /app/llama-server as the entrypoint,
-    // curl for the healthcheck, every interface by default (LLAMA_ARG_HOST), root.
-    writeFileSync(
-      join(context, 'Dockerfile'),
-      [
-        'FROM node:20-bookworm-slim',
-        'RUN apt-get update && apt-get install -y --no-install-recommends curl libgomp1 && rm -rf /var/lib/apt/lists/*',
-        'COPY llama-server /app/llama-server',
-        'WORKDIR /app',
-        'ENV LLAMA_ARG_HOST=0.0.0.0',
-        'HEALTHCHECK CMD ["curl", "-f", "http://localhost:8080/health"]',
-        'ENTRYPOINT ["/app/llama-server"]',
-        '',
-      ].join('\n'),
-    );
-    say(`building ${name} from the local base and ${serverBin}`);
-    const label = `${STAND_IN_LABEL}=${name} (the llama-server npm run llama:build made, on the local Debian base; built offline by npm run containers:prepare; never push)`;
-    await run('docker', ['build', '--label', label, '-t', name, context], {
+    for (const [target, source] of Object.entries(spec.files)) copyFileSync(source, join(context, target));
+    writeFileSync(join(context, 'Dockerfile'), ['FROM node:20-bookworm-slim', ...spec.lines, ''].join('\n'));
+    await run('docker', ['build', '--label', `${STAND_IN_LABEL}=${spec.label}`, '-t', name, context], {
       env: { ...env, DOCKER_BUILDKIT: '1' },
       onLine: (line) => {
         if (/^#\d+ (\[|DONE|naming)/.test(line)) say(`  ${line.slice(0, 120)}`);
