@@ -103,7 +103,12 @@ describe('configuration', () => {
 
   it('REDIS_URL: a redis:// URL shares cooldowns; a bad one is listed with the rest, its value (a password?) never shown', () => {
     expect(loadConfig({ OPENROUTER_API_KEY: 'k', REDIS_URL: 'redis://:pw@127.0.0.1:6379/0' }).redis).toEqual({ url: 'redis://:pw@127.0.0.1:6379/0', freePerMinute: 20 });
-    expect(loadConfig({ OPENROUTER_FREE_PER_MINUTE: '0' }).redis).toEqual({ url: undefined, freePerMinute: 0, freePerDay: undefined });
+    expect(loadConfig({ OPENROUTER_FREE_PER_MINUTE: '0' }).redis).toEqual({ url: undefined, freePerMinute: 0, freePerDay: undefined, deadlineMs: undefined });
+    expect(loadConfig({ REDIS_DEADLINE_MS: '1000' }).redis).toMatchObject({ deadlineMs: 1000 });
+    expect(problems({ REDIS_DEADLINE_MS: '0', OPENROUTER_FREE_PER_DAY: 'lots' })).toEqual([
+      'REDIS_DEADLINE_MS: expected 1 to 10000 ms',
+      'OPENROUTER_FREE_PER_DAY: expected a whole number of requests like 50 or 1000, got "lots"',
+    ]);
     expect(loadConfig({ OPENROUTER_FREE_PER_DAY: '1000' }).redis).toMatchObject({ freePerDay: 1000 });
     const listed = problems({ REDIS_URL: 'http://:s3cret@cache:6379', LOG_LEVEL: 'loud' });
     expect(listed).toEqual([

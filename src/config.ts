@@ -133,6 +133,15 @@ const envSchema = z.object({
     .trim()
     .refine((v) => /^rediss?:\/\/[^\s]+$/.test(v) && URL.canParse(v), { error: 'expected a redis:// or rediss:// URL like redis://127.0.0.1:6379 (the value is not shown: it may hold a password)' })
     .optional(),
+  // With REDIS_URL: how long a turn's decision waits for Redis before going on without it (default 50 ms). A
+  // rehearsal on a crowded machine may give it more, so a starved CPU does not pass for a slow Redis.
+  REDIS_DEADLINE_MS: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { error: (i) => `expected a whole number of milliseconds like 50, got ${JSON.stringify(i.input)}` })
+    .transform(Number)
+    .refine((v) => v >= 1 && v <= 10_000, { error: 'expected 1 to 10000 ms' })
+    .optional(),
   // With REDIS_URL: requests a minute to `:free` models the fleet sends on its key (OpenRouter allows 20); 0: no budget.
   OPENROUTER_FREE_PER_MINUTE: z
     .string()
@@ -225,7 +234,7 @@ export interface Config {
   /** The rehearsal agent's demo tool (`REHEARSAL_TOOL`); production offers no tool of ours. */
   rehearsalTool: Env['REHEARSAL_TOOL'];
   /** `REDIS_URL`: where a fleet shares its cooldowns; undefined for in-process cooldowns only. */
-  redis: { url: string | undefined; freePerMinute: number; freePerDay: number | undefined };
+  redis: { url: string | undefined; freePerMinute: number; freePerDay: number | undefined; deadlineMs: number | undefined };
   http: { port: number | undefined; host: string };
   logLevel: Env['LOG_LEVEL'];
   /** Plain-words warnings to log at start (e.g. no API key). */
@@ -306,7 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tts: { baseURL: e.TTS_BASE_URL, model: e.TTS_MODEL, voice: e.TTS_VOICE, apiKey: e.TTS_API_KEY },
     },
     rehearsalTool: e.REHEARSAL_TOOL,
-    redis: { url: e.REDIS_URL, freePerMinute: e.OPENROUTER_FREE_PER_MINUTE, freePerDay: e.OPENROUTER_FREE_PER_DAY },
+    redis: { url: e.REDIS_URL, freePerMinute: e.OPENROUTER_FREE_PER_MINUTE, freePerDay: e.OPENROUTER_FREE_PER_DAY, deadlineMs: e.REDIS_DEADLINE_MS },
     http: { port: e.HTTP_PORT, host: e.HTTP_HOST },
     logLevel: e.LOG_LEVEL,
     warnings,

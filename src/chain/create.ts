@@ -12,13 +12,14 @@ import type { Logger } from '../observability/log.js';
 /** The fleet's shared cooldowns when `REDIS_URL` is set (and there is a key to share them on); else undefined. */
 export function sharedCooldownsFor(config: Config, clock: Clock, log?: Logger): SharedCooldowns | undefined {
   if (!config.redis.url || !config.openrouter.apiKey) return undefined;
-  const { freePerMinute, freePerDay } = config.redis;
+  const { freePerMinute, freePerDay, deadlineMs } = config.redis;
   const shared = new SharedCooldowns({
     redis: config.redis.url,
     apiKey: config.openrouter.apiKey,
     clock,
     freePerMinute,
     ...(freePerDay !== undefined && { freePerDay }),
+    ...(deadlineMs !== undefined && { deadlineMs }),
     ...(log && { log }),
   });
   // The daily :free limit is the account's: asked once at start, not in a turn (free-quota.ts).
