@@ -38,10 +38,14 @@ export default defineAgent({
     const metrics = collectMetrics(events);
     // REDIS_URL: this job's cooldowns are the fleet's (every job process on the key reads and writes them).
     const shared = sharedCooldownsFor(config, clock, log);
-    if (shared) {
-      collectSharedMetrics(metrics.registry, shared);
-      ctx.addShutdownCallback(() => shared.close());
-    }
+    if (shared) collectSharedMetrics(metrics.registry, shared);
+    // LiveKit runs shutdown callbacks at once: one callback orders them, so the last report reads Redis before it
+    // closes (not a false "redis did not answer" at the end of every call).
+    const shutdown: (() => Promise<void>)[] = [];
+    ctx.addShutdownCallback(async () => {
+      for (const step of shutdown) await step().catch(() => {});
+      await shared?.close();
+    });
     const chain = createChain(config, clock, events, undefined, shared);
     void probeBackends(config, chain.options.backends).then((results) => {
       for (const r of results) log.info({ backend: r.backend, reachable: r.reachable, detail: r.detail }, 'backend probe');
@@ -52,7 +56,7 @@ export default defineAgent({
     if (fleetUrl && fleetToken) {
       // The worker's main process serves this job's metrics and status with all the others'.
       const reporter = startJobReporter({ url: fleetUrl, token: fleetToken, job: ctx.job.id, registry: metrics.registry, state: () => jobState(chain, clock), log });
-      ctx.addShutdownCallback(() => reporter.stop());
+      shutdown.push(() => reporter.stop());
     } else if (config.http.port !== undefined) {
       // A job started without the worker's main process of this file (another launcher): it serves its own.
       const app = express();
@@ -110,7 +114,7 @@ async function serveFleet(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
   const token = newReportToken();
   const app = express();
-  app.use(fleetRouter(new FleetView(), token, log));
+  app.use(fleetRouter(new FleetView(Date.now, log), token, log));
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(wanted, config.http.host, () => resolve(s));
     s.once('error', reject);

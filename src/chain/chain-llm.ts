@@ -311,6 +311,12 @@ export class ChainLLM extends llm.LLM {
    * budget, then the fleet's say (no hedge to a model another call is probing, none the key's `:free` budget forbids).
    * A hedge the fleet refuses gives its hedge token back and is not sent; the refusal is booked as the target's cooldown.
    */
+  /** @internal A hedge allowed (budget, lease) but never sent: its token and its lease go back. */
+  hedgeDropped(target: Backend): void {
+    this.hedgeBudget.refund();
+    if (target.kind === 'openrouter') void this.options.shared?.releaseProbe(target.model);
+  }
+
   async allowSharedHedge(target: Backend, now: number): Promise<boolean> {
     if (!this.hedgeBudget.trySpend() || !this.options.shared) return false;
     const started = performance.now();
@@ -497,19 +503,21 @@ class ChainStream extends llm.LLMStream {
         const now = clock.now();
         const target = hedgeTarget({ episode, cooldowns: chain.cooldowns, backends, now, policy }, backend);
         if (!target) return undefined;
-        const announce = (allowed: boolean) => {
-          if (!allowed) return undefined;
-          events.publish({
-            type: 'policy',
-            turnId: this.turnId,
-            step: 'hedge',
-            reason: `no first token from ${backend.id} after ${Math.round(now - startedAt)} ms: asking ${target.id} too`,
-          });
-          return target;
-        };
+        const allowed = (yes: boolean) => (yes ? target : undefined);
         // Without a shared store the pick stays synchronous: the hedge starts at its instant exactly, as before.
-        return chain.options.shared ? chain.allowSharedHedge(target, now).then(announce) : announce(chain.hedgeBudget.trySpend());
+        return chain.options.shared ? chain.allowSharedHedge(target, now).then(allowed) : allowed(chain.hedgeBudget.trySpend());
       },
+      onHedge: (target) =>
+        events.publish({
+          type: 'policy',
+          turnId: this.turnId,
+          step: 'hedge',
+          reason: `no first token from ${backend.id} after ${Math.round(clock.now() - startedAt)} ms: asking ${target.id} too`,
+        }),
+      // Picked over the network and the race closed meanwhile: the hedge token and the fleet's probe lease go back
+      // (the :free slot it booked stays spent: OpenRouter's count cannot be unbooked for a request that may be on
+      // its way from another call, and one slot is the cost).
+      onHedgeDropped: (target) => chain.hedgeDropped(target),
       run: (b, laneSignal, onChunk) =>
         runAttempt({ backend: b, chatCtx: this.chatCtx, ...(this.toolCtx && { toolCtx: this.toolCtx }), ...this.tooling, clock, signal: laneSignal, onChunk }),
       forward: (chunk, b, servedBy) => this.forward(chunk, servedBackend(backends, b, servedBy).id),

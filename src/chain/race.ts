@@ -35,6 +35,10 @@ export interface RaceOptions {
    * still open (no winner, the first request not settled, the turn not cancelled).
    */
   pickHedge: () => Backend | undefined | Promise<Backend | undefined>;
+  /** The hedge picked is asked now (say so: a `hedge` policy event). */
+  onHedge?: (backend: Backend) => void;
+  /** The hedge picked came too late (the race had closed): give back what picking it took. */
+  onHedgeDropped?: (backend: Backend) => void;
   run: (backend: Backend, signal: AbortSignal, onChunk: (chunk: llm.ChatChunk, servedBy?: string) => void) => Promise<AttemptResult>;
   /** Receives the winner's chunks (and the model its response names as answering). */
   forward: (chunk: llm.ChatChunk, backend: Backend, servedBy?: string) => void;
@@ -87,6 +91,11 @@ export async function race(options: RaceOptions): Promise<Lane[]> {
     );
   };
 
+  const startHedge = (backend: Backend) => {
+    options.onHedge?.(backend);
+    start(backend, true);
+  };
+
   const cancelHedge =
     options.hedgeAfterMs === undefined
       ? () => {}
@@ -94,14 +103,16 @@ export async function race(options: RaceOptions): Promise<Lane[]> {
           if (winner || signal.aborted) return;
           const picked = options.pickHedge();
           if (!(picked instanceof Promise)) {
-            if (picked) start(picked, true);
+            if (picked) startHedge(picked);
             return;
           }
           // Counted among the running: the race does not end while the pick may still start a hedge.
           running.push(
             picked.then(
               (backend) => {
-                if (backend && !winner && !firstSettled && !signal.aborted) start(backend, true);
+                if (!backend) return;
+                if (!winner && !firstSettled && !signal.aborted) startHedge(backend);
+                else options.onHedgeDropped?.(backend);
               },
               (error: unknown) => {
                 failure ??= error;

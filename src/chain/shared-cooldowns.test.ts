@@ -192,3 +192,21 @@ describe('shared cooldowns (real Redis)', () => {
     }
   });
 });
+
+describe('a probe lease given back (a hedge picked but never sent)', () => {
+  it("frees the model for the next call at once; another call's lease is not touched", async () => {
+    const clock = new VirtualClock(0, 1_700_000_000_000);
+    const a = job(clock, () => 'ok');
+    const b = job(clock, () => 'ok');
+    stores.push(a.store, b.store);
+    await Promise.all([ready(a.store), ready(b.store)]);
+    // a/one cooled until 0: the cooldown is over, so whoever asks first takes the lease for 60 s.
+    await a.store.fail('a/one', { until: 0, cls: 'rate-limit', streak: 1, since: -1 });
+    expect(await a.store.claimProbe('a/one', 60_000)).toEqual({ granted: true });
+    expect(await b.store.claimProbe('a/one', 60_000)).toMatchObject({ granted: false });
+    await b.store.releaseProbe('a/one'); // not b's lease: nothing happens
+    expect(await b.store.claimProbe('a/one', 60_000)).toMatchObject({ granted: false });
+    await a.store.releaseProbe('a/one');
+    expect(await b.store.claimProbe('a/one', 60_000)).toEqual({ granted: true });
+  });
+});

@@ -23,7 +23,7 @@ import { holdTime } from '../../contract/time/held.js';
 import type { FailureClass } from '../../contract/events.js';
 import type { Logger } from '../observability/log.js';
 import type { Cooldown } from './cooldown.js';
-import { CLAIM_SCRIPT, FAIL_SCRIPT, FREE_DAY_MS, FREE_DAY_SEED_SCRIPT, FREE_SLOT_SCRIPT, FREE_WINDOW_MARGIN_MS, FREE_WINDOW_MS } from './shared-scripts.js';
+import { CLAIM_SCRIPT, FAIL_SCRIPT, RELEASE_SCRIPT, FREE_DAY_MS, FREE_DAY_SEED_SCRIPT, FREE_SLOT_SCRIPT, FREE_WINDOW_MARGIN_MS, FREE_WINDOW_MS } from './shared-scripts.js';
 
 export const REDIS_DEADLINE_MS = 50;
 /**
@@ -62,6 +62,7 @@ export type SharedFailureReason = 'timeout' | 'error' | 'disconnected';
 type ScriptedRedis = Redis & {
   holdlineFail(key: string, ...args: (string | number)[]): Promise<number>;
   holdlineClaim(key: string, ...args: (string | number)[]): Promise<[number, number?]>;
+  holdlineRelease(key: string, caller: string): Promise<number>;
   holdlineFreeSlot(key: string, dayKey: string, ...args: (string | number)[]): Promise<[number, number?]>;
   holdlineFreeDaySeed(key: string, ...args: (string | number)[]): Promise<number>;
 };
@@ -133,6 +134,7 @@ export class SharedCooldowns extends EventEmitter {
     ) as ScriptedRedis;
     this.client.defineCommand('holdlineFail', { numberOfKeys: 1, lua: FAIL_SCRIPT });
     this.client.defineCommand('holdlineClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
+    this.client.defineCommand('holdlineRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
     this.client.defineCommand('holdlineFreeSlot', { numberOfKeys: 2, lua: FREE_SLOT_SCRIPT });
     this.client.defineCommand('holdlineFreeDaySeed', { numberOfKeys: 1, lua: FREE_DAY_SEED_SCRIPT });
     // ioredis reports connection errors as events; without a listener it prints them. The outage is logged once by `failed`.
@@ -253,6 +255,11 @@ export class SharedCooldowns extends EventEmitter {
     const reply = await this.call('claim', () => this.client.holdlineClaim(this.keyOf(model), nowEpoch, Math.round(this.clock.toEpochMs(leaseEnd)), this.caller));
     if (reply === undefined || reply[0] === 1) return { granted: true };
     return { granted: false, until: Math.min(this.clock.fromEpochMs(Number(reply[1])), this.clock.now() + PROBE_RECHECK_MS) };
+  }
+
+  /** Gives back this call's probe lease on `model`, if it holds one (a hedge picked but never sent). */
+  async releaseProbe(model: string): Promise<void> {
+    await this.call('release', () => this.client.holdlineRelease(this.keyOf(model), this.caller));
   }
 
   private slots = 0;

@@ -37,6 +37,11 @@ if lease and lease > tonumber(ARGV[1]) and rec[3] ~= ARGV[3] then return {0, lea
 redis.call('HSET', KEYS[1], 'probeUntil', ARGV[2], 'probeBy', ARGV[3])
 return {1}`;
 
+/** Gives back a probe lease this caller holds (a hedge picked but never sent). KEYS[1] record; ARGV: caller. */
+export const RELEASE_SCRIPT = `
+if redis.call('HGET', KEYS[1], 'probeBy') == ARGV[1] then redis.call('HDEL', KEYS[1], 'probeUntil', 'probeBy') end
+return 1`;
+
 /**
  * The key's budget of requests to `:free` models, both of OpenRouter's windows at once (atomic: a slot is booked in
  * both or in neither). The minute (20, across all free models) as a sliding window: a request is sent only when

@@ -94,4 +94,35 @@ describe("a worker's one /metrics and /llm/status over its job processes", () =>
     expect(text).toMatch(/holdline_holds_total 3\n/);
     expect(text).not.toContain('holdline_redis_up'); // a dead process's gauge says nothing about now
   });
+
+  it('a late report from a retired job is ignored: its counters are not counted twice', async () => {
+    let now = 0;
+    const view = new FleetView(() => now);
+    const metric = { name: 'holdline_holds_total', help: 'h', type: 'counter', aggregator: 'sum', values: [{ value: 3, labels: {} }] };
+    const report = { job: 'slow', pid: 3, metrics: [metric] as unknown as JobReport['metrics'], backends: [], usage: [] };
+    view.accept(report);
+    now = JOB_SILENT_MS + 1; // stalled, retired as last seen
+    expect(view.status().jobs).toEqual({ live: 0, finished: 1 });
+    view.accept(report); // it comes back...
+    view.accept({ ...report, final: true }); // ...and ends
+    expect(view.status().jobs).toEqual({ live: 0, finished: 1 });
+    expect((await view.metrics()).text).toMatch(/holdline_holds_total 3\n/);
+  });
+
+  it('without the token a body is never read: 401, whatever its size; with it, a bad body is a JSON 400 or 413', async () => {
+    const huge = 'x'.repeat(2 << 20);
+    const anonymous = await fetch(`${url}/__holdline/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge });
+    expect(anonymous.status).toBe(401);
+    const auth = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+    const tooBig = await fetch(`${url}/__holdline/jobs`, { method: 'POST', headers: auth, body: JSON.stringify({ job: huge }) });
+    expect(tooBig.status).toBe(413);
+    expect(await tooBig.json()).toEqual({ error: 'a job report is at most 256kb' });
+    const notJson = await fetch(`${url}/__holdline/jobs`, { method: 'POST', headers: auth, body: '{"job":' });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toEqual({ error: 'a job report is JSON' });
+    // A metric prom-client could not fold would break every later scrape: refused at the door.
+    const metric = { name: 'm', help: 'h', type: 'counter', aggregator: 'median', values: [{ value: 1, labels: {} }] };
+    const odd = await fetch(`${url}/__holdline/jobs`, { method: 'POST', headers: auth, body: JSON.stringify({ job: 'odd', pid: 1, metrics: [metric], backends: [], usage: [] }) });
+    expect(odd.status).toBe(400);
+  });
 });

@@ -28,7 +28,9 @@ export const REPORT_EVERY_MS = 1_000;
 /** A job that has not reported for this long (wall ms) died without its final report: it is retired as last seen. */
 export const JOB_SILENT_MS = 15_000;
 /** A report's largest body: a job's metrics are a few kilobytes; this bounds what the endpoint buffers. */
-const REPORT_LIMIT = '1mb';
+const REPORT_LIMIT = '256kb';
+/** Finished jobs remembered so a late report is ignored. */
+const RETIRED_IDS_KEPT = 10_000;
 
 /** Where job processes find their worker's aggregator (set by the main process, inherited by forked job processes). */
 export const FLEET_URL_ENV = 'HOLDLINE_FLEET_REPORT_URL';
@@ -59,7 +61,17 @@ export interface JobReport {
 const reportSchema = z.object({
   job: z.string().min(1).max(200),
   pid: z.number().int(),
-  metrics: z.array(z.looseObject({ name: z.string(), type: z.string(), values: z.array(z.looseObject({ value: z.number() })) })).max(500),
+  // `aggregator` says how prom-client folds a metric across jobs; one it does not know would make every scrape fail.
+  metrics: z
+    .array(
+      z.looseObject({
+        name: z.string(),
+        type: z.string(),
+        aggregator: z.enum(['sum', 'first', 'min', 'max', 'average', 'omit']),
+        values: z.array(z.looseObject({ value: z.number() })),
+      }),
+    )
+    .max(500),
   backends: z
     .array(
       z.object({
@@ -89,12 +101,18 @@ export class FleetView {
   private retiredMetrics: MetricJson[] = [];
   private readonly retiredUsage = new Map<string, UsageRow>();
   private retiredJobs = 0;
+  /** Jobs already folded in (finished or silent too long): a late report from one must not count it twice. */
+  private readonly retiredIds = new Set<string>();
   /** Folding into the retired snapshot is async (prom-client's JSON): scrapes wait for the folds before them. */
   private retiring: Promise<void> = Promise.resolve();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly log?: Logger,
+  ) {}
 
   accept(report: JobReport): void {
+    if (this.retiredIds.has(report.job)) return;
     if (report.final) {
       this.live.delete(report.job);
       this.retire(report);
@@ -147,9 +165,15 @@ export class FleetView {
   /** Folds a finished job into the retired snapshot: its counters and histograms stay, its gauges go. */
   private retire(report: JobReport): void {
     const kept = report.metrics.filter((m) => String(m.type) !== 'gauge');
-    this.retiring = this.retiring.then(async () => {
-      this.retiredMetrics = await AggregatorRegistry.aggregate([this.retiredMetrics, kept]).getMetricsAsJSON();
-    });
+    this.retiredIds.add(report.job);
+    // Bounded: the oldest ids go first (a Set iterates in insertion order); a job's late report comes within seconds.
+    if (this.retiredIds.size > RETIRED_IDS_KEPT) this.retiredIds.delete(this.retiredIds.values().next().value as string);
+    this.retiring = this.retiring
+      .then(async () => {
+        this.retiredMetrics = await AggregatorRegistry.aggregate([this.retiredMetrics, kept]).getMetricsAsJSON();
+      })
+      // A fold that fails drops that job's counters, not every later fold and scrape.
+      .catch((error: unknown) => this.log?.warn({ detail: (error as Error).message, job: report.job }, 'a finished job could not be folded into the worker metrics'));
     for (const row of report.usage) addUsage(this.retiredUsage, row);
     this.retiredJobs += 1;
   }
@@ -183,12 +207,24 @@ export function newReportToken(): string {
 export function fleetRouter(view: FleetView, token: string, log?: Logger): Router {
   const router = express.Router();
   const expected = Buffer.from(`Bearer ${token}`);
-  router.post('/__holdline/jobs', express.json({ limit: REPORT_LIMIT }), (req: Request, res: Response) => {
+  // The token first: a client without it gets its 401 before a byte of its body is read or parsed.
+  const authorized = (req: Request, res: Response, next: () => void) => {
     const given = Buffer.from(req.headers.authorization ?? '');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       res.status(401).json({ error: 'a job report needs the worker token' });
       return;
     }
+    next();
+  };
+  const body = express.json({ limit: REPORT_LIMIT });
+  const parsedOr400 = (req: Request, res: Response, next: () => void) =>
+    body(req, res, (error?: unknown) => {
+      if (!error) return next();
+      // JSON, never Express's HTML error page (which carries a stack trace outside production).
+      const status = (error as { status?: number }).status === 413 ? 413 : 400;
+      res.status(status).json({ error: status === 413 ? `a job report is at most ${REPORT_LIMIT}` : 'a job report is JSON' });
+    });
+  router.post('/__holdline/jobs', authorized, parsedOr400, (req: Request, res: Response) => {
     const parsed = reportSchema.safeParse(req.body);
     if (!parsed.success) {
       log?.warn({ problems: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`) }, 'job report refused');
@@ -239,8 +275,15 @@ export function startJobReporter(options: JobReporterOptions): { stop: () => Pro
     }
   };
   let chain = Promise.resolve();
-  const report = () => (chain = chain.then(() => send(false)));
-  const timer = setInterval(() => void report(), options.everyMs ?? REPORT_EVERY_MS);
+  let sending = 0;
+  const report = () => {
+    sending++;
+    return (chain = chain.then(() => send(false)).finally(() => sending--));
+  };
+  // A slow worker is skipped a tick, not sent a backlog: the next report carries everything anyway.
+  const timer = setInterval(() => {
+    if (sending === 0) void report();
+  }, options.everyMs ?? REPORT_EVERY_MS);
   timer.unref();
   return {
     report,

@@ -116,6 +116,8 @@ export function collectSharedMetrics(registry: Registry, shared: SharedCooldowns
     name: 'holdline_redis_up',
     help: '1 when the last call to the shared cooldowns store (Redis) answered, else 0',
     registers: [registry],
+    // Across a worker's jobs (fleet.ts): up only when every job's Redis is up, not a count of them.
+    aggregator: 'min',
     collect() {
       this.set(shared.up ? 1 : 0);
     },

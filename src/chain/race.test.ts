@@ -1,0 +1,43 @@
+import type { llm } from '@livekit/agents';
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../contract/clock.js';
+import type { Backend } from './backends.js';
+import { race } from './race.js';
+
+const backend = (model: string): Backend => ({ id: `openrouter:${model}`, kind: 'openrouter', model }) as Backend;
+
+describe('race: a hedge picked over the network', () => {
+  it('comes too late when the first request already answered: never sent, never announced, and what it took is given back', async () => {
+    const clock = new VirtualClock();
+    const [first, second] = [backend('a/one'), backend('b/two')];
+    let answerPick: (b: Backend) => void = () => {};
+    const hedged: string[] = [];
+    const dropped: string[] = [];
+    const asked: string[] = [];
+    const lanes = race({
+      first,
+      clock,
+      signal: new AbortController().signal,
+      hedgeAfterMs: 100,
+      // A fleet's budget and lease, asked in Redis: the answer comes after the first request answered.
+      pickHedge: () => new Promise<Backend>((resolve) => (answerPick = resolve)),
+      onHedge: (b) => hedged.push(b.id),
+      onHedgeDropped: (b) => dropped.push(b.id),
+      run: async (b, _signal, onChunk) => {
+        asked.push(b.id);
+        await clock.sleep(200);
+        onChunk({ id: 'c', delta: { role: 'assistant', content: 'Paris.' } } as llm.ChatChunk);
+        return { cancelled: false, textSent: true } as Awaited<ReturnType<Parameters<typeof race>[0]['run']>>;
+      },
+      forward: () => {},
+    });
+    await clock.advance(100); // the hedge delay: the pick goes out
+    await clock.advance(100); // the first request answers and settles
+    answerPick(second);
+    const settled = await lanes;
+    expect(settled.map((l) => l.backend.id)).toEqual([first.id]);
+    expect(asked).toEqual([first.id]);
+    expect(hedged).toEqual([]);
+    expect(dropped).toEqual([second.id]);
+  });
+});
