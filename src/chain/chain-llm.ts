@@ -85,6 +85,8 @@ export class ChainLLM extends llm.LLM {
     ensureFrameworkLogger();
     super();
     this.hedgeBudget = new HedgeBudget(options.policy.hedgeBudgetPercent);
+    // Redis back after an outage: resync at once (syncShared writes back this call's cooldowns, then reads).
+    options.shared?.on('back', () => void this.syncShared());
   }
 
   override label(): string {

@@ -304,6 +304,9 @@ export class SharedCooldowns extends EventEmitter {
   private readonly onReady = (): void => {
     this.connectedOnce = true;
     this.quietUntil = 0;
+    // Back after an outage: whoever holds this store writes back what it learned meanwhile now, not at its next
+    // decision, which may never come (a call with no more turns would keep a 429 the fleet needs to itself).
+    if (!this.healthy) this.emit('back');
   };
 
   /** True while a Redis call of this store is under way. */
