@@ -21,7 +21,7 @@ import { CONTENDERS } from './failover/contenders.js';
 import { runCell, type CellResult } from './failover/run.js';
 import { BENCH_SCENARIOS, PRIMARY, SECONDARY, type BenchScenario } from './failover/scenarios.js';
 import { failoverTable } from './failover/table.js';
-import { pick } from './lib/args.js';
+import { pick, runBench, wholeNumber } from './lib/args.js';
 
 const DEFAULT_OUT = 'bench/results/failover.json';
 // A made-up key: the fake accepts any; the bench checks nothing about it, the matrix and soak do.
@@ -116,16 +116,4 @@ function capsText(scenarios: readonly BenchScenario[]): string {
   return `${common / 1000} s per turn${others.length > 0 ? ` (${others.join(', ')})` : ''}`;
 }
 
-function wholeNumber(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag}: expected a whole number, got ${JSON.stringify(text)}`);
-  return n;
-}
-
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -21,7 +21,7 @@ import { startRedisServer, type RedisServer } from '../src/testing/redis-server.
 import { redisAlone, type AloneResult } from './fleet/redis-alone.js';
 import { runCell, type Fleet, type FleetCase } from './fleet/run.js';
 import { fleetTable, summarize, type CellSummary } from './fleet/summary.js';
-import { pick } from './lib/args.js';
+import { pick, runBench, wholeNumber } from './lib/args.js';
 
 const DEFAULT_OUT = 'bench/results/fleet.json';
 /**
@@ -70,10 +70,10 @@ async function main(): Promise<void> {
       out: { type: 'string' },
     },
   });
-  const calls = whole(values.calls, '--calls');
+  const calls = wholeNumber(values.calls, '--calls', 1);
   const speed = Number(values.speed);
   if (!(speed > 0) || !Number.isFinite(speed)) throw new Error(`--speed: expected a positive number, got ${JSON.stringify(values.speed)}`);
-  const freeSeconds = whole(values['free-seconds'], '--free-seconds');
+  const freeSeconds = wholeNumber(values['free-seconds'], '--free-seconds', 1);
   const selected = pick(cases(freeSeconds), values.only, '--only');
   const contenders = pick([{ id: 'per-call' as const }, { id: 'redis' as const }], values.contenders, '--contenders').map((c) => c.id);
   const full = calls === 20 && speed === 1 && freeSeconds === 90 && !values.only && !values.contenders;
@@ -175,16 +175,4 @@ async function main(): Promise<void> {
   }
 }
 
-function whole(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a whole number of 1 or more, got ${JSON.stringify(text)}`);
-  return n;
-}
-
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+runBench(main);
