@@ -154,7 +154,8 @@ describe('shared cooldowns (real Redis)', () => {
     // of its own to come (a call may have none); B then skips a/one.
     const ups = new Promise((resolve) => a.store.once('up', resolve));
     await fleetRedis.server().restart();
-    await ups;
+    // B's own client must be back too, or its turn rightly goes on without Redis.
+    await Promise.all([ups, ready(b.store)]);
     expect(a.lines.filter((l) => l.redis === 'up')).toHaveLength(1);
     expect(await registry.metrics()).toMatch(/holdline_redis_up 1/);
     expect(await turns(clock, [b.chain], [a.store, b.store])).toEqual([['openrouter:b/two: answer from b/two']]);
