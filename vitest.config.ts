@@ -1,8 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
 const ALL = ['contract/**/*.test.ts', 'src/**/*.test.ts', 'fakes/**/*.test.ts', 'harness/**/*.test.ts', 'tools/**/*.test.ts', 'test/**/*.test.ts'];
-/** The scenario library and the runner end to end: rehearsals whose verdicts include timing windows. */
+/**
+ * The scenario library end to end on virtual time: verdicts and bytes that do not depend on the machine, so its
+ * files run side by side.
+ */
 const REHEARSALS = ['test/e2e/**/*.test.ts'];
+/** End to end on wall time (real time, the runner's command line, your own agent module): one at a time, last. */
+const WALL = ['test/e2e/**/*.wall.test.ts'];
 /** In-process rehearsals at high speed (the fault matrix runs five at once at speed 25, the soak a thousand turns). */
 const TIMED = ['test/matrix/**/*.test.ts', 'test/soak/**/*.test.ts', 'src/rehearsal/rehearsal.test.ts', 'harness/play/rehearse.test.ts'];
 
@@ -24,7 +29,8 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ALL, exclude: ['**/node_modules/**', ...TIMED, ...REHEARSALS] } },
       { extends: true, test: { name: 'timed', include: TIMED } },
-      { extends: true, test: { name: 'rehearsals', include: REHEARSALS } },
+      { extends: true, test: { name: 'rehearsals', include: REHEARSALS, exclude: ['**/node_modules/**', ...WALL] } },
+      { extends: true, test: { name: 'wall', include: WALL } },
     ],
   },
 });

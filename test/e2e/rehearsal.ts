@@ -4,6 +4,7 @@ import { loadScenarioFile } from '../../contract/scenario/load.js';
 import type { Result } from '../../harness/result.js';
 import { runScenario } from '../../harness/run.js';
 import { chooseStack, type Chosen } from '../../harness/stack/choose.js';
+import { processStack } from '../../harness/stack/processes.js';
 import { isFleet, type Stack } from '../../harness/stack/stack.js';
 import { exclusive } from '../kit/exclusive.js';
 
@@ -45,9 +46,28 @@ export function e2eStacks(choice = process.env.E2E_STACK ?? 'auto'): Promise<Cho
   return chosen;
 }
 
+/**
+ * Plays a library scenario. On wall time it takes the machine to itself (exclusive.ts): a neighbour's CPU would
+ * move its instants. On virtual time it does not: time stands still while anything works, so rehearsals side by
+ * side keep their verdicts and bytes (the library's shards run in parallel).
+ */
 export async function rehearseLibrary(name: string, speed: number, stack: Stack): Promise<Result> {
   const file = resolveScenario(name);
-  return exclusive(() => runScenario(loadScenarioFile(file), file, { stack, speed }));
+  const play = () => runScenario(loadScenarioFile(file), file, { stack, speed });
+  return stack.virtual ? play() : exclusive(play);
+}
+
+/** The stack's variant on virtual time, or undefined when it has none (inline is virtual already). */
+export function virtualOf(stack: Stack): Stack | undefined {
+  if (stack.virtual) return stack;
+  if (stack.name === 'processes') return processStack({ virtual: true });
+  return undefined;
+}
+
+/** The stack's variant on wall time (inline has none: it is virtual time in this process). */
+export function wallOf(stack: Stack): Stack {
+  if (stack.name === 'processes') return processStack();
+  return stack;
 }
 
 /** Per-scenario test timeout: the scenario's own length at this speed, plus starting the stack. */
