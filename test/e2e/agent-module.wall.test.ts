@@ -2,35 +2,25 @@
  * `npm run scenario -- <name> --agent <module>`: the two example agents rehearsed end to end (the runner, the
  * fake and the agent as child processes), and a module that breaks the contract refused with its reason.
  * Both play at speed 1, the caller's own clock: FallbackAdapter keeps wall-clock time (its own timeouts and the
- * session's retries), and the holdline example is judged on the same clock beside it.
+ * session's retries), and the holdline example is judged on the same clock beside it: one rehearsal at a time on
+ * the machine (exclusive.ts), a neighbour's CPU would stretch the timeline. Modules refused before anything plays:
+ * agent-module.test.ts.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ResultJson } from '../../harness/result.js';
 import { exclusive } from '../kit/exclusive.js';
 import { tempDir } from '../kit/temp.js';
-import { interruptRunners, startRunner } from './runner-process.js';
+import { interruptRunners, runnerJson } from './runner-process.js';
 
 const dir = tempDir('agent-module');
 afterEach(() => interruptRunners());
-
-async function rehearse(args: string[]): Promise<{ code: number | null; json: ResultJson; stderr: string }> {
-  // One rehearsal at a time on the machine (exclusive.ts): a neighbour's CPU would stretch the timeline.
-  const { code, stdout, stderr } = await exclusive(() => startRunner([...args, '--json']).exited);
-  const line = stdout.trim().split('\n').at(-1) ?? '';
-  try {
-    return { code, json: JSON.parse(line) as ResultJson, stderr };
-  } catch {
-    throw new Error(`no JSON on stdout (exit ${code}):\n${stdout}\n${stderr}`);
-  }
-}
 
 const A = 'meta-llama/llama-3.3-70b-instruct:free';
 
 describe('rehearsing your own agent module', () => {
   it("an agent on holdline's chain holds, backs off and answers, on the rehearsal's clock", { timeout: 120_000 }, async () => {
-    const { code, json, stderr } = await rehearse(['rate-limit-storm', '--agent', 'examples/agents/holdline-agent.ts']);
+    const { code, json, stderr } = await exclusive(() => runnerJson(['rate-limit-storm', '--agent', 'examples/agents/holdline-agent.ts']));
     // auto (the default) plays a module on processes even where an engine is ready: it runs from this machine's files.
     expect(stderr).toContain('· stack: --stack auto: child processes, because --agent runs your module');
     expect(json.failures).toEqual([]);
@@ -43,7 +33,7 @@ describe('rehearsing your own agent module', () => {
 
   it('an agent on FallbackAdapter: the turn ends in silence, the timeline says so, and the verdict fails', { timeout: 120_000 }, async () => {
     const report = join(dir, 'timeline.html');
-    const { code, json, stderr } = await rehearse(['rate-limit-storm', '--agent', 'examples/agents/fallback-agent.ts', '--report', report]);
+    const { code, json, stderr } = await exclusive(() => runnerJson(['rate-limit-storm', '--agent', 'examples/agents/fallback-agent.ts', '--report', report]));
     expect(code).toBe(1);
     expect(readFileSync(report, 'utf8')).toMatch(/silence: turn-1 ended with nothing said after \d/);
     expect(json.spoken).toEqual([]);
@@ -52,27 +42,5 @@ describe('rehearsing your own agent module', () => {
     // The adapter's recovery probes and the session's own retries: far more requests than holdline's chain.
     expect(json.requests.length).toBeGreaterThan(4);
     expect(new Set(json.requests.map((r) => r.outcome))).toEqual(new Set(['429']));
-  });
-
-  it('a module without a default export is refused with the file and the contract, exit 2', { timeout: 120_000 }, async () => {
-    const file = join(dir, 'no-default.ts');
-    writeFileSync(file, 'export const agent = 1;\n');
-    const { code, json, stderr } = await rehearse(['rate-limit-storm', '--agent', file]);
-    expect(code).toBe(2);
-    expect(json.passed).toBe(false);
-    expect(stderr).toMatch(/agent module .*no-default\.ts: has no default export \(it exports agent\)/);
-    expect(stderr).toMatch(/the contract: export default a function that returns a voice\.Agent/);
-  });
-
-  it('a module path that does not exist is a usage error before anything starts', async () => {
-    const { code, stderr } = await rehearse(['rate-limit-storm', '--agent', 'examples/agents/nope.ts']);
-    expect(code).toBe(2);
-    expect(stderr).toContain('--agent: no such file: examples/agents/nope.ts');
-  });
-
-  it('a module runs from this machine: --stack containers is a usage error', async () => {
-    const refused = await rehearse(['rate-limit-storm', '--agent', 'examples/agents/holdline-agent.ts', '--stack', 'containers']);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('--agent runs your module on this machine: use --stack processes (or auto)');
   });
 });

@@ -1,6 +1,7 @@
 /** The runner's command line as a child process, for tests that signal it, crash its services or read its output. */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import type { ResultJson } from '../../harness/result.js';
 import { killQuietly } from '../../tools/kit/processes.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -64,4 +65,15 @@ export function parsePids(line: string): Record<string, number> {
         return [part.slice(0, at), Number(part.slice(at + 1))];
       }),
   );
+}
+
+/** Runs the runner with `--json` and parses its one object (the last line of stdout), or says what came instead. */
+export async function runnerJson(args: string[]): Promise<{ code: number | null; json: ResultJson; stderr: string }> {
+  const { code, stdout, stderr } = await startRunner([...args, '--json']).exited;
+  const line = stdout.trim().split('\n').at(-1) ?? '';
+  try {
+    return { code, json: JSON.parse(line) as ResultJson, stderr };
+  } catch {
+    throw new Error(`no JSON on stdout (exit ${code}):\n${stdout}\n${stderr}`);
+  }
 }
