@@ -8,11 +8,11 @@
  *   contract/time/shared-clock.ts), every scenario once: its `--json` is the inline one's, byte for byte, so
  *   three processes rehearse exactly what one does;
  * - the fleet scenarios (`calls` > 1 or `agent.redis`: several agent processes, a real redis-server) on virtual
- *   time across processes, the only stack that holds a fleet on its clock (inline runs one agent), and on the
- *   container stack when E2E_STACK selects it (one agent container per call, the rig's redis service), at real
- *   time, each against its own expect with every call;
- * - on the container stack when E2E_STACK selects it, every other scenario at an accelerated speed of wall time,
- *   with the same verdict, the same words from the same sources as on virtual time;
+ *   time across processes (inline runs one agent), and on the container stack when E2E_STACK selects it (one
+ *   agent container per call, the rig's redis service), also on the runner's virtual time, each against its own
+ *   expect with every call; the one whose Redis goes down at real time on both (its clients reconnect on wall time);
+ * - on the container stack when E2E_STACK selects it, every other scenario on the runner's virtual time (the fake
+ *   and the agent containers join its clock): its `--json` is the inline one's, byte for byte, as on processes;
  * - a few short ones at real time (speed 1) on each stack E2E_STACK selects, to show the results do not depend
  *   on the speed or the clock.
  */
@@ -21,9 +21,10 @@ import { libraryNames, resolveScenario } from '../../contract/scenario/library.j
 import { loadScenarioFile } from '../../contract/scenario/load.js';
 import { toJson, type Result } from '../../harness/result.js';
 import { textTimeline } from '../../harness/report/text.js';
+import { containerStack } from '../../harness/stack/containers.js';
 import { inlineStack } from '../../harness/stack/inline.js';
 import { processStack } from '../../harness/stack/processes.js';
-import { e2eFleetSpeed, e2eSpeed, e2eStacks, fingerprint, isFleetScenario, rehearseLibrary, timeoutFor } from './rehearsal.js';
+import { e2eFleetSpeed, e2eStacks, fingerprint, isFleetScenario, rehearseLibrary, timeoutFor } from './rehearsal.js';
 
 const stacks = (await e2eStacks()).map((c) => c.stack);
 const inline = inlineStack();
@@ -78,29 +79,30 @@ describe('the scenario library on virtual time across processes: the --json of o
   }
 });
 
-// The process stack's wall time is covered at real time below, by the runner's own tests (--speed 10) and by
-// rehearsing an agent module; an accelerated pass of the whole library is kept for the stack that has no
-// virtual time (containers).
-for (const stack of stacks.filter((s) => !s.virtual && s.name !== 'processes')) {
-  const speed = e2eSpeed(stack.name);
-  describe(`the scenario library at speed ${speed} (${stack.name}): the verdict, words and sources of virtual time`, () => {
-    for (const name of single) {
-      it(name, { timeout: timeoutFor(name, speed, stack.name) }, async () => {
-        const result = await rehearseLibrary(name, speed, stack);
-        expect(result.failures, textTimeline(result)).toEqual([]);
-        const reference = virtual.get(name);
-        expect(reference, `${name} did not run on virtual time`).toBeDefined();
-        expect(fingerprint(result), textTimeline(result)).toEqual(fingerprint(reference as Result));
-      });
-    }
-  });
-}
+// Wall time on either stack is covered at real time below, by the runner's own tests (--speed 10) and by
+// rehearsing an agent module.
+const containers = stacks.some((s) => s.name === 'containers') ? containerStack({ virtual: true }) : undefined;
+
+describe.runIf(containers)('the scenario library on virtual time in containers: the --json of one process, byte for byte', () => {
+  for (const name of single) {
+    it(name, { timeout: timeoutFor(name, 1, 'containers') }, async () => {
+      const reference = virtual.get(name);
+      expect(reference, `${name} did not run on virtual time`).toBeDefined();
+      const result = await rehearseLibrary(name, 1, containers as NonNullable<typeof containers>);
+      expect(result.recording.clock).toBe('virtual');
+      expect(JSON.stringify(toJson(result)), textTimeline(result)).toBe(JSON.stringify(toJson(reference as Result)));
+    });
+  }
+});
 
 /** Redis killed mid-run: its clients reconnect on wall-time timers, so it plays at real time (speed 1). */
 const redisDown = (name: string) => {
   const { redis } = loadScenarioFile(resolveScenario(name)).agent;
   return redis !== false && redis.down !== undefined;
 };
+
+/** Each fleet's result across processes on virtual time, the reference for containers. */
+const fleetOnProcesses = new Map<string, Result>();
 
 describe("the fleet scenarios across processes (on virtual time; at real time when Redis goes down): every call hears the expected words, the fleet's requests are counted", () => {
   const wall = processStack();
@@ -111,19 +113,27 @@ describe("the fleet scenarios across processes (on virtual time; at real time wh
       expect(result.failures, textTimeline(result)).toEqual([]);
       expect(result.recording.clock).toBe(onWall ? 'wall' : 'virtual');
       expect(result.calls?.length).toBe(loadScenarioFile(resolveScenario(name)).calls);
+      if (!onWall) fleetOnProcesses.set(name, result);
     });
   }
 });
 
-// Ten agent containers per scenario: at real time (see e2eFleetSpeed), every call, the scenario's own expect.
+// One agent container per call, the rig's redis service: on the runner's virtual time, the --json of processes
+// byte for byte; Redis going down at real time (see e2eFleetSpeed), against the scenario's own expect.
 for (const stack of stacks.filter((s) => s.name === 'containers')) {
   const speed = e2eFleetSpeed();
-  describe(`the fleet scenarios at speed ${speed} (${stack.name}): one agent container per call, the rig's redis service`, () => {
+  describe(`the fleet scenarios in containers (on virtual time; at speed ${speed} when Redis goes down): one agent container per call, the rig's redis service`, () => {
     for (const name of fleet) {
-      it(name, { timeout: timeoutFor(name, speed, stack.name) }, async () => {
-        const result = await rehearseLibrary(name, speed, stack);
+      const onWall = redisDown(name);
+      it(name, { timeout: timeoutFor(name, onWall ? speed : 1, stack.name) }, async () => {
+        const result = await rehearseLibrary(name, onWall ? speed : 1, onWall ? stack : (containers as NonNullable<typeof containers>));
         expect(result.failures, textTimeline(result)).toEqual([]);
+        expect(result.recording.clock).toBe(onWall ? 'wall' : 'virtual');
         expect(result.calls?.length).toBe(loadScenarioFile(resolveScenario(name)).calls);
+        if (onWall) return;
+        const reference = fleetOnProcesses.get(name);
+        expect(reference, `${name} did not run across processes`).toBeDefined();
+        expect(JSON.stringify(toJson(result)), textTimeline(result)).toBe(JSON.stringify(toJson(reference as Result)));
       });
     }
   });
