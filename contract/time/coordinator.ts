@@ -92,6 +92,11 @@ export class Coordinator {
     return new Promise((resolve) => this.joinWaiters.set(name, resolve));
   }
 
+  /** The names of the participants on the clock now (the runner's own `runner` included). */
+  participants(): string[] {
+    return [...this.parts].map((p) => p.name);
+  }
+
   /** Starts moving time (everyone expected has joined). */
   start(): void {
     this.moving = true;

@@ -1,23 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Coordinator } from './coordinator.js';
 import { inFlight } from './crossings.js';
 import { Quiet, warmUp } from './quiet.js';
-import { CLOCK_TOKEN_ENV } from './shared-clock.js';
-
-const CHILD = fileURLToPath(new URL('./fixtures/clock-child.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+import { clockChild, killChildren } from './fixtures/children.js';
 
 let coordinator: Coordinator | undefined;
 const children: ChildProcess[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    child.kill('SIGKILL');
-    if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
-  }
+  await killChildren(children);
   await coordinator?.stop();
   coordinator = undefined;
 });
@@ -31,7 +24,7 @@ async function startShared(...names: string[]): Promise<{ coordinator: Coordinat
   const address = await c.listen();
   const urls = await Promise.all(
     names.map(async (name) => {
-      const child = spawn(process.execPath, ['--import', TSX, CHILD, address, name], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, [CLOCK_TOKEN_ENV]: c.token } });
+      const child = clockChild(address, name, c.token);
       children.push(child);
       const [line] = (await once(child.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
       await c.joined(name);

@@ -123,9 +123,13 @@ async function startContainers(request: StartRequest, virtual: boolean): Promise
     for (const name of [...agents, 'fake-1', 'llama_cpp-1', ...(withRedis ? ['redis-1'] : [])]) compose = compose.withWaitStrategy(name, Wait.forHealthCheck());
     env = await compose.up();
   } catch (error) {
+    // On virtual time a container that cannot join the clock exits before it listens: say which did not.
+    const on = new Set(clock?.coordinator.participants());
+    const absent = clock ? participantNames(calls).filter((name) => !on.has(name)) : [];
+    const note = absent.length > 0 ? `; not on the runner's virtual clock (${clock?.address}, ${CLOCK_HOST} in the containers): ${absent.join(', ')}` : '';
     await down();
     if (signal?.aborted) throw signal.reason;
-    throw new StartError(`docker compose could not start ${COMPOSE_FILE}: ${(error as Error).message}`);
+    throw new StartError(`docker compose could not start ${COMPOSE_FILE}: ${(error as Error).message}${note}`);
   } finally {
     waited();
   }
