@@ -1,5 +1,5 @@
 /**
- * `npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1 | --clock 127.0.0.1:PORT [--clock-name agent]] [--agent ./my-agent.ts]`:
+ * `npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1 | --clock HOST:PORT [--clock-name agent]] [--agent ./my-agent.ts]`:
  * the agent without a room (`--clock`: on the runner's virtual time, contract/time/shared-clock.ts, named there
  * `--clock-name`: each process on one clock its own name), with an HTTP API (see rehearsal/server.ts); `--agent` rehearses your own agent module instead
  * of holdline's (rehearsal/agent-module.ts). The production LiveKit worker is `npm start` (worker.ts).
@@ -14,7 +14,7 @@ import { clockAddressProblem } from '../contract/time/link.js';
 import { warmUp } from '../contract/time/quiet.js';
 import { CLOCK_TOKEN_ENV, SharedClock } from '../contract/time/shared-clock.js';
 
-const USAGE = 'usage: npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1 | --clock 127.0.0.1:PORT [--clock-name agent]] [--agent ./my-agent.ts]';
+const USAGE = 'usage: npm run agent -- --rehearsal [--port 0] [--host 127.0.0.1] [--speed 1 | --clock HOST:PORT [--clock-name agent]] [--agent ./my-agent.ts]';
 
 async function main(): Promise<number> {
   let values;

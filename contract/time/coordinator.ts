@@ -22,11 +22,11 @@ interface Participant {
   name: string;
   link: Link<ToParticipant, ToCoordinator>;
   /** Its last idle report, or undefined while it works. */
-  idle: { next: Next; listening: number[]; crossings: Crossing[] } | undefined;
+  idle: { next: Next; listening: string[]; crossings: Crossing[] } | undefined;
   /** Internal scenario ms its clock stands at. */
   at: number;
-  /** Ports it listens on, from its last idle report (kept while it works). */
-  listening: number[];
+  /** Where it listens ("addr:port"), from its last idle report (kept while it works). */
+  listening: string[];
   stuck: string[];
 }
 
@@ -60,8 +60,12 @@ export class Coordinator {
     this.clock.attach(clockEnd, this.token);
   }
 
-  /** Listens for the other processes' clocks; resolves with the address to give them (`--clock`). */
-  async listen(): Promise<string> {
+  /**
+   * Listens for the other processes' clocks; resolves with the address to give them (`--clock`).
+   * @param host 127.0.0.1 (processes on this machine). Containers cannot reach the host's loopback: the container
+   *   stack says where they can (the engine's bridge, containers.ts), still one address, never every interface.
+   */
+  async listen(host = '127.0.0.1'): Promise<string> {
     const quiet = this.clock.quiet;
     const server = quiet.quietly(() =>
       createServer((socket) => {
@@ -74,18 +78,23 @@ export class Coordinator {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      quiet.quietly(() => server.listen(0, '127.0.0.1', resolve));
+      quiet.quietly(() => server.listen(0, host, resolve));
     });
     const address = server.address();
     if (!address || typeof address === 'string') throw new Error('the virtual clock did not get a port');
     quiet.hidePort(address.port);
-    return `127.0.0.1:${address.port}`;
+    return `${host}:${address.port}`;
   }
 
   /** Resolves when a participant called `name` has joined. */
   joined(name: string): Promise<void> {
     if ([...this.parts].some((p) => p.name === name)) return Promise.resolve();
     return new Promise((resolve) => this.joinWaiters.set(name, resolve));
+  }
+
+  /** The names of the participants on the clock now (the runner's own `runner` included). */
+  participants(): string[] {
+    return [...this.parts].map((p) => p.name);
   }
 
   /** Starts moving time (everyone expected has joined). */
@@ -170,8 +179,8 @@ export class Coordinator {
   }
 
   private sendPeers(): void {
-    const ports = [...this.parts].flatMap((p) => p.listening);
-    for (const part of this.parts) part.link.send({ t: 'peers', ports });
+    const ends = [...this.parts].flatMap((p) => p.listening);
+    for (const part of this.parts) part.link.send({ t: 'peers', ends });
   }
 
   /** Moves time when everyone is idle and nothing is in flight between them. */

@@ -1,14 +1,17 @@
 /**
  * Bytes in flight between processes on one virtual clock: each participant reports the byte counts of its ends
  * of TCP connections whose other end is not in its own process (quiet.ts `crossings`), and the coordinator pairs
- * them by ports (loopback: one machine, so a port pair names one connection). Time may move only when every
+ * them by their ends, address AND port ("addr:port", endpoints.ts): on loopback a port pair would do, but
+ * containers each have their own address, and two of them may listen on the same port. Time may move only when every
  * connection between two participants is balanced; see `inFlight`.
  */
 
 /** One end of a TCP connection, with what it wrote and read. */
 export interface Crossing {
-  local: number;
-  remote: number;
+  /** This end, "addr:port". */
+  local: string;
+  /** The other end, "addr:port", as this end sees it (no proxy in between: it is that end's `local`). */
+  remote: string;
   written: number;
   read: number;
   /** This end has closed: the other must have seen it. */
@@ -17,11 +20,12 @@ export interface Crossing {
 
 export interface Reporter {
   name: string;
-  idle: { listening: number[]; crossings: Crossing[] } | undefined;
+  /** `listening`: where it serves, "addr:port" (a server on every interface: at each of its addresses). */
+  idle: { listening: string[]; crossings: Crossing[] } | undefined;
 }
 
-const key = (c: { local: number; remote: number }) => `${c.local}>${c.remote}`;
-const reverse = (c: { local: number; remote: number }) => `${c.remote}>${c.local}`;
+const key = (c: { local: string; remote: string }) => `${c.local}>${c.remote}`;
+const reverse = (c: { local: string; remote: string }) => `${c.remote}>${c.local}`;
 
 /**
  * Why some connection between two participants is not balanced (undefined when all are), and the closed ends
@@ -51,16 +55,16 @@ export function inFlight(parts: Reporter[], resolved: ReadonlySet<string> = new 
       const otherClosed = closed.get(reverse(end));
       if (end.closed) {
         if (resolved.has(key(end)) || otherClosed || (mine && !otherOpen)) settle(p.name, end);
-        else if (otherOpen) why ??= `${otherOpen.name} has not yet seen ${p.name} close its end (port ${end.local})`;
-        else why ??= `${p.name} closed a connection to port ${end.remote} that was not accepted yet`;
+        else if (otherOpen) why ??= `${otherOpen.name} has not yet seen ${p.name} close its end (${end.local})`;
+        else why ??= `${p.name} closed a connection to ${end.remote} that was not accepted yet`;
         continue;
       }
       if (otherOpen) {
         if (otherOpen.end.read !== end.written) why ??= `${end.written - otherOpen.end.read} byte(s) from ${p.name} to ${otherOpen.name} not read yet`;
       } else if (otherClosed) {
-        why ??= `${p.name} has not yet seen ${otherClosed.name} close its end (port ${otherClosed.end.local})`;
+        why ??= `${p.name} has not yet seen ${otherClosed.name} close its end (${otherClosed.end.local})`;
       } else if (!mine) {
-        why ??= `${p.name}'s connection to port ${end.remote} is not accepted yet`;
+        why ??= `${p.name}'s connection to ${end.remote} is not accepted yet`;
       }
       // else: a client of this participant's server that is not a participant (a health check, curl): not ours.
     }

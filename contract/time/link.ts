@@ -1,6 +1,6 @@
 /**
  * The control link between a SharedClock and its coordinator: newline-delimited JSON over a loopback TCP
- * connection (another process), or handed over on the next turn of the loop (the coordinator's own process).
+ * connection (another process, maybe in a container), or handed over on the next turn of the loop (the coordinator's own process).
  * Everything a link does runs as its Quiet's own (quiet.ts), so control messages are never taken for work.
  */
 import { Socket } from 'node:net';
@@ -15,7 +15,7 @@ export type ToCoordinator =
   /** `token`: the run's secret, from the coordinator (HOLDLINE_CLOCK_TOKEN): another local user cannot join. */
   | { t: 'hello'; name: string; token: string }
   /** Idle: nothing runs or is in flight here; `crossings` are the connections whose other end is elsewhere. */
-  | { t: 'idle'; next: Next; listening: number[]; crossings: Crossing[] }
+  | { t: 'idle'; next: Next; listening: string[]; crossings: Crossing[] }
   | { t: 'busy' }
   | { t: 'advanced'; round: number }
   /** Busy for a long while, and why (quiet.ts `busyWith`). */
@@ -26,19 +26,20 @@ export type ToParticipant =
   | { t: 'advance'; to: number; round: number }
   /** Run the earliest timer if it is due by `at`. */
   | { t: 'fire'; at: number }
-  /** Ports the other participants listen on. */
-  | { t: 'peers'; ports: number[] }
+  /** Where the other participants listen ("addr:port"). */
+  | { t: 'peers'; ends: string[] }
   /** Closed connection ends (`local>remote`) whose other side closed too: no longer worth reporting. */
   | { t: 'forget'; ends: string[] };
 
-const port = z.number().int().min(0).max(65_535);
-const crossing = z.object({ local: port, remote: port, written: z.number().nonnegative(), read: z.number().nonnegative(), closed: z.boolean() });
+/** "addr:port" (endpoints.ts): an IPv4 address, or an IPv6 one in brackets, and a port. */
+const end = z.string().max(80).regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\]):\d{1,5}$/);
+const crossing = z.object({ local: end, remote: end, written: z.number().nonnegative(), read: z.number().nonnegative(), closed: z.boolean() });
 const next = z.tuple([z.number().finite(), z.number().int()]).nullable();
 
 /** What a coordinator accepts from a participant: anything else closes the link (a stray client, a bug). */
 export const toCoordinator: z.ZodType<ToCoordinator> = z.discriminatedUnion('t', [
   z.object({ t: z.literal('hello'), name: z.string().min(1).max(100), token: z.string().max(200) }),
-  z.object({ t: z.literal('idle'), next, listening: z.array(port).max(1_000), crossings: z.array(crossing).max(100_000) }),
+  z.object({ t: z.literal('idle'), next, listening: z.array(end).max(1_000), crossings: z.array(crossing).max(100_000) }),
   z.object({ t: z.literal('busy') }),
   z.object({ t: z.literal('advanced'), round: z.number().int() }),
   z.object({ t: z.literal('stuck'), why: z.array(z.string().max(1_000)).max(100) }),
@@ -48,8 +49,8 @@ export const toCoordinator: z.ZodType<ToCoordinator> = z.discriminatedUnion('t',
 export const toParticipant: z.ZodType<ToParticipant> = z.discriminatedUnion('t', [
   z.object({ t: z.literal('advance'), to: z.number().finite(), round: z.number().int() }),
   z.object({ t: z.literal('fire'), at: z.number().finite() }),
-  z.object({ t: z.literal('peers'), ports: z.array(port).max(1_000) }),
-  z.object({ t: z.literal('forget'), ends: z.array(z.string().max(20)).max(100_000) }),
+  z.object({ t: z.literal('peers'), ends: z.array(end).max(10_000) }),
+  z.object({ t: z.literal('forget'), ends: z.array(z.string().max(170)).max(100_000) }),
 ]);
 
 export interface Link<Out, In> {
@@ -112,11 +113,14 @@ export function localLinks<A, B>(quiet: Quiet): [Link<A, B>, Link<B, A>] {
   ];
 }
 
-/** Why `value` is not a coordinator's address (`--clock 127.0.0.1:PORT`), or undefined when it is. */
+/**
+ * Why `value` is not a coordinator's address (`--clock HOST:PORT`), or undefined when it is. HOST is an IPv4
+ * address (127.0.0.1 for processes on this machine) or a host name: in a container, `holdline-clock`, which the
+ * compose override maps to the engine host (compose-override.ts), since the host's loopback is not the container's.
+ */
 export function clockAddressProblem(value: string): string | undefined {
-  // The coordinator listens on 127.0.0.1 only (`localhost` may resolve to ::1).
-  const match = /^127\.0\.0\.1:(\d{1,5})$/.exec(value);
-  const port = Number(match?.[1]);
+  const match = /^(\d{1,3}(?:\.\d{1,3}){3}|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?):(\d{1,5})$/i.exec(value);
+  const port = Number(match?.[2]);
   if (match && port > 0 && port <= 65_535) return undefined;
-  return `--clock: expected the virtual clock's loopback address, 127.0.0.1:PORT, got ${JSON.stringify(value.slice(0, 60))}`;
+  return `--clock: expected the virtual clock's address, HOST:PORT (127.0.0.1:PORT on this machine), got ${JSON.stringify(value.slice(0, 60))}`;
 }

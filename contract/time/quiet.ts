@@ -22,8 +22,9 @@
 import { createHook, executionAsyncId, type AsyncHook } from 'node:async_hooks';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer } from 'node:http';
-import { Server, Socket, type AddressInfo } from 'node:net';
+import { isIP, Server, Socket, type AddressInfo } from 'node:net';
 import type { Crossing } from './crossings.js';
+import { endpoint, portOf, reachableAt } from './endpoints.js';
 import { timeHeld } from './held.js';
 
 /** Resources that end in exactly one callback: while one exists, something is about to happen. */
@@ -56,8 +57,10 @@ export class Quiet {
   private activity = 0;
   private readonly waiters: (() => void)[] = [];
   private marking = false;
-  /** Listening ports of the other processes sharing this clock (see shared-clock.ts): not "outside" servers. */
-  private peers = new Set<number>();
+  /** Where the other processes sharing this clock listen ("addr:port", see shared-clock.ts): not "outside" servers. */
+  private peers = new Set<string>();
+  /** Origins (`http://fake:4010`) a request was seen to reach a peer or this process through: local by name too. */
+  private readonly localOrigins = new Set<string>();
   private readonly hidden = new Set<number>();
   private readonly hook: AsyncHook;
   /** Every TCP socket opened or accepted since, until it closes (an idle keep-alive socket is unref'd, not gone). */
@@ -67,29 +70,29 @@ export class Quiet {
   private readonly onSocket = ({ socket }: { socket: Socket }) => {
     // A clock's own control link is not a connection whose bytes are work.
     if (this.sockets.has(socket) || this.marking || this.own.has(executionAsyncId())) return;
-    // Node forgets a socket's ports once it closes: keep them from when they are known (a client's at connect).
-    const ends = { local: socket.localPort, remote: socket.remotePort };
-    if (ends.remote === undefined) {
-      socket.once('connect', () => {
-        ends.local = socket.localPort;
-        ends.remote = socket.remotePort;
-      });
-    }
+    // Node forgets a socket's ends once it closes: keep them from when they are known (a client's at connect).
+    let ends = endsOf(socket);
+    if (!ends) socket.once('connect', () => (ends = endsOf(socket)));
     const forget = () => {
       this.sockets.delete(socket);
       // The other end must see this close (a client gone mid-stream) before time moves: kept until the
       // coordinator saw both ends closed (`forgetClosed`).
-      if (this.shared && ends.local !== undefined && ends.remote !== undefined) {
-        this.closed.push({ local: ends.local, remote: ends.remote, written: socket.bytesWritten, read: socket.bytesRead, closed: true });
-      }
+      if (this.shared && ends) this.closed.push({ ...ends, written: socket.bytesWritten, read: socket.bytesRead, closed: true });
     };
     this.sockets.set(socket, forget);
     socket.once('close', forget);
   };
-  /** Open fetch requests, with their origin and the wall instant each began (outside ones count: see above). */
-  private readonly requests = new Map<object, { origin: string | undefined; began: number }>();
+  /**
+   * Open fetch requests, with their origin, the wall instant each began (outside ones count: see above) and, once
+   * sent, the server end it went to: a name (`http://fake:4010` in a container) says nothing about where that is.
+   */
+  private readonly requests = new Map<object, { origin: string | undefined; began: number; server?: string }>();
   private readonly onRequest = ({ request }: { request: { origin?: string } }) => {
     this.requests.set(request, { origin: request.origin, began: Date.now() });
+  };
+  private readonly onRequestSent = ({ request, socket }: { request: object; socket: Socket }) => {
+    const open = this.requests.get(request);
+    if (open && socket.remoteAddress !== undefined && socket.remotePort !== undefined) open.server = endpoint(socket.remoteAddress, socket.remotePort);
   };
   private readonly onRequestDone = ({ request }: { request: object }) => {
     this.requests.delete(request);
@@ -107,6 +110,7 @@ export class Quiet {
     subscribe('net.client.socket', this.onSocket as (message: unknown) => void);
     subscribe('net.server.socket', this.onSocket as (message: unknown) => void);
     subscribe('undici:request:create', this.onRequest as (message: unknown) => void);
+    subscribe(REQUEST_SENT, this.onRequestSent as (message: unknown) => void);
     for (const done of REQUEST_DONE) subscribe(done, this.onRequestDone as (message: unknown) => void);
     this.hook = createHook({
       init: (id, type, trigger, resource) => {
@@ -143,6 +147,7 @@ export class Quiet {
     unsubscribe('net.client.socket', this.onSocket as (message: unknown) => void);
     unsubscribe('net.server.socket', this.onSocket as (message: unknown) => void);
     unsubscribe('undici:request:create', this.onRequest as (message: unknown) => void);
+    unsubscribe(REQUEST_SENT, this.onRequestSent as (message: unknown) => void);
     for (const done of REQUEST_DONE) unsubscribe(done, this.onRequestDone as (message: unknown) => void);
     for (const [socket, forget] of this.sockets) socket.off('close', forget);
     this.sockets.clear();
@@ -172,14 +177,14 @@ export class Quiet {
     const why: string[] = [];
     if (this.pending.size > 0) why.push(`${this.pending.size} operation(s) outstanding`);
     if (this.shortTimerArmed()) why.push('a short timer armed');
-    if (!balanced(this.sockets.keys(), this.ports(), this.shared)) why.push('bytes in flight between two local ends');
+    if (!balanced(this.sockets.keys(), this.endpoints(), this.shared)) why.push('bytes in flight between two local ends');
     if (this.waitingOnExternal()) why.push('a request to a server outside this process is open');
     if (timeHeld()) why.push('a call to a server outside this process (Redis) awaits its reply');
     return why;
   }
 
   private busy(): boolean {
-    return this.pending.size > 0 || this.shortTimerArmed() || !balanced(this.sockets.keys(), this.ports(), this.shared) || this.waitingOnExternal() || timeHeld();
+    return this.pending.size > 0 || this.shortTimerArmed() || !balanced(this.sockets.keys(), this.endpoints(), this.shared) || this.waitingOnExternal() || timeHeld();
   }
 
   private shortTimerArmed(): boolean {
@@ -189,9 +194,15 @@ export class Quiet {
 
   private waitingOnExternal(): boolean {
     const since = Date.now() - EXTERNAL_GRACE_MS;
-    const here = this.ports();
-    for (const { origin, began } of this.requests.values()) {
-      if (began > since && !isLocalOrigin(origin, here, this.peers)) return true;
+    const here = this.endpoints();
+    const local = (end: string) => here.has(end) || this.peers.has(end);
+    for (const { origin, began, server } of this.requests.values()) {
+      if (server !== undefined && local(server)) {
+        if (origin) this.localOrigins.add(origin);
+        continue;
+      }
+      // Not sent yet (queued behind another request): its origin decides.
+      if (began > since && !(server === undefined && origin !== undefined && (this.localOrigins.has(origin) || isLocalOrigin(origin, local)))) return true;
     }
     return false;
   }
@@ -226,9 +237,9 @@ export class Quiet {
     });
   }
 
-  /** The ports the other processes of a shared clock listen on. */
-  setPeers(ports: Iterable<number>): void {
-    this.peers = new Set(ports);
+  /** Where the other processes of a shared clock listen ("addr:port"). */
+  setPeers(ends: Iterable<string>): void {
+    this.peers = new Set(ends);
   }
 
   /** Not a server of this process's work: a clock's own control port (its clients are clocks, not work). */
@@ -236,15 +247,13 @@ export class Quiet {
     this.hidden.add(port);
   }
 
-  private ports(): Set<number> {
-    const ports = localPorts();
-    for (const port of this.hidden) ports.delete(port);
-    return ports;
+  private endpoints(): Set<string> {
+    return new Set([...localEndpoints()].filter((end) => !this.hidden.has(portOf(end))));
   }
 
-  /** Ports this process listens on. */
-  listening(): number[] {
-    return [...this.ports()];
+  /** Where this process listens: "addr:port", a server on every interface at each of its addresses. */
+  listening(): string[] {
+    return [...this.endpoints()];
   }
 
   /**
@@ -252,11 +261,11 @@ export class Quiet {
    * pairs them across processes (shared-clock.ts). The ones inside this process are judged here.
    */
   crossings(): Crossing[] {
-    const sockets = [...this.sockets.keys()].filter((s) => s.remotePort !== undefined && !s.destroyed);
-    const ends = new Set(sockets.map((s) => `${s.localPort}>${s.remotePort}`));
+    const sockets = [...this.sockets.keys()].filter((s) => !s.destroyed && endsOf(s));
+    const ends = new Set(sockets.map((s) => pairKey(s)));
     const open = sockets
-      .filter((s) => !ends.has(`${s.remotePort}>${s.localPort}`))
-      .map((s) => ({ local: s.localPort ?? 0, remote: s.remotePort ?? 0, written: s.bytesWritten, read: s.bytesRead, closed: false }));
+      .filter((s) => !ends.has(pairKey(s, true)))
+      .map((s) => ({ ...(endsOf(s) as { local: string; remote: string }), written: s.bytesWritten, read: s.bytesRead, closed: false }));
     return [...open, ...this.closed];
   }
 
@@ -281,16 +290,32 @@ export class Quiet {
 }
 
 const REQUEST_DONE = ['undici:request:trailers', 'undici:request:error'];
+/** undici's "headers written to this socket": where a request really went. */
+const REQUEST_SENT = 'undici:client:sendHeaders';
 
-/** Ports this process listens on. */
-function localPorts(): Set<number> {
-  const ports = new Set<number>();
+/** Where this process listens ("addr:port"). */
+function localEndpoints(): Set<string> {
+  const ends = new Set<string>();
   for (const handle of activeHandles()) {
     // A server on a Unix socket or a pipe has no port, and no TCP peer to pair.
-    const port = handle instanceof Server ? ((handle.address() ?? {}) as Partial<AddressInfo>).port : undefined;
-    if (typeof port === 'number') ports.add(port);
+    const address = handle instanceof Server ? ((handle.address() ?? {}) as Partial<AddressInfo>) : {};
+    if (typeof address.port === 'number' && address.address !== undefined) for (const end of reachableAt(address.address, address.port)) ends.add(end);
   }
-  return ports;
+  return ends;
+}
+
+/** A connected socket's two ends ("addr:port"), or undefined before it connects. */
+function endsOf(socket: Socket): { local: string; remote: string } | undefined {
+  const { localAddress, localPort, remoteAddress, remotePort } = socket;
+  if (localAddress === undefined || localPort === undefined || remoteAddress === undefined || remotePort === undefined) return undefined;
+  return { local: endpoint(localAddress, localPort), remote: endpoint(remoteAddress, remotePort) };
+}
+
+/** `local>remote` (or, reversed, the key its other end in this process would have). */
+function pairKey(socket: Socket, reversed = false): string {
+  const ends = endsOf(socket);
+  if (!ends) return '';
+  return reversed ? `${ends.remote}>${ends.local}` : `${ends.local}>${ends.remote}`;
 }
 
 /** Node's open handles (servers, sockets, timers): the one way to find those opened before a check began. */
@@ -299,13 +324,13 @@ function activeHandles(): unknown[] {
 }
 
 
-/** `http://127.0.0.1:PORT` where this process or a peer sharing its clock listens on PORT. */
-function isLocalOrigin(origin: string | undefined, here: Set<number>, peers: Set<number>): boolean {
-  if (!origin) return false;
+/** `http://ADDRESS:PORT` where this process or a peer sharing its clock listens (`localhost` is 127.0.0.1). */
+function isLocalOrigin(origin: string, local: (end: string) => boolean): boolean {
   try {
     const url = new URL(origin);
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-    return ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) && (here.has(port) || peers.has(port));
+    const host = url.hostname === 'localhost' ? '127.0.0.1' : url.hostname.replace(/^\[(.*)\]$/, '$1');
+    return isIP(host) !== 0 && local(endpoint(host, port));
   } catch {
     return false;
   }
@@ -316,16 +341,17 @@ function isLocalOrigin(origin: string | undefined, here: Set<number>, peers: Set
  * to a server here waits to be accepted. A connection with its other end in another process is a coordinator's
  * to judge (`crossings`).
  */
-function balanced(all: Iterable<Socket>, ports: Set<number>, shared: boolean): boolean {
-  const sockets = [...all].filter((s) => s.remotePort !== undefined && !s.destroyed);
-  const byEnds = new Map(sockets.map((s) => [`${s.localPort}>${s.remotePort}`, s]));
+function balanced(all: Iterable<Socket>, servers: Set<string>, shared: boolean): boolean {
+  const sockets = [...all].filter((s) => !s.destroyed && endsOf(s));
+  const byEnds = new Map(sockets.map((s) => [pairKey(s), s]));
   for (const socket of sockets) {
-    const peer = byEnds.get(`${socket.remotePort}>${socket.localPort}`);
+    const peer = byEnds.get(pairKey(socket, true));
+    const ends = endsOf(socket) as { local: string; remote: string };
     if (peer) {
       if (peer.bytesRead !== socket.bytesWritten) return false;
-    } else if (ports.has(socket.remotePort ?? -1)) {
+    } else if (servers.has(ends.remote)) {
       return false; // a connection to a server of this process, not accepted yet
-    } else if (!shared && ports.has(socket.localPort ?? -1)) {
+    } else if (!shared && servers.has(ends.local)) {
       return false; // alone on its clock, every client is here: this one closed and the server has not seen it
     }
   }

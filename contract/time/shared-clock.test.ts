@@ -1,23 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Coordinator } from './coordinator.js';
 import { inFlight } from './crossings.js';
 import { Quiet, warmUp } from './quiet.js';
-import { CLOCK_TOKEN_ENV } from './shared-clock.js';
-
-const CHILD = fileURLToPath(new URL('./fixtures/clock-child.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+import { clockChild, killChildren } from './fixtures/children.js';
 
 let coordinator: Coordinator | undefined;
 const children: ChildProcess[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    child.kill('SIGKILL');
-    if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
-  }
+  await killChildren(children);
   await coordinator?.stop();
   coordinator = undefined;
 });
@@ -31,7 +24,7 @@ async function startShared(...names: string[]): Promise<{ coordinator: Coordinat
   const address = await c.listen();
   const urls = await Promise.all(
     names.map(async (name) => {
-      const child = spawn(process.execPath, ['--import', TSX, CHILD, address, name], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, [CLOCK_TOKEN_ENV]: c.token } });
+      const child = clockChild(address, name, c.token);
       children.push(child);
       const [line] = (await once(child.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
       await c.joined(name);
@@ -97,10 +90,10 @@ describe('hanging up across processes', () => {
       const port = (server.address() as { port: number }).port;
       const client = connect({ host: '127.0.0.1', port });
       await once(client, 'connect');
-      const local = client.localPort;
+      const local = `127.0.0.1:${client.localPort}`;
       client.end('bye');
       await once(client, 'close');
-      expect(quiet.crossings().filter((c) => c.closed && c.remote === port)).toEqual([{ local, remote: port, written: 3, read: 0, closed: true }]);
+      expect(quiet.crossings().filter((c) => c.closed && c.remote === `127.0.0.1:${port}`)).toEqual([{ local, remote: `127.0.0.1:${port}`, written: 3, read: 0, closed: true }]);
       server.close();
     } finally {
       quiet.close();
@@ -164,9 +157,11 @@ describe("the clock's port", () => {
 
 describe('bytes in flight between participants (inFlight)', () => {
   const why = (parts: Parameters<typeof inFlight>[0]) => inFlight(parts).why;
+  // On loopback, as the process stack: every end is 127.0.0.1 (crossings.test.ts pairs ends on several addresses).
+  const at = (port: number) => `127.0.0.1:${port}`;
   const idle = (listening: number[], crossings: { local: number; remote: number; written: number; read: number; closed?: boolean }[]) => ({
-    listening,
-    crossings: crossings.map((c) => ({ closed: false, ...c })),
+    listening: listening.map(at),
+    crossings: crossings.map((c) => ({ closed: false, ...c, local: at(c.local), remote: at(c.remote) })),
   });
 
   it('balanced when each end read what the other wrote', () => {
@@ -190,7 +185,7 @@ describe('bytes in flight between participants (inFlight)', () => {
         { name: 'agent', idle: idle([], [{ local: 50_001, remote: 8080, written: 10, read: 5, closed: true }]) },
         { name: 'fake', idle: idle([8080], [{ local: 8080, remote: 50_001, written: 5, read: 10 }]) },
       ]),
-    ).toBe('fake has not yet seen agent close its end (port 50001)');
+    ).toBe('fake has not yet seen agent close its end (127.0.0.1:50001)');
     expect(why([{ name: 'agent', idle: idle([], [{ local: 50_001, remote: 8080, written: 10, read: 0, closed: true }]) }, { name: 'fake', idle: idle([8080], []) }])).toMatch(/not accepted yet/);
   });
 
@@ -200,9 +195,9 @@ describe('bytes in flight between participants (inFlight)', () => {
       { name: 'fake', idle: idle([8080], [{ local: 8080, remote: 50_001, written: 5, read: 10, closed: true }]) },
     ]);
     expect(reason).toBeUndefined();
-    expect(Object.fromEntries(settled)).toEqual({ agent: ['50001>8080'], fake: ['8080>50001'] });
+    expect(Object.fromEntries(settled)).toEqual({ agent: ['127.0.0.1:50001>127.0.0.1:8080'], fake: ['127.0.0.1:8080>127.0.0.1:50001'] });
     // Once the agent forgot its end, the fake's is still settled: the coordinator remembers.
-    expect(inFlight([{ name: 'fake', idle: idle([8080], [{ local: 8080, remote: 50_001, written: 5, read: 10, closed: true }]) }], new Set(['8080>50001'])).why).toBeUndefined();
+    expect(inFlight([{ name: 'fake', idle: idle([8080], [{ local: 8080, remote: 50_001, written: 5, read: 10, closed: true }]) }], new Set(['127.0.0.1:8080>127.0.0.1:50001'])).why).toBeUndefined();
   });
 
   it('ignores servers outside (llama-server, Redis) and clients that are not participants', () => {

@@ -35,7 +35,7 @@ export class SharedClock extends VirtualTime {
   }
 
   /**
-   * A clock in a child process, linked to the coordinator at `address` ("127.0.0.1:PORT").
+   * A clock in a child process, linked to the coordinator at `address` ("127.0.0.1:PORT", "holdline-clock:PORT").
    * @param onLost called when the link closes while the clock runs: time can no longer move here.
    */
   static async connect(address: string, name: string, token: string, onLost: () => void = () => {}): Promise<SharedClock> {
@@ -78,7 +78,7 @@ export class SharedClock extends VirtualTime {
   private receive(message: ToParticipant): void {
     switch (message.t) {
       case 'peers':
-        this.quiet.setPeers(message.ports);
+        this.quiet.setPeers(message.ends);
         return;
       case 'forget':
         this.quiet.forgetClosed(message.ends);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `holdline-fake --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1 | --clock 127.0.0.1:PORT] [--json] [--admin-token <token>]`
+ * `holdline-fake --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1 | --clock HOST:PORT] [--json] [--admin-token <token>]`
  * (`--clock`: join the runner's virtual time, contract/time/shared-clock.ts, instead of wall time times --speed)
  * `holdline-fake --record <out.yaml> --upstream <base url> [--keep-content] [--seed 1] [--port 4010]`
  * (in this repository: `npm run fake -- ...`)
@@ -33,7 +33,7 @@ import { clockAddressProblem } from '../../contract/time/link.js';
 import { CLOCK_TOKEN_ENV, SharedClock } from '../../contract/time/shared-clock.js';
 
 const USAGE = [
-  'usage: holdline-fake --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1 | --clock 127.0.0.1:PORT] [--json] [--admin-token <token>]',
+  'usage: holdline-fake --scenario <name or path> [--port 4010] [--host 127.0.0.1] [--speed 1 | --clock HOST:PORT] [--json] [--admin-token <token>]',
   '       holdline-fake --record <out.yaml> --upstream <base url> [--keep-content] [--seed 1] [--port 4010] [--host 127.0.0.1]',
   '       (in the repository: npm run fake -- ...)',
 ].join('\n');
@@ -46,7 +46,7 @@ interface CliOptions {
   speed: number;
   json: boolean;
   adminToken?: string;
-  /** The runner's virtual clock to join (its process stack): `127.0.0.1:PORT`. */
+  /** The runner's virtual clock to join: `127.0.0.1:PORT` (process stack), `holdline-clock:PORT` (in a container). */
   clock?: string;
 }
 

@@ -30,16 +30,20 @@ describe('parseCommand', () => {
     expect(parseCommand(['calm-day', '--json'])).toMatchObject({ stack: 'inline', json: true });
     expect(parseCommand(['calm-day', '--json', '--speed', '10'])).toMatchObject({ stack: 'auto', speed: 10 });
     expect(parseCommand(['calm-day', '--json', '--stack', 'processes'])).toMatchObject({ stack: 'processes', virtual: true });
-    expect(parseCommand(['calm-day', '--json', '--stack', 'containers'])).toMatchObject({ stack: 'containers', virtual: false });
+    expect(parseCommand(['calm-day', '--json', '--stack', 'containers'])).toMatchObject({ stack: 'containers', virtual: true });
+    expect(parseCommand(['calm-day', '--json', '--stack', 'containers', '--speed', '5'])).toMatchObject({ stack: 'containers', virtual: false, speed: 5 });
+    expect(parseCommand(['calm-day', '--json', '--stack', 'auto'])).toMatchObject({ stack: 'auto', virtual: false });
     expect(parseCommand(['calm-day', '--json', '--agent', 'my-agent.ts'])).toMatchObject({ stack: 'auto', virtual: false });
     expect(parseCommand(['calm-day', '--stack', 'inline'])).toMatchObject({ stack: 'inline', json: false, virtual: true });
   });
 
-  it('--speed virtual: the inline stack, or the process stack on the runner\'s clock; never containers or --agent', () => {
+  it('--speed virtual: the inline stack, or the process or container stack on the runner\'s clock; never auto or --agent', () => {
     expect(parseCommand(['calm-day', '--speed', 'virtual'])).toMatchObject({ stack: 'inline', virtual: true });
     expect(parseCommand(['calm-day', '--speed', 'virtual', '--stack', 'processes'])).toMatchObject({ stack: 'processes', virtual: true });
     expect(parseCommand(['calm-day', '--stack', 'processes'])).toMatchObject({ stack: 'processes', virtual: false });
-    expect(parseCommand(['calm-day', '--speed', 'virtual', '--stack', 'containers'])).toEqual({ kind: 'usage', message: expect.stringMatching(/containers play on wall time/) });
+    expect(parseCommand(['calm-day', '--speed', 'virtual', '--stack', 'containers'])).toMatchObject({ stack: 'containers', virtual: true });
+    expect(parseCommand(['calm-day', '--stack', 'containers'])).toMatchObject({ stack: 'containers', virtual: false });
+    expect(parseCommand(['calm-day', '--speed', 'virtual', '--stack', 'auto'])).toEqual({ kind: 'usage', message: expect.stringMatching(/auto picks one itself/) });
     expect(parseCommand(['calm-day', '--speed', 'virtual', '--stack', 'processes', '--agent', 'a.ts'])).toEqual({ kind: 'usage', message: expect.stringMatching(/--agent plays on wall time/) });
   });
 

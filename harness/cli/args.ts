@@ -12,8 +12,9 @@ Plays a scenario from scenarios/ (or --file) against the real agent, the fake Op
 scenario asks for it, llama-server, and checks what the caller heard.
 
   --speed N          scenario ms per wall ms (default 1: real time, to watch; 10 runs a minute in 6 s), or
-                     virtual: a clock that skips idle time, shared by the runner and the services (inline or
-                     processes; exact instants on any machine; the default with --json unless --agent is given)
+                     virtual: a clock that skips idle time, shared by the runner and the services (inline,
+                     processes or containers; exact instants on any machine; the default with --json unless
+                     --agent is given)
   --file PATH        a scenario file outside the library
   --stack STACK      where the services run: processes (child processes), containers (docker-compose.test.yml
                      under Testcontainers; run npm run containers:prepare first), or auto (default: containers
@@ -110,9 +111,9 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = {
   const stack = (values.stack ?? (virtualByDefault || askedVirtual ? 'inline' : 'auto')) as StackChoice;
   if (!STACK_CHOICES.includes(stack)) return usage(`--stack: expected ${STACK_CHOICES.join(', ')}, got ${JSON.stringify(values.stack)}`);
   if (askedVirtual && values.agent !== undefined) return usage("--speed virtual: --agent plays on wall time (your module's own timeouts are wall time); give --speed N");
-  if (askedVirtual && (stack === 'containers' || stack === 'auto')) return usage(`--speed virtual runs on --stack inline or processes; containers play on wall time (--speed N)`);
-  // Containers (and auto, which may pick them) keep wall time; processes join the runner's clock.
-  const virtual = stack === 'inline' || (stack === 'processes' && (askedVirtual || virtualByDefault));
+  if (askedVirtual && stack === 'auto') return usage('--speed virtual runs on --stack inline, processes or containers: auto picks one itself, so name it');
+  // Processes and containers join the runner's clock; auto keeps wall time (which stack it picks is the machine's).
+  const virtual = stack === 'inline' || ((stack === 'processes' || stack === 'containers') && (askedVirtual || virtualByDefault));
 
   const calls = values.calls === undefined ? undefined : Number(values.calls);
   if (calls !== undefined && !(Number.isInteger(calls) && calls >= 1 && calls <= MAX_CALLS)) {

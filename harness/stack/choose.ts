@@ -49,7 +49,11 @@ export async function chooseStack(
     throw new Error(`${by} must be processes, containers, inline or auto, got ${JSON.stringify(choice)}`);
   }
   const readiness = await probe();
-  if (readiness.ready) return { stack: containerStack(), note: `${by}=${choice}: containers (docker-compose.test.yml): ${readiness.found}` };
+  if (readiness.ready) {
+    // Virtual only when asked by name (args.ts): auto keeps wall time.
+    const virtual = choice === 'containers' && options.virtual === true;
+    return { stack: containerStack({ virtual }), note: `${by}=${choice}: containers (docker-compose.test.yml)${virtual ? ", on the runner's virtual time" : ''}: ${readiness.found}` };
+  }
   if (choice === 'containers') throw new Error(`${by}=containers, but the container stack cannot run here: ${readiness.problem}. Run \`npm run containers:prepare\` first.`);
   return { stack: processStack(), note: `${by}=auto: child processes, because the container stack cannot run here (${readiness.problem})` };
 }

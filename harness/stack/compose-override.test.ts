@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { parseScenario } from '../../contract/scenario/load.js';
-import { buildCaOverride, CLOSED_LOCAL_URL, COMPOSE_REDIS_URL, composeOverride } from './compose-override.js';
+import { CLOCK_TOKEN_ENV } from '../../contract/time/shared-clock.js';
+import { AGENT_COMMAND, agentContainers, buildCaOverride, CLOCK_HOST, CLOSED_LOCAL_URL, COMPOSE_REDIS_URL, composeOverride, FAKE_COMMAND } from './compose-override.js';
+import { REPO_ROOT } from './services.js';
 import { REHEARSAL_API_KEY } from './stack.js';
 
 const scenario = (local: boolean) =>
@@ -69,6 +73,61 @@ describe('composeOverride', () => {
         fake: { build: { context: '/repo', secrets: ['host_ca'] } },
       },
       secrets: { host_ca: { file: '/etc/ssl/$$corp.pem' } },
+    });
+  });
+
+  describe('on the runner\'s virtual time', () => {
+    const clock = { port: 41234, composeFile: '/repo/docker-compose.test.yml' };
+    // Compose's `!reset` tag, read as what it does.
+    const read = (yaml: string) => parse(yaml, { customTags: [{ tag: '!reset', resolve: () => 'RESET' }] }) as { services: Record<string, Record<string, unknown>> };
+
+    it('has the fake and the agent join the clock on the engine host, the secret only as a variable of docker compose', () => {
+      const { yaml, scenarioRef } = composeOverride(scenario(false), '/repo/scenarios/mine.yaml', true, clock);
+      const { services } = read(yaml);
+      expect(services.fake).toEqual({
+        command: [...FAKE_COMMAND, scenarioRef, '--clock', `${CLOCK_HOST}:41234`],
+        environment: { [CLOCK_TOKEN_ENV]: `\${${CLOCK_TOKEN_ENV}}` },
+        extra_hosts: [`${CLOCK_HOST}:host-gateway`],
+      });
+      expect(services.agent?.command).toEqual([...AGENT_COMMAND, '--clock', `${CLOCK_HOST}:41234`, '--clock-name', 'agent']);
+      expect(services.agent?.extra_hosts).toEqual([`${CLOCK_HOST}:host-gateway`]);
+      expect((services.agent?.environment as Record<string, string>)[CLOCK_TOKEN_ENV]).toBe(`\${${CLOCK_TOKEN_ENV}}`);
+      expect(services.agent).not.toHaveProperty('scale');
+      expect(agentContainers(1, true)).toEqual(['agent-1']);
+    });
+
+    it('gives every call of a fleet its own agent service, so each its own name on the clock, built once', () => {
+      const fleet = parseScenario('name: mine\ndescription: d\nagent: { models: [a/one], redis: true }\ncalls: 3\n', 'mine.yaml');
+      const { services } = read(composeOverride(fleet, '/repo/scenarios/mine.yaml', true, clock).yaml);
+      expect(Object.keys(services).sort()).toEqual(['agent', 'agent-2', 'agent-3', 'fake']);
+      expect(services.agent).not.toHaveProperty('scale');
+      expect((services.agent?.command as string[]).slice(-2)).toEqual(['--clock-name', 'agent-1']);
+      expect(services['agent-3']).toMatchObject({ extends: { file: '/repo/docker-compose.test.yml', service: 'agent' }, build: 'RESET' });
+      expect((services['agent-3']?.command as string[]).slice(-2)).toEqual(['--clock-name', 'agent-3']);
+      expect((services['agent-3']?.environment as Record<string, string>).REDIS_URL).toBe(COMPOSE_REDIS_URL);
+      // Compose's names for them: service-index.
+      expect(agentContainers(3, true)).toEqual(['agent-1', 'agent-2-1', 'agent-3-1']);
+      expect(agentContainers(3, false)).toEqual(['agent-1', 'agent-2', 'agent-3']);
+    });
+
+    it('mounts a scenario from outside the library and plays that file', () => {
+      const { services } = read(composeOverride(scenario(false), '/home/me/$x.yaml', false, clock).yaml);
+      expect(services.fake?.volumes).toEqual(['/home/me/$$x.yaml:/app/rehearsal/$$x.yaml:ro']);
+      expect((services.fake?.command as string[]).slice(-3)).toEqual(['/app/rehearsal/$$x.yaml', '--clock', `${CLOCK_HOST}:41234`]);
+    });
+
+    it("keeps docker-compose.test.yml's commands, with --clock in place of --speed", () => {
+      const base = parse(readFileSync(join(REPO_ROOT, 'docker-compose.test.yml'), 'utf8')) as { services: Record<string, { command: string[] }> };
+      const withoutSpeed = (command: string[] | undefined) => {
+        const list = [...(command ?? [])];
+        list.splice(list.indexOf('--speed'), 2);
+        return list;
+      };
+      const fake = withoutSpeed(base.services.fake?.command);
+      // The fake's scenario goes last in the override's (after --scenario), wherever the file has it.
+      const at = fake.indexOf('--scenario');
+      expect([...fake.slice(0, at), ...fake.slice(at + 2), '--scenario']).toEqual(FAKE_COMMAND);
+      expect(withoutSpeed(base.services.agent?.command)).toEqual(AGENT_COMMAND);
     });
   });
 });

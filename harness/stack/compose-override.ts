@@ -1,13 +1,16 @@
 /**
  * What one scenario changes in docker-compose.test.yml, as a compose override file: the agent's environment
  * (the same variables the process stack sets, with the services' in-network addresses), for a fleet the number of
- * agents (`scale`: one container per call) and the shared Redis's address, and, for a scenario outside the
- * library, the file mounted into the fake. Pure, so it is tested without Docker.
+ * agents (one container per call) and the shared Redis's address, for a scenario outside the library the file
+ * mounted into the fake, and on virtual time the runner's clock for the fake and every agent. Pure, so it is
+ * tested without Docker.
  */
 import { basename } from 'node:path';
-import { stringify } from 'yaml';
+import { Scalar, stringify } from 'yaml';
 import type { Scenario } from '../../contract/scenario/schema.js';
+import { CLOCK_TOKEN_ENV } from '../../contract/time/shared-clock.js';
 import { scenarioAgentVars } from './agent-env.js';
+import { agentClockName } from './stack-clock.js';
 
 /** Inside the agent's container nothing listens here: the local server is down (connection refused). */
 export const CLOSED_LOCAL_URL = 'http://127.0.0.1:65530/v1';
@@ -18,6 +21,20 @@ export const REDIS_PROFILE = 'redis';
 /** Where a scenario from outside the library is mounted in the fake's container. */
 const EXTRA_DIR = '/app/rehearsal';
 
+/**
+ * The name a container gives the engine's host, where the runner's clock listens (`extra_hosts: host-gateway`):
+ * a container's 127.0.0.1 is its own, not the host's.
+ */
+export const CLOCK_HOST = 'holdline-clock';
+
+/** The runner's virtual clock, as the containers join it. */
+export interface ComposeClock {
+  /** The coordinator's port on the engine's host (containers.ts: on the default bridge's address). */
+  port: number;
+  /** docker-compose.test.yml, absolute: a fleet's agents 2..N extend its `agent` service. */
+  composeFile: string;
+}
+
 export interface Override {
   /** The override file's text. */
   yaml: string;
@@ -25,21 +42,64 @@ export interface Override {
   scenarioRef: string;
 }
 
-export function composeOverride(scenario: Scenario, scenarioFile: string, inLibrary: boolean): Override {
+export function composeOverride(scenario: Scenario, scenarioFile: string, inLibrary: boolean, clock?: ComposeClock): Override {
   const environment = scenarioAgentVars(scenario, {
     openrouterBaseURL: 'http://fake:4010/api/v1',
     localBaseURL: scenario.agent.local ? 'http://llama_cpp:8080/v1' : CLOSED_LOCAL_URL,
     localModel: 'holdline-tiny',
   });
   const mounted = `${EXTRA_DIR}/${basename(scenarioFile)}`;
+  const scenarioRef = inLibrary ? scenario.name : mounted;
   if (scenario.agent.redis !== false) environment.REDIS_URL = COMPOSE_REDIS_URL;
-  // One container per call, as LiveKit runs one process per job: `scale` names them agent-1 .. agent-N, each with
-  // its own free host port, and a crash or a stop is one call's, as on the process stack.
-  const agent = { environment: mapValues(environment, literal), ...(scenario.calls > 1 && { scale: scenario.calls }) };
-  const services: Record<string, unknown> = { agent };
-  if (!inLibrary) services.fake = { volumes: [`${literal(scenarioFile)}:${literal(mounted)}:ro`] };
-  return { yaml: stringify({ services }), scenarioRef: inLibrary ? scenario.name : mounted };
+  const agentEnv = mapValues(environment, literal);
+  const fake: Record<string, unknown> = inLibrary ? {} : { volumes: [`${literal(scenarioFile)}:${literal(mounted)}:ro`] };
+  if (!clock) {
+    // One container per call, as LiveKit runs one process per job: `scale` names them agent-1 .. agent-N, each with
+    // its own free host port, and a crash or a stop is one call's, as on the process stack.
+    const agent = { environment: agentEnv, ...(scenario.calls > 1 && { scale: scenario.calls }) };
+    return { yaml: stringify({ services: { agent, ...(!inLibrary && { fake }) } }), scenarioRef };
+  }
+  // On the runner's clock every agent needs its own name on it (ties go by name), which `scale` cannot give (every
+  // replica has the same command and environment): call 1 is the `agent` service, calls 2..N services `agent-N`
+  // extending it, built once (their `build` reset: two builds of one tag collide).
+  const joins = (name: string) => ({
+    command: [...AGENT_COMMAND, '--clock', `${CLOCK_HOST}:${clock.port}`, '--clock-name', name],
+    environment: { ...agentEnv, ...CLOCK_TOKEN },
+    extra_hosts: CLOCK_HOST_ENTRY,
+  });
+  const services: Record<string, unknown> = {
+    fake: { ...fake, command: [...FAKE_COMMAND, literal(scenarioRef), '--clock', `${CLOCK_HOST}:${clock.port}`], environment: CLOCK_TOKEN, extra_hosts: CLOCK_HOST_ENTRY },
+    agent: joins(agentClockName(1, scenario.calls)),
+  };
+  for (let call = 2; call <= scenario.calls; call++) {
+    services[`agent-${call}`] = { extends: { file: literal(clock.composeFile), service: 'agent' }, build: RESET, ...joins(agentClockName(call, scenario.calls)) };
+  }
+  return { yaml: stringify({ services }), scenarioRef };
 }
+
+/**
+ * The container of each call's agent, as Compose names it (`service-index`): a scaled `agent` (wall time) is
+ * agent-1 .. agent-N; on the runner's clock call 1 is agent-1 and call N the one container of service agent-N.
+ */
+export function agentContainers(calls: number, virtual: boolean): string[] {
+  return Array.from({ length: calls }, (_, i) => (virtual && i > 0 ? `agent-${i + 1}-1` : `agent-${i + 1}`));
+}
+
+/**
+ * docker-compose.test.yml's commands without their `--speed`: on the runner's clock the fake and the agent get
+ * `--clock` instead (their CLIs take one or the other). Kept in step with that file by compose-override.test.ts.
+ */
+export const FAKE_COMMAND = ['npm', 'run', 'fake', '--', '--port', '4010', '--host', '0.0.0.0', '--scenario'];
+export const AGENT_COMMAND = ['npm', 'run', 'agent', '--', '--rehearsal', '--port', '8081', '--host', '0.0.0.0'];
+/**
+ * The run's secret, from the environment of `docker compose` (containers.ts): neither on a command line nor in
+ * the override file. The processes in the containers read it as the process stack's children do.
+ */
+const CLOCK_TOKEN = { [CLOCK_TOKEN_ENV]: `\${${CLOCK_TOKEN_ENV}}` };
+/** Docker's `host-gateway`: the engine host's address on the default bridge, where the runner's clock listens. */
+const CLOCK_HOST_ENTRY = [`${CLOCK_HOST}:host-gateway`];
+/** Compose's `!reset`: drops what the extended service set. */
+const RESET = Object.assign(new Scalar(null), { tag: '!reset' });
 
 /** Compose interpolates `$VAR` in every value of every file: `$$` keeps a scenario's `$` a dollar. */
 function literal(value: string): string {

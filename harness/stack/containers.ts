@@ -9,6 +9,12 @@
  * each its own published port, its own crash, its own start in `docker ps`. With `agent.redis` the `redis` profile
  * starts the rig's redis service and every agent gets its address; `agent.redis.down` is `docker kill` (a crash)
  * and `docker start` of that container, on the same name on the compose network, empty (no persistence).
+ *
+ * On virtual time (`virtual: true`) the fake and every agent container join the runner's clock, as on the process
+ * stack, and the runner reaches them at their addresses on the compose network, never through a published port:
+ * Docker's userland proxy behind a published port is a process on no clock, and the coordinator pairs the two
+ * ends of every connection by address and port (contract/time/crossings.ts), which only holds with nothing in
+ * between. The host reaches a Linux bridge network directly; the published ports stay for people and health.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,7 +27,9 @@ import { SCENARIO_DIR } from '../../contract/scenario/library.js';
 import { ensureTinyModel } from '../../tools/llama/model.js';
 import { cacheRoot } from '../../tools/llama/paths.js';
 import { redactor, secretsOf } from './agent-env.js';
-import { buildCaOverride, COMPOSE_REDIS_URL, composeOverride, REDIS_PROFILE } from './compose-override.js';
+import { agentContainers, buildCaOverride, CLOCK_HOST, COMPOSE_REDIS_URL, composeOverride, REDIS_PROFILE } from './compose-override.js';
+import { CLOCK_TOKEN_ENV } from '../../contract/time/shared-clock.js';
+import { crashOrClockFailure, participantNames, startStackClock, startWhenJoined, type StackClock } from './stack-clock.js';
 import { exec } from '../../tools/kit/run-command.js';
 import { stillWaiting } from '../../tools/kit/service.js';
 import { StartError } from '../../tools/kit/start-error.js';
@@ -37,12 +45,22 @@ const COMPOSE_DUMMY_KEY = 'sk-or-v1-holdline-test-dummy';
 /** How long a restarted redis container may take to answer PING. */
 const REDIS_READY_TIMEOUT_MS = 15_000;
 const REDIS_POLL_MS = 100;
+/**
+ * Wall ms for every container to be on the runner's clock once Compose says they are healthy: each joins before
+ * it listens (src/main.ts, fakes/openrouter/cli.ts), so by then all have; this only bounds a bug.
+ */
+const JOIN_WITHIN_MS = 30_000;
 
-export function containerStack(): Stack {
-  return { name: 'containers', virtual: false, start: startContainers };
+/**
+ * @param options.virtual the runner, the fake and every agent container share one virtual clock that skips idle
+ *   time (contract/time/shared-clock.ts), as `processStack({ virtual: true })`, instead of wall time times the speed.
+ */
+export function containerStack(options: { virtual?: boolean } = {}): Stack {
+  const virtual = options.virtual === true;
+  return { name: 'containers', virtual, start: (request) => startContainers(request, virtual) };
 }
 
-async function startContainers(request: StartRequest): Promise<RunningStack> {
+async function startContainers(request: StartRequest, virtual: boolean): Promise<RunningStack> {
   // The module and its dependencies live on the host; the agent's image has neither.
   if (request.agentModule) throw new StartError('--agent runs on the process stack only (child processes on this machine)');
   const { scenario, scenarioFile, speed, progress, signal } = request;
@@ -50,8 +68,10 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
   if (!testcontainers) throw new StartError(`the container stack needs testcontainers: ${TESTCONTAINERS_MISSING}`);
   const { DockerComposeEnvironment, Wait, getContainerRuntimeClient } = testcontainers;
   const model = await ensureTinyModel();
+  const clock = virtual ? await clockForContainers(scenario, getContainerRuntimeClient) : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'holdline-compose-'));
-  const override = composeOverride(scenario, resolve(scenarioFile), resolve(dirname(scenarioFile)) === SCENARIO_DIR);
+  const composeClock = clock && { port: Number(clock.address.slice(clock.address.lastIndexOf(':') + 1)), composeFile: join(REPO_ROOT, COMPOSE_FILE) };
+  const override = composeOverride(scenario, resolve(scenarioFile), resolve(dirname(scenarioFile)) === SCENARIO_DIR, composeClock);
   const files = [COMPOSE_FILE, join(dir, 'scenario.override.yml')];
   writeFileSync(files[1] as string, override.yaml);
   const ca = process.env.NODE_EXTRA_CA_CERTS;
@@ -68,12 +88,14 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
   const profiles = withRedis ? ['--profile', REDIS_PROFILE] : [];
   const calls = scenario.calls;
   // Compose names the containers of a scaled service agent-1 .. agent-N; one call is agent-1.
-  const agents = Array.from({ length: calls }, (_, i) => `agent-${i + 1}`);
+  const agents = agentContainers(calls, virtual);
   const environment = {
     HOLDLINE_SCENARIO: override.scenarioRef,
     HOLDLINE_SPEED: String(speed),
     HOLDLINE_CACHE_DIR: cacheRoot(),
     HOLDLINE_TINY_MODEL: basename(model.path),
+    // For the override's ${HOLDLINE_CLOCK_TOKEN}: the secret reaches the containers' environment only.
+    ...(clock && { [CLOCK_TOKEN_ENV]: clock.coordinator.token }),
   };
   const down = async () => {
     await exec('docker', ['compose', '-p', project, ...files.flatMap((f) => ['-f', f]), '--env-file', envFile, ...profiles, 'down', '-v', '--timeout', '5'], {
@@ -81,10 +103,12 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
       env: { ...process.env, ...environment },
     });
     rmSync(dir, { recursive: true, force: true });
+    await clock?.coordinator.stop();
   };
 
   const fleetNote = calls > 1 ? `, ${calls} agent containers (one per call)` : '';
-  progress(`docker compose: building the image and starting ${COMPOSE_FILE} for ${scenario.name}${fleetNote}${withRedis ? ', redis' : ''} (project ${project})`);
+  const clockNote = clock ? `, on the runner's virtual time (clock at ${clock.address}, ${CLOCK_HOST} in the containers)` : '';
+  progress(`docker compose: building the image and starting ${COMPOSE_FILE} for ${scenario.name}${fleetNote}${withRedis ? ', redis' : ''}${clockNote} (project ${project})`);
   let env: StartedDockerComposeEnvironment;
   const waited = stillWaiting(`the containers of ${COMPOSE_FILE}`, progress);
   try {
@@ -99,9 +123,13 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
     for (const name of [...agents, 'fake-1', 'llama_cpp-1', ...(withRedis ? ['redis-1'] : [])]) compose = compose.withWaitStrategy(name, Wait.forHealthCheck());
     env = await compose.up();
   } catch (error) {
+    // On virtual time a container that cannot join the clock exits before it listens: say which did not.
+    const on = new Set(clock?.coordinator.participants());
+    const absent = clock ? participantNames(calls).filter((name) => !on.has(name)) : [];
+    const note = absent.length > 0 ? `; not on the runner's virtual clock (${clock?.address}, ${CLOCK_HOST} in the containers): ${absent.join(', ')}` : '';
     await down();
     if (signal?.aborted) throw signal.reason;
-    throw new StartError(`docker compose could not start ${COMPOSE_FILE}: ${(error as Error).message}`);
+    throw new StartError(`docker compose could not start ${COMPOSE_FILE}: ${(error as Error).message}${note}`);
   } finally {
     waited();
   }
@@ -109,27 +137,44 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
     await down();
     throw signal.reason;
   }
+  if (clock) {
+    try {
+      await startWhenJoined(clock, calls, JOIN_WITHIN_MS);
+    } catch (error) {
+      await env.down({ removeVolumes: true }).catch(() => {});
+      await down();
+      throw error instanceof StartError ? error : new StartError((error as Error).message);
+    }
+  }
 
   // docker-compose.test.yml publishes on the engine host's 127.0.0.1 only, so that is where it is reached (a local
   // engine, Docker Desktop included). Not getHost(): on a machine it takes for a container, Testcontainers
-  // names the bridge's gateway, where nothing is published.
-  const urlOf = (name: string, port: number) => `http://127.0.0.1:${env.getContainer(name).getMappedPort(port)}`;
+  // names the bridge's gateway, where nothing is published. On virtual time: the container's own address on the
+  // compose network (see above).
+  const urlOf = (name: string, port: number) => {
+    const container = env.getContainer(name);
+    if (!clock) return `http://127.0.0.1:${container.getMappedPort(port)}`;
+    const [network] = container.getNetworkNames();
+    return `http://${container.getIpAddress(network as string)}:${port}`;
+  };
   // Redis is not watched, as on the process stack: the agents go on without it, and a scenario takes it down itself.
   const watched: Record<string, string> = {
     ...Object.fromEntries(agents.map((name, i) => [name, calls > 1 ? `the agent container of call ${i + 1}` : 'the agent container'])),
     'fake-1': 'the fake OpenRouter container',
     'llama_cpp-1': 'the llama.cpp container',
   };
-  const watch = watchContainers(env, watched, redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY]), getContainerRuntimeClient);
+  const watch = watchContainers(env, watched, redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY, ...(clock ? [clock.coordinator.token] : [])]), getContainerRuntimeClient);
   const callUrls = agents.map((name) => urlOf(name, 8081));
   let stopped: Promise<void> | undefined;
+  if (clock) progress(`on the runner's clock: ${participantNames(calls).join(', ')} (reached at ${urlOf('fake-1', 4010)}, ${agents.map((name) => urlOf(name, 8081)).join(', ')})`);
   return {
     fakeUrl: urlOf('fake-1', 4010),
     agentUrl: callUrls[0] as string,
     ...(calls > 1 && { callUrls }),
     ...(withRedis && { redis: redisControl(env.getContainer('redis-1').getId(), getContainerRuntimeClient) }),
     pids: {},
-    crashed: watch.crashed,
+    crashed: crashOrClockFailure(watch.crashed, clock, () => stopped !== undefined),
+    ...(clock && { clock: clock.coordinator.clock }),
     stop() {
       stopped ??= (async () => {
         watch.stop();
@@ -140,6 +185,25 @@ async function startContainers(request: StartRequest): Promise<RunningStack> {
       return stopped;
     },
   };
+}
+
+/**
+ * Where containers reach this machine, and so where the runner's clock listens: the engine's default bridge
+ * gateway, which Compose's `host-gateway` names (compose-override.ts CLOCK_HOST). Servers bind 127.0.0.1 unless
+ * told otherwise; this one is told: a container's 127.0.0.1 is its own. Still one address (the bridge's), never
+ * every interface, and a participant must bring the run's secret. An engine elsewhere (a remote host, Docker
+ * Desktop's VM) has no such address here, and its containers no direct route back: virtual time needs a local engine.
+ */
+async function clockForContainers(scenario: StartRequest['scenario'], getContainerRuntimeClient: Testcontainers['getContainerRuntimeClient']): Promise<StackClock> {
+  const client = await getContainerRuntimeClient();
+  const bridge = (await client.network.getById('bridge').inspect()) as { IPAM?: { Config?: { Gateway?: string }[] } };
+  const gateway = bridge.IPAM?.Config?.find((c) => c.Gateway && !c.Gateway.includes(':'))?.Gateway;
+  const elsewhere = `virtual time on containers needs the Docker engine on this machine (the runner joins its containers on their bridge network, and they its clock on the default bridge's gateway)`;
+  if (!gateway) throw new StartError(`${elsewhere}, and the engine's default bridge has no IPv4 gateway: play at --speed N`);
+  // Listening there fails (EADDRNOTAVAIL) when the gateway is not this machine's: an engine elsewhere.
+  return startStackClock(scenario, gateway).catch((error: Error) => {
+    throw error instanceof StartError && /EADDRNOTAVAIL/.test(error.message) ? new StartError(`${elsewhere}, and ${gateway} is not an address here: play at --speed N`) : error;
+  });
 }
 
 /**

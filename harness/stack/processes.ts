@@ -6,14 +6,12 @@
  * a service that dies later is reported by `crashed`.
  */
 import { setMaxListeners } from 'node:events';
-import { Coordinator } from '../../contract/time/coordinator.js';
-import { warmUp } from '../../contract/time/quiet.js';
 import { downBaseURL } from '../../tools/llama/testing/down.js';
 import { agentProcessEnv, redactor, secretsOf } from './agent-env.js';
 import { describeExit, type Child } from '../../tools/kit/child.js';
 import { StartError } from '../../tools/kit/start-error.js';
 import { startRedisServer, type RedisServer } from '../../src/testing/redis-server.js';
-import { virtualClockFailure } from './clock-failure.js';
+import { agentClockName, crashOrClockFailure, startStackClock, startWhenJoined, type StackClock } from './stack-clock.js';
 import { startAgentProcess, startFakeProcess, type ClockJoin, startLlamaProcess, type LocalServer, type Started } from './services.js';
 import type { RunningStack, ServiceFailure, Stack, StartRequest } from './stack.js';
 
@@ -36,8 +34,7 @@ async function startProcesses(request: StartRequest, virtual: boolean): Promise<
   setMaxListeners(64, signal);
 
   // Virtual time: the runner coordinates one clock the fake and the agent join (shared-clock.ts).
-  let coordinator: Coordinator | undefined;
-  const clockFailure = virtualClockFailure();
+  let clock: StackClock | undefined;
   const started: Child[] = [];
   const keep = <T extends Started>(service: T): T => {
     started.push(service.child);
@@ -52,21 +49,16 @@ async function startProcesses(request: StartRequest, virtual: boolean): Promise<
     // The agents first, so they do not log the others' disappearance as failures; then the rest together.
     await Promise.all([...agents].map((child) => child.stop()));
     await Promise.all([...started.filter((child) => !agents.has(child)).map((child) => child.stop()), redis?.stop()]);
-    await coordinator?.stop();
+    await clock?.coordinator.stop();
   };
 
   try {
     let join: ((name: string) => ClockJoin) | undefined;
     if (virtual) {
       if (request.agentModule) throw new StartError("--agent plays on wall time (your module's own timeouts are wall time): give --speed N");
-      // The agents' Redis clients notice a dead Redis and reconnect on their own wall-time timers, which virtual
-      // time outruns: how many calls miss the shared state would depend on the machine.
-      if (scenario.agent.redis !== false && scenario.agent.redis.down) throw new StartError('agent.redis.down takes Redis away, and its clients reconnect on wall time: play this scenario at a --speed (1 is exact enough)');
-      await warmUp();
-      const clock = new Coordinator(clockFailure.report);
-      coordinator = clock;
-      const address = await clock.listen();
-      join = (name) => ({ address, token: clock.token, name });
+      const shared = await startStackClock(scenario);
+      clock = shared;
+      join = (name) => ({ address: shared.address, token: shared.coordinator.token, name });
     }
     const redisWanted = scenario.agent.redis !== false;
     progress(`starting the fake OpenRouter${scenario.agent.local ? ', llama-server' : ''}${redisWanted ? ', redis-server' : ''}`);
@@ -88,8 +80,8 @@ async function startProcesses(request: StartRequest, virtual: boolean): Promise<
     const agentsUp = await settleAll(
       Array.from({ length: calls }, (_, i) => {
         // Each its own name on the clock: ties between processes go by name, the same in every run.
-        const clock = join?.(calls > 1 ? `agent-${i + 1}` : 'agent');
-        return startAgentProcess(env, speed, redact, progress, signal, request.agentModule, calls > 1 ? `the agent of call ${i + 1}` : 'the agent', clock).then((agent) => {
+        const joining = join?.(agentClockName(i + 1, calls));
+        return startAgentProcess(env, speed, redact, progress, signal, request.agentModule, calls > 1 ? `the agent of call ${i + 1}` : 'the agent', joining).then((agent) => {
           agents.add(agent.child);
           return keep(agent);
         });
@@ -99,11 +91,7 @@ async function startProcesses(request: StartRequest, virtual: boolean): Promise<
     const [first] = agentsUp as [Started, ...Started[]];
     const server = redis;
     // Each joins before it prints its address; time moves once all have.
-    if (coordinator) {
-      const clock = coordinator;
-      await Promise.all(['fake', ...Array.from({ length: calls }, (_, i) => (calls > 1 ? `agent-${i + 1}` : 'agent'))].map((name) => clock.joined(name)));
-      clock.start();
-    }
+    if (clock) await startWhenJoined(clock, calls);
     const crashed = firstCrash(started, () => stopping);
     return {
       fakeUrl: fake.url,
@@ -111,9 +99,9 @@ async function startProcesses(request: StartRequest, virtual: boolean): Promise<
       ...(calls > 1 && { callUrls: agentsUp.map((agent) => agent.url) }),
       ...(server && { redis: { url: server.url, kill: () => server.kill(), restart: () => server.restart() } }),
       pids: { ...Object.fromEntries(started.map((child) => [child.name, child.pid])), ...(server?.pid !== undefined && { 'redis-server': server.pid }) },
-      crashed: coordinator ? Promise.race([crashed, clockFailure.failed.then((failure) => (stopping ? new Promise<never>(() => {}) : failure))]) : crashed,
+      crashed: crashOrClockFailure(crashed, clock, () => stopping),
       stop,
-      ...(coordinator && { clock: coordinator.clock }),
+      ...(clock && { clock: clock.coordinator.clock }),
     };
   } catch (error) {
     await stop();

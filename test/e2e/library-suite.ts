@@ -8,16 +8,18 @@
  *   - across processes (the fake and the agent as child processes joining the runner's clock,
  *     contract/time/shared-clock.ts): its `--json` is the inline one's, byte for byte, so three processes
  *     rehearse exactly what one does;
- *   - on every other stack E2E_STACK selects that plays on virtual time, the same comparison;
+ *   - on the container stack when E2E_STACK selects it (the fake and the agent containers join the runner's
+ *     clock), the same comparison;
  *   - the fleet scenarios (`calls` > 1 or `agent.redis`: several agent processes, a real redis-server) on each
  *     virtual-time stack that holds a fleet (inline runs one agent), each against its own expect with every call.
  * - `wallLibrary` (the `*.wall.test.ts` files, a later phase of `npm test`, one rehearsal at a time on the
  *   machine): what plays on wall time, where a neighbour's CPU would move the instants:
  *   - a few short scenarios at real time (speed 1) on each stack, with the verdict, words and sources of virtual
  *     time, to show the results do not depend on the speed or the clock;
- *   - a fleet that takes Redis down (its clients reconnect on wall-time timers, which virtual time would outrun);
- *   - on a stack without virtual time, the whole library at an accelerated speed, with the verdict, words and
- *     sources of virtual time.
+ *   - a fleet that takes Redis down (its clients reconnect on wall-time timers, which virtual time would outrun).
+ * Every stack has virtual time now (containers join the runner's clock too: harness/stack/stack-clock.ts), so no
+ * accelerated wall-time pass of the library is left: virtual time proves more (the same bytes, not a verdict
+ * within windows) in less time.
  */
 import { describe, expect, it } from 'vitest';
 import { libraryNames, resolveScenario } from '../../contract/scenario/library.js';
@@ -27,7 +29,7 @@ import { textTimeline } from '../../harness/report/text.js';
 import { inlineStack } from '../../harness/stack/inline.js';
 import { processStack } from '../../harness/stack/processes.js';
 import type { Stack } from '../../harness/stack/stack.js';
-import { e2eFleetSpeed, e2eSpeed, e2eStacks, fingerprint, isFleetScenario, rehearseLibrary, timeoutFor, virtualOf, wallOf } from './rehearsal.js';
+import { e2eFleetSpeed, e2eStacks, fingerprint, isFleetScenario, rehearseLibrary, timeoutFor, virtualOf, wallOf } from './rehearsal.js';
 
 /** Short ones for real time: a failover, the local model, and a calm day. */
 export const REAL_TIME = ['mid-stream-error-before-text', 'invalid-key', 'calm-day'];
@@ -100,6 +102,8 @@ export async function virtualLibrary(names: string[]): Promise<void> {
     });
   }
 
+  /** Each fleet's result across processes, the reference for the other stacks (inline runs one agent). */
+  const fleetReferences = new Map<string, Result>();
   for (const stack of others) {
     describe(`the fleet scenarios on virtual time (${stack.name}): every call hears the expected words, the fleet's requests are counted`, () => {
       for (const name of fleet) {
@@ -112,6 +116,8 @@ export async function virtualLibrary(names: string[]): Promise<void> {
           expect(result.failures, textTimeline(result)).toEqual([]);
           expect(result.recording.clock).toBe('virtual');
           expect(result.calls?.length).toBe(callsOf(name));
+          if (stack.name === 'processes') fleetReferences.set(name, result);
+          else sameJson(result, referenceOf(name, fleetReferences));
         });
       }
     });
@@ -122,9 +128,8 @@ export async function wallLibrary(names: string[]): Promise<void> {
   const stacks = (await e2eStacks()).map((c) => c.stack);
   const fleet = names.filter(isFleetScenario);
   const single = names.filter((name) => !fleet.includes(name));
-  const wallOnly = stacks.filter((s) => virtualOf(s) === undefined);
   // The references: inline virtual time, for the scenarios this file compares (cheap: about a second each).
-  const compared = [...new Set([...single.filter((name) => REAL_TIME.includes(name)), ...(wallOnly.length > 0 ? single : [])])];
+  const compared = single.filter((name) => REAL_TIME.includes(name));
   const references = new Map<string, Result>();
 
   describe('the references: on virtual time (inline)', () => {
@@ -137,39 +142,14 @@ export async function wallLibrary(names: string[]): Promise<void> {
     }
   });
 
-  // The process stack's wall time is covered at real time below, by the runner's own tests (--speed 10) and by
-  // rehearsing an agent module; an accelerated pass of the whole library is kept for a stack that has no
-  // virtual time.
-  for (const stack of wallOnly) {
-    const speed = e2eSpeed(stack.name);
-    describe(`the scenario library at speed ${speed} (${stack.name}): the verdict, words and sources of virtual time`, () => {
-      for (const name of single) {
-        it(name, { timeout: timeoutFor(name, speed, stack.name) }, async () => {
-          const result = await rehearseLibrary(name, speed, stack);
-          expect(result.failures, textTimeline(result)).toEqual([]);
-          expect(fingerprint(result), textTimeline(result)).toEqual(fingerprint(referenceOf(name, references)));
-        });
-      }
-    });
-    const fleetSpeed = e2eFleetSpeed();
-    describe(`the fleet scenarios at speed ${fleetSpeed} (${stack.name}): every call, the scenario's own expect`, () => {
-      for (const name of fleet) {
-        it(name, { timeout: timeoutFor(name, fleetSpeed, stack.name) }, async () => {
-          const result = await rehearseLibrary(name, fleetSpeed, stack);
-          expect(result.failures, textTimeline(result)).toEqual([]);
-          expect(result.calls?.length).toBe(callsOf(name));
-        });
-      }
-    });
-  }
-
-  // Redis taken down on a stack with virtual time: at real time (on a stack without, it played above).
-  for (const stack of stacks.filter((s) => !wallOnly.includes(s))) {
+  // Redis taken down: at real time (its clients reconnect on wall-time timers), on every stack.
+  for (const stack of stacks) {
     const wall = wallOf(stack);
-    describe(`the fleet scenarios that take Redis down, at real time (${stack.name})`, () => {
+    const speed = stack.name === 'containers' ? e2eFleetSpeed() : 1;
+    describe(`the fleet scenarios that take Redis down, at speed ${speed} (${stack.name})`, () => {
       for (const name of fleet.filter(redisDown)) {
-        it(name, { timeout: timeoutFor(name, 1, stack.name) }, async () => {
-          const result = await rehearseLibrary(name, 1, wall);
+        it(name, { timeout: timeoutFor(name, speed, stack.name) }, async () => {
+          const result = await rehearseLibrary(name, speed, wall);
           expect(result.failures, textTimeline(result)).toEqual([]);
           expect(result.recording.clock).toBe('wall');
           expect(result.calls?.length).toBe(callsOf(name));

@@ -4,29 +4,19 @@ import { loadScenarioFile } from '../../contract/scenario/load.js';
 import type { Result } from '../../harness/result.js';
 import { runScenario } from '../../harness/run.js';
 import { chooseStack, type Chosen } from '../../harness/stack/choose.js';
+import { containerStack } from '../../harness/stack/containers.js';
 import { processStack } from '../../harness/stack/processes.js';
 import { isFleet, type Stack } from '../../harness/stack/stack.js';
 import { exclusive } from '../kit/exclusive.js';
 
 /**
- * Accelerated speed for the library, per stack (E2E_SPEED sets both): 10 on processes keeps the pipeline's wall
- * latency (tens of ms) inside the windows. Containers add a hop per request (the published port's proxy, the
- * bridge network): calm-day at speed 1 on a loaded 2-core machine heard its answers 110 to 170 ms later than on
- * processes, which at speed 10 is 1.1 to 1.7 s of scenario time, past the windows. 5 halves that.
- */
-export function e2eSpeed(stackName: Stack['name'], env: NodeJS.ProcessEnv = process.env): number {
-  if (stackName === 'inline') return 1; // virtual time: the speed plays no part
-  if (env.E2E_SPEED !== undefined) return Number(env.E2E_SPEED);
-  return stackName === 'containers' ? 5 : 10;
-}
-
-/**
- * Speed for the fleet scenarios on the container stack (E2E_FLEET_SPEED overrides): 1. Ten agent containers on
+ * Speed for a fleet scenario on the container stack at wall time, the one whose Redis goes down (the others play
+ * on virtual time) (E2E_FLEET_SPEED overrides): 1. Ten agent containers on
  * a 2-core machine cannot keep up with speed 5: fleet-storm at speed 5 heard calls 3 to 10 seconds of scenario
  * time late (holds, a hedge to the local model) while the ten calls' 200 ms first tokens were 40 ms of wall time;
  * at speed 1 it passed (97.8 s wall, ~65 s of it starting the containers). Speed 5 would save under 20 s of the
  * ~25 s of play per scenario: not worth a verdict that depends on the machine's load. The process stack plays
- * fleets on virtual time instead.
+ * fleets on virtual time instead, and so does the container stack now for every fleet whose Redis stays up.
  */
 export function e2eFleetSpeed(env: NodeJS.ProcessEnv = process.env): number {
   return env.E2E_FLEET_SPEED !== undefined ? Number(env.E2E_FLEET_SPEED) : 1;
@@ -61,12 +51,14 @@ export async function rehearseLibrary(name: string, speed: number, stack: Stack)
 export function virtualOf(stack: Stack): Stack | undefined {
   if (stack.virtual) return stack;
   if (stack.name === 'processes') return processStack({ virtual: true });
+  if (stack.name === 'containers') return containerStack({ virtual: true });
   return undefined;
 }
 
 /** The stack's variant on wall time (inline has none: it is virtual time in this process). */
 export function wallOf(stack: Stack): Stack {
   if (stack.name === 'processes') return processStack();
+  if (stack.name === 'containers') return containerStack();
   return stack;
 }
 
