@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   console.log('Redis per decision: wall time Redis added to one decision of a turn (holdline_redis_decision_seconds, bucket upper bounds).');
   if (alone) {
     console.log(
-      `Redis alone: ${alone.decisions} decisions one after another in one process (a read and a :free slot each, deadline 1 s): p50 ${alone.p50Ms} ms, p99 ${alone.p99Ms} ms, max ${alone.maxMs} ms.`,
+      `Redis alone: ${alone.decisions} decisions one after another in one process (the mirror's changes and a :free slot each, deadline 1 s): p50 ${alone.p50Ms} ms, p99 ${alone.p99Ms} ms, max ${alone.maxMs} ms.`,
     );
   }
   console.log(`Load (uptime, 1/5/15 min): ${loadBefore} before, ${uptime()} after; ${cpus().length} cores.`);

@@ -56,9 +56,10 @@ describe('shared cooldowns (real Redis)', () => {
     expect(b.skips()).toEqual([expect.objectContaining({ model: 'a/one', cooldownUntil: 5_010 })]);
     expect(b.chain.status()[0]).toMatchObject({ ok: false, coolingUntil: 5_010, lastError: { class: 'rate-limit', detail: '429 rate limited', at: 10 } });
 
-    // The stored record: hashed key plus model, times in epoch ms of the injected clock; never the key itself.
-    const keys = await a.store.client.keys('*');
-    expect(keys).toEqual([expect.stringMatching(/^holdline:cooldown:[0-9a-f]{16}:a\/one$/)]);
+    // The stored record (and the records' version counter): hashed key plus model, times in epoch ms of the injected
+    // clock; never the key itself.
+    const keys = (await a.store.client.keys('*')).sort();
+    expect(keys).toEqual([expect.stringMatching(/^holdline:cooldown:[0-9a-f]{16}:a\/one$/), expect.stringMatching(/^holdline:version:[0-9a-f]{16}$/)]);
     expect(keys.join()).not.toContain(KEY);
     expect(await a.store.client.hget(keys[0] as string, 'until')).toBe(String(1_700_000_000_000 + 5_010));
 
@@ -66,7 +67,7 @@ describe('shared cooldowns (real Redis)', () => {
     // keeping its streak) forgets it at its next look: its next failure would be a first one again.
     await clock.advance(6_000 - clock.now());
     expect(await turns(clock, [b.chain], [a.store, b.store])).toEqual([['openrouter:a/one: answer from a/one']]);
-    expect(await a.store.client.keys('*')).toEqual([]);
+    expect(await a.store.client.keys('holdline:cooldown:*')).toEqual([]);
     expect(a.chain.cooldowns.get('openrouter:a/one')).toMatchObject({ streak: 1 });
     await a.chain.syncShared();
     expect(a.chain.cooldowns.has('openrouter:a/one')).toBe(false);
@@ -87,7 +88,7 @@ describe('shared cooldowns (real Redis)', () => {
     const waiter = heard[0]?.[0]?.startsWith('openrouter:b/two') ? a : b;
     expect(waiter.skips().at(-1)).toMatchObject({ model: 'a/one', cooldownUntil: 6_000 + PROBE_RECHECK_MS });
     // The verdict (a success) cleared the record: the waiter's next turn asks a/one first.
-    expect(await a.store.client.keys('*')).toEqual([]);
+    expect(await a.store.client.keys('holdline:cooldown:*')).toEqual([]);
     waiter.attempts.splice(0);
     await turns(clock, [waiter.chain], [a.store, b.store]);
     expect(waiter.attempts).toEqual(['openrouter:a/one']);
@@ -102,7 +103,7 @@ describe('shared cooldowns (real Redis)', () => {
     const asked = () => [...a.attempts, ...b.attempts].filter((id) => id === 'openrouter:a/one').length;
     expect(asked()).toBe(2); // the first discovery and one probe, not one per call
     // The probe failed at 6300 with Retry-After 2 s: both calls now skip a/one until 8300, the lease is gone.
-    const [key] = await a.store.client.keys('*');
+    const [key] = await a.store.client.keys('holdline:cooldown:*');
     expect(await a.store.client.hgetall(key as string)).toMatchObject({ until: String(1_700_000_000_000 + 8_300), streak: '2' });
     expect(await a.store.client.hexists(key as string, 'probeUntil')).toBe(0);
     for (const call of [a, b]) {
@@ -204,9 +205,9 @@ describe('a probe lease given back (a hedge picked but never sent)', () => {
     await a.store.fail('a/one', { until: 0, cls: 'rate-limit', streak: 1, since: -1 });
     expect(await a.store.claimProbe('a/one', 60_000)).toEqual({ granted: true });
     expect(await b.store.claimProbe('a/one', 60_000)).toMatchObject({ granted: false });
-    await b.store.releaseProbe('a/one'); // not b's lease: nothing happens
+    await b.store.giveBack('a/one'); // not b's lease: nothing happens
     expect(await b.store.claimProbe('a/one', 60_000)).toMatchObject({ granted: false });
-    await a.store.releaseProbe('a/one');
+    await a.store.giveBack('a/one');
     expect(await b.store.claimProbe('a/one', 60_000)).toEqual({ granted: true });
   });
 });

@@ -75,8 +75,11 @@ export function startJob({ clock, config, script, redisUrl, apiKey, answerMs = 1
   return { chain, store, seen, attempts, lines, skips };
 }
 
-export const ready = (store: SharedCooldowns) =>
-  store.client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => store.client.once('ready', () => resolve()));
+/** The store answers and its mirror follows Redis (subscribed, first snapshot read): decisions read memory. */
+export const ready = async (store: SharedCooldowns): Promise<void> => {
+  if (store.client.status !== 'ready') await new Promise<void>((resolve) => store.client.once('ready', () => resolve()));
+  if (!store.mirror.live) await new Promise<void>((resolve) => store.mirror.once('live', () => resolve()));
+};
 
 /** Plays one turn on each chain at once; virtual time moves only when no Redis call is under way. */
 export async function playTurns(clock: VirtualClock, chains: ChainLLM[], stores: SharedCooldowns[]): Promise<string[][]> {
