@@ -9,12 +9,14 @@
  */
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../contract/clock.js';
+import { llm } from '@livekit/agents';
+import { ScaledClock, VirtualClock } from '../../contract/clock.js';
 import { loadConfig } from '../config.js';
 import { collectSharedMetrics } from '../observability/metrics.js';
 import { closedPort } from '../testing/ports.js';
 import { playTurns, redisForFile, rateLimited, ready, startJob, type Job, type Script } from '../testing/shared-fleet.js';
 import type { Backend } from './backends.js';
+import { isSourcedChunk, type ChainLLM } from './chain-llm.js';
 import { PROBE_RECHECK_MS } from './shared-cooldowns.js';
 import { FREE_WINDOW_MARGIN_MS } from './shared-scripts.js';
 
@@ -211,3 +213,56 @@ describe('a probe lease given back (a hedge picked but never sent)', () => {
     expect(await b.store.claimProbe('a/one', 60_000)).toEqual({ granted: true });
   });
 });
+
+describe('the mirror: a decision reads memory, not Redis', () => {
+  it("on wall time, a call that learns another's cooldown asks Redis nothing before its decisions (pub/sub brought it)", async () => {
+    const clock = new ScaledClock(1, Date.now());
+    const storm = (b: Backend) => (b.model === 'a/one' ? rateLimited(60_000) : 'ok');
+    const a = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1 });
+    const b = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1 });
+    stores.push(a.store, b.store);
+    await Promise.all([ready(a.store), ready(b.store)]);
+    const published = new Promise((resolve) => b.store.mirror.subscriber.once('message', resolve));
+    await wallTurn(a.chain);
+    await published; // A's 429 reached B's mirror
+    const sent: string[] = [];
+    const send = b.store.client.sendCommand.bind(b.store.client);
+    b.store.client.sendCommand = ((command: { name: string }) => {
+      sent.push(command.name);
+      return send(command as Parameters<typeof send>[0]);
+    }) as typeof b.store.client.sendCommand;
+    expect(await wallTurn(b.chain)).toEqual(['openrouter:b/two: answer from b/two']);
+    expect(b.attempts).toEqual(['openrouter:b/two']);
+    expect(b.skips()).toEqual([expect.objectContaining({ model: 'a/one' })]);
+    await b.store.idle();
+    // Its decisions (skip a/one, ask b/two, done) read no record: the one command is the success it reports after.
+    expect(sent).toEqual(['evalsha']);
+  });
+
+  it('Redis flushed under the fleet (versions go back): the mirror reads the lot again and follows the new versions', async () => {
+    const { clock, a, b } = await fleet(60_000, 30_000);
+    await turns(clock, [a.chain], [a.store, b.store]);
+    await turns(clock, [b.chain], [a.store, b.store]);
+    expect(b.skips()).toEqual([expect.objectContaining({ model: 'a/one', cooldownUntil: 30_010 })]);
+    await a.store.client.flushall();
+    // After the flush a/one's record is gone; B's next 429 on it is version 1 again, below what the mirrors had seen.
+    await clock.advance(30_020 - clock.now());
+    const resynced = new Promise((resolve) => a.store.mirror.once('stale', resolve));
+    await turns(clock, [b.chain], [a.store, b.store]);
+    await resynced;
+    expect(b.attempts.filter((id) => id === 'openrouter:a/one')).toHaveLength(1);
+    a.attempts.splice(0);
+    await turns(clock, [a.chain], [a.store, b.store]);
+    expect(a.attempts).toEqual(['openrouter:b/two']);
+    expect(a.skips().at(-1)).toMatchObject({ model: 'a/one', cooldownUntil: 30_020 + 10 + 30_000 });
+  });
+});
+
+/** One turn on wall time (a ScaledClock): the job's answers take real milliseconds. */
+async function wallTurn(chain: ChainLLM): Promise<string[]> {
+  const heard: string[] = [];
+  const ctx = llm.ChatContext.empty();
+  ctx.addMessage({ role: 'user', content: 'What is the capital of France?' });
+  for await (const chunk of chain.chat({ chatCtx: ctx })) if (isSourcedChunk(chunk)) heard.push(`${chunk.source}: ${chunk.delta?.content ?? ''}`);
+  return heard;
+}

@@ -8,7 +8,7 @@ import { llm } from '@livekit/agents';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import type { VirtualClock } from '../../contract/clock.js';
+import type { Clock, VirtualClock } from '../../contract/clock.js';
 import type { AgentEvent } from '../../contract/events.js';
 import type { Config } from '../config.js';
 import type { AttemptRequest, AttemptResult } from '../chain/attempt.js';
@@ -29,7 +29,8 @@ export const rateLimited = (retryAfterMs: number): AttemptResult => ({
 });
 
 export interface JobOptions {
-  clock: VirtualClock;
+  /** A VirtualClock (playTurns moves it), or a ScaledClock for wall time. */
+  clock: Clock;
   config: Config;
   script: Script;
   redisUrl: string;
