@@ -147,6 +147,9 @@ export class SharedCooldowns extends EventEmitter {
   private idleWaiters: (() => void)[] = [];
   private watched: SharedWatch = { models: [], local: () => new Map() };
   private refreshing: Promise<boolean> | undefined;
+  private refreshAgain: Promise<boolean> | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
   private slots = 0;
   /** This process's `:free` bookings still inside the minute (epoch ms, member): written back after a restart. */
   private recentSlots: { at: number; member: string }[] = [];
@@ -301,8 +304,24 @@ export class SharedCooldowns extends EventEmitter {
    * record into the mirror. One at a time; true when both were done.
    */
   refresh(): Promise<boolean> {
-    this.refreshing ??= this.snapshot().finally(() => {
+    // Asked again while one is under way (a gap found meanwhile): that one's snapshot may predate it, so read once more.
+    if (this.refreshing) {
+      this.refreshAgain ??= this.refreshing.then(() => {
+        this.refreshAgain = undefined;
+        return this.refresh();
+      });
+      return this.refreshAgain;
+    }
+    this.refreshing = this.snapshot().finally(() => {
       this.refreshing = undefined;
+    });
+    void this.refreshing.then((done) => {
+      // The mirror cannot follow Redis without a snapshot: try again after the pause, beside any turn (wall time).
+      if (done || this.mirror.live || this.retry || this.closed) return;
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        if (!this.closed) void this.refresh();
+      }, QUIET_AFTER_FAILURE_MS).unref();
     });
     return this.refreshing;
   }
@@ -402,6 +421,8 @@ export class SharedCooldowns extends EventEmitter {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retry);
     this.removeAllListeners();
     this.client.off('error', this.onError);
     this.client.off('close', this.onClose);
