@@ -295,6 +295,7 @@ export class SharedCooldowns extends EventEmitter {
     const version = Number(raw ?? 0);
     const known = this.mirror.version;
     if (!this.mirror.live) return; // read in full by the caller
+    if (known !== undefined && version < known) this.mirror.forgetVersions(); // Redis went back: restarted or flushed
     if (known === undefined || version < known) await this.refresh();
     else if (version > known) await this.call('read', () => this.mirror.reached(version));
   }

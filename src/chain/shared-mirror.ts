@@ -130,8 +130,8 @@ export class SharedMirror extends EventEmitter {
 
   private readonly onClose = (): void => {
     this.subscribed = false;
-    this.following = false;
-    this.lastMessage = undefined;
+    // Redis may come back restarted, its versions from 1 again: the next snapshot and messages are newer whatever they say.
+    this.forgetVersions();
   };
 
   private readonly onMessage = (channel: string, text: string): void => {
