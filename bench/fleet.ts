@@ -24,6 +24,10 @@ import { fleetTable, summarize, type CellSummary } from './fleet/summary.js';
 import { pick, runBench, wholeNumber } from './lib/args.js';
 
 const DEFAULT_OUT = 'bench/results/fleet.json';
+const USAGE = `npm run bench:fleet -- [--calls 20] [--speed 1] [--free-seconds 90] [--only storm,free-key,storm-redis-killed]
+                       [--contenders per-call,redis] [--out bench/results/fleet.json]
+A run with other --calls, --speed, --only or --contenders writes nothing unless --out is given (the committed file is a full run).
+Quick comparison: --calls 10 --contenders redis --only storm,free-key --free-seconds 40 (about 2 minutes).`;
 /**
  * One key per contender: the fake counts each key's account apart, so what the first fleet spent of the free key's
  * day cannot reach the second through GET /key (which each agent asks at start, and which the fake's resets between
@@ -68,8 +72,13 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       contenders: { type: 'string' },
       out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const calls = wholeNumber(values.calls, '--calls', 1);
   const speed = Number(values.speed);
   if (!(speed > 0) || !Number.isFinite(speed)) throw new Error(`--speed: expected a positive number, got ${JSON.stringify(values.speed)}`);

@@ -258,6 +258,30 @@ describe('the mirror: a decision reads memory, not Redis', () => {
   });
 });
 
+describe('the mirror across a Redis restart', () => {
+  it("takes what is written back after a restart although its versions start again from 1", async () => {
+    const { clock, a, b } = await fleet(120_000, 30_000);
+    await turns(clock, [a.chain], [a.store, b.store]); // a/one 429 at 10: cooling until 30_010 (version 1)
+    await turns(clock, [b.chain], [a.store, b.store]);
+    expect(b.chain.status()[0]).toMatchObject({ ok: false, coolingUntil: 30_010 });
+
+    const downs = Promise.all([a.store, b.store].map((s) => new Promise((resolve) => s.once('down', resolve))));
+    await fleetRedis.server().kill();
+    await downs;
+    // Redis away: A meets the 429 again on its own (cooling until 60_040), which only A knows.
+    await clock.advance(30_020 - clock.now());
+    await turns(clock, [a.chain], [a.store, b.store]);
+    expect(a.chain.status()[0]).toMatchObject({ coolingUntil: 60_030 });
+
+    const ups = Promise.all([a.store, b.store].map((s) => new Promise((resolve) => s.once('up', resolve))));
+    await fleetRedis.server().restart(); // empty: A's write-back is version 1 again, no later than what B's mirror held
+    await ups;
+    await Promise.all([ready(a.store), ready(b.store)]);
+    await b.chain.syncShared();
+    expect(b.chain.status()[0]).toMatchObject({ ok: false, coolingUntil: 60_030 });
+  });
+});
+
 /** One turn on wall time (a ScaledClock): the job's answers take real milliseconds. */
 async function wallTurn(chain: ChainLLM): Promise<string[]> {
   const heard: string[] = [];

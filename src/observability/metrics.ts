@@ -87,7 +87,7 @@ export function collectMetrics(events: AgentEvents): AgentMetrics {
  * The shared store's health, in the same registry: failed Redis calls by operation and reason (timeout, error,
  * disconnected), and whether the last call answered. Read from the store when scraped.
  */
-/** Seconds: sub-millisecond steps up to the 2 ms target, then to the 50 ms deadline and past it (a decision may make three calls, and a loaded machine delays them). */
+/** Seconds: sub-millisecond steps up to the 2 ms target, then to the 50 ms deadline and past it (a loaded machine delays a booking's round trip). */
 export const REDIS_DECISION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
 export function collectSharedMetrics(registry: Registry, shared: SharedCooldowns): void {
@@ -107,7 +107,7 @@ export function collectSharedMetrics(registry: Registry, shared: SharedCooldowns
   // What Redis adds to one decision of a turn (wall time: network I/O, not scenario time). Fine buckets: the target is 2 ms.
   const decision = new Histogram({
     name: 'holdline_redis_decision_seconds',
-    help: 'Wall time Redis added to one decision of a turn (the shared read, and the probe lease or :free slot an attempt takes)',
+    help: 'Wall time one decision of a turn waited on Redis (the booking an attempt makes: a probe lease, a :free slot; the shared records come from the process mirror, kept by pub/sub)',
     buckets: REDIS_DECISION_BUCKETS,
     registers: [registry],
   });
