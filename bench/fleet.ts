@@ -157,7 +157,8 @@ async function main(): Promise<void> {
   console.log('Refused: chat requests the fake answered with an error status; quota 429s: those its free-model quota refused (no rule asked).');
   console.log('Dead requests: refused requests per model; the target for a storm is models x passes + the first discovery.');
   console.log('First answer: the turn to the first answer token (scenario ms); silent: no answer and no apology by the cap.');
-  console.log('Redis per decision: wall time Redis added to one decision of a turn (holdline_redis_decision_seconds, bucket upper bounds).');
+  console.log('Redis per decision: wall time one decision of a turn waited on Redis (holdline_redis_decision_seconds, bucket upper bounds);');
+  console.log('  bookings: the round trips alone (holdline_redis_booking_seconds): most decisions read the mirror and make none.');
   if (alone) {
     console.log(
       `Redis alone: ${alone.decisions} decisions one after another in one process (the mirror's changes and a :free slot each, deadline 1 s): p50 ${alone.p50Ms} ms, p99 ${alone.p99Ms} ms, max ${alone.maxMs} ms.`,

@@ -231,8 +231,14 @@ describe('the mirror: a decision reads memory, not Redis', () => {
       sent.push(command.name);
       return send(command as Parameters<typeof send>[0]);
     }) as typeof b.store.client.sendCommand;
+    const registry = new Registry();
+    collectSharedMetrics(registry, b.store);
     expect(await wallTurn(b.chain)).toEqual(['openrouter:b/two: answer from b/two']);
     expect(b.attempts).toEqual(['openrouter:b/two']);
+    // Three decisions timed (skip a/one, ask b/two, done), none of which made a booking round trip.
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/^holdline_redis_decision_seconds_count 3$/m);
+    expect(metrics).toMatch(/^holdline_redis_booking_seconds_count 0$/m);
     expect(b.skips()).toEqual([expect.objectContaining({ model: 'a/one' })]);
     await b.store.idle();
     // Its decisions (skip a/one, ask b/two, done) read no record: the one command is the success it reports after.

@@ -108,8 +108,9 @@ export type FreePerDaySource = 'config' | 'key' | '429';
 
 
 /**
- * Emits 'down' (once per outage), 'up' (Redis answered again, state written back) and 'decision' (the wall ms a turn's
- * decision waited on Redis: its booking, and on a clock that moves only when told, catching up with the mirror).
+ * Emits 'down' (once per outage), 'up' (Redis answered again, state written back), 'decision' (the wall ms a turn's
+ * decision waited on Redis: its booking, and on a clock that moves only when told, catching up with the mirror) and
+ * 'booking' (the wall ms of one booking's round trip alone).
  */
 export class SharedCooldowns extends EventEmitter {
   readonly client: ScriptedRedis;
@@ -386,7 +387,9 @@ export class SharedCooldowns extends EventEmitter {
     const minuteLimit = limit === 0 ? Number.MAX_SAFE_INTEGER : limit;
     const keys = [this.keyOf(model), this.versionKey, this.freeKey, this.freeDayKey];
     const args = [this.channel, model, nowEpoch, Math.round(this.clock.toEpochMs(leaseEnd)), this.caller, budget ? 1 : 0, windowEpochMs, minuteLimit, member, dayStart, dayEnd, perDay];
+    const started = performance.now();
     const reply = await this.call('book', () => this.client.holdlineBook(...keys, ...args));
+    this.emit('booking', performance.now() - started);
     if (reply === undefined) {
       // Sent without a slot: OpenRouter counts it, so this process does too (written back when Redis is back).
       if (budget) this.knowDay(dayStart, (this.dayKnown?.dayStart === dayStart ? this.dayKnown.used : 0) + 1);

@@ -112,6 +112,15 @@ export function collectSharedMetrics(registry: Registry, shared: SharedCooldowns
     registers: [registry],
   });
   shared.on('decision', (wallMs: number) => decision.observe(wallMs / 1000));
+  // The decisions that made a round trip, alone: most decisions read the mirror and wait for nothing, so the one above
+  // says what a turn pays, and this one what a round trip costs on this machine.
+  const booking = new Histogram({
+    name: 'holdline_redis_booking_seconds',
+    help: 'Wall time of one booking round trip to Redis (a probe lease, a :free slot, or both in one script)',
+    buckets: REDIS_DECISION_BUCKETS,
+    registers: [registry],
+  });
+  shared.on('booking', (wallMs: number) => booking.observe(wallMs / 1000));
   new Gauge({
     name: 'holdline_redis_up',
     help: '1 when the last call to the shared cooldowns store (Redis) answered, else 0',
