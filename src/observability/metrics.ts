@@ -104,23 +104,19 @@ export function collectSharedMetrics(registry: Registry, shared: SharedCooldowns
       }
     },
   });
-  // What Redis adds to one decision of a turn (wall time: network I/O, not scenario time). Fine buckets: the target is 2 ms.
-  const decision = new Histogram({
-    name: 'holdline_redis_decision_seconds',
-    help: 'Wall time one decision of a turn waited on Redis (the booking an attempt makes: a probe lease, a :free slot; the shared records come from the process mirror, kept by pub/sub)',
-    buckets: REDIS_DECISION_BUCKETS,
-    registers: [registry],
-  });
-  shared.on('decision', (wallMs: number) => decision.observe(wallMs / 1000));
+  // Wall ms a store reports on `event`, in seconds on fine buckets (the target is 2 ms). Wall time: network I/O, not scenario time.
+  const wallTimes = (event: 'decision' | 'booking', name: string, help: string) => {
+    const histogram = new Histogram({ name, help, buckets: REDIS_DECISION_BUCKETS, registers: [registry] });
+    shared.on(event, (wallMs: number) => histogram.observe(wallMs / 1000));
+  };
+  wallTimes(
+    'decision',
+    'holdline_redis_decision_seconds',
+    'Wall time one decision of a turn waited on Redis (the booking an attempt makes: a probe lease, a :free slot; the shared records come from the process mirror, kept by pub/sub)',
+  );
   // The decisions that made a round trip, alone: most decisions read the mirror and wait for nothing, so the one above
   // says what a turn pays, and this one what a round trip costs on this machine.
-  const booking = new Histogram({
-    name: 'holdline_redis_booking_seconds',
-    help: 'Wall time of one booking round trip to Redis (a probe lease, a :free slot, or both in one script)',
-    buckets: REDIS_DECISION_BUCKETS,
-    registers: [registry],
-  });
-  shared.on('booking', (wallMs: number) => booking.observe(wallMs / 1000));
+  wallTimes('booking', 'holdline_redis_booking_seconds', 'Wall time of one booking round trip to Redis (a probe lease, a :free slot, or both in one script)');
   new Gauge({
     name: 'holdline_redis_up',
     help: '1 when the last call to the shared cooldowns store (Redis) answered, else 0',
