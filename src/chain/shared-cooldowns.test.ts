@@ -17,7 +17,7 @@ import { closedPort } from '../testing/ports.js';
 import { playTurns, redisForFile, rateLimited, ready, startJob, type Job, type Script } from '../testing/shared-fleet.js';
 import type { Backend } from './backends.js';
 import { isSourcedChunk, type ChainLLM } from './chain-llm.js';
-import { PROBE_RECHECK_MS } from './shared-cooldowns.js';
+import { PROBE_RECHECK_MS, REDIS_DEADLINE_MS } from './shared-cooldowns.js';
 import { FREE_WINDOW_MARGIN_MS } from './shared-scripts.js';
 
 const KEY = 'sk-or-v1-fleet-secret';
@@ -27,8 +27,15 @@ const fleetRedis = redisForFile();
 const stores = fleetRedis.stores;
 
 /** One "job process": its own chain, in-process cooldowns, Redis connection, events and log lines. */
-function job(clock: VirtualClock, script: Script, answerMs = 10, chainConfig = config, freePerMinute = 20, url = fleetRedis.server().url): Job {
-  const started = startJob({ clock, config: chainConfig, script, redisUrl: url, apiKey: KEY, answerMs, store: { freePerMinute } });
+/**
+ * What is shared, not how slow Redis may be (the stalled-Redis test is about that, on the production deadline): a
+ * deadline of a second, as in shared-budget.test.ts, so a loaded machine missing 50 ms cannot turn a shared verdict
+ * into the in-process fallback (two probes where one was due).
+ */
+const PATIENT_MS = 1_000;
+
+function job(clock: VirtualClock, script: Script, answerMs = 10, chainConfig = config, freePerMinute = 20, url = fleetRedis.server().url, deadlineMs = PATIENT_MS): Job {
+  const started = startJob({ clock, config: chainConfig, script, redisUrl: url, apiKey: KEY, answerMs, store: { freePerMinute, deadlineMs } });
   stores.push(started.store);
   return started;
 }
@@ -179,7 +186,7 @@ describe('shared cooldowns (real Redis)', () => {
 
   it('a stalled Redis: each call gives up at its deadline and the turn is answered', async () => {
     const clock = new VirtualClock(0, 1_700_000_000_000);
-    const a = job(clock, (b, now) => (b.model === 'a/one' && now < 60_000 ? rateLimited(30_000) : 'ok'));
+    const a = job(clock, (b, now) => (b.model === 'a/one' && now < 60_000 ? rateLimited(30_000) : 'ok'), 10, config, 20, fleetRedis.server().url, REDIS_DEADLINE_MS);
     await ready(a.store);
     fleetRedis.server().pause();
     try {
@@ -218,8 +225,8 @@ describe('the mirror: a decision reads memory, not Redis', () => {
   it("on wall time, a call that learns another's cooldown asks Redis nothing before its decisions (pub/sub brought it)", async () => {
     const clock = new ScaledClock(1, Date.now());
     const storm = (b: Backend) => (b.model === 'a/one' ? rateLimited(60_000) : 'ok');
-    const a = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1 });
-    const b = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1 });
+    const a = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1, store: { deadlineMs: PATIENT_MS } });
+    const b = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1, store: { deadlineMs: PATIENT_MS } });
     stores.push(a.store, b.store);
     await Promise.all([ready(a.store), ready(b.store)]);
     const published = new Promise((resolve) => b.store.mirror.subscriber.once('message', resolve));
