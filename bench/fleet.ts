@@ -24,6 +24,10 @@ import { fleetTable, summarize, type CellSummary } from './fleet/summary.js';
 import { pick, runBench, wholeNumber } from './lib/args.js';
 
 const DEFAULT_OUT = 'bench/results/fleet.json';
+const USAGE = `npm run bench:fleet -- [--calls 20] [--speed 1] [--free-seconds 90] [--only storm,free-key,storm-redis-killed]
+                       [--contenders per-call,redis] [--out bench/results/fleet.json]
+A run with other --calls, --speed, --only or --contenders writes nothing unless --out is given (the committed file is a full run).
+Quick comparison: --calls 10 --contenders redis --only storm,free-key --free-seconds 40 (about 2 minutes).`;
 /**
  * One key per contender: the fake counts each key's account apart, so what the first fleet spent of the free key's
  * day cannot reach the second through GET /key (which each agent asks at start, and which the fake's resets between
@@ -68,8 +72,13 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       contenders: { type: 'string' },
       out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const calls = wholeNumber(values.calls, '--calls', 1);
   const speed = Number(values.speed);
   if (!(speed > 0) || !Number.isFinite(speed)) throw new Error(`--speed: expected a positive number, got ${JSON.stringify(values.speed)}`);
@@ -148,10 +157,11 @@ async function main(): Promise<void> {
   console.log('Refused: chat requests the fake answered with an error status; quota 429s: those its free-model quota refused (no rule asked).');
   console.log('Dead requests: refused requests per model; the target for a storm is models x passes + the first discovery.');
   console.log('First answer: the turn to the first answer token (scenario ms); silent: no answer and no apology by the cap.');
-  console.log('Redis per decision: wall time Redis added to one decision of a turn (holdline_redis_decision_seconds, bucket upper bounds).');
+  console.log('Redis per decision: wall time one decision of a turn waited on Redis (holdline_redis_decision_seconds, bucket upper bounds);');
+  console.log('  bookings: the round trips alone (holdline_redis_booking_seconds): most decisions read the mirror and make none.');
   if (alone) {
     console.log(
-      `Redis alone: ${alone.decisions} decisions one after another in one process (a read and a :free slot each, deadline 1 s): p50 ${alone.p50Ms} ms, p99 ${alone.p99Ms} ms, max ${alone.maxMs} ms.`,
+      `Redis alone: ${alone.decisions} decisions one after another in one process (the mirror's changes and a :free slot each, deadline 1 s): p50 ${alone.p50Ms} ms, p99 ${alone.p99Ms} ms, max ${alone.maxMs} ms.`,
     );
   }
   console.log(`Load (uptime, 1/5/15 min): ${loadBefore} before, ${uptime()} after; ${cpus().length} cores.`);

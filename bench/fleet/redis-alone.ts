@@ -1,7 +1,7 @@
 /**
  * What Redis adds to one decision when the fleet is not also competing for the cores: one process, one store, the
- * decision an attempt on a `:free` model makes (the shared read of the chain's models, then a `:free` slot), timed
- * on the wall clock one after another. bench:fleet runs it after its fleets are stopped, beside the fleet's own
+ * decision an attempt on a `:free` model makes (what the fleet changed, from the store's mirror, then its booking: a
+ * `:free` slot, one round trip), timed on the wall clock one after another. bench:fleet runs it after its fleets are stopped, beside the fleet's own
  * histogram, so the two say apart what Redis costs and what a loaded machine adds to it.
  */
 import { ScaledClock } from '../../contract/clock.js';
@@ -20,12 +20,15 @@ export async function redisAlone(url: string, apiKey: string, models: string[], 
   // A patient deadline: this measures what Redis takes, so no call may be cut short (and the next ones skipped).
   const store = new SharedCooldowns({ redis: url, apiKey, clock, freePerMinute: 1_000_000, deadlineMs: 1_000 });
   try {
-    await new Promise<void>((resolve) => (store.client.status === 'ready' ? resolve() : store.client.once('ready', () => resolve())));
+    store.watch({ models, local: () => new Map() });
+    // Following Redis (subscribed, first snapshot read): decisions read the mirror, as a running agent's do.
+    await new Promise<void>((resolve) => (store.mirror.live ? resolve() : store.mirror.once('live', () => resolve())));
+    const free = models.find((m) => m.endsWith(':free')) ?? (models[0] as string);
     const times: number[] = [];
     for (let i = 0; i < decisions; i++) {
       const started = performance.now();
-      await store.read(models, new Map());
-      await store.takeFreeSlot();
+      await store.changes();
+      await store.book(free, { leaseEnd: clock.now() + 10_000, free: true });
       times.push(performance.now() - started);
     }
     times.sort((a, b) => a - b);

@@ -61,6 +61,8 @@ export interface CellResult {
   requests: Record<string, number>;
   /** What Redis added to a decision, from the agents' histogram (counts per bucket upper bound, seconds). */
   redisDecision?: { count: number; buckets: [number, number][] };
+  /** The decisions' booking round trips alone (`holdline_redis_booking_seconds`), the same way. */
+  redisBooking?: { count: number; buckets: [number, number][] };
   /** Redis calls of the fleet that failed or missed their deadline, by reason (the chain went on without them). */
   redisFailures?: Record<string, number>;
   wallMs: number;
@@ -73,7 +75,7 @@ export async function runCell(fleet: Fleet, bench: FleetCase, calls: number): Pr
   const toWall = (scenarioMs: number) => scenarioMs / speed;
   await put(`${fakeUrl}/__fake/scenario`, readFileSync(bench.scenarioFile, 'utf8'), 'application/yaml');
   if (fleet.redis) await flushRedis(fleet.redis);
-  const before = await decisionHistogram(agents);
+  const before = await redisHistograms(agents);
   // Time 0 a little ahead, so every reset lands before it: all clocks agree on scenario time.
   const t0 = Date.now() + 500;
   await post(`${fakeUrl}/__fake/reset`, { at: t0 });
@@ -91,7 +93,7 @@ export async function runCell(fleet: Fleet, bench: FleetCase, calls: number): Pr
   const deadline = t0 + toWall(lastAt + bench.capMs);
   const perCall = await Promise.all(streams.map((s, call) => s.until(schedule.filter((t) => t.call === call).length, deadline)));
   const journal = (await (await fetch(`${fakeUrl}/__fake/journal`)).json()) as Journal;
-  const after = await decisionHistogram(agents);
+  const after = await redisHistograms(agents);
   for (const s of streams) s.close();
 
   const turns = schedule.map(({ call, at }, i): TurnResult => {
@@ -117,7 +119,11 @@ export async function runCell(fleet: Fleet, bench: FleetCase, calls: number): Pr
     refused,
     quota429,
     requests,
-    ...(fleet.redis && { redisDecision: subtract(after, before), redisFailures: failuresDelta(after, before) }),
+    ...(fleet.redis && {
+      redisDecision: subtract(after.decision, before.decision),
+      redisBooking: subtract(after.booking, before.booking),
+      redisFailures: failuresDelta(after.decision, before.decision),
+    }),
     wallMs: Date.now() - started,
   };
 }
@@ -198,19 +204,24 @@ async function flushRedis(redis: RedisServer): Promise<void> {
 
 type Histogram = { count: number; buckets: Map<number, number>; failures: Map<string, number> };
 
-/** The fleet's `holdline_redis_decision_seconds`, summed over its agents (cumulative bucket counts by `le`). */
-async function decisionHistogram(agents: string[]): Promise<Histogram> {
-  const sum: Histogram = { count: 0, buckets: new Map(), failures: new Map() };
+/** The fleet's `holdline_redis_decision_seconds` and `holdline_redis_booking_seconds`, summed over its agents. */
+async function redisHistograms(agents: string[]): Promise<{ decision: Histogram; booking: Histogram }> {
   const texts = await Promise.all(agents.map(async (url) => (await fetch(`${url}/metrics`)).text()));
+  return { decision: histogram(texts, 'holdline_redis_decision_seconds'), booking: histogram(texts, 'holdline_redis_booking_seconds') };
+}
+
+/** One histogram summed over the agents' scrapes (cumulative bucket counts by `le`), with the Redis failures. */
+function histogram(texts: string[], name: string): Histogram {
+  const sum: Histogram = { count: 0, buckets: new Map(), failures: new Map() };
   for (const text of texts) {
-    for (const m of text.matchAll(/^holdline_redis_decision_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) {
+    for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm'))) {
       const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
       sum.buckets.set(le, (sum.buckets.get(le) ?? 0) + Number(m[2]));
     }
     for (const m of text.matchAll(/^holdline_redis_failures_total\{op="[^"]*",reason="([^"]+)"\} (\d+)$/gm)) {
       sum.failures.set(m[1] as string, (sum.failures.get(m[1] as string) ?? 0) + Number(m[2]));
     }
-    const count = /^holdline_redis_decision_seconds_count (\d+)$/m.exec(text);
+    const count = new RegExp(`^${name}_count (\\d+)$`, 'm').exec(text);
     if (count) sum.count += Number(count[1]);
   }
   return sum;

@@ -19,6 +19,8 @@ export interface CellSummary {
   silent: number;
   /** Upper bounds (ms) of the histogram buckets holding the median and the 99th percentile, and the decisions counted. */
   redisDecisionMs?: { p50: number; p99: number; decisions: number };
+  /** The same for the booking round trips alone (the decisions that made one). */
+  redisBookingMs?: { p50: number; p99: number; bookings: number };
   /** The fleet's Redis calls that missed their 50 ms deadline or failed, by reason. */
   redisFailures?: Record<string, number>;
   wallMs: number;
@@ -29,6 +31,7 @@ export function summarize(cell: CellResult, bench: FleetCase): CellSummary {
   const deadByModel = Object.fromEntries(Object.entries(cell.refused).map(([model, byStatus]) => [model, Object.values(byStatus).reduce((a, b) => a + b, 0)]));
   const answers = cell.turns.map((t) => t.firstAnswerMs).filter((ms): ms is number => ms !== undefined).sort((a, b) => a - b);
   const decision = cell.redisDecision;
+  const booking = cell.redisBooking;
   return {
     case: cell.case,
     contender: cell.contender,
@@ -43,6 +46,7 @@ export function summarize(cell: CellResult, bench: FleetCase): CellSummary {
     apologies: cell.turns.filter((t) => t.outcome === 'apology').length,
     silent: cell.turns.filter((t) => t.outcome === 'silent' || t.outcome === 'cancelled').length,
     ...(decision && decision.count > 0 && { redisDecisionMs: { p50: bucketQuantile(decision, 0.5), p99: bucketQuantile(decision, 0.99), decisions: decision.count } }),
+    ...(booking && booking.count > 0 && { redisBookingMs: { p50: bucketQuantile(booking, 0.5), p99: bucketQuantile(booking, 0.99), bookings: booking.count } }),
     ...(cell.redisFailures && { redisFailures: cell.redisFailures }),
     wallMs: cell.wallMs,
   };
@@ -68,7 +72,8 @@ export function fleetTable(rows: CellSummary[]): string {
     const dead = Object.entries(r.deadByModel).map(([m, n]) => `${m}: ${n}`).join(', ') || 'none';
     const answer = r.firstAnswerMs ? `${ms(r.firstAnswerMs.p50)} / ${ms(r.firstAnswerMs.p95)} / ${ms(r.firstAnswerMs.max)}` : 'none answered';
     const failed = Object.entries(r.redisFailures ?? {}).map(([reason, n]) => `${n} ${reason}`).join(', ');
-    const redis = r.redisDecisionMs ? `≤ ${r.redisDecisionMs.p50} ms / ≤ ${r.redisDecisionMs.p99} ms (${r.redisDecisionMs.decisions} decisions${failed ? `; calls ${failed}` : ''})` : '-';
+    const booked = r.redisBookingMs ? `; bookings ≤ ${r.redisBookingMs.p50} ms / ≤ ${r.redisBookingMs.p99} ms of ${r.redisBookingMs.bookings}` : '';
+    const redis = r.redisDecisionMs ? `≤ ${r.redisDecisionMs.p50} ms / ≤ ${r.redisDecisionMs.p99} ms (${r.redisDecisionMs.decisions} decisions${booked}${failed ? `; calls ${failed}` : ''})` : '-';
     return `| ${r.case} | ${r.contender} | ${r.turns} | ${r.refused} (${r.quota429}) | ${dead}${r.deadTarget !== undefined ? ` (≤ ${r.deadTarget} in all)` : ''} | ${answer} | ${r.holds} | ${r.apologies} | ${r.silent} | ${redis} |`;
   });
   return [head, line, ...body].join('\n');

@@ -85,8 +85,11 @@ export class ChainLLM extends llm.LLM {
     ensureFrameworkLogger();
     super();
     this.hedgeBudget = new HedgeBudget(options.policy.hedgeBudgetPercent);
-    // Redis back after an outage: resync at once (syncShared writes back this call's cooldowns, then reads).
-    options.shared?.on('back', () => void this.syncShared());
+    // The store mirrors these models' records, and writes this chain's own cooldowns back after an outage.
+    options.shared?.watch({
+      models: this.sharedBackends().map((b) => b.model),
+      local: () => new Map(this.sharedBackends().flatMap((b): [string, Cooldown][] => (this.cooldowns.has(b.id) ? [[b.model, this.cooldowns.get(b.id) as Cooldown]] : []))),
+    });
   }
 
   override label(): string {
@@ -276,20 +279,14 @@ export class ChainLLM extends llm.LLM {
   }
 
   /**
-   * @internal Refreshes the in-process cooldowns and last errors from the shared store (what the policy reads next).
-   * When Redis does not answer within its deadline, the in-process state stands.
+   * @internal Takes what the fleet changed since the last look (the store's mirror: memory, no round trip) into the
+   * in-process cooldowns and last errors the policy reads. When Redis does not answer, the in-process state stands.
    */
   async syncShared(): Promise<void> {
-    const shared = this.options.shared;
-    if (!shared) return;
-    const backends = this.sharedBackends();
-    const local = new Map(backends.flatMap((b): [string, Cooldown][] => (this.cooldowns.has(b.id) ? [[b.model, this.cooldowns.get(b.id) as Cooldown]] : [])));
-    const view = await shared.read(
-      backends.map((b) => b.model),
-      local,
-    );
+    const view = await this.options.shared?.changes();
     if (!view) return;
-    for (const backend of backends) {
+    for (const backend of this.sharedBackends()) {
+      if (!view.has(backend.model)) continue;
       const record = view.get(backend.model);
       if (!record) {
         this.cooldowns.delete(backend.id);
@@ -301,32 +298,27 @@ export class ChainLLM extends llm.LLM {
   }
 
   /**
-   * @internal What the fleet says before this call asks `backend`: undefined (ask it), or the scenario ms until which
-   * it waits (another call probes it, or the key's `:free` budget is spent), booked as its cooldown.
+   * @internal What the fleet says before this call asks `backend`, in one round trip when it has a say (shared-cooldowns.ts
+   * `book`): undefined (ask it; `slot`: the `:free` slot it took), or the scenario ms until which it waits (another
+   * call's cooldown or probe, or the key's `:free` budget is spent), booked as its cooldown.
    */
-  async sharedHold(backend: Backend, now: number): Promise<number | undefined> {
-    return (await this.claimShared(backend, now)) ?? (await this.takeFreeSlot(backend, now));
-  }
-
-  /**
-   * @internal May the late request be hedged on `target`? A hedge is a request like any other: it takes the hedge
-   * budget, then the fleet's say (no hedge to a model another call is probing, none the key's `:free` budget forbids).
-   * A hedge the fleet refuses gives its hedge token back and is not sent; the refusal is booked as the target's cooldown.
-   */
-  /** @internal A hedge allowed (budget, lease) but never sent: its token and its lease go back. */
-  hedgeDropped(target: Backend): void {
-    this.hedgeBudget.refund();
-    if (target.kind === 'openrouter') void this.options.shared?.releaseProbe(target.model);
-  }
-
-  async allowSharedHedge(target: Backend, now: number): Promise<boolean> {
-    if (!this.hedgeBudget.trySpend() || !this.options.shared) return false;
-    const started = performance.now();
-    const notBefore = await this.sharedHold(target, now);
-    this.options.shared.noteDecision(performance.now() - started);
-    if (notBefore === undefined) return true;
-    this.hedgeBudget.refund();
-    return false;
+  async sharedHold(backend: Backend, now: number): Promise<{ until?: number; slot?: string }> {
+    const shared = this.options.shared;
+    const cooldown = this.cooldowns.get(backend.id);
+    const free = isFree(backend);
+    // Nothing to book: no cooldown ended (no probe lease to take) and no :free budget to spend.
+    if (!shared || backend.kind !== 'openrouter' || (!free && (!cooldown || cooldown.until > now))) return {};
+    // The lease covers the probe's verdict: a failure comes by the first-token deadline at the latest.
+    const leaseEnd = now + Math.max(backend.deadlines.headersMs, backend.deadlines.firstTokenMs);
+    const booking = await shared.book(backend.model, { leaseEnd, free });
+    if (booking.granted) return booking.slot === undefined ? {} : { slot: booking.slot };
+    if (booking.why === 'minute' || booking.why === 'day') {
+      this.budgetSpent(booking.until, now);
+    } else {
+      // Another call's cooldown this process had not heard of yet, or its probe: cooling until then (a known end).
+      this.cooldowns.set(backend.id, { ...(cooldown ?? { cls: booking.cls, since: now }), until: booking.until, guessed: false });
+    }
+    return { until: booking.until };
   }
 
   /**
@@ -334,33 +326,44 @@ export class ChainLLM extends llm.LLM {
    * rate-limit cooldown until the next slot for every `:free` model (the budget is the key's, across them), shared,
    * so every call skips them until then and holds as in any storm; a budget wait is no failure (the streak stays).
    */
-  private async takeFreeSlot(backend: Backend, now: number): Promise<number | undefined> {
-    const shared = this.options.shared;
-    if (!shared || !isFree(backend)) return undefined;
-    const until = await shared.takeFreeSlot();
-    if (until === undefined) return undefined;
+  private budgetSpent(until: number, now: number): void {
     for (const free of this.sharedBackends().filter(isFree)) {
       const streak = this.cooldowns.get(free.id)?.streak;
       mergeCooldowns(this.cooldowns, [[free.id, { until, cls: 'rate-limit', ...(streak !== undefined && { streak }), since: now }]]);
       this.share(free.id);
     }
-    return until;
+  }
+
+  /** `:free` slots booked for hedges that may yet be dropped, by backend id. */
+  private readonly hedgeSlots = new Map<string, string>();
+
+  /** @internal A hedge allowed (budget, lease, :free slot) but never sent: its token, its lease and its slot go back. */
+  hedgeDropped(target: Backend): void {
+    this.hedgeBudget.refund();
+    const slot = this.hedgeSlots.get(target.id);
+    this.hedgeSlots.delete(target.id);
+    if (target.kind === 'openrouter') void this.options.shared?.giveBack(target.model, slot);
+  }
+
+  /** @internal The hedge on `target` was sent: its :free slot is spent for good. */
+  hedgeSent(target: Backend): void {
+    this.hedgeSlots.delete(target.id);
   }
 
   /**
-   * @internal Fleet-wide half-open: a backend back from a shared cooldown is asked by one call at a time. Undefined
-   * when this call may ask; else the scenario ms until which it is cooling (another call probes it), booked here.
+   * @internal May the late request be hedged on `target`? A hedge is a request like any other: it takes the hedge
+   * budget, then the fleet's say (no hedge to a model another call is probing, none the key's `:free` budget forbids).
+   * A hedge the fleet refuses gives its hedge token back and is not sent; the refusal is booked as the target's cooldown.
    */
-  async claimShared(backend: Backend, now: number): Promise<number | undefined> {
-    const shared = this.options.shared;
-    const cooldown = this.cooldowns.get(backend.id);
-    if (!shared || backend.kind !== 'openrouter' || !cooldown || cooldown.until > now) return undefined;
-    // The lease covers the probe's verdict: a failure comes by the first-token deadline at the latest.
-    const leaseEnd = now + Math.max(backend.deadlines.headersMs, backend.deadlines.firstTokenMs);
-    const claim = await shared.claimProbe(backend.model, leaseEnd);
-    if (claim.granted) return undefined;
-    this.cooldowns.set(backend.id, { ...cooldown, until: claim.until, guessed: false });
-    return claim.until;
+  async allowSharedHedge(target: Backend, now: number): Promise<boolean> {
+    if (!this.hedgeBudget.trySpend() || !this.options.shared) return false;
+    const started = performance.now();
+    const { until, slot } = await this.sharedHold(target, now);
+    this.options.shared.noteDecision(performance.now() - started);
+    if (slot !== undefined) this.hedgeSlots.set(target.id, slot);
+    if (until === undefined) return true;
+    this.hedgeBudget.refund();
+    return false;
   }
 }
 
@@ -432,7 +435,8 @@ class ChainStream extends llm.LLMStream {
       if (signal.aborted) return this.cancelled();
       // Only with a shared store: without one, no await is added (the turn's timing is exactly as before).
       const shared = this.chain.options.shared;
-      // What Redis adds to this decision (wall ms): the read before it, and the lease or budget an attempt takes.
+      // What this decision waits on Redis (wall ms): what the fleet changed (memory, from the store's mirror) and the
+      // booking an attempt makes (a probe lease, a :free slot: one round trip, when it has one to make).
       const started = shared ? performance.now() : 0;
       if (shared) await this.chain.syncShared();
       const now = clock.now();
@@ -444,7 +448,7 @@ class ChainStream extends llm.LLMStream {
           if (decision.shared) this.chain.shareCooldown(decision.backend.id, decision.until);
           break;
         case 'attempt': {
-          const notBefore = shared ? await this.chain.sharedHold(decision.backend, now) : undefined;
+          const notBefore = shared ? (await this.chain.sharedHold(decision.backend, now)).until : undefined;
           shared?.noteDecision(performance.now() - started);
           if (notBefore !== undefined) {
             this.skip(episode, decision.backend, decision.pass, now, notBefore);
@@ -509,16 +513,17 @@ class ChainStream extends llm.LLMStream {
         // Without a shared store the pick stays synchronous: the hedge starts at its instant exactly, as before.
         return chain.options.shared ? chain.allowSharedHedge(target, now).then(allowed) : allowed(chain.hedgeBudget.trySpend());
       },
-      onHedge: (target) =>
+      onHedge: (target) => {
+        chain.hedgeSent(target);
         events.publish({
           type: 'policy',
           turnId: this.turnId,
           step: 'hedge',
           reason: `no first token from ${backend.id} after ${Math.round(clock.now() - startedAt)} ms: asking ${target.id} too`,
-        }),
-      // Picked over the network and the race closed meanwhile: the hedge token and the fleet's probe lease go back
-      // (the :free slot it booked stays spent: OpenRouter's count cannot be unbooked for a request that may be on
-      // its way from another call, and one slot is the cost).
+        });
+      },
+      // Picked over the network and the race closed meanwhile: never sent, so the hedge token, the fleet's probe lease
+      // and the :free slot it booked go back (OpenRouter never counted a request it never got).
       onHedgeDropped: (target) => chain.hedgeDropped(target),
       run: (b, laneSignal, onChunk) =>
         runAttempt({ backend: b, chatCtx: this.chatCtx, ...(this.toolCtx && { toolCtx: this.toolCtx }), ...this.tooling, clock, signal: laneSignal, onChunk }),

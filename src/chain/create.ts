@@ -23,8 +23,12 @@ export function sharedCooldownsFor(config: Config, clock: Clock, log?: Logger): 
     ...(log && { log }),
   });
   // The daily :free limit is the account's: asked once at start, not in a turn (free-quota.ts).
-  if (freePerDay === undefined && backendsFrom(config).some((b) => b.kind === 'openrouter' && b.model.endsWith(':free'))) {
-    void learnFreeDaily(shared, config.openrouter.baseURL, config.openrouter.apiKey, log);
+  if (backendsFrom(config).some((b) => b.kind === 'openrouter' && b.model.endsWith(':free'))) {
+    const learn = () => void learnFreeDaily(shared, config.openrouter.baseURL, config.openrouter.apiKey as string, log);
+    if (freePerDay === undefined) learn();
+    // Redis back after an outage (maybe restarted, empty): the account's own count of today is the truth to re-seed
+    // the fleet's from (the store also writes back what this process knew; the higher count wins).
+    shared.on('back', learn);
   }
   return shared;
 }

@@ -124,7 +124,7 @@ describe('hedges take the budget and respect the probe lease (real Redis)', () =
   it('no hedge the :free budget forbids: another call spent the minute, so the hedge is not sent', async () => {
     const { clock, calls } = await jobs(2, { config: configOf('a/one,b/two:free', '10'), ...stallsA, store: { freePerMinute: 1 } });
     const [a, other] = calls as [Job, Job];
-    expect(await other.store.takeFreeSlot()).toBeUndefined(); // the fleet's one slot this minute
+    expect(await other.store.book('b/two:free', { leaseEnd: 0, free: true })).toMatchObject({ granted: true }); // the fleet's one slot this minute
     await playTurns(clock, [a.chain], [a.store]);
     expect(hedges(a.seen)).toEqual([]);
     // b/two:free was not asked before the slot freed at 60 s (the turn went on to the local server meanwhile).
@@ -143,5 +143,56 @@ describe('hedges take the budget and respect the probe lease (real Redis)', () =
     expect(hedges(a.seen)).toEqual([]);
     expect(a.attempts).not.toContain('openrouter:b/two');
     expect(a.seen.some((e) => e.type === 'policy' && e.step === 'hedge')).toBe(false);
+  });
+});
+
+describe('what a dropped hedge booked goes back (real Redis)', () => {
+  it("a hedge allowed (its :free slot booked) but never sent gives its slot back: another call may take it", async () => {
+    const { calls } = await jobs(2, { config: configOf('a/one,b/two:free', '100'), script: () => 'ok', store: { freePerMinute: 1, freePerDay: 1 } });
+    const [a, other] = calls as [Job, Job];
+    const target = a.chain.options.backends.find((b) => b.model === 'b/two:free');
+    if (!target) throw new Error('no b/two:free backend');
+    a.chain.hedgeBudget.earn();
+    expect(await a.chain.allowSharedHedge(target, 0)).toBe(true); // the fleet's one slot this minute, and today
+    expect(await other.store.book('b/two:free', { leaseEnd: 0, free: true })).toMatchObject({ granted: false, why: 'day' });
+    // The race closed before the pick came back: never sent, so nothing reached OpenRouter's count.
+    a.chain.hedgeDropped(target);
+    await a.store.idle();
+    expect(await other.store.book('b/two:free', { leaseEnd: 0, free: true })).toMatchObject({ granted: true });
+  });
+
+  it('a hedge that was sent keeps its slot', async () => {
+    const { calls } = await jobs(2, { config: configOf('a/one,b/two:free', '100'), script: () => 'ok', store: { freePerMinute: 1 } });
+    const [a, other] = calls as [Job, Job];
+    const target = a.chain.options.backends.find((b) => b.model === 'b/two:free') as NonNullable<ReturnType<typeof a.chain.options.backends.find>>;
+    a.chain.hedgeBudget.earn();
+    expect(await a.chain.allowSharedHedge(target, 0)).toBe(true);
+    a.chain.hedgeSent(target);
+    a.chain.hedgeDropped(target); // (never both for one hedge; even so, a sent hedge's slot stays spent)
+    await a.store.idle();
+    expect(await other.store.book('b/two:free', { leaseEnd: 0, free: true })).toMatchObject({ granted: false, why: 'minute' });
+  });
+});
+
+describe('a Redis restart does not hand the fleet a new :free budget (real Redis)', () => {
+  it("the day's count and this minute's slots are written back from what the calls knew: no request OpenRouter would refuse", async () => {
+    const { clock, calls } = await jobs(2, { config: configOf('a/one:free,b/two'), script: () => 'ok', store: { freePerMinute: 20, freePerDay: 3 } });
+    const [a, b] = calls as [Job, Job];
+    for (const call of [a, b, a]) await playTurns(clock, [call.chain], [a.store, b.store]);
+    expect(freeAsked(calls)).toBe(3); // the day is spent
+
+    const ups = Promise.all([a.store, b.store].map((s) => new Promise((resolve) => s.once('up', resolve))));
+    await fleetRedis.server().kill();
+    await fleetRedis.server().restart(); // empty: no persistence
+    await ups;
+    const [dayKey] = await a.store.client.keys('holdline:free-day:*');
+    expect(await a.store.client.hget(dayKey as string, 'used')).toBe('3');
+    // What each call booked this minute is back in the window too (a 20-a-minute key would otherwise get 20 more).
+    const [minuteKey] = await a.store.client.keys('holdline:free:*');
+    expect(await a.store.client.zcard(minuteKey as string)).toBe(3);
+    await Promise.all([ready(a.store), ready(b.store)]);
+    expect((await playTurns(clock, [b.chain], [a.store, b.store])).flat()).toEqual(['openrouter:b/two: answer from b/two']);
+    expect(freeAsked(calls)).toBe(3);
+    expect(b.skips().at(-1)).toMatchObject({ model: 'a/one:free', cooldownUntil: MIDNIGHT });
   });
 });

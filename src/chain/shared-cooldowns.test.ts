@@ -9,13 +9,15 @@
  */
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../contract/clock.js';
+import { llm } from '@livekit/agents';
+import { ScaledClock, VirtualClock } from '../../contract/clock.js';
 import { loadConfig } from '../config.js';
 import { collectSharedMetrics } from '../observability/metrics.js';
 import { closedPort } from '../testing/ports.js';
 import { playTurns, redisForFile, rateLimited, ready, startJob, type Job, type Script } from '../testing/shared-fleet.js';
 import type { Backend } from './backends.js';
-import { PROBE_RECHECK_MS } from './shared-cooldowns.js';
+import { isSourcedChunk, type ChainLLM } from './chain-llm.js';
+import { PROBE_RECHECK_MS, REDIS_DEADLINE_MS } from './shared-cooldowns.js';
 import { FREE_WINDOW_MARGIN_MS } from './shared-scripts.js';
 
 const KEY = 'sk-or-v1-fleet-secret';
@@ -25,8 +27,15 @@ const fleetRedis = redisForFile();
 const stores = fleetRedis.stores;
 
 /** One "job process": its own chain, in-process cooldowns, Redis connection, events and log lines. */
-function job(clock: VirtualClock, script: Script, answerMs = 10, chainConfig = config, freePerMinute = 20, url = fleetRedis.server().url): Job {
-  const started = startJob({ clock, config: chainConfig, script, redisUrl: url, apiKey: KEY, answerMs, store: { freePerMinute } });
+/**
+ * What is shared, not how slow Redis may be (the stalled-Redis test is about that, on the production deadline): a
+ * deadline of a second, as in shared-budget.test.ts, so a loaded machine missing 50 ms cannot turn a shared verdict
+ * into the in-process fallback (two probes where one was due).
+ */
+const PATIENT_MS = 1_000;
+
+function job(clock: VirtualClock, script: Script, answerMs = 10, chainConfig = config, freePerMinute = 20, url = fleetRedis.server().url, deadlineMs = PATIENT_MS): Job {
+  const started = startJob({ clock, config: chainConfig, script, redisUrl: url, apiKey: KEY, answerMs, store: { freePerMinute, deadlineMs } });
   stores.push(started.store);
   return started;
 }
@@ -56,9 +65,10 @@ describe('shared cooldowns (real Redis)', () => {
     expect(b.skips()).toEqual([expect.objectContaining({ model: 'a/one', cooldownUntil: 5_010 })]);
     expect(b.chain.status()[0]).toMatchObject({ ok: false, coolingUntil: 5_010, lastError: { class: 'rate-limit', detail: '429 rate limited', at: 10 } });
 
-    // The stored record: hashed key plus model, times in epoch ms of the injected clock; never the key itself.
-    const keys = await a.store.client.keys('*');
-    expect(keys).toEqual([expect.stringMatching(/^holdline:cooldown:[0-9a-f]{16}:a\/one$/)]);
+    // The stored record (and the records' version counter): hashed key plus model, times in epoch ms of the injected
+    // clock; never the key itself.
+    const keys = (await a.store.client.keys('*')).sort();
+    expect(keys).toEqual([expect.stringMatching(/^holdline:cooldown:[0-9a-f]{16}:a\/one$/), expect.stringMatching(/^holdline:version:[0-9a-f]{16}$/)]);
     expect(keys.join()).not.toContain(KEY);
     expect(await a.store.client.hget(keys[0] as string, 'until')).toBe(String(1_700_000_000_000 + 5_010));
 
@@ -66,7 +76,7 @@ describe('shared cooldowns (real Redis)', () => {
     // keeping its streak) forgets it at its next look: its next failure would be a first one again.
     await clock.advance(6_000 - clock.now());
     expect(await turns(clock, [b.chain], [a.store, b.store])).toEqual([['openrouter:a/one: answer from a/one']]);
-    expect(await a.store.client.keys('*')).toEqual([]);
+    expect(await a.store.client.keys('holdline:cooldown:*')).toEqual([]);
     expect(a.chain.cooldowns.get('openrouter:a/one')).toMatchObject({ streak: 1 });
     await a.chain.syncShared();
     expect(a.chain.cooldowns.has('openrouter:a/one')).toBe(false);
@@ -87,7 +97,7 @@ describe('shared cooldowns (real Redis)', () => {
     const waiter = heard[0]?.[0]?.startsWith('openrouter:b/two') ? a : b;
     expect(waiter.skips().at(-1)).toMatchObject({ model: 'a/one', cooldownUntil: 6_000 + PROBE_RECHECK_MS });
     // The verdict (a success) cleared the record: the waiter's next turn asks a/one first.
-    expect(await a.store.client.keys('*')).toEqual([]);
+    expect(await a.store.client.keys('holdline:cooldown:*')).toEqual([]);
     waiter.attempts.splice(0);
     await turns(clock, [waiter.chain], [a.store, b.store]);
     expect(waiter.attempts).toEqual(['openrouter:a/one']);
@@ -102,7 +112,7 @@ describe('shared cooldowns (real Redis)', () => {
     const asked = () => [...a.attempts, ...b.attempts].filter((id) => id === 'openrouter:a/one').length;
     expect(asked()).toBe(2); // the first discovery and one probe, not one per call
     // The probe failed at 6300 with Retry-After 2 s: both calls now skip a/one until 8300, the lease is gone.
-    const [key] = await a.store.client.keys('*');
+    const [key] = await a.store.client.keys('holdline:cooldown:*');
     expect(await a.store.client.hgetall(key as string)).toMatchObject({ until: String(1_700_000_000_000 + 8_300), streak: '2' });
     expect(await a.store.client.hexists(key as string, 'probeUntil')).toBe(0);
     for (const call of [a, b]) {
@@ -176,7 +186,7 @@ describe('shared cooldowns (real Redis)', () => {
 
   it('a stalled Redis: each call gives up at its deadline and the turn is answered', async () => {
     const clock = new VirtualClock(0, 1_700_000_000_000);
-    const a = job(clock, (b, now) => (b.model === 'a/one' && now < 60_000 ? rateLimited(30_000) : 'ok'));
+    const a = job(clock, (b, now) => (b.model === 'a/one' && now < 60_000 ? rateLimited(30_000) : 'ok'), 10, config, 20, fleetRedis.server().url, REDIS_DEADLINE_MS);
     await ready(a.store);
     fleetRedis.server().pause();
     try {
@@ -204,9 +214,92 @@ describe('a probe lease given back (a hedge picked but never sent)', () => {
     await a.store.fail('a/one', { until: 0, cls: 'rate-limit', streak: 1, since: -1 });
     expect(await a.store.claimProbe('a/one', 60_000)).toEqual({ granted: true });
     expect(await b.store.claimProbe('a/one', 60_000)).toMatchObject({ granted: false });
-    await b.store.releaseProbe('a/one'); // not b's lease: nothing happens
+    await b.store.giveBack('a/one'); // not b's lease: nothing happens
     expect(await b.store.claimProbe('a/one', 60_000)).toMatchObject({ granted: false });
-    await a.store.releaseProbe('a/one');
+    await a.store.giveBack('a/one');
     expect(await b.store.claimProbe('a/one', 60_000)).toEqual({ granted: true });
   });
 });
+
+describe('the mirror: a decision reads memory, not Redis', () => {
+  it("on wall time, a call that learns another's cooldown asks Redis nothing before its decisions (pub/sub brought it)", async () => {
+    const clock = new ScaledClock(1, Date.now());
+    const storm = (b: Backend) => (b.model === 'a/one' ? rateLimited(60_000) : 'ok');
+    const a = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1, store: { deadlineMs: PATIENT_MS } });
+    const b = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1, store: { deadlineMs: PATIENT_MS } });
+    stores.push(a.store, b.store);
+    await Promise.all([ready(a.store), ready(b.store)]);
+    const published = new Promise((resolve) => b.store.mirror.subscriber.once('message', resolve));
+    await wallTurn(a.chain);
+    await published; // A's 429 reached B's mirror
+    const sent: string[] = [];
+    const send = b.store.client.sendCommand.bind(b.store.client);
+    b.store.client.sendCommand = ((command: { name: string }) => {
+      sent.push(command.name);
+      return send(command as Parameters<typeof send>[0]);
+    }) as typeof b.store.client.sendCommand;
+    const registry = new Registry();
+    collectSharedMetrics(registry, b.store);
+    expect(await wallTurn(b.chain)).toEqual(['openrouter:b/two: answer from b/two']);
+    expect(b.attempts).toEqual(['openrouter:b/two']);
+    // Three decisions timed (skip a/one, ask b/two, done), none of which made a booking round trip.
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/^holdline_redis_decision_seconds_count 3$/m);
+    expect(metrics).toMatch(/^holdline_redis_booking_seconds_count 0$/m);
+    expect(b.skips()).toEqual([expect.objectContaining({ model: 'a/one' })]);
+    await b.store.idle();
+    // Its decisions (skip a/one, ask b/two, done) read no record: the one command is the success it reports after.
+    expect(sent).toEqual(['evalsha']);
+  });
+
+  it('Redis flushed under the fleet (versions go back): the mirror reads the lot again and follows the new versions', async () => {
+    const { clock, a, b } = await fleet(60_000, 30_000);
+    await turns(clock, [a.chain], [a.store, b.store]);
+    await turns(clock, [b.chain], [a.store, b.store]);
+    expect(b.skips()).toEqual([expect.objectContaining({ model: 'a/one', cooldownUntil: 30_010 })]);
+    await a.store.client.flushall();
+    // After the flush a/one's record is gone; B's next 429 on it is version 1 again, below what the mirrors had seen.
+    await clock.advance(30_020 - clock.now());
+    const resynced = new Promise((resolve) => a.store.mirror.once('stale', resolve));
+    await turns(clock, [b.chain], [a.store, b.store]);
+    await resynced;
+    expect(b.attempts.filter((id) => id === 'openrouter:a/one')).toHaveLength(1);
+    a.attempts.splice(0);
+    await turns(clock, [a.chain], [a.store, b.store]);
+    expect(a.attempts).toEqual(['openrouter:b/two']);
+    expect(a.skips().at(-1)).toMatchObject({ model: 'a/one', cooldownUntil: 30_020 + 10 + 30_000 });
+  });
+});
+
+describe('the mirror across a Redis restart', () => {
+  it("takes what is written back after a restart although its versions start again from 1", async () => {
+    const { clock, a, b } = await fleet(120_000, 30_000);
+    await turns(clock, [a.chain], [a.store, b.store]); // a/one 429 at 10: cooling until 30_010 (version 1)
+    await turns(clock, [b.chain], [a.store, b.store]);
+    expect(b.chain.status()[0]).toMatchObject({ ok: false, coolingUntil: 30_010 });
+
+    const downs = Promise.all([a.store, b.store].map((s) => new Promise((resolve) => s.once('down', resolve))));
+    await fleetRedis.server().kill();
+    await downs;
+    // Redis away: A meets the 429 again on its own (cooling until 60_040), which only A knows.
+    await clock.advance(30_020 - clock.now());
+    await turns(clock, [a.chain], [a.store, b.store]);
+    expect(a.chain.status()[0]).toMatchObject({ coolingUntil: 60_030 });
+
+    const ups = Promise.all([a.store, b.store].map((s) => new Promise((resolve) => s.once('up', resolve))));
+    await fleetRedis.server().restart(); // empty: A's write-back is version 1 again, no later than what B's mirror held
+    await ups;
+    await Promise.all([ready(a.store), ready(b.store)]);
+    await b.chain.syncShared();
+    expect(b.chain.status()[0]).toMatchObject({ ok: false, coolingUntil: 60_030 });
+  });
+});
+
+/** One turn on wall time (a ScaledClock): the job's answers take real milliseconds. */
+async function wallTurn(chain: ChainLLM): Promise<string[]> {
+  const heard: string[] = [];
+  const ctx = llm.ChatContext.empty();
+  ctx.addMessage({ role: 'user', content: 'What is the capital of France?' });
+  for await (const chunk of chain.chat({ chatCtx: ctx })) if (isSourcedChunk(chunk)) heard.push(`${chunk.source}: ${chunk.delta?.content ?? ''}`);
+  return heard;
+}

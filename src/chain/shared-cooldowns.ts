@@ -1,8 +1,13 @@
 /**
  * Cooldowns shared by a fleet (`REDIS_URL`): every job process on one OpenRouter key reads and writes the same
  * cooldown records in Redis, so a 429 seen by one call cools that model for all and a success clears it for all.
- * This is an I/O edge only: the policy still reads the chain's in-process `cooldowns` map; `sync` refreshes that map
- * from Redis before each decision, and the chain reports its failures and successes here after booking them locally.
+ * This is an I/O edge only: the policy still reads the chain's in-process `cooldowns` map; before each decision the
+ * chain takes what changed in the fleet from this process's mirror of the records (shared-mirror.ts, kept by pub/sub:
+ * memory, no round trip), and reports its failures and successes here after booking them locally. The one Redis
+ * round trip a decision may make is its booking (`book`): a probe lease after a cooldown, a `:free` slot, or both, in
+ * one script. On a clock that moves only when told (a rehearsal's virtual time, a test's), a decision first makes
+ * sure the mirror has every update Redis already has (`caughtUp`, time held meanwhile): a message on its way is
+ * work the clock waits for, or virtual time could jump past it and the same rehearsal play out two ways.
  *
  * Why not Redis TTLs as the cooldown: every time is epoch ms on the injected clock (`toEpochMs`), so `--speed N` and
  * virtual-time tests see the same cooldown ends as in-process ones. A TTL only collects records nobody updates.
@@ -12,8 +17,9 @@
  * leaves the chain on its in-process state, is counted (`failures`), and logged once per outage; when Redis answers
  * again the chain's live cooldowns and the successes it saw meanwhile are written back (a restarted Redis is empty).
  *
- * Keys: `holdline:cooldown:<sha256(key), 16 hex>:<model>`, `holdline:free:<same hash>` (the `:free` minute budget) and
- * `holdline:free-day:<same hash>` (its day) — the API key never leaves the process.
+ * Keys: `holdline:cooldown:<sha256(key), 16 hex>:<model>`, `holdline:free:<same hash>` (the `:free` minute budget),
+ * `holdline:free-day:<same hash>` (its day), `holdline:version:<same hash>` (the records' version counter) and the
+ * channel `holdline:updates:<same hash>` — the API key never leaves the process.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -23,7 +29,8 @@ import { holdTime } from '../../contract/time/held.js';
 import type { FailureClass } from '../../contract/events.js';
 import type { Logger } from '../observability/log.js';
 import type { Cooldown } from './cooldown.js';
-import { CLAIM_SCRIPT, FAIL_SCRIPT, RELEASE_SCRIPT, FREE_DAY_MS, FREE_DAY_SEED_SCRIPT, FREE_SLOT_SCRIPT, FREE_WINDOW_MARGIN_MS, FREE_WINDOW_MS } from './shared-scripts.js';
+import { SharedMirror, toFields, type RecordFields } from './shared-mirror.js';
+import { BOOK_SCRIPT, CLEAR_SCRIPT, FAIL_SCRIPT, FREE_DAY_MS, FREE_SEED_SCRIPT, FREE_WINDOW_MARGIN_MS, FREE_WINDOW_MS, GIVE_BACK_SCRIPT, SNAPSHOT_SCRIPT } from './shared-scripts.js';
 
 export const REDIS_DEADLINE_MS = 50;
 /**
@@ -59,13 +66,26 @@ export interface SharedRecord {
 
 export type SharedFailureReason = 'timeout' | 'error' | 'disconnected';
 
+type Args = (string | number)[];
 type ScriptedRedis = Redis & {
-  holdlineFail(key: string, ...args: (string | number)[]): Promise<number>;
-  holdlineClaim(key: string, ...args: (string | number)[]): Promise<[number, number?]>;
-  holdlineRelease(key: string, caller: string): Promise<number>;
-  holdlineFreeSlot(key: string, dayKey: string, ...args: (string | number)[]): Promise<[number, number?]>;
-  holdlineFreeDaySeed(key: string, ...args: (string | number)[]): Promise<number>;
+  holdlineFail(...keysAndArgs: Args): Promise<number>;
+  holdlineClear(...keysAndArgs: Args): Promise<number>;
+  holdlineBook(...keysAndArgs: Args): Promise<[number, (number | string)?, string?, string?]>;
+  holdlineGiveBack(...keysAndArgs: Args): Promise<number>;
+  holdlineSnapshot(numberOfKeys: number, ...keys: string[]): Promise<[number, ...unknown[]]>;
+  holdlineFreeSeed(...keysAndArgs: Args): Promise<number>;
 };
+
+/** A decision's booking: granted (with the `:free` slot it took, to give back if never sent), or wait until `until`. */
+export type Booking =
+  | { granted: true; slot?: string }
+  | { granted: false; until: number; why: 'cooling' | 'probing' | 'minute' | 'day'; cls: FailureClass };
+
+/** What the chain tells the store: the models it shares, and its own live cooldowns (written back after an outage). */
+export interface SharedWatch {
+  models: readonly string[];
+  local: () => ReadonlyMap<string, Cooldown>;
+}
 
 export interface SharedCooldownsOptions {
   /** A `redis://` URL (a client is made and closed here) or an ioredis client you own. */
@@ -86,12 +106,16 @@ export interface SharedCooldownsOptions {
 /** Where the key's daily `:free` limit came from: configured, the account's `/key`, or a daily 429's X-RateLimit-Limit. */
 export type FreePerDaySource = 'config' | 'key' | '429';
 
+
 /**
- * Emits 'down' (once per outage), 'up' (Redis answered again, state written back) and 'decision' (the wall ms Redis
- * added to one decision of a turn: the read before it and the lease or budget it took).
+ * Emits 'down' (once per outage), 'up' (Redis answered again, state written back), 'decision' (the wall ms a turn's
+ * decision waited on Redis: its booking, and on a clock that moves only when told, catching up with the mirror) and
+ * 'booking' (the wall ms of one booking's round trip alone).
  */
 export class SharedCooldowns extends EventEmitter {
   readonly client: ScriptedRedis;
+  /** This process's copy of the key's records, kept by pub/sub on a connection of its own. */
+  readonly mirror: SharedMirror;
   /** Failed Redis calls by operation and reason (the prom-client counter reads these). */
   readonly failures = new Map<string, number>();
   private readonly owned: boolean;
@@ -99,12 +123,16 @@ export class SharedCooldowns extends EventEmitter {
   /** The key's `:free` request window (a sorted set beside its cooldown records). */
   private readonly freeKey: string;
   private readonly freeDayKey: string;
+  private readonly versionKey: string;
+  private readonly channel: string;
   private readonly clock: Clock;
+  /** Scenario time follows wall time (`--speed N`); else it moves only when told, and a decision catches up first. */
+  private readonly wallTime: boolean;
   private readonly log: Logger | undefined;
   private readonly deadlineMs: number;
   private readonly freePerMinute: number;
   private perDay: { limit: number; source: FreePerDaySource } | undefined;
-  /** Who holds a probe lease: one id per chain. */
+  /** Who holds a probe lease or a `:free` slot: one id per chain. */
   readonly caller = randomUUID();
   private healthy = true;
   /** The outage was logged (and 'down' emitted): its end is logged too. */
@@ -118,6 +146,16 @@ export class SharedCooldowns extends EventEmitter {
   /** Calls under way, and who waits for none to be (`idle`). */
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  private watched: SharedWatch = { models: [], local: () => new Map() };
+  private refreshing: Promise<boolean> | undefined;
+  private refreshAgain: Promise<boolean> | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
+  private slots = 0;
+  /** This process's `:free` bookings still inside the minute (epoch ms, member): written back after a restart. */
+  private recentSlots: { at: number; member: string }[] = [];
+  /** The day's `:free` count as this process last knew it (Redis's, plus requests sent while it did not answer). */
+  private dayKnown: { dayStart: number; used: number } | undefined;
 
   constructor(options: SharedCooldownsOptions) {
     super();
@@ -132,11 +170,12 @@ export class SharedCooldowns extends EventEmitter {
           })
         : options.redis
     ) as ScriptedRedis;
-    this.client.defineCommand('holdlineFail', { numberOfKeys: 1, lua: FAIL_SCRIPT });
-    this.client.defineCommand('holdlineClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
-    this.client.defineCommand('holdlineRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
-    this.client.defineCommand('holdlineFreeSlot', { numberOfKeys: 2, lua: FREE_SLOT_SCRIPT });
-    this.client.defineCommand('holdlineFreeDaySeed', { numberOfKeys: 1, lua: FREE_DAY_SEED_SCRIPT });
+    this.client.defineCommand('holdlineFail', { numberOfKeys: 2, lua: FAIL_SCRIPT });
+    this.client.defineCommand('holdlineClear', { numberOfKeys: 2, lua: CLEAR_SCRIPT });
+    this.client.defineCommand('holdlineBook', { numberOfKeys: 4, lua: BOOK_SCRIPT });
+    this.client.defineCommand('holdlineGiveBack', { numberOfKeys: 4, lua: GIVE_BACK_SCRIPT });
+    this.client.defineCommand('holdlineSnapshot', { lua: SNAPSHOT_SCRIPT });
+    this.client.defineCommand('holdlineFreeSeed', { numberOfKeys: 2, lua: FREE_SEED_SCRIPT });
     // ioredis reports connection errors as events; without a listener it prints them. The outage is logged once by `failed`.
     this.client.on('error', this.onError);
     // A dropped connection (Redis stopped or restarted) is an outage even if no call failed: resync when back.
@@ -147,12 +186,25 @@ export class SharedCooldowns extends EventEmitter {
     this.prefix = `holdline:cooldown:${keyHash}:`;
     this.freeKey = `holdline:free:${keyHash}`;
     this.freeDayKey = `holdline:free-day:${keyHash}`;
+    this.versionKey = `holdline:version:${keyHash}`;
+    this.channel = `holdline:updates:${keyHash}`;
+    // Its own connection: a subscribed connection runs no other command. It may queue while offline (no turn waits on it).
+    this.mirror = new SharedMirror(this.client.duplicate({ enableOfflineQueue: true, autoResubscribe: false, lazyConnect: false }), this.channel);
+    this.mirror.on('stale', () => void this.refresh());
     this.clock = options.clock;
     this.log = options.log;
-    const virtual = !Number.isFinite((options.clock as { speed?: number }).speed ?? 1);
+    const speed = (options.clock as { speed?: number }).speed;
+    this.wallTime = speed !== undefined && Number.isFinite(speed);
+    const virtual = !Number.isFinite(speed ?? 1);
     this.deadlineMs = options.deadlineMs ?? (virtual ? VIRTUAL_TIME_REDIS_DEADLINE_MS : REDIS_DEADLINE_MS);
     this.freePerMinute = options.freePerMinute ?? 20;
     if (options.freePerDay !== undefined) this.perDay = { limit: options.freePerDay, source: 'config' };
+  }
+
+  /** The chain's models and its own state: what the mirror reads and what is written back after an outage. */
+  watch(watch: SharedWatch): void {
+    this.watched = watch;
+    void this.refresh();
   }
 
   /** The key's daily `:free` limit the budget applies, and where it was learned; undefined while unknown. */
@@ -166,12 +218,14 @@ export class SharedCooldowns extends EventEmitter {
    * the fleet's count for today so requests made before it started sharing are counted too.
    */
   async learnFreePerDay(limit: number, source: Exclude<FreePerDaySource, 'config'>, usedToday?: number): Promise<void> {
-    if (this.perDay?.source === 'config' || !(limit > 0)) return;
-    if (this.perDay?.limit !== limit) this.log?.info({ freePerDay: limit, source }, 'daily :free limit learned from the account');
-    this.perDay = { limit, source };
+    if (this.perDay?.source !== 'config' && limit > 0) {
+      if (this.perDay?.limit !== limit) this.log?.info({ freePerDay: limit, source }, 'daily :free limit learned from the account');
+      this.perDay = { limit, source };
+    }
     if (usedToday === undefined || !(usedToday > 0)) return;
-    const { dayStart, dayEnd, nowEpoch } = this.day();
-    await this.call('budget', () => this.client.holdlineFreeDaySeed(this.freeDayKey, dayStart, Math.round(usedToday), dayEnd - nowEpoch + FREE_WINDOW_MS));
+    const { dayStart } = this.day();
+    this.knowDay(dayStart, Math.round(usedToday));
+    await this.seedFree([]);
   }
 
   /** Today's UTC day on the injected clock's calendar (epoch ms). */
@@ -181,7 +235,24 @@ export class SharedCooldowns extends EventEmitter {
     return { dayStart, dayEnd: dayStart + FREE_DAY_MS, nowEpoch };
   }
 
-  /** @internal The chain reports the wall ms Redis added to one decision (the bench's and /metrics' histogram). */
+  private knowDay(dayStart: number, used: number): void {
+    if (this.dayKnown?.dayStart === dayStart && this.dayKnown.used >= used) return;
+    this.dayKnown = { dayStart, used };
+  }
+
+  /** Writes back what this process knows of today's `:free` use (raising Redis's count, never lowering it). */
+  private async seedFree(slots: { at: number; member: string }[]): Promise<boolean> {
+    const { dayStart, dayEnd, nowEpoch } = this.day();
+    const used = this.dayKnown?.dayStart === dayStart ? this.dayKnown.used : 0;
+    if (used === 0 && slots.length === 0) return true;
+    const pairs = slots.flatMap((s) => [s.at, s.member]);
+    const reply = await this.call('budget', () =>
+      this.client.holdlineFreeSeed(this.freeDayKey, this.freeKey, dayStart, used, dayEnd - nowEpoch + FREE_WINDOW_MS, FREE_WINDOW_MS + FREE_WINDOW_MARGIN_MS, ...pairs),
+    );
+    return reply !== undefined;
+  }
+
+  /** @internal The chain reports the wall ms a turn's decision waited on Redis (the bench's and /metrics' histogram). */
   noteDecision(wallMs: number): void {
     this.emit('decision', wallMs);
   }
@@ -196,25 +267,75 @@ export class SharedCooldowns extends EventEmitter {
   }
 
   /**
-   * The shared records of `models` (by model), or undefined when Redis did not answer: the caller keeps its own state.
-   * After an outage, first writes back `local` (the chain's live cooldowns, by model) and the successes seen meanwhile.
+   * The shared records that changed since the last call (by model; undefined: cleared), or undefined when the chain
+   * keeps its own state (Redis did not answer). Memory on wall time; a round trip only when the mirror does not
+   * follow Redis (not subscribed yet, a gap) or, on a clock that moves only when told, to catch up (`caughtUp`).
    */
-  async read(models: readonly string[], local: ReadonlyMap<string, Cooldown>): Promise<Map<string, SharedRecord> | undefined> {
-    if (!this.healthy && !(await this.resync(local))) return undefined;
-    const replies = await this.call('read', () => {
-      const pipeline = this.client.pipeline();
-      for (const model of models) pipeline.hgetall(this.keyOf(model));
-      return pipeline.exec();
-    });
-    if (!replies) return undefined;
+  async changes(): Promise<Map<string, SharedRecord | undefined> | undefined> {
+    if (!this.healthy) {
+      // Writing back what was learned meanwhile is no turn's business on wall time: it goes on beside the turn.
+      const back = this.refresh();
+      if (!this.wallTime) await back;
+    } else if (!this.wallTime) await this.caughtUp();
+    // Not following Redis (not subscribed yet, a message lost): read it now, as a decision did before the mirror.
+    const fresh = this.mirror.live || (this.healthy && (await this.refresh()));
+    if (!this.healthy || !fresh) return undefined;
     const nowEpoch = this.clock.toEpochMs(this.clock.now());
-    const view = new Map<string, SharedRecord>();
-    models.forEach((model, i) => {
-      const [error, fields] = replies[i] ?? [];
-      const record = !error && fields ? this.fromFields(fields as Record<string, string>, nowEpoch) : undefined;
-      if (record) view.set(model, record);
-    });
+    const view = new Map<string, SharedRecord | undefined>();
+    for (const [model, fields] of this.mirror.takeChanges()) view.set(model, fields && this.fromFields(fields, nowEpoch));
     return view;
+  }
+
+  /**
+   * On a clock that moves only when told: waits (time held) until the mirror reflects every update Redis has, so a
+   * decision sees what a decision at the same instant of a wall-time run would have read. One GET of the version.
+   */
+  private async caughtUp(): Promise<void> {
+    const raw = await this.call('read', () => this.client.get(this.versionKey));
+    if (raw === undefined) return;
+    const version = Number(raw ?? 0);
+    const known = this.mirror.version;
+    if (!this.mirror.live) return; // read in full by the caller
+    if (known !== undefined && version < known) this.mirror.forgetVersions(); // Redis went back: restarted or flushed
+    if (known === undefined || version < known) await this.refresh();
+    else if (version > known) await this.call('read', () => this.mirror.reached(version));
+  }
+
+  /**
+   * Writes back what this process learned while Redis was away (when it was), then reads a snapshot of every watched
+   * record into the mirror. One at a time; true when both were done.
+   */
+  refresh(): Promise<boolean> {
+    // Asked again while one is under way (a gap found meanwhile): that one's snapshot may predate it, so read once more.
+    if (this.refreshing) {
+      this.refreshAgain ??= this.refreshing.then(() => {
+        this.refreshAgain = undefined;
+        return this.refresh();
+      });
+      return this.refreshAgain;
+    }
+    this.refreshing = this.snapshot().finally(() => {
+      this.refreshing = undefined;
+    });
+    void this.refreshing.then((done) => {
+      // The mirror cannot follow Redis without a snapshot: try again after the pause, beside any turn (wall time).
+      if (done || this.mirror.live || this.retry || this.closed) return;
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        if (!this.closed) void this.refresh();
+      }, QUIET_AFTER_FAILURE_MS).unref();
+    });
+    return this.refreshing;
+  }
+
+  private async snapshot(): Promise<boolean> {
+    if (!this.healthy && !(await this.resync())) return false;
+    const models = this.watched.models;
+    const reply = await this.call('read', () => this.client.holdlineSnapshot(1 + models.length, this.versionKey, ...models.map((m) => this.keyOf(m))));
+    if (!reply) return false;
+    const [version, ...records] = reply;
+    this.mirror.applySnapshot(Number(version), new Map(models.map((model, i): [string, RecordFields] => [model, toFields(records[i])])));
+    return true;
   }
 
   /** Books a failure's cooldown (and, for the failing backend, its last error). Resolves false when Redis did not take it. */
@@ -224,6 +345,8 @@ export class SharedCooldowns extends EventEmitter {
     const untilEpoch = toEpoch(cooldown.until);
     const ttlMs = Math.max(0, untilEpoch - toEpoch(this.clock.now())) + GC_AFTER_END_MS;
     const args = [
+      this.channel,
+      model,
       untilEpoch,
       cooldown.cls,
       cooldown.streak ?? 1,
@@ -235,62 +358,80 @@ export class SharedCooldowns extends EventEmitter {
       ttlMs,
       this.caller,
     ];
-    return (await this.call('fail', () => this.client.holdlineFail(this.keyOf(model), ...args))) !== undefined;
+    return (await this.call('fail', () => this.client.holdlineFail(this.keyOf(model), this.versionKey, ...args))) !== undefined;
   }
 
   /** A success forgets the model's failures fleet-wide (and ends any probe lease on it). */
   async clear(model: string): Promise<boolean> {
-    const done = (await this.call('clear', () => this.client.del(this.keyOf(model)))) !== undefined;
+    const done = (await this.call('clear', () => this.client.holdlineClear(this.keyOf(model), this.versionKey, this.channel, model))) !== undefined;
     if (done) this.pendingClears.delete(model);
     else this.pendingClears.add(model);
     return done;
   }
 
   /**
-   * May this call ask `model`, whose cooldown ended? Granted (a lease until `leaseEnd`, scenario ms) or the scenario ms
-   * until which it is still cooling (another call's probe). Granted when Redis does not answer: in-process state decides.
+   * The one round trip a decision may make: may this call ask `model` now? Takes the probe lease when its cooldown has
+   * ended (until `leaseEnd`, scenario ms) and, for a `:free` model, a slot of the key's budget (`limit` a minute and
+   * the day's limit, fleet-wide) — both or neither. Granted when Redis does not answer: in-process state decides.
+   * Refused: the scenario ms until which to wait, and why (another call's cooldown or probe, the minute or the day).
    */
-  async claimProbe(model: string, leaseEnd: number): Promise<{ granted: true } | { granted: false; until: number }> {
-    const nowEpoch = Math.round(this.clock.toEpochMs(this.clock.now()));
-    const reply = await this.call('claim', () => this.client.holdlineClaim(this.keyOf(model), nowEpoch, Math.round(this.clock.toEpochMs(leaseEnd)), this.caller));
-    if (reply === undefined || reply[0] === 1) return { granted: true };
-    return { granted: false, until: Math.min(this.clock.fromEpochMs(Number(reply[1])), this.clock.now() + PROBE_RECHECK_MS) };
-  }
-
-  /** Gives back this call's probe lease on `model`, if it holds one (a hedge picked but never sent). */
-  async releaseProbe(model: string): Promise<void> {
-    await this.call('release', () => this.client.holdlineRelease(this.keyOf(model), this.caller));
-  }
-
-  private slots = 0;
-
-  /**
-   * Books one request to a `:free` model in the key's budget (`limit` a minute and the day's limit, fleet-wide).
-   * Undefined when it may be sent (or Redis did not answer: in-process state decides), else the scenario ms of the
-   * next free slot (the next minute's, or midnight when the day is spent).
-   */
-  async takeFreeSlot(): Promise<number | undefined> {
-    const limit = this.freePerMinute;
-    const perDay = this.perDay?.limit ?? 0;
-    if (limit === 0 && perDay === 0) return undefined;
+  async book(model: string, { leaseEnd, free }: { leaseEnd: number; free: boolean }): Promise<Booking> {
     const now = this.clock.now();
     const { dayStart, dayEnd, nowEpoch } = this.day();
+    const limit = this.freePerMinute;
+    const perDay = this.perDay?.limit ?? 0;
     const windowEpochMs = Math.max(1, Math.round(this.clock.toEpochMs(now + FREE_WINDOW_MS + FREE_WINDOW_MARGIN_MS)) - nowEpoch);
-    this.slots += 1;
+    const budget = free && (limit > 0 || perDay > 0);
+    const member = budget ? `${this.caller}:${++this.slots}` : '';
     // No minute budget (0): a limit no window reaches, so the script checks the day alone.
     const minuteLimit = limit === 0 ? Number.MAX_SAFE_INTEGER : limit;
-    const reply = await this.call('budget', () =>
-      this.client.holdlineFreeSlot(this.freeKey, this.freeDayKey, nowEpoch, windowEpochMs, minuteLimit, `${this.caller}:${this.slots}`, dayStart, dayEnd, perDay),
-    );
-    if (reply === undefined || reply[0] === 1) return undefined;
-    return this.clock.fromEpochMs(Number(reply[1]));
+    const keys = [this.keyOf(model), this.versionKey, this.freeKey, this.freeDayKey];
+    const args = [this.channel, model, nowEpoch, Math.round(this.clock.toEpochMs(leaseEnd)), this.caller, budget ? 1 : 0, windowEpochMs, minuteLimit, member, dayStart, dayEnd, perDay];
+    const started = performance.now();
+    const reply = await this.call('book', () => this.client.holdlineBook(...keys, ...args));
+    this.emit('booking', performance.now() - started);
+    if (reply === undefined) {
+      // Sent without a slot: OpenRouter counts it, so this process does too (written back when Redis is back).
+      if (budget) this.knowDay(dayStart, (this.dayKnown?.dayStart === dayStart ? this.dayKnown.used : 0) + 1);
+      return { granted: true };
+    }
+    if (reply[0] === 1) {
+      if (!budget) return { granted: true };
+      this.knowDay(dayStart, Number(reply[1]));
+      this.recentSlots = [...this.recentSlots.filter((s) => s.at > nowEpoch - windowEpochMs), { at: nowEpoch, member }];
+      return { granted: true, slot: member };
+    }
+    const at = this.clock.fromEpochMs(Number(reply[1]));
+    const why = reply[2] as Exclude<Booking, { granted: true }>['why'];
+    // Another call probes: look again within a second rather than at the lease's end (its verdict may come at once).
+    const until = why === 'probing' ? Math.min(at, now + PROBE_RECHECK_MS) : at;
+    return { granted: false, until, why, cls: (reply[3] || 'rate-limit') as FailureClass };
+  }
+
+  /** May this call probe `model`, whose cooldown ended? A booking without a `:free` slot (tests and tools). */
+  async claimProbe(model: string, leaseEnd: number): Promise<{ granted: true } | { granted: false; until: number }> {
+    const booking = await this.book(model, { leaseEnd, free: false });
+    return booking.granted ? { granted: true } : { granted: false, until: booking.until };
+  }
+
+  /**
+   * Gives back what a booking took for a request never sent (a hedge picked too late): this call's probe lease on
+   * `model`, if it holds one, and the `:free` slot `slot`, if one was booked. Atomic.
+   */
+  async giveBack(model: string, slot?: string): Promise<void> {
+    if (slot) this.recentSlots = this.recentSlots.filter((s) => s.member !== slot);
+    const { dayStart } = this.day();
+    await this.call('give-back', () => this.client.holdlineGiveBack(this.keyOf(model), this.versionKey, this.freeKey, this.freeDayKey, this.channel, model, this.caller, slot ?? '', dayStart));
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retry);
     this.removeAllListeners();
     this.client.off('error', this.onError);
     this.client.off('close', this.onClose);
     this.client.off('ready', this.onReady);
+    await this.mirror.close();
     if (!this.owned) return;
     // A live connection ends with an 'end' event; one that is reconnecting just stops trying (ioredis emits nothing).
     const connected = this.client.status === 'ready' || this.client.status === 'connect';
@@ -304,9 +445,12 @@ export class SharedCooldowns extends EventEmitter {
   private readonly onReady = (): void => {
     this.connectedOnce = true;
     this.quietUntil = 0;
-    // Back after an outage: whoever holds this store writes back what it learned meanwhile now, not at its next
-    // decision, which may never come (a call with no more turns would keep a 429 the fleet needs to itself).
-    if (!this.healthy) this.emit('back');
+    // Back after an outage: what this process learned meanwhile is written back now, not at its next decision, which
+    // may never come (a call with no more turns would keep a 429 the fleet needs to itself).
+    if (!this.healthy) {
+      this.emit('back');
+      void this.refresh();
+    }
   };
 
   /** True while a Redis call of this store is under way. */
@@ -319,17 +463,24 @@ export class SharedCooldowns extends EventEmitter {
     return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Writes back what this process learned while Redis was away. True when Redis took it all. */
-  private async resync(local: ReadonlyMap<string, Cooldown>): Promise<boolean> {
+  /**
+   * Writes back what this process learned while Redis was away: its live cooldowns, the successes it saw, and what
+   * it knows of the key's `:free` use (a restarted Redis is empty: the day's count and this minute's slots would
+   * start again from 0, and the fleet would send what OpenRouter refuses). True when Redis took it all.
+   */
+  private async resync(): Promise<boolean> {
     if (this.client.status !== 'ready') {
       this.failed('read', 'disconnected');
       return false;
     }
     // All at once: one deadline for the lot, not one per record.
     const now = this.clock.now();
+    const { nowEpoch } = this.day();
+    const local = this.watched.local();
     const written = await Promise.all([
       ...[...this.pendingClears].map((model) => this.clear(model)),
       ...[...local].filter(([, cooldown]) => cooldown.until > now).map(([model, cooldown]) => this.fail(model, cooldown)),
+      this.seedFree(this.recentSlots.filter((s) => s.at > nowEpoch - FREE_WINDOW_MS - FREE_WINDOW_MARGIN_MS)),
     ]);
     if (written.includes(false)) return false;
     this.healthy = true;
@@ -376,7 +527,7 @@ export class SharedCooldowns extends EventEmitter {
     const label = `${op}:${reason}`;
     this.failures.set(label, (this.failures.get(label) ?? 0) + 1);
     if (reason !== 'disconnected') this.quietUntil = Date.now() + QUIET_AFTER_FAILURE_MS;
-    this.healthy = false; // the next read writes back what was learned meanwhile
+    this.healthy = false; // what was learned meanwhile is written back before the mirror is trusted again
     if (this.outage || (!this.connectedOnce && reason === 'disconnected')) return;
     this.outage = true;
     // The error's code or message only: ioredis messages name host and port, never the URL's password.

@@ -4,87 +4,128 @@
  */
 
 /**
+ * Every change to a cooldown record ends here: the key's version counter goes up one and the record as it now is
+ * goes out on the key's channel, so each process's mirror (shared-mirror.ts) follows without reading Redis in a turn.
+ * The version orders the messages and tells a mirror when it missed one (a gap) or Redis lost its data (a version
+ * that goes back). Defined in each script that changes a record: Redis runs a script's text, not a library.
+ * KEYS[2] version counter; ARGV[1] channel, ARGV[2] model.
+ */
+const ANNOUNCE = `
+local function announce()
+  local v = redis.call('INCR', KEYS[2])
+  redis.call('PUBLISH', ARGV[1], cjson.encode({v, ARGV[2], redis.call('HGETALL', KEYS[1])}))
+  return v
+end`;
+
+/**
  * Merges a failure's cooldown (the later end wins, else the longer streak, as mergeCooldowns does in process), sets
  * the last error, ends the caller's own probe lease and keeps the record at least `ttl` ms. One script: atomic.
- * KEYS[1] record; ARGV: until, cls, streak, guessed, since, errClass, errDetail, errAt, ttlMs, caller.
+ * KEYS[1] record, KEYS[2] version; ARGV: channel, model, until, cls, streak, guessed, since, errClass, errDetail, errAt,
+ * ttlMs, caller.
  */
-export const FAIL_SCRIPT = `
+export const FAIL_SCRIPT = `${ANNOUNCE}
 local cur = redis.call('HMGET', KEYS[1], 'until', 'streak', 'probeBy')
 local curUntil = tonumber(cur[1])
-if cur[3] == ARGV[10] then redis.call('HDEL', KEYS[1], 'probeUntil', 'probeBy') end
-if (not curUntil) or curUntil < tonumber(ARGV[1]) then
-  redis.call('HSET', KEYS[1], 'until', ARGV[1], 'cls', ARGV[2], 'streak', ARGV[3], 'guessed', ARGV[4], 'since', ARGV[5])
-elseif tonumber(ARGV[3]) > (tonumber(cur[2]) or 0) then
-  redis.call('HSET', KEYS[1], 'streak', ARGV[3])
+if cur[3] == ARGV[12] then redis.call('HDEL', KEYS[1], 'probeUntil', 'probeBy') end
+if (not curUntil) or curUntil < tonumber(ARGV[3]) then
+  redis.call('HSET', KEYS[1], 'until', ARGV[3], 'cls', ARGV[4], 'streak', ARGV[5], 'guessed', ARGV[6], 'since', ARGV[7])
+elseif tonumber(ARGV[5]) > (tonumber(cur[2]) or 0) then
+  redis.call('HSET', KEYS[1], 'streak', ARGV[5])
 end
-if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'errClass', ARGV[6], 'errDetail', ARGV[7], 'errAt', ARGV[8]) end
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[9]) then redis.call('PEXPIRE', KEYS[1], ARGV[9]) end
-return 1`;
+if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'errClass', ARGV[8], 'errDetail', ARGV[9], 'errAt', ARGV[10]) end
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[11]) then redis.call('PEXPIRE', KEYS[1], ARGV[11]) end
+return announce()`;
+
+/** A success forgets the model's record fleet-wide (its probe lease too). KEYS[1] record, KEYS[2] version; ARGV: channel, model. */
+export const CLEAR_SCRIPT = `${ANNOUNCE}
+if redis.call('DEL', KEYS[1]) == 0 then return 0 end
+return announce()`;
 
 /**
- * Fleet-wide half-open: the first call to ask after a cooldown ended takes a lease (SET NX PX, on the injected clock's
- * epoch ms rather than Redis's own clock) and probes; the others see the model cooling until the lease ends or the
- * probe's verdict replaces the record. Returns 1 when the caller may ask, else the epoch ms it should wait for.
- * KEYS[1] record; ARGV: nowEpochMs, leaseEndEpochMs, caller.
+ * One decision's booking, in one round trip: may the caller ask the model now? Cooling (a failure another call booked
+ * since this process last heard) refuses with its end; an ended cooldown is half-open, fleet-wide: the first call to
+ * ask takes a probe lease (on the injected clock's epoch ms, not Redis's own clock) and the others see the model
+ * cooling until the lease ends or the probe's verdict replaces the record. For a `:free` model the key's budget is
+ * booked too (FREE_BUDGET): the lease and the slot are taken both or neither.
+ * Returns {1, usedToday} (granted) or {0, epoch ms to wait for, why: 'cooling' | 'probing' | 'minute' | 'day', cls}.
+ * KEYS[1] record, KEYS[2] version, KEYS[3] minute window (sorted set), KEYS[4] day count (hash: day, used);
+ * ARGV: channel, model, nowEpochMs, leaseEndEpochMs, caller, free (1/0), windowMs, limit, member, dayStartEpochMs,
+ * dayEndEpochMs, perDay.
  */
-export const CLAIM_SCRIPT = `
-local rec = redis.call('HMGET', KEYS[1], 'until', 'probeUntil', 'probeBy')
+export const BOOK_SCRIPT = `${ANNOUNCE}
+local now = tonumber(ARGV[3])
+local rec = redis.call('HMGET', KEYS[1], 'until', 'probeUntil', 'probeBy', 'cls')
 local untilMs = tonumber(rec[1])
-if not untilMs then return {1} end
-if untilMs > tonumber(ARGV[1]) then return {0, untilMs} end
+if untilMs and untilMs > now then return {0, untilMs, 'cooling', rec[4]} end
 local lease = tonumber(rec[2])
-if lease and lease > tonumber(ARGV[1]) and rec[3] ~= ARGV[3] then return {0, lease} end
-redis.call('HSET', KEYS[1], 'probeUntil', ARGV[2], 'probeBy', ARGV[3])
-return {1}`;
+if untilMs and lease and lease > now and rec[3] ~= ARGV[5] then return {0, lease, 'probing', rec[4]} end
+local used = 0
+if ARGV[6] == '1' then
+  local perDay = tonumber(ARGV[12])
+  local day = redis.call('HMGET', KEYS[4], 'day', 'used')
+  if day[1] == ARGV[10] then used = tonumber(day[2]) or 0 end
+  if perDay > 0 and used >= perDay then return {0, tonumber(ARGV[11]), 'day', 'rate-limit'} end
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[7]))
+  if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[8]) then
+    local oldest = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+    return {0, tonumber(oldest[2]) + tonumber(ARGV[7]), 'minute', 'rate-limit'}
+  end
+  redis.call('ZADD', KEYS[3], now, ARGV[9])
+  redis.call('PEXPIRE', KEYS[3], ARGV[7])
+  -- The day is counted even while its limit is unknown: a limit learned later (a daily 429) starts from the truth.
+  used = used + 1
+  redis.call('HSET', KEYS[4], 'day', ARGV[10], 'used', used)
+  redis.call('PEXPIRE', KEYS[4], tonumber(ARGV[11]) - now + tonumber(ARGV[7]))
+end
+if untilMs then
+  redis.call('HSET', KEYS[1], 'probeUntil', ARGV[4], 'probeBy', ARGV[5])
+  announce()
+end
+return {1, used}`;
 
-/** Gives back a probe lease this caller holds (a hedge picked but never sent). KEYS[1] record; ARGV: caller. */
-export const RELEASE_SCRIPT = `
-if redis.call('HGET', KEYS[1], 'probeBy') == ARGV[1] then redis.call('HDEL', KEYS[1], 'probeUntil', 'probeBy') end
+/**
+ * Gives back what a booking took for a request that was never sent (a hedge picked too late): the caller's probe
+ * lease, and its `:free` slot (the minute's member and the day's count, if that day is still the count's). OpenRouter
+ * never saw the request, so its count never had it. One script: atomic.
+ * KEYS[1] record, KEYS[2] version, KEYS[3] minute window, KEYS[4] day count; ARGV: channel, model, caller, member
+ * ('' when no slot was booked), dayStartEpochMs.
+ */
+export const GIVE_BACK_SCRIPT = `${ANNOUNCE}
+if ARGV[4] ~= '' and redis.call('ZREM', KEYS[3], ARGV[4]) == 1 and redis.call('HGET', KEYS[4], 'day') == ARGV[5] then
+  redis.call('HINCRBY', KEYS[4], 'used', -1)
+end
+if redis.call('HGET', KEYS[1], 'probeBy') == ARGV[3] then
+  redis.call('HDEL', KEYS[1], 'probeUntil', 'probeBy')
+  announce()
+end
 return 1`;
 
 /**
- * The key's budget of requests to `:free` models, both of OpenRouter's windows at once (atomic: a slot is booked in
- * both or in neither). The minute (20, across all free models) as a sliding window: a request is sent only when
- * fewer than `limit` were sent in the last window, so no fixed minute ever sees more. The day (50, or 1000 with 10
- * credits bought) as OpenRouter counts it: a fixed UTC day of the injected clock, a count per day start; `perDay` 0
- * means no daily budget (not known yet, or turned off).
- * Returns {1} (a slot, booked) or {0, epoch ms when a slot frees: the oldest request leaving the minute, or midnight}.
- * KEYS[1] minute window (sorted set), KEYS[2] day count (hash: day, used);
- * ARGV: nowEpochMs, windowMs, limit, member, dayStartEpochMs, dayEndEpochMs, perDay.
+ * The state a mirror starts from (or resyncs to after a gap or a reconnect), at one version: the counter and every
+ * record asked for, read at once. KEYS[1] version, KEYS[2..] records. Returns {version, fields of each record}.
  */
-export const FREE_SLOT_SCRIPT = `
-local perDay = tonumber(ARGV[7])
-local used = 0
-if perDay > 0 then
-  local day = redis.call('HMGET', KEYS[2], 'day', 'used')
-  if day[1] == ARGV[5] then used = tonumber(day[2]) or 0 end
-  if used >= perDay then return {0, tonumber(ARGV[6])} end
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return {0, tonumber(oldest[2]) + tonumber(ARGV[2])}
-end
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-if perDay > 0 then
-  redis.call('HSET', KEYS[2], 'day', ARGV[5], 'used', used + 1)
-  redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[6]) - tonumber(ARGV[1]) + tonumber(ARGV[2]))
-end
-return {1}`;
+export const SNAPSHOT_SCRIPT = `
+local out = {tonumber(redis.call('GET', KEYS[1]) or '0')}
+for i = 2, #KEYS do out[i] = redis.call('HGETALL', KEYS[i]) end
+return out`;
 
 /**
- * What the key's account says it already used today (`/key`'s free_model_daily_requests.used): the day's count is
- * raised to it (never lowered: the fleet's own bookings since may be newer). Requests made before the fleet shared a
- * store, or by another program on the key, are then counted too.
- * KEYS[1] day count; ARGV: dayStartEpochMs, used, ttlMs.
+ * What a process knows of the key's `:free` use, written back (never lowering what Redis has): the day's count
+ * (`/key`'s free_model_daily_requests.used, or the last count this process booked, after a Redis restart lost it),
+ * and this process's own bookings still inside the minute window. Requests made before the fleet shared a store,
+ * or while Redis was away, are then counted too.
+ * KEYS[1] day count, KEYS[2] minute window; ARGV: dayStartEpochMs, used, ttlMs, windowMs, then score, member pairs.
  */
-export const FREE_DAY_SEED_SCRIPT = `
+export const FREE_SEED_SCRIPT = `
 local day = redis.call('HMGET', KEYS[1], 'day', 'used')
 local cur = 0
 if day[1] == ARGV[1] then cur = tonumber(day[2]) or 0 end
 if tonumber(ARGV[2]) > cur then redis.call('HSET', KEYS[1], 'day', ARGV[1], 'used', ARGV[2]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if #ARGV > 4 then
+  for i = 5, #ARGV, 2 do redis.call('ZADD', KEYS[2], 'NX', ARGV[i], ARGV[i + 1]) end
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+end
 return 1`;
 
 /** OpenRouter's free-model day: UTC, calendar-aligned (its X-RateLimit-Reset names midnight). */

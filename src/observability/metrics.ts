@@ -87,7 +87,7 @@ export function collectMetrics(events: AgentEvents): AgentMetrics {
  * The shared store's health, in the same registry: failed Redis calls by operation and reason (timeout, error,
  * disconnected), and whether the last call answered. Read from the store when scraped.
  */
-/** Seconds: sub-millisecond steps up to the 2 ms target, then to the 50 ms deadline and past it (a decision may make three calls, and a loaded machine delays them). */
+/** Seconds: sub-millisecond steps up to the 2 ms target, then to the 50 ms deadline and past it (a loaded machine delays a booking's round trip). */
 export const REDIS_DECISION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
 export function collectSharedMetrics(registry: Registry, shared: SharedCooldowns): void {
@@ -104,14 +104,19 @@ export function collectSharedMetrics(registry: Registry, shared: SharedCooldowns
       }
     },
   });
-  // What Redis adds to one decision of a turn (wall time: network I/O, not scenario time). Fine buckets: the target is 2 ms.
-  const decision = new Histogram({
-    name: 'holdline_redis_decision_seconds',
-    help: 'Wall time Redis added to one decision of a turn (the shared read, and the probe lease or :free slot an attempt takes)',
-    buckets: REDIS_DECISION_BUCKETS,
-    registers: [registry],
-  });
-  shared.on('decision', (wallMs: number) => decision.observe(wallMs / 1000));
+  // Wall ms a store reports on `event`, in seconds on fine buckets (the target is 2 ms). Wall time: network I/O, not scenario time.
+  const wallTimes = (event: 'decision' | 'booking', name: string, help: string) => {
+    const histogram = new Histogram({ name, help, buckets: REDIS_DECISION_BUCKETS, registers: [registry] });
+    shared.on(event, (wallMs: number) => histogram.observe(wallMs / 1000));
+  };
+  wallTimes(
+    'decision',
+    'holdline_redis_decision_seconds',
+    'Wall time one decision of a turn waited on Redis (the booking an attempt makes: a probe lease, a :free slot; the shared records come from the process mirror, kept by pub/sub)',
+  );
+  // The decisions that made a round trip, alone: most decisions read the mirror and wait for nothing, so the one above
+  // says what a turn pays, and this one what a round trip costs on this machine.
+  wallTimes('booking', 'holdline_redis_booking_seconds', 'Wall time of one booking round trip to Redis (a probe lease, a :free slot, or both in one script)');
   new Gauge({
     name: 'holdline_redis_up',
     help: '1 when the last call to the shared cooldowns store (Redis) answered, else 0',

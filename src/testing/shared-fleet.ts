@@ -8,7 +8,7 @@ import { llm } from '@livekit/agents';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import type { VirtualClock } from '../../contract/clock.js';
+import type { Clock, VirtualClock } from '../../contract/clock.js';
 import type { AgentEvent } from '../../contract/events.js';
 import type { Config } from '../config.js';
 import type { AttemptRequest, AttemptResult } from '../chain/attempt.js';
@@ -29,7 +29,8 @@ export const rateLimited = (retryAfterMs: number): AttemptResult => ({
 });
 
 export interface JobOptions {
-  clock: VirtualClock;
+  /** A VirtualClock (playTurns moves it), or a ScaledClock for wall time. */
+  clock: Clock;
   config: Config;
   script: Script;
   redisUrl: string;
@@ -75,8 +76,11 @@ export function startJob({ clock, config, script, redisUrl, apiKey, answerMs = 1
   return { chain, store, seen, attempts, lines, skips };
 }
 
-export const ready = (store: SharedCooldowns) =>
-  store.client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => store.client.once('ready', () => resolve()));
+/** The store answers and its mirror follows Redis (subscribed, first snapshot read): decisions read memory. */
+export const ready = async (store: SharedCooldowns): Promise<void> => {
+  if (store.client.status !== 'ready') await new Promise<void>((resolve) => store.client.once('ready', () => resolve()));
+  if (!store.mirror.live) await new Promise<void>((resolve) => store.mirror.once('live', () => resolve()));
+};
 
 /** Plays one turn on each chain at once; virtual time moves only when no Redis call is under way. */
 export async function playTurns(clock: VirtualClock, chains: ChainLLM[], stores: SharedCooldowns[]): Promise<string[][]> {

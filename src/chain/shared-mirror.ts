@@ -1,0 +1,181 @@
+/**
+ * This process's copy of the fleet's cooldown records, kept by Redis pub/sub, so a turn's decision reads memory
+ * instead of waiting for a read of Redis (the one round trip left on a turn's path is a booking: a probe lease or a
+ * `:free` slot, shared-cooldowns.ts). Every script that changes a record bumps the key's version counter and
+ * publishes the record as it now is (shared-scripts.ts); a subscriber connection of its own applies those messages
+ * in order. On every (re)subscription, after a gap in the versions, or when the versions go back (Redis restarted or
+ * was flushed), the store reads a snapshot of every record at one version and hands it here (`applySnapshot`).
+ *
+ * Versions decide what is newer: a record is replaced only by a message or snapshot of a later version than the one
+ * it came from, so a snapshot read while messages were on their way never undoes them, nor they it.
+ *
+ * Hand-written over ioredis's subscriber mode: no library keeps a versioned mirror of Redis hashes.
+ */
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+
+/** A record's Redis hash fields, or undefined when it is gone (a success cleared it). */
+export type RecordFields = Record<string, string> | undefined;
+
+interface Entry {
+  fields: RecordFields;
+  /** The version it was read or announced at; -1 after the versions went back (any later word replaces it). */
+  version: number;
+}
+
+/**
+ * Emits 'stale' when it cannot trust its copy until a snapshot (it just subscribed, missed a message, or the
+ * versions went back): the store answers with `applySnapshot`; 'live' when it follows Redis again.
+ */
+export class SharedMirror extends EventEmitter {
+  private readonly entries = new Map<string, Entry>();
+  /** Models whose record changed since the chain last took the changes (`takeChanges`). */
+  private readonly changed = new Set<string>();
+  /** The last version a message carried (messages come in version order on one connection); undefined until one. */
+  private lastMessage: number | undefined;
+  /** The latest version this copy reflects, by message or snapshot; undefined until the first snapshot. */
+  private known: number | undefined;
+  /** Subscribed, and a snapshot applied since: the copy follows Redis. */
+  private following = false;
+  private subscribed = false;
+  private readonly waiters: { version: number; resolve: () => void }[] = [];
+
+  constructor(
+    readonly subscriber: Redis,
+    private readonly channel: string,
+  ) {
+    super();
+    subscriber.on('ready', this.onReady);
+    subscriber.on('close', this.onClose);
+    subscriber.on('message', this.onMessage);
+    // Reported by the command connection's outage logging; without a listener ioredis prints them.
+    subscriber.on('error', () => undefined);
+    if (subscriber.status === 'ready') this.onReady();
+  }
+
+  /** True while the copy follows Redis: a decision may read it instead of Redis. */
+  get live(): boolean {
+    return this.following && this.subscribed;
+  }
+
+  /** The latest version this copy reflects (undefined before its first snapshot). */
+  get version(): number | undefined {
+    return this.known;
+  }
+
+  /**
+   * The records that changed since the last call (undefined: gone), and forgets they did. The chain applies them to
+   * its own cooldowns; records that did not change leave what it learned itself alone.
+   */
+  takeChanges(): Map<string, RecordFields> {
+    const out = new Map<string, RecordFields>();
+    for (const model of this.changed) out.set(model, this.entries.get(model)?.fields);
+    this.changed.clear();
+    return out;
+  }
+
+  /** A snapshot read at `version`: every record of `models` as it was then. */
+  applySnapshot(version: number, records: ReadonlyMap<string, RecordFields>): void {
+    for (const [model, fields] of records) this.put(model, fields, version);
+    this.known = Math.max(this.known ?? version, version, this.lastMessage ?? version);
+    if (this.subscribed && !this.following) {
+      this.following = true;
+      this.emit('live');
+    }
+    this.wake();
+  }
+
+  /** Resolves once the copy reflects `version` (a decision on virtual time waits for what Redis already has). */
+  reached(version: number): Promise<void> {
+    if (this.known !== undefined && this.known >= version) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ version, resolve }));
+  }
+
+  /** Forgets its versions (Redis lost its data: any word from it is newer than what this copy holds). */
+  forgetVersions(): void {
+    for (const entry of this.entries.values()) entry.version = -1;
+    this.lastMessage = undefined;
+    this.known = undefined;
+    this.following = false;
+  }
+
+  async close(): Promise<void> {
+    this.subscriber.off('ready', this.onReady);
+    this.subscriber.off('close', this.onClose);
+    this.subscriber.off('message', this.onMessage);
+    for (const { resolve } of this.waiters.splice(0)) resolve();
+    const connected = this.subscriber.status === 'ready' || this.subscriber.status === 'connect';
+    const ended = connected ? new Promise((resolve) => this.subscriber.once('end', resolve)) : undefined;
+    this.subscriber.disconnect();
+    await ended;
+  }
+
+  private put(model: string, fields: RecordFields, version: number): void {
+    const entry = this.entries.get(model);
+    if (entry && entry.version >= version) return;
+    this.entries.set(model, { fields, version });
+    this.changed.add(model);
+  }
+
+  private readonly onReady = (): void => {
+    // Messages published before this subscription are lost to it: a snapshot taken after it covers them.
+    this.subscriber.subscribe(this.channel).then(
+      () => {
+        this.subscribed = true;
+        this.emit('stale');
+      },
+      () => undefined, // the connection dropped again: the next 'ready' subscribes
+    );
+  };
+
+  private readonly onClose = (): void => {
+    this.subscribed = false;
+    // Redis may come back restarted, its versions from 1 again: the next snapshot and messages are newer whatever they say.
+    this.forgetVersions();
+  };
+
+  private readonly onMessage = (channel: string, text: string): void => {
+    if (channel !== this.channel) return;
+    let version: number;
+    let model: string;
+    let flat: unknown;
+    try {
+      [version, model, flat] = JSON.parse(text) as [number, string, unknown];
+    } catch {
+      return; // not ours: nothing in the fleet publishes anything else on this channel
+    }
+    if (typeof version !== 'number' || typeof model !== 'string') return;
+    if (this.lastMessage !== undefined && version <= this.lastMessage) {
+      // The versions went back: Redis restarted or was flushed. Whatever it says now is newer than what is held.
+      this.forgetVersions();
+      this.emit('stale');
+    } else if (this.lastMessage !== undefined && version !== this.lastMessage + 1) {
+      this.following = false;
+      this.emit('stale'); // a message was lost (the connection's buffer overflowed): read the lot again
+    }
+    this.lastMessage = version;
+    this.put(model, toFields(flat), version);
+    if (this.known !== undefined) this.known = Math.max(this.known, version);
+    this.wake();
+  };
+
+  private wake(): void {
+    if (this.known === undefined) return;
+    const known = this.known;
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const waiter = this.waiters[i] as { version: number; resolve: () => void };
+      if (waiter.version <= known) {
+        this.waiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  }
+}
+
+/** HGETALL's flat [field, value, ...] (cjson encodes an empty one as {}) as a record; no fields: gone. */
+export function toFields(flat: unknown): RecordFields {
+  if (!Array.isArray(flat) || flat.length === 0) return undefined;
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[String(flat[i])] = String(flat[i + 1]);
+  return fields;
+}
