@@ -221,7 +221,8 @@ describe('policy: hold, backoff and the retry window', () => {
     const passStarts = log.filter(({ d }) => d.kind === 'wait').map(({ d }) => (d as { until: number }).until);
     // Passes start when a guessed cooldown ends; they grow (5 s, 10 s, 20 s...) and the models share failed
     // probes, so passes come every 10 s instead of every 8 s backoff step, and the last is at the window's end.
-    expect(passStarts).toEqual([5_030, 15_050, 25_060, 35_070, 45_070, windowEnd]);
+    // (The refused local server no longer stretches a group: each pass starts at the models' end, 10 ms sooner.)
+    expect(passStarts).toEqual([5_020, 15_030, 25_040, 35_050, 45_050, windowEnd]);
     expect(Math.max(...passStarts)).toBeLessThanOrEqual(windowEnd);
     expect(end).toBeGreaterThan(windowEnd - policy.backoffMaxMs);
     expect(end).toBeLessThanOrEqual(windowEnd + 30);
@@ -280,6 +281,17 @@ describe('policy: hold, backoff and the retry window', () => {
     ]);
     const { log } = play(() => 'ok', { cooldowns });
     expect(log.find(({ d }) => d.kind === 'wait')?.d).toMatchObject({ until: 3_040, reason: 'a cooldown ends (backoff 1000 ms was shorter), pass 2 next' });
+  });
+
+  it('a refused local server does not stretch a group: the models are asked when their rate limit resets', () => {
+    // bench:failover's 5 s storm: the key's 429 ends at 6051; the refused local server's guess at 6427.
+    const cooldowns = new Map<string, Cooldown>([
+      [A.id, { until: 6_051, cls: 'rate-limit' }],
+      [B.id, { until: 6_051, cls: 'rate-limit' }],
+      [L.id, { until: 6_427, cls: 'connection', guessed: true }],
+    ]);
+    const { log } = play((b) => (b === L ? fail('connection', { refused: true }) : 'ok'), { cooldowns, start: 5_052 });
+    expect(log.find(({ d }) => d.kind === 'wait')?.d).toMatchObject({ until: 6_051 });
   });
 
   it('a turn that starts with every backend cooling down still holds and waits for the first to return', () => {

@@ -288,10 +288,14 @@ function earliestRateLimitReset(cooldowns: Cooldowns, backends: readonly Backend
  */
 export const COOLDOWN_GROUP_MS = 500;
 
-/** When some backend may be asked again: the end of the earliest group of cooldowns (or now, if one is free). */
+/**
+ * When some backend may be asked again: the end of the earliest group of cooldowns (or now, if one is free). A local
+ * server that refused the connection does not stretch a group: nothing listens there, and waiting for its guess to
+ * end held a pass the models' rate limit allowed 376 ms earlier (bench:failover, the 5 s storm).
+ */
 function earliestAvailable(cooldowns: Cooldowns, backends: readonly Backend[], now: number): number {
-  const ends = backends.map((backend) => Math.max(cooldowns.get(backend.id)?.until ?? now, now));
-  const earliest = Math.min(...ends);
+  const ends = backends.map((backend) => ({ end: Math.max(cooldowns.get(backend.id)?.until ?? now, now), down: backend.kind === 'local' && cooldowns.get(backend.id)?.cls === 'connection' }));
+  const earliest = Math.min(...ends.map((e) => e.end));
   if (earliest <= now) return now;
-  return Math.max(...ends.filter((end) => end <= earliest + COOLDOWN_GROUP_MS));
+  return Math.max(earliest, ...ends.filter((e) => !e.down && e.end <= earliest + COOLDOWN_GROUP_MS).map((e) => e.end));
 }
