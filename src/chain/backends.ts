@@ -43,6 +43,11 @@ export function backendsFrom(config: Config): Backend[] {
   return [...openrouter, local];
 }
 
+/** A model of OpenRouter's `:free` variants: under the key's free limits (20 a minute, 50 or 1000 a day, across them all). */
+export function isFree(backend: Backend): boolean {
+  return backend.kind === 'openrouter' && backend.model.endsWith(':free');
+}
+
 /**
  * The backend a request to `asked` is booked to when the response names `servedBy` as the model that answered.
  * With `models[]` OpenRouter may have answered from a later model of the request: the answer (its cooldown,

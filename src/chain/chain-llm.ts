@@ -14,7 +14,7 @@ import type { Source, TokenUsage } from '../../contract/events.js';
 import type { PolicyConfig } from '../config.js';
 import { ensureFrameworkLogger } from '../framework-logger.js';
 import type { AttemptRequest, AttemptResult, AttemptRunner } from './attempt.js';
-import { carriedBackends, fellBackFrom, servedBackend, type Backend } from './backends.js';
+import { carriedBackends, fellBackFrom, isFree, servedBackend, type Backend } from './backends.js';
 import type { Failure } from './classify.js';
 import { clearAfterSuccess, cooldownsAfter, cooldownsAfterAnsweredAround, withCarried, mergeCooldowns, type Cooldown, type FailureFacts } from './cooldown.js';
 import type { AgentEvents } from './events.js';
@@ -630,10 +630,6 @@ class ChainStream extends llm.LLMStream {
   }
 }
 
-function isFree(backend: Backend): boolean {
-  return backend.kind === 'openrouter' && backend.model.endsWith(':free');
-}
-
 interface Booking {
   lane: Lane;
   episode: Episode;
@@ -667,6 +663,7 @@ function toFacts(failure: Failure, clock: Clock): FailureFacts {
     ...(failure.retryAfterMs !== undefined && { retryAfterMs: failure.retryAfterMs }),
     ...(failure.resetAtEpochMs !== undefined && { resetAt: clock.fromEpochMs(failure.resetAtEpochMs) }),
     ...(failure.daily && { daily: true }),
+    ...(failure.keyWide && { keyWide: true }),
     ...(failure.refused !== undefined && { refused: failure.refused }),
   };
 }

@@ -19,8 +19,15 @@ describe('classify: from the status and the body', () => {
       },
       now,
     );
-    expect(failure).toMatchObject({ class: 'rate-limit', status: 429, code: '429', retryAfterMs: 2_000, resetAtEpochMs: now + 60_000 });
+    expect(failure).toMatchObject({ class: 'rate-limit', status: 429, code: '429', retryAfterMs: 2_000, resetAtEpochMs: now + 60_000, keyWide: true });
     expect(failure.daily).toBeUndefined();
+  });
+
+  it("free-models-per-min is the key's limit (keyWide); an upstream 429 and the daily limit are not", () => {
+    const of = (message: string) => classify({ status: 429, error: statusError(429, { code: 429, message }), gotContent: false }, now);
+    expect(of('Rate limit exceeded: free-models-per-min. ').keyWide).toBe(true);
+    expect(of('Provider returned error').keyWide).toBeUndefined();
+    expect(of('Rate limit exceeded: free-models-per-day. ').keyWide).toBeUndefined();
   });
 
   it('a daily limit is told by its message', () => {

@@ -35,6 +35,11 @@ export interface Failure {
   resetAtEpochMs?: number;
   /** A daily quota (free-models-per-day): keep the model out until the reset, whatever Retry-After says. */
   daily?: boolean;
+  /**
+   * OpenRouter's `free-models-per-min` 429: the key's limit across every `:free` model, not this model's (an upstream
+   * 429, "Provider returned error", is the model's own): every `:free` model of the key is out until the same end.
+   */
+  keyWide?: boolean;
   /** From `X-RateLimit-Limit` on a 429: the limit of the window that refused (a daily 429: the key's daily `:free` limit). */
   limit?: number;
   /**
@@ -95,6 +100,7 @@ export function classify(obs: Observation, nowEpochMs: number): Failure {
     if (effective === 429 || body?.metadata?.error_type === 'rate_limit_exceeded') {
       const limits = { ...lower(body?.metadata?.headers), ...headers };
       const daily = /per-day|per_day|daily/i.test(message);
+      const keyWide = /free-models-per-min/i.test(message);
       return {
         class: 'rate-limit',
         ...base,
@@ -102,6 +108,7 @@ export function classify(obs: Observation, nowEpochMs: number): Failure {
         ...optional('retryAfterMs', parseRetryAfter(headers['retry-after'], nowEpochMs)),
         ...optional('resetAtEpochMs', parseReset(limits['x-ratelimit-reset'])),
         ...(daily && { daily }),
+        ...(keyWide && { keyWide }),
         ...optional('limit', parseLimit(limits['x-ratelimit-limit'])),
       };
     }

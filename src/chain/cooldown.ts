@@ -12,7 +12,7 @@
  */
 import type { FailureClass } from '../../contract/events.js';
 import type { PolicyConfig } from '../config.js';
-import type { Backend } from './backends.js';
+import { isFree, type Backend } from './backends.js';
 
 export interface Cooldown {
   /** Scenario ms until which the backend is skipped. */
@@ -38,6 +38,8 @@ export interface FailureFacts {
   /** Scenario ms instant of X-RateLimit-Reset. */
   resetAt?: number;
   daily?: boolean;
+  /** OpenRouter's `free-models-per-min`: the key's limit across every `:free` model (classify.ts, `keyWide`). */
+  keyWide?: boolean;
   /** A connection failure: refused (nothing listens) or not (the server dropped the connection). */
   refused?: boolean;
 }
@@ -66,14 +68,21 @@ export function cooldownsAfter(
   const { cls } = failure;
   const streak = (book.get(backend.id)?.streak ?? 0) + 1;
   const told = (until: number): [string, Cooldown][] => [[backend.id, { until, cls, streak, since: now }]];
-  const guess = (baseMs: number): [string, Cooldown][] => [[backend.id, { until: now + guessedCooldownMs(baseMs, streak, policy), cls, streak, guessed: true, since: now }]];
+  const current = book.get(backend.id);
+  // Asked before our own guess ran out (nothing else could answer: policy.ts, `probeInsteadOfHolding`) and failed the
+  // same way: the guess was not wrong, so it stands as it was rather than growing (a grown guess pushed both models
+  // of a models[] request past the end of a 40 s outage, to the end of the retry window).
+  const early = current?.guessed === true && current.until > now && current.cls === cls;
+  const guess = (baseMs: number): [string, Cooldown][] =>
+    early ? [[backend.id, current]] : [[backend.id, { until: now + guessedCooldownMs(baseMs, streak, policy), cls, streak, guessed: true, since: now }]];
   switch (cls) {
-    case 'rate-limit':
+    case 'rate-limit': {
       // A daily quota is out until its reset; otherwise Retry-After is the provider's own advice, then the reset.
       if (failure.daily) return told(failure.resetAt ?? now + policy.notFoundCooldownMs);
-      if (failure.retryAfterMs !== undefined) return told(now + failure.retryAfterMs);
-      if (failure.resetAt !== undefined) return told(failure.resetAt);
-      return guess(policy.rateLimitCooldownMs);
+      const own =
+        failure.retryAfterMs !== undefined ? told(now + failure.retryAfterMs) : failure.resetAt !== undefined ? told(failure.resetAt) : guess(policy.rateLimitCooldownMs);
+      return failure.keyWide ? [...own, ...keyWideFree(own, backend, backends, book)] : own;
+    }
     case 'unavailable':
       if (failure.status === 404) return told(now + policy.notFoundCooldownMs);
       if (failure.retryAfterMs !== undefined) return told(now + failure.retryAfterMs);
@@ -97,6 +106,26 @@ export function cooldownsAfter(
       // The request was at fault, not the backend: the next request may be fine.
       return [];
   }
+}
+
+/**
+ * `free-models-per-min` is the key's limit across every `:free` model (OpenRouter counts them together, failed
+ * requests included): the other `:free` models of the chain are out until the same end, without a request each to
+ * learn it (which would be a dead request that also counts against the key). They did not fail themselves, so their
+ * streak and failure time stay their own (as the fleet's `:free` budget books them, chain-llm.ts `takeFreeSlot`).
+ * A paid model is not under that limit and is left alone. (`free-models-per-day` is the key's too; it still cools
+ * the model that met it only: not changed here.)
+ */
+function keyWideFree(own: [string, Cooldown][], asked: Backend, backends: readonly Backend[], book: Cooldowns): [string, Cooldown][] {
+  const end = own[0]?.[1];
+  if (!end || !isFree(asked)) return [];
+  const { streak: _streak, since, ...shared } = end;
+  return backends
+    .filter((b) => b.id !== asked.id && isFree(b))
+    .map((b): [string, Cooldown] => {
+      const current = book.get(b.id);
+      return [b.id, { ...shared, ...(current?.streak !== undefined && { streak: current.streak }), ...((current?.since ?? since) !== undefined && { since: current?.since ?? since }) }];
+    });
 }
 
 /** Merges new cooldowns into a book, keeping the later `until` where both exist (and the longer streak). */

@@ -160,14 +160,56 @@ describe('policy: hold, backoff and the retry window', () => {
     expect(holds).toHaveLength(1);
     expect(holds[0]?.at).toBe(30); // after the first pass: A, B, local
     const waits = log.filter(({ d }) => d.kind === 'wait').map(({ at, d }) => [at, (d as { until: number }).until]);
-    // Never before a cooldown ends (2s after each 429), and backoff 1s, 2s, 4s...
+    // Never before a cooldown ends (2s after each 429); a rate limit's reset time paces the passes even where the
+    // backoff (1, 2, 4 s) would wait longer: before, the third wait was [4_060, 8_060] (the 4 s backoff).
     expect(waits).toEqual([
       [30, 2_020], // A and B cool until 2010 and 2020: one group, so the next pass finds both free
-      [2_040, 4_040], // max(2040 + 2000, group 4030..4040); local still cooling (until 5030), so skipped
-      [4_060, 8_060], // max(4060 + 4000, 6060)
+      [2_040, 4_040], // the group 4030..4040 (the 2 s backoff ends at 4040 too); local still cooling (until 5030)
+      [4_060, 6_060], // the reset at 6060 (before: the 4 s backoff's 8060)
+      [6_090, 8_080], // the local server's cooldown ended at 5030: asked (refused) in that pass too
     ]);
     expect(kinds(log).at(-2)).toBe('attempt:openrouter:a/one');
     expect(kinds(log).at(-1)).toBe('done');
+  });
+
+  it("a rate limit's reset time sooner than the backoff paces the next pass; a 5xx's Retry-After does not", () => {
+    // Every OpenRouter model 429 free-models-per-min, Retry-After 1 s, until 5 s (bench:failover's row); local down.
+    const free = [or('a/one:free'), or('b/two:free'), L];
+    const storm = (retry: FailureFacts) => (b: Backend, at: number) => (b === L ? fail('connection', { refused: true }) : at < 5_000 ? retry : ('ok' as const));
+    const asked = (l: { at: number; d: Decision }[]) => l.flatMap(({ at, d }) => (d.kind === 'attempt' && d.backend !== L ? [at] : []));
+    const perMinute = play(storm(fail('rate-limit', { status: 429, retryAfterMs: 1_000, keyWide: true })), { list: free });
+    // Before: passes at 0, 1, 3 and 7 s (the backoff), both models each time, the answer at 7 s. Now one pass a
+    // second, the key's limit asked through one model, the answer right after the storm.
+    expect(asked(perMinute.log)).toEqual([0, 1_010, 2_020, 3_030, 4_040, 5_050]);
+    expect(perMinute.log.filter(({ d }) => d.kind === 'skip' && d.backend.id === 'openrouter:b/two:free')).toHaveLength(5);
+    // A 503 with the same Retry-After is a server in trouble: the backoff still paces it (0, 1, 3, 7 s).
+    const unavailable = play(storm(fail('unavailable', { status: 503, retryAfterMs: 1_000 })), { list: free });
+    const passes = (l: { at: number; d: Decision }[]) => l.flatMap(({ d }) => (d.kind === 'wait' ? [d.until] : []));
+    expect(passes(unavailable.log).slice(0, 3)).toEqual([1_030, 3_050, 7_070]);
+  });
+
+  it('a local server that refused the connection does not stand in for a probe of a guessed model', () => {
+    // bench:failover's 30 s storm (local down): both models out on a 16 s guess from 26.5 s; the local server's own
+    // cooldown ends at 34.5 s. Before: the pass at 34.5 s asked only the refused local server and waited for the
+    // guess to end at 42.5 s, 12.5 s after the storm; now that pass probes the first model, which answers.
+    const cooldowns = () =>
+      new Map<string, Cooldown>([
+        [A.id, { until: 42_520, cls: 'rate-limit', streak: 4, guessed: true, since: 26_520 }],
+        [B.id, { until: 42_520, cls: 'rate-limit', streak: 3, guessed: true, since: 18_520 }],
+        [L.id, { until: 34_520, cls: 'connection', streak: 3, guessed: true, since: 18_520 }],
+      ]);
+    const { log } = play((b) => (b === L ? fail('connection', { refused: true }) : 'ok'), { cooldowns: cooldowns(), start: 34_520 });
+    expect(kinds(log)).toEqual(['skip:openrouter:a/one', 'skip:openrouter:b/two', 'attempt:local', 'attempt:openrouter:a/one', 'done']);
+    expect(log.at(-1)!.at).toBeLessThan(35_000);
+    // A probe that fails early confirms the guess rather than growing it (the model keeps its end and streak).
+    const early = play((b) => (b === L ? fail('connection', { refused: true }) : b === A ? fail('rate-limit', { status: 429 }) : 'ok'), {
+      cooldowns: cooldowns(),
+      start: 34_520,
+    });
+    expect(early.cooldowns.get(A.id)).toMatchObject({ until: 42_520, streak: 4 });
+    // A local server whose connection was dropped (not refused) is up: it still counts as asked.
+    const dropped = play((b) => (b === L ? fail('connection', { refused: false }) : 'ok'), { cooldowns: cooldowns(), start: 34_520 });
+    expect(kinds(dropped.log)).not.toContain('attempt:openrouter:a/one');
   });
 
   it('everything down longer than the window: hold, retries inside the window, then the apology near 60 s', () => {
@@ -179,7 +221,8 @@ describe('policy: hold, backoff and the retry window', () => {
     const passStarts = log.filter(({ d }) => d.kind === 'wait').map(({ d }) => (d as { until: number }).until);
     // Passes start when a guessed cooldown ends; they grow (5 s, 10 s, 20 s...) and the models share failed
     // probes, so passes come every 10 s instead of every 8 s backoff step, and the last is at the window's end.
-    expect(passStarts).toEqual([5_030, 15_050, 25_060, 35_070, 45_070, windowEnd]);
+    // (The refused local server no longer stretches a group: each pass starts at the models' end, 10 ms sooner.)
+    expect(passStarts).toEqual([5_020, 15_030, 25_040, 35_050, 45_050, windowEnd]);
     expect(Math.max(...passStarts)).toBeLessThanOrEqual(windowEnd);
     expect(end).toBeGreaterThan(windowEnd - policy.backoffMaxMs);
     expect(end).toBeLessThanOrEqual(windowEnd + 30);
@@ -240,6 +283,17 @@ describe('policy: hold, backoff and the retry window', () => {
     expect(log.find(({ d }) => d.kind === 'wait')?.d).toMatchObject({ until: 3_040, reason: 'a cooldown ends (backoff 1000 ms was shorter), pass 2 next' });
   });
 
+  it('a refused local server does not stretch a group: the models are asked when their rate limit resets', () => {
+    // bench:failover's 5 s storm: the key's 429 ends at 6051; the refused local server's guess at 6427.
+    const cooldowns = new Map<string, Cooldown>([
+      [A.id, { until: 6_051, cls: 'rate-limit' }],
+      [B.id, { until: 6_051, cls: 'rate-limit' }],
+      [L.id, { until: 6_427, cls: 'connection', guessed: true }],
+    ]);
+    const { log } = play((b) => (b === L ? fail('connection', { refused: true }) : 'ok'), { cooldowns, start: 5_052 });
+    expect(log.find(({ d }) => d.kind === 'wait')?.d).toMatchObject({ until: 6_051 });
+  });
+
   it('a turn that starts with every backend cooling down still holds and waits for the first to return', () => {
     const cooldowns = new Map<string, Cooldown>([
       [A.id, { until: 3_000, cls: 'rate-limit' }],
@@ -270,6 +324,22 @@ describe('cooldowns', () => {
     expect(cooldownsAfter(A, fail('unavailable', { status: 404 }), now, backends, policy)[0]?.[1].until).toBe(301_000);
     expect(cooldownsAfter(A, fail('unavailable', { status: 503 }), now, backends, policy)[0]?.[1].until).toBe(6_000);
   });
+  it("free-models-per-min (the key's limit) cools every :free model until the same end; an upstream 429 only the model", () => {
+    const [F1, F2, P] = [or('a/one:free'), or('b/two:free'), or('c/paid')];
+    const list = [F1, F2, P, L];
+    const book = new Map<string, Cooldown>([[F2.id, { until: 500, cls: 'unavailable', streak: 2, guessed: true, since: 100 }]]);
+    const keyWide = new Map(cooldownsAfter(F1, fail('rate-limit', { status: 429, retryAfterMs: 1_000, keyWide: true }), now, list, policy, book));
+    expect(keyWide.get(F1.id)).toEqual({ until: 2_000, cls: 'rate-limit', streak: 1, since: now });
+    // Not a failure of its own: its streak and failure time stay (a told end, no guess).
+    expect(keyWide.get(F2.id)).toEqual({ until: 2_000, cls: 'rate-limit', streak: 2, since: 100 });
+    expect(keyWide.has(P.id)).toBe(false);
+    expect(keyWide.has(L.id)).toBe(false);
+    const upstream = new Map(cooldownsAfter(F1, fail('rate-limit', { status: 429, retryAfterMs: 1_000 }), now, list, policy, book));
+    expect([...upstream.keys()]).toEqual([F1.id]);
+    // A paid model that met it is not one of the key's :free models: only itself.
+    expect([...new Map(cooldownsAfter(P, fail('rate-limit', { status: 429, retryAfterMs: 1_000, keyWide: true }), now, list, policy)).keys()]).toEqual([P.id]);
+  });
+
   it('a bad request sets no cooldown; an account problem cools every OpenRouter model, not the local one', () => {
     expect(cooldownsAfter(A, fail('bad-request'), now, backends, policy)).toEqual([]);
     expect(cooldownsAfter(A, fail('account'), now, backends, policy).map(([id]) => id)).toEqual([A.id, B.id]);

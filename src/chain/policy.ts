@@ -107,9 +107,16 @@ export function decide(input: PolicyInput): Decision {
   const windowEnd = firstFailureAt(episode, now) + policy.retryWindowMs;
   const earliest = earliestAvailable(cooldowns, backends, now);
   const backoff = Math.min(policy.backoffInitialMs * 2 ** episode.waits, policy.backoffMaxMs);
-  const nextPass = Math.max(now + backoff, earliest);
+  const reset = earliestRateLimitReset(cooldowns, backends, now);
+  const paced = reset !== undefined && reset < now + backoff ? reset : now + backoff;
+  const nextPass = Math.max(paced, earliest);
   if (nextPass <= windowEnd) {
-    const why = nextPass === now + backoff ? `backoff ${backoff} ms` : `a cooldown ends (backoff ${backoff} ms was shorter)`;
+    const why =
+      nextPass === now + backoff
+        ? `backoff ${backoff} ms`
+        : nextPass === reset && reset < now + backoff
+          ? `a rate limit's reset time (backoff ${backoff} ms was longer)`
+          : `a cooldown ends (backoff ${backoff} ms was shorter)`;
     return { kind: 'wait', until: nextPass, reason: `${why}, pass ${pass + 1} next` };
   }
   // Backoff overshoots the window but something could answer by its end: one last pass at the end.
@@ -191,14 +198,25 @@ function nextInPass({ episode, cooldowns, backends, now }: PolicyInput): Decisio
  * one in chain order (the preferred model) instead of holding. A guess exists to spare dead requests while
  * something else answers; when nothing else can, it must not keep the caller waiting (after a long outage a
  * guess has grown to a minute, and the model may be back). A provider's reset time is still waited for.
+ * A local server that refused the connection asked nobody either: nothing listens there, so it cannot stand in
+ * for the probe (the 30 s storm with the local server down waited, at 35 s, for a 16 s guess to end at 43 s
+ * because the pass had "asked" the refused local server, and answered 13 s after the storm).
  */
 function probeInsteadOfHolding(episode: Episode, cooldowns: Cooldowns, backends: readonly Backend[], now: number): Decision | undefined {
   const pass = episode.waits + 1;
-  if (episode.attempts.some((a) => a.pass === pass)) return undefined;
-  const guessed = backends.filter((b) => cooldowns.get(b.id)?.guessed === true && (cooldowns.get(b.id)?.until ?? 0) > now);
+  if (episode.attempts.some((a) => a.pass === pass && !refusedLocal(a, backends))) return undefined;
+  // A model, not the local server: the refused local server it replaces is the one that just failed this pass.
+  const asked = new Set(episode.attempts.filter((a) => a.pass === pass).map((a) => a.backend));
+  const guessed = backends.filter((b) => !asked.has(b.id) && cooldowns.get(b.id)?.guessed === true && (cooldowns.get(b.id)?.until ?? 0) > now);
   if (guessed.length === 0) return undefined;
   const first = guessed[0] as Backend;
   return { kind: 'attempt', backend: first, pass, probe: first.kind === 'openrouter' };
+}
+
+/** An attempt on the local server whose connection was refused: nothing listened, so nobody was asked. */
+function refusedLocal(attempt: AttemptRecord, backends: readonly Backend[]): boolean {
+  const local = backends.find((b) => b.id === attempt.backend)?.kind === 'local';
+  return local && attempt.failure?.cls === 'connection' && attempt.failure.refused === true;
 }
 
 /**
@@ -245,16 +263,39 @@ function worthWaiting(episode: Episode, cooldowns: Cooldowns, backends: readonly
 }
 
 /**
+ * The earliest end of a rate limit OpenRouter told (Retry-After, X-RateLimit-Reset, the fleet's `:free` budget), if
+ * one is still ahead. It paces the next pass even when it comes before the backoff: a backoff spares a server in
+ * trouble from our retries and finds an end nobody told us; a rate limit is a quota with room again at a time its
+ * owner said, so waiting longer is the caller's wait for nothing (a 1 s Retry-After under a 1, 2, 4 s backoff
+ * answered a 5 s storm 2.7 s after it ended). A key-wide `free-models-per-min` cools every `:free` model at once
+ * (cooldown.ts), so a pass at each reset asks one model, not each. A 5xx's Retry-After still waits for the backoff.
+ */
+function earliestRateLimitReset(cooldowns: Cooldowns, backends: readonly Backend[], now: number): number | undefined {
+  const ends = backends.flatMap((b) => {
+    const cooldown = cooldowns.get(b.id);
+    return b.kind === 'openrouter' && cooldown?.cls === 'rate-limit' && cooldown.guessed !== true && cooldown.until > now ? [cooldown.until] : [];
+  });
+  if (ends.length === 0) return undefined;
+  // As `earliestAvailable`: resets milliseconds apart are one group, so the pass finds them all over.
+  const earliest = Math.min(...ends);
+  return Math.max(...ends.filter((end) => end <= earliest + COOLDOWN_GROUP_MS));
+}
+
+/**
  * Cooldowns that end within this much of each other are one group: backends that failed one after another
  * in the same pass (milliseconds apart) come back together, so the next pass finds them all free instead of
  * skipping the ones whose cooldown ends a few ms later — which made request counts depend on timing jitter.
  */
 export const COOLDOWN_GROUP_MS = 500;
 
-/** When some backend may be asked again: the end of the earliest group of cooldowns (or now, if one is free). */
+/**
+ * When some backend may be asked again: the end of the earliest group of cooldowns (or now, if one is free). A local
+ * server that refused the connection does not stretch a group: nothing listens there, and waiting for its guess to
+ * end held a pass the models' rate limit allowed 376 ms earlier (bench:failover, the 5 s storm).
+ */
 function earliestAvailable(cooldowns: Cooldowns, backends: readonly Backend[], now: number): number {
-  const ends = backends.map((backend) => Math.max(cooldowns.get(backend.id)?.until ?? now, now));
-  const earliest = Math.min(...ends);
+  const ends = backends.map((backend) => ({ end: Math.max(cooldowns.get(backend.id)?.until ?? now, now), down: backend.kind === 'local' && cooldowns.get(backend.id)?.cls === 'connection' }));
+  const earliest = Math.min(...ends.map((e) => e.end));
   if (earliest <= now) return now;
-  return Math.max(...ends.filter((end) => end <= earliest + COOLDOWN_GROUP_MS));
+  return Math.max(earliest, ...ends.filter((e) => !e.down && e.end <= earliest + COOLDOWN_GROUP_MS).map((e) => e.end));
 }

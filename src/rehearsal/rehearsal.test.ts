@@ -120,7 +120,9 @@ describe('rehearsal mode', () => {
   it('the caller speaks again during the wait: the first turn is dropped silently, the second answered', async () => {
     const { agent, events, fake } = await rig(
       [
-        `    - { when: { model: "${A}", nth: 1 }, then: { error: rate-limit-per-minute, retryAfter: 500ms } }`,
+        // A 503, not a 429: a rate limit's reset time would pace the next pass (at 1 s, before the caller speaks
+        // again), and free-models-per-min would keep B (a :free model too) out with A; a 5xx waits for the backoff.
+        `    - { when: { model: "${A}", nth: 1 }, then: { error: no-provider, retryAfter: 500ms } }`,
         `    - { when: { model: "${B}" }, then: { error: no-provider } }`,
       ].join('\n'),
       { BACKOFF_INITIAL_MS: '10000', BACKOFF_MAX_MS: '10000' }, // a long wait: room for the second turn even on a loaded machine
@@ -130,9 +132,9 @@ describe('rehearsal mode', () => {
     await events.waitFor((e) => e.type === 'utterance' && e.source === 'hold');
     // Speak again once A's Retry-After (rounded up to 1 s) is over: otherwise the second turn would find A
     // cooling down and rightly hold too. The backoff (10 s) is still running, so this is during the wait.
-    const rateLimited = events.all.find((e) => e.type === 'attempt' && e.outcome === 'rate-limit');
-    if (rateLimited?.type !== 'attempt' || rateLimited.cooldownUntil === undefined) throw new Error('no rate-limited attempt');
-    await waitUntilScenario(agent, rateLimited.cooldownUntil);
+    const failed = events.all.find((e) => e.type === 'attempt' && e.model === A && e.outcome === 'unavailable');
+    if (failed?.type !== 'attempt' || failed.cooldownUntil === undefined) throw new Error('no failed attempt on the first model');
+    await waitUntilScenario(agent, failed.cooldownUntil);
     await post(`${agent.url}/turns`, { text: 'Hello?' });
     await events.waitFor((e) => e.type === 'utterance' && e.turnId === 'turn-2');
 
