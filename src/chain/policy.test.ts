@@ -180,12 +180,26 @@ describe('policy: hold, backoff and the retry window', () => {
     const perMinute = play(storm(fail('rate-limit', { status: 429, retryAfterMs: 1_000, keyWide: true })), { list: free });
     // Before: passes at 0, 1, 3 and 7 s (the backoff), both models each time, the answer at 7 s. Now one pass a
     // second, the key's limit asked through one model, the answer right after the storm.
-    expect(asked(perMinute.log)).toEqual([0, 1_010, 2_020, 3_030, 4_040, 5_050]);
+    // (Each pass 1 s after the decision to wait, not before: a reset is never a reason to pass sooner than that.)
+    expect(asked(perMinute.log)).toEqual([0, 1_020, 2_030, 3_040, 4_050, 5_060]);
     expect(perMinute.log.filter(({ d }) => d.kind === 'skip' && d.backend.id === 'openrouter:b/two:free')).toHaveLength(5);
     // A 503 with the same Retry-After is a server in trouble: the backoff still paces it (0, 1, 3, 7 s).
     const unavailable = play(storm(fail('unavailable', { status: 503, retryAfterMs: 1_000 })), { list: free });
     const passes = (l: { at: number; d: Decision }[]) => l.flatMap(({ d }) => (d.kind === 'wait' ? [d.until] : []));
     expect(passes(unavailable.log).slice(0, 3)).toEqual([1_030, 3_050, 7_070]);
+  });
+
+  it("a told reset never paces the passes faster than the first backoff step (a Retry-After of 1 ms is not a storm)", () => {
+    const free = [or('a/one:free'), or('b/two:free'), L];
+    const storm = (b: Backend) => (b === L ? fail('connection', { refused: true }) : fail('rate-limit', { status: 429, retryAfterMs: 1, keyWide: true }));
+    const { log } = play(storm, { list: free });
+    const passes = log.flatMap(({ at, d }) => (d.kind === 'attempt' && d.backend.id === 'openrouter:a/one:free' ? [at] : []));
+    expect(passes.length).toBeGreaterThan(3);
+    // Passes at least the policy's first backoff step (1 s) apart, not the 1 ms the server said (but the last, which
+    // the retry window's end may bring sooner).
+    for (let i = 1; i < passes.length - 1; i++) expect((passes[i] as number) - (passes[i - 1] as number)).toBeGreaterThanOrEqual(1_000);
+    // ... and the retry window (60 s) holds at most one pass a second, not thousands.
+    expect(log.filter(({ d }) => d.kind === 'attempt' && d.backend !== L).length).toBeLessThanOrEqual(61);
   });
 
   it('a local server that refused the connection does not stand in for a probe of a guessed model', () => {
@@ -291,7 +305,12 @@ describe('policy: hold, backoff and the retry window', () => {
       [L.id, { until: 6_427, cls: 'connection', guessed: true }],
     ]);
     const { log } = play((b) => (b === L ? fail('connection', { refused: true }) : 'ok'), { cooldowns, start: 5_052 });
-    expect(log.find(({ d }) => d.kind === 'wait')?.d).toMatchObject({ until: 6_051 });
+    // Not the local server's 6427; no sooner than the reset, nor than a second after the decision to wait.
+    const wait = log.find(({ d }) => d.kind === 'wait');
+    expect(wait?.d).toMatchObject({ kind: 'wait' });
+    const until = (wait?.d as { until: number }).until;
+    expect(until).toBe(Math.max(6_051, (wait?.at as number) + 1_000));
+    expect(until).toBeLessThan(6_427);
   });
 
   it('a turn that starts with every backend cooling down still holds and waits for the first to return', () => {

@@ -108,13 +108,15 @@ export function decide(input: PolicyInput): Decision {
   const earliest = earliestAvailable(cooldowns, backends, now);
   const backoff = Math.min(policy.backoffInitialMs * 2 ** episode.waits, policy.backoffMaxMs);
   const reset = earliestRateLimitReset(cooldowns, backends, now);
-  const paced = reset !== undefined && reset < now + backoff ? reset : now + backoff;
+  // A told reset paces the passes, but never sooner than the first backoff step from now: a Retry-After of a few
+  // milliseconds (a proxy's, a buggy server's, a hostile one's) must not turn the retry window into a request storm.
+  const paced = reset !== undefined && reset < now + backoff ? Math.max(reset, now + policy.backoffInitialMs) : now + backoff;
   const nextPass = Math.max(paced, earliest);
   if (nextPass <= windowEnd) {
     const why =
       nextPass === now + backoff
         ? `backoff ${backoff} ms`
-        : nextPass === reset && reset < now + backoff
+        : nextPass === paced && paced < now + backoff
           ? `a rate limit's reset time (backoff ${backoff} ms was longer)`
           : `a cooldown ends (backoff ${backoff} ms was shorter)`;
     return { kind: 'wait', until: nextPass, reason: `${why}, pass ${pass + 1} next` };
