@@ -63,12 +63,28 @@ export function containerStack(options: { virtual?: boolean } = {}): Stack {
 async function startContainers(request: StartRequest, virtual: boolean): Promise<RunningStack> {
   // The module and its dependencies live on the host; the agent's image has neither.
   if (request.agentModule) throw new StartError('--agent runs on the process stack only (child processes on this machine)');
-  const { scenario, scenarioFile, speed, progress, signal } = request;
   const testcontainers = await loadTestcontainers();
   if (!testcontainers) throw new StartError(`the container stack needs testcontainers: ${TESTCONTAINERS_MISSING}`);
-  const { DockerComposeEnvironment, Wait, getContainerRuntimeClient } = testcontainers;
   const model = await ensureTinyModel();
-  const clock = virtual ? await clockForContainers(scenario, getContainerRuntimeClient) : undefined;
+  const clock = virtual ? await clockForContainers(request.scenario, testcontainers.getContainerRuntimeClient) : undefined;
+  try {
+    return await startOnClock(request, virtual, testcontainers, model, clock);
+  } catch (error) {
+    // Whatever failed before compose took over (a temp dir, the override), the clock's port must not stay open.
+    await clock?.coordinator.stop();
+    throw error;
+  }
+}
+
+async function startOnClock(
+  request: StartRequest,
+  virtual: boolean,
+  testcontainers: NonNullable<Awaited<ReturnType<typeof loadTestcontainers>>>,
+  model: Awaited<ReturnType<typeof ensureTinyModel>>,
+  clock: Awaited<ReturnType<typeof clockForContainers>> | undefined,
+): Promise<RunningStack> {
+  const { scenario, scenarioFile, speed, progress, signal } = request;
+  const { DockerComposeEnvironment, Wait, getContainerRuntimeClient } = testcontainers;
   const dir = mkdtempSync(join(tmpdir(), 'holdline-compose-'));
   const composeClock = clock && { port: Number(clock.address.slice(clock.address.lastIndexOf(':') + 1)), composeFile: join(REPO_ROOT, COMPOSE_FILE) };
   const override = composeOverride(scenario, resolve(scenarioFile), resolve(dirname(scenarioFile)) === SCENARIO_DIR, composeClock);

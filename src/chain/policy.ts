@@ -107,9 +107,9 @@ export function decide(input: PolicyInput): Decision {
   const windowEnd = firstFailureAt(episode, now) + policy.retryWindowMs;
   const earliest = earliestAvailable(cooldowns, backends, now);
   const backoff = Math.min(policy.backoffInitialMs * 2 ** episode.waits, policy.backoffMaxMs);
-  const reset = earliestRateLimitReset(cooldowns, backends, now);
-  // A told reset paces the passes, but never sooner than the first backoff step from now: a Retry-After of a few
-  // milliseconds (a proxy's, a buggy server's, a hostile one's) must not turn the retry window into a request storm.
+  const reset = earliestRateLimitReset(cooldowns, backends, now, policy.backoffInitialMs);
+  // Never sooner than the first backoff step from now either: a key-wide cooldown spread to models that did not fail
+  // keeps their own older failure time, so a tiny Retry-After there would still read as told well ahead.
   const paced = reset !== undefined && reset < now + backoff ? Math.max(reset, now + policy.backoffInitialMs) : now + backoff;
   const nextPass = Math.max(paced, earliest);
   if (nextPass <= windowEnd) {
@@ -272,10 +272,14 @@ function worthWaiting(episode: Episode, cooldowns: Cooldowns, backends: readonly
  * answered a 5 s storm 2.7 s after it ended). A key-wide `free-models-per-min` cools every `:free` model at once
  * (cooldown.ts), so a pass at each reset asks one model, not each. A 5xx's Retry-After still waits for the backoff.
  */
-function earliestRateLimitReset(cooldowns: Cooldowns, backends: readonly Backend[], now: number): number | undefined {
+function earliestRateLimitReset(cooldowns: Cooldowns, backends: readonly Backend[], now: number, minTellMs: number): number | undefined {
   const ends = backends.flatMap((b) => {
     const cooldown = cooldowns.get(b.id);
-    return b.kind === 'openrouter' && cooldown?.cls === 'rate-limit' && cooldown.guessed !== true && cooldown.until > now ? [cooldown.until] : [];
+    // Only a reset told at least the first backoff step ahead paces: a Retry-After of a few milliseconds (a proxy's,
+    // a buggy or hostile server's) would otherwise turn the retry window into a pass a millisecond; it gets the
+    // backoff, which grows.
+    const toldAhead = cooldown?.since === undefined || cooldown.until - cooldown.since >= minTellMs;
+    return b.kind === 'openrouter' && cooldown?.cls === 'rate-limit' && cooldown.guessed !== true && toldAhead && cooldown.until > now ? [cooldown.until] : [];
   });
   if (ends.length === 0) return undefined;
   // As `earliestAvailable`: resets milliseconds apart are one group, so the pass finds them all over.

@@ -204,7 +204,9 @@ export class SharedCooldowns extends EventEmitter {
   /** The chain's models and its own state: what the mirror reads and what is written back after an outage. */
   watch(watch: SharedWatch): void {
     this.watched = watch;
-    void this.refresh();
+    // Not before the client is ready: a read while it still connects would count a Redis failure (and a 'back' once
+    // ready) at every job's start. Once subscribed, the mirror asks for the first snapshot itself.
+    if (this.client.status === 'ready') void this.refresh();
   }
 
   /** The key's daily `:free` limit the budget applies, and where it was learned; undefined while unknown. */

@@ -70,6 +70,9 @@ export async function virtualLibrary(names: string[]): Promise<void> {
   const others: Stack[] = [processStack({ virtual: true }), ...(await e2eStacks()).flatMap((c) => (c.stack.name === 'processes' ? [] : (virtualOf(c.stack) ?? [])))];
 
   describe('the scenario library on virtual time (inline)', () => {
+    it('has the rehearsals teams need (every shard together)', () => {
+      expect(libraryNames().length).toBeGreaterThanOrEqual(15);
+    });
     for (const name of fleet) it.skip(`${name}: ${NOT_INLINE}`, () => {});
     for (const name of single) {
       it(name, { timeout: timeoutFor(name, 1, 'inline') }, async () => {
@@ -142,8 +145,10 @@ export async function wallLibrary(names: string[]): Promise<void> {
     }
   });
 
-  // Redis taken down: at real time (its clients reconnect on wall-time timers), on every stack.
-  for (const stack of stacks) {
+  // Redis taken down: at real time (its clients reconnect on wall-time timers), on processes always (its
+  // redis-server restart) and on containers when selected (inline runs one agent, without Redis).
+  const fleetStacks = [...(stacks.some((s) => s.name === 'processes') ? [] : [processStack()]), ...stacks.filter((s) => s.name !== 'inline')];
+  for (const stack of fleetStacks) {
     const wall = wallOf(stack);
     const speed = stack.name === 'containers' ? e2eFleetSpeed() : 1;
     describe(`the fleet scenarios that take Redis down, at speed ${speed} (${stack.name})`, () => {
@@ -158,7 +163,7 @@ export async function wallLibrary(names: string[]): Promise<void> {
     });
   }
 
-  for (const stack of stacks) {
+  for (const stack of stacks.filter((s) => s.name !== 'inline')) {
     const wall = wallOf(stack);
     describe(`at real time (speed 1, ${stack.name})`, () => {
       for (const name of single.filter((n) => REAL_TIME.includes(n))) {
