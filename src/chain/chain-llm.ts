@@ -334,20 +334,24 @@ export class ChainLLM extends llm.LLM {
     }
   }
 
-  /** `:free` slots booked for hedges that may yet be dropped, by backend id. */
-  private readonly hedgeSlots = new Map<string, string>();
+  /**
+   * `:free` slots booked for hedges that may yet be dropped, by pick (one per race, see `hedged`): keyed by the
+   * backend, a cancelled turn's late pick and the next turn's hedge on the same model would share one entry, and the
+   * late drop would give back the slot of a request that was sent.
+   */
+  private readonly hedgeSlots = new WeakMap<object, string>();
 
   /** @internal A hedge allowed (budget, lease, :free slot) but never sent: its token, its lease and its slot go back. */
-  hedgeDropped(target: Backend): void {
+  hedgeDropped(target: Backend, pick: object = target): void {
     this.hedgeBudget.refund();
-    const slot = this.hedgeSlots.get(target.id);
-    this.hedgeSlots.delete(target.id);
+    const slot = this.hedgeSlots.get(pick);
+    this.hedgeSlots.delete(pick);
     if (target.kind === 'openrouter') void this.options.shared?.giveBack(target.model, slot);
   }
 
   /** @internal The hedge on `target` was sent: its :free slot is spent for good. */
-  hedgeSent(target: Backend): void {
-    this.hedgeSlots.delete(target.id);
+  hedgeSent(target: Backend, pick: object = target): void {
+    this.hedgeSlots.delete(pick);
   }
 
   /**
@@ -355,12 +359,12 @@ export class ChainLLM extends llm.LLM {
    * budget, then the fleet's say (no hedge to a model another call is probing, none the key's `:free` budget forbids).
    * A hedge the fleet refuses gives its hedge token back and is not sent; the refusal is booked as the target's cooldown.
    */
-  async allowSharedHedge(target: Backend, now: number): Promise<boolean> {
+  async allowSharedHedge(target: Backend, now: number, pick: object = target): Promise<boolean> {
     if (!this.hedgeBudget.trySpend() || !this.options.shared) return false;
     const started = performance.now();
     const { until, slot } = await this.sharedHold(target, now);
     this.options.shared.noteDecision(performance.now() - started);
-    if (slot !== undefined) this.hedgeSlots.set(target.id, slot);
+    if (slot !== undefined) this.hedgeSlots.set(pick, slot);
     if (until === undefined) return true;
     this.hedgeBudget.refund();
     return false;
@@ -500,6 +504,8 @@ class ChainStream extends llm.LLMStream {
     const { clock, backends, policy, runAttempt, events } = chain.options;
     chain.hedgeBudget.earn();
     const afterMs = policy.hedgeBudgetPercent > 0 ? hedgeDelayMs(chain.ttfts, backend.id, policy) : undefined;
+    // This race's own hedge: what it booked is given back or kept by this race alone.
+    const pick = {};
     return race({
       first: backend,
       clock,
@@ -511,10 +517,10 @@ class ChainStream extends llm.LLMStream {
         if (!target) return undefined;
         const allowed = (yes: boolean) => (yes ? target : undefined);
         // Without a shared store the pick stays synchronous: the hedge starts at its instant exactly, as before.
-        return chain.options.shared ? chain.allowSharedHedge(target, now).then(allowed) : allowed(chain.hedgeBudget.trySpend());
+        return chain.options.shared ? chain.allowSharedHedge(target, now, pick).then(allowed) : allowed(chain.hedgeBudget.trySpend());
       },
       onHedge: (target) => {
-        chain.hedgeSent(target);
+        chain.hedgeSent(target, pick);
         events.publish({
           type: 'policy',
           turnId: this.turnId,
@@ -524,7 +530,7 @@ class ChainStream extends llm.LLMStream {
       },
       // Picked over the network and the race closed meanwhile: never sent, so the hedge token, the fleet's probe lease
       // and the :free slot it booked go back (OpenRouter never counted a request it never got).
-      onHedgeDropped: (target) => chain.hedgeDropped(target),
+      onHedgeDropped: (target) => chain.hedgeDropped(target, pick),
       run: (b, laneSignal, onChunk) =>
         runAttempt({ backend: b, chatCtx: this.chatCtx, ...(this.toolCtx && { toolCtx: this.toolCtx }), ...this.tooling, clock, signal: laneSignal, onChunk }),
       forward: (chunk, b, servedBy) => this.forward(chunk, servedBackend(backends, b, servedBy).id),

@@ -174,6 +174,26 @@ describe('what a dropped hedge booked goes back (real Redis)', () => {
   });
 });
 
+describe('two hedges on one model, one dropped late: each gives back only what it booked (real Redis)', () => {
+  it("a cancelled turn's late pick gives back its own slot, not the slot of the next turn's hedge that was sent", async () => {
+    const { calls } = await jobs(2, { config: configOf('a/one,b/two:free', '100'), script: () => 'ok', store: { freePerMinute: 2 } });
+    const [a, other] = calls as [Job, Job];
+    const target = a.chain.options.backends.find((b) => b.model === 'b/two:free') as NonNullable<ReturnType<typeof a.chain.options.backends.find>>;
+    const late = {};
+    const next = {};
+    a.chain.hedgeBudget.earn();
+    a.chain.hedgeBudget.earn();
+    expect(await a.chain.allowSharedHedge(target, 0, late)).toBe(true); // slot 1 of the minute's 2
+    expect(await a.chain.allowSharedHedge(target, 0, next)).toBe(true); // slot 2
+    a.chain.hedgeSent(target, next);
+    a.chain.hedgeDropped(target, late);
+    await a.store.idle();
+    // The late pick's slot is free again (one request may go), the sent hedge's is not (no second).
+    expect(await other.store.book('b/two:free', { leaseEnd: 0, free: true })).toMatchObject({ granted: true });
+    expect(await other.store.book('b/two:free', { leaseEnd: 0, free: true })).toMatchObject({ granted: false, why: 'minute' });
+  });
+});
+
 describe('a Redis restart does not hand the fleet a new :free budget (real Redis)', () => {
   it("the day's count and this minute's slots are written back from what the calls knew: no request OpenRouter would refuse", async () => {
     const { clock, calls } = await jobs(2, { config: configOf('a/one:free,b/two'), script: () => 'ok', store: { freePerMinute: 20, freePerDay: 3 } });
