@@ -29,7 +29,7 @@ import { holdTime } from '../../contract/time/held.js';
 import type { FailureClass } from '../../contract/events.js';
 import type { Logger } from '../observability/log.js';
 import type { Cooldown } from './cooldown.js';
-import { SharedMirror, toFields, type RecordFields } from './shared-mirror.js';
+import { disconnected, SharedMirror, toFields, type RecordFields } from './shared-mirror.js';
 import { BOOK_SCRIPT, CLEAR_SCRIPT, FAIL_SCRIPT, FREE_DAY_MS, FREE_SEED_SCRIPT, FREE_WINDOW_MARGIN_MS, FREE_WINDOW_MS, GIVE_BACK_SCRIPT, SNAPSHOT_SCRIPT } from './shared-scripts.js';
 
 export const REDIS_DEADLINE_MS = 50;
@@ -435,11 +435,7 @@ export class SharedCooldowns extends EventEmitter {
     this.client.off('ready', this.onReady);
     await this.mirror.close();
     if (!this.owned) return;
-    // A live connection ends with an 'end' event; one that is reconnecting just stops trying (ioredis emits nothing).
-    const connected = this.client.status === 'ready' || this.client.status === 'connect';
-    const ended = connected ? new Promise((resolve) => this.client.once('end', resolve)) : undefined;
-    this.client.disconnect();
-    await ended;
+    await disconnected(this.client);
   }
 
   private readonly onError = (error: Error): void => this.failed('connection', 'error', error);

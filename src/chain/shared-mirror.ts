@@ -14,6 +14,17 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 
+/**
+ * Closes an ioredis connection and waits until it is gone: a live one ends with an 'end' event; one that is
+ * reconnecting just stops trying (ioredis emits nothing then).
+ */
+export async function disconnected(client: Redis): Promise<void> {
+  const connected = client.status === 'ready' || client.status === 'connect';
+  const ended = connected ? new Promise((resolve) => client.once('end', resolve)) : undefined;
+  client.disconnect();
+  await ended;
+}
+
 /** A record's Redis hash fields, or undefined when it is gone (a success cleared it). */
 export type RecordFields = Record<string, string> | undefined;
 
@@ -104,10 +115,7 @@ export class SharedMirror extends EventEmitter {
     this.subscriber.off('close', this.onClose);
     this.subscriber.off('message', this.onMessage);
     for (const { resolve } of this.waiters.splice(0)) resolve();
-    const connected = this.subscriber.status === 'ready' || this.subscriber.status === 'connect';
-    const ended = connected ? new Promise((resolve) => this.subscriber.once('end', resolve)) : undefined;
-    this.subscriber.disconnect();
-    await ended;
+    await disconnected(this.subscriber);
   }
 
   private put(model: string, fields: RecordFields, version: number): void {
