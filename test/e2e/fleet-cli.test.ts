@@ -4,8 +4,9 @@
  * the storming model is asked once; without it each call rediscovers the 429 and the same expectations fail,
  * naming what the fleet spent. `--json` carries every call; with --json alone the fleet plays on processes (its
  * default stack, inline, cannot play one). Nothing the runner started outlives it: on success, on failure, on
- * Ctrl-C, redis-server and every agent included. The fleet without Redis plays on wall time, in
- * fleet-cli.wall.test.ts; what is here plays on virtual time or judges no instant, beside the library's shards.
+ * Ctrl-C, redis-server and every agent included. Everything here plays on virtual time or judges no instant, so it
+ * runs beside the library's shards (a wall-time fleet on processes plays in the library's wall phase:
+ * fleet-redis-restart).
  */
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -34,6 +35,14 @@ describe('npm run scenario with a fleet (calls: 3)', () => {
       [3, ['openrouter:anthropic/claude-3.5-haiku: Paris.']],
     ]);
     expect(json.spoken).toEqual(json.calls?.[0]?.spoken);
+  });
+
+  it('without Redis each call rediscovers the 429: exit 1, the fleet-wide count says so, each call a lane; nothing is left running', { timeout: 240_000 }, async () => {
+    const { code, stdout, stderr } = await startRunner(['--file', file, '--stack', 'processes', '--speed', 'virtual']).exited;
+    expect(code, stderr).toBe(1);
+    expect(stdout).toContain('requests to "openai/*": expected exactly 1 request, got 3');
+    expect(stdout).toMatch(/^ {2}[\d.]+s +call 3 +caller: "What is the capital of France\?"$/m);
+    expectAllGone(parsePids(PIDS.exec(stderr)?.[0] ?? ''));
   });
 
   it('Ctrl-C mid-fleet stops every agent and redis-server', { timeout: 240_000 }, async () => {
