@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Socket, type AddressInfo } from 'node:net';
+import { channel } from 'node:diagnostics_channel';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AutoClock } from './auto-clock.js';
 import { warmUp } from './quiet.js';
@@ -87,5 +88,19 @@ describe('AutoClock, what goes wrong', () => {
     expect(seen).toEqual([0]);
     expect(c.now()).toBe(5);
     await c.stop();
+  });
+
+  it('a stopped clock leaves no listener on a socket that never connects (a pipe: stdout, an IPC channel)', async () => {
+    // A socket the clock saw before it connected, as `net.connect` announces every client socket; it never will.
+    const never = new Socket();
+    for (let run = 0; run < 12; run++) {
+      const c = new AutoClock().start();
+      channel('net.client.socket').publish({ socket: never });
+      expect(never.listenerCount('connect')).toBe(1);
+      await c.stop();
+    }
+    expect(never.listenerCount('connect')).toBe(0);
+    expect(never.listenerCount('close')).toBe(0);
+    never.destroy();
   });
 });

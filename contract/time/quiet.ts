@@ -64,7 +64,7 @@ export class Quiet {
   private readonly hidden = new Set<number>();
   private readonly hook: AsyncHook;
   /** Every TCP socket opened or accepted since, until it closes (an idle keep-alive socket is unref'd, not gone). */
-  private readonly sockets = new Map<Socket, () => void>();
+  private readonly sockets = new Map<Socket, { forget: () => void; connected?: () => void }>();
   /** Connections to other processes that closed since the coordinator last moved time (shared mode). */
   private closed: Crossing[] = [];
   private readonly onSocket = ({ socket }: { socket: Socket }) => {
@@ -72,14 +72,17 @@ export class Quiet {
     if (this.sockets.has(socket) || this.marking || this.own.has(executionAsyncId())) return;
     // Node forgets a socket's ends once it closes: keep them from when they are known (a client's at connect).
     let ends = endsOf(socket);
-    if (!ends) socket.once('connect', () => (ends = endsOf(socket)));
+    // Removed in close(): a pipe (stdout, an IPC channel) is a Socket that never connects, and every clock this
+    // process starts would otherwise leave one more listener, and itself, on it.
+    const connected = ends ? undefined : () => (ends = endsOf(socket));
+    if (connected) socket.once('connect', connected);
     const forget = () => {
       this.sockets.delete(socket);
       // The other end must see this close (a client gone mid-stream) before time moves: kept until the
       // coordinator saw both ends closed (`forgetClosed`).
       if (this.shared && ends) this.closed.push({ ...ends, written: socket.bytesWritten, read: socket.bytesRead, closed: true });
     };
-    this.sockets.set(socket, forget);
+    this.sockets.set(socket, { forget, ...(connected && { connected }) });
     socket.once('close', forget);
   };
   /**
@@ -149,7 +152,10 @@ export class Quiet {
     unsubscribe('undici:request:create', this.onRequest as (message: unknown) => void);
     unsubscribe(REQUEST_SENT, this.onRequestSent as (message: unknown) => void);
     for (const done of REQUEST_DONE) unsubscribe(done, this.onRequestDone as (message: unknown) => void);
-    for (const [socket, forget] of this.sockets) socket.off('close', forget);
+    for (const [socket, { forget, connected }] of this.sockets) {
+      socket.off('close', forget);
+      if (connected) socket.off('connect', connected);
+    }
     this.sockets.clear();
     for (const wake of this.waiters.splice(0)) wake();
   }
