@@ -67,10 +67,7 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
   }
   scenario = withFleetOptions(scenario, command);
   const fleetChoice = fleetStackChoice(scenario, command.stack, command.stackDefaulted);
-  // Redis taken down mid-run plays on wall time (its clients reconnect on their own timers): a default of virtual
-  // time gives way; asking for it by name is refused by the stack, saying why.
-  const redisDown = scenario.agent.redis !== false && scenario.agent.redis.down !== undefined;
-  const virtual = command.virtual && !(redisDown && command.stackDefaulted);
+  const virtual = command.virtual;
   if ('problem' in fleetChoice) return say(EXIT.usage, fleetChoice.problem);
 
   const agentModule = command.agent === undefined ? undefined : resolve(command.agent);
@@ -91,7 +88,7 @@ async function run(command: Extract<ReturnType<typeof parseCommand>, { kind: 'ru
     const chosen = agentModule && command.stack !== 'inline'
       ? { stack: processStack(), note: `--stack ${command.stack}: child processes, because --agent runs your module from this machine's files` }
       : fleetChoice.note
-        ? { stack: processStack({ virtual }), note: `${fleetChoice.note}${virtual ? ", on the runner's virtual time" : redisDown ? ', at wall time (Redis goes down)' : ''}` }
+        ? { stack: processStack({ virtual }), note: `${fleetChoice.note}${virtual ? ", on the runner's virtual time" : ''}` }
         : await chooseStack(fleetChoice.choice, undefined, '--stack', { virtual }).catch((error: Error) => {
             throw new StartError(error.message);
           });

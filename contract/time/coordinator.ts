@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { inFlight, type Crossing } from './crossings.js';
+import { timeHeld, whenTimeReleased } from './held.js';
 import { localLinks, socketLink, toCoordinator, type Link, type Next, type ToCoordinator, type ToParticipant } from './link.js';
 import { SharedClock } from './shared-clock.js';
 import { STUCK_AFTER_MS } from './virtual-time.js';
@@ -53,11 +54,14 @@ export class Coordinator {
    * @param onFailure called when time cannot go on: it could not move for STUCK_AFTER_MS of wall time (with what
    *   keeps it), or a participant left the clock while it ran.
    */
+  private readonly stopLooking: () => void;
+
   constructor(private readonly onFailure: (why: string) => void = () => {}) {
     this.clock = new SharedClock('runner');
     const [coordinatorEnd, clockEnd] = localLinks<ToParticipant, ToCoordinator>(this.clock.quiet);
     this.accept(coordinatorEnd);
     this.clock.attach(clockEnd, this.token);
+    this.stopLooking = whenTimeReleased(() => this.step());
   }
 
   /**
@@ -108,6 +112,7 @@ export class Coordinator {
   async stop(): Promise<void> {
     this.stopped = true;
     this.moving = false;
+    this.stopLooking();
     clearTimeout(this.watchdog);
     await this.clock.stop();
     for (const part of this.parts) part.link.close();
@@ -185,7 +190,9 @@ export class Coordinator {
 
   /** Moves time when everyone is idle and nothing is in flight between them. */
   private step(): void {
-    if (!this.moving || this.advancing) return;
+    // The runner's own process (this one) holding time is seen at once, not at its clock's next report: a report of
+    // idle sent before the runner began resetting every participant must not let time move between two resets.
+    if (!this.moving || this.advancing || timeHeld()) return;
     const parts = [...this.parts];
     if (parts.some((p) => !p.idle)) return;
     const { why, settled } = inFlight(parts, this.resolved);

@@ -5,6 +5,8 @@
  * reads.
  */
 let holds = 0;
+/** Called (each in a microtask) whenever the last hold is released. */
+const onRelease = new Set<() => void>();
 
 /** Holds time until the returned function is called (once; later calls do nothing). */
 export function holdTime(): () => void {
@@ -14,7 +16,17 @@ export function holdTime(): () => void {
     if (released) return;
     released = true;
     holds--;
+    if (holds === 0) for (const fn of onRelease) queueMicrotask(fn);
   };
+}
+
+/**
+ * Calls `fn` whenever nothing holds time any more; returns the function that stops it. The coordinator lives in the
+ * runner's process and looks at its holds directly (coordinator.ts): it must look again once they are gone.
+ */
+export function whenTimeReleased(fn: () => void): () => void {
+  onRelease.add(fn);
+  return () => onRelease.delete(fn);
 }
 
 /** Something holds time. */

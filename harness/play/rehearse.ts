@@ -7,6 +7,7 @@
  * events, never on luck: the only sleeps are the scenario's own times.
  */
 import { setMaxListeners } from 'node:events';
+import { holdTime } from '../../contract/time/held.js';
 import type { AgentEvent } from '../../contract/events.js';
 import type { Journal } from '../../contract/journal.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
@@ -83,7 +84,7 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
   const { speed, signal, progress = () => {} } = options;
   // On virtual time there is nothing for stalls to explain (below), so nothing is measured.
   const runnerLateness = stack.clock ? undefined : processLateness();
-  // On a stack's own clock (virtual time) nothing waits for the reset: time stands still until it is done.
+  // On a stack's own clock (virtual time) nothing waits for the reset: time is held until it is done (below).
   const originEpochMs = Date.now() + (stack.clock ? 0 : RESET_LEAD_MS);
   const time: Timeline = stack.clock ? clockTimeline(stack.clock) : wallTimeline(originEpochMs, speed);
   const urls = stack.callUrls ?? [stack.agentUrl];
@@ -92,9 +93,17 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
   if (down && !stack.redis) throw new Error('the scenario takes Redis down (agent.redis.down), and this stack started no Redis the runner can kill');
   // The runner's own clock too, where it is not the services' (virtual time across processes): one instant is 0
   // everywhere, whatever time passed since the stack started.
-  stack.clock?.resetTo(originEpochMs);
-  await post(`${stack.fakeUrl}/__fake/reset`, { at: originEpochMs });
-  await Promise.all(urls.map((url) => post(`${url}/reset`, { at: originEpochMs })));
+  // Time is held until every participant has been reset: a participant with a timer already due (a Redis client's
+  // reconnection scheduled at its start) would otherwise let time move between two resets, and the calls would
+  // count from different zeros (seen on containers: one call's events a second early).
+  const resetting = holdTime();
+  try {
+    stack.clock?.resetTo(originEpochMs);
+    await post(`${stack.fakeUrl}/__fake/reset`, { at: originEpochMs });
+    await Promise.all(urls.map((url) => post(`${url}/reset`, { at: originEpochMs })));
+  } finally {
+    resetting();
+  }
 
   let changed = notifier();
   const scenarioTurns = [...scenario.user].sort((a, b) => a.atMs - b.atMs);
@@ -216,13 +225,17 @@ async function takeRedisDown(
   signal: AbortSignal,
 ): Promise<void> {
   await time.until(down.atMs, signal);
-  await redis.kill();
+  // On virtual time the kill and the restart take no scenario time: time is held until each is done (a process's
+  // exit, a PING answered), so the calls meet Redis gone, and back, at the same instants on every run.
+  const killing = holdTime();
+  await redis.kill().finally(killing);
   const at = Math.round(time.now());
   progress(`${(at / 1000).toFixed(1)}s: redis-server killed (agent.redis.down), back in ${down.forMs / 1000} s`);
   const outage = { at, until: at };
   outages.push(outage);
   await time.until(down.atMs + down.forMs, signal);
-  await redis.restart();
+  const restarting = holdTime();
+  await redis.restart().finally(restarting);
   outage.until = Math.round(time.now());
   progress(`${(outage.until / 1000).toFixed(1)}s: redis-server started again on the same port, empty`);
 }

@@ -19,8 +19,11 @@ export function clockTimeline(clock: Clock): Timeline {
 }
 
 /** Resolves at the wall instant `epochMs` (at once if it is past); rejects when `signal` aborts. */
-export function sleepUntil(epochMs: number, signal: AbortSignal): Promise<void> {
-  return sleep(Math.max(0, epochMs - Date.now()), undefined, { signal });
+export async function sleepUntil(epochMs: number, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  // Until Date.now() says so, not one timer: a timer's delay is whole milliseconds and the instant need not be
+  // (origin + ms / speed), so one timer may wake up to a millisecond early, which is 20 ms of scenario time at speed 20.
+  while (Date.now() < epochMs) await sleep(Math.max(1, Math.ceil(epochMs - Date.now())), undefined, { signal });
 }
 
 /** Resolves when `next` does or at scenario instant `ms`, whichever is first; rejects when `signal` aborts. No timer is left behind. */

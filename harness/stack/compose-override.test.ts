@@ -93,6 +93,7 @@ describe('composeOverride', () => {
       expect(services.agent?.extra_hosts).toEqual([`${CLOCK_HOST}:host-gateway`]);
       expect((services.agent?.environment as Record<string, string>)[CLOCK_TOKEN_ENV]).toBe(`\${${CLOCK_TOKEN_ENV}}`);
       expect(services.agent).not.toHaveProperty('scale');
+      expect(services.agent).not.toHaveProperty('depends_on');
       expect(agentContainers(1, true)).toEqual(['agent-1']);
     });
 
@@ -105,6 +106,8 @@ describe('composeOverride', () => {
       expect(services['agent-3']).toMatchObject({ extends: { file: '/repo/docker-compose.test.yml', service: 'agent' }, build: 'RESET' });
       expect((services['agent-3']?.command as string[]).slice(-2)).toEqual(['--clock-name', 'agent-3']);
       expect((services['agent-3']?.environment as Record<string, string>).REDIS_URL).toBe(COMPOSE_REDIS_URL);
+      // Every call starts once Redis answers: a refused first connection would reconnect on the clock in some runs only.
+      for (const name of ['agent', 'agent-2', 'agent-3']) expect(services[name]?.depends_on, name).toEqual({ redis: { condition: 'service_healthy' } });
       // Compose's names for them: service-index.
       expect(agentContainers(3, true)).toEqual(['agent-1', 'agent-2-1', 'agent-3-1']);
       expect(agentContainers(3, false)).toEqual(['agent-1', 'agent-2', 'agent-3']);

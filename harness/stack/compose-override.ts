@@ -62,10 +62,15 @@ export function composeOverride(scenario: Scenario, scenarioFile: string, inLibr
   // On the runner's clock every agent needs its own name on it (ties go by name), which `scale` cannot give (every
   // replica has the same command and environment): call 1 is the `agent` service, calls 2..N services `agent-N`
   // extending it, built once (their `build` reset: two builds of one tag collide).
+  // With Redis, each agent starts once it answers: an agent whose first connection was refused would reconnect on
+  // the clock (src/chain/redis-reconnect.ts), a timer that only some runs have, and the same rehearsal would play out
+  // two ways. (The process stack starts redis-server before any agent.)
+  const redis = scenario.agent.redis !== false ? { depends_on: { redis: { condition: 'service_healthy' } } } : {};
   const joins = (name: string) => ({
     command: [...AGENT_COMMAND, '--clock', `${CLOCK_HOST}:${clock.port}`, '--clock-name', name],
     environment: { ...agentEnv, ...CLOCK_TOKEN },
     extra_hosts: CLOCK_HOST_ENTRY,
+    ...redis,
   });
   const services: Record<string, unknown> = {
     fake: { ...fake, command: [...FAKE_COMMAND, literal(scenarioRef), '--clock', `${CLOCK_HOST}:${clock.port}`], environment: CLOCK_TOKEN, extra_hosts: CLOCK_HOST_ENTRY },

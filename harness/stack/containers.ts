@@ -217,7 +217,7 @@ async function clockForContainers(scenario: StartRequest['scenario'], getContain
   const elsewhere = `virtual time on containers needs the Docker engine on this machine (the runner joins its containers on their bridge network, and they its clock on the default bridge's gateway)`;
   if (!gateway) throw new StartError(`${elsewhere}, and the engine's default bridge has no IPv4 gateway: play at --speed N`);
   // Listening there fails (EADDRNOTAVAIL) when the gateway is not this machine's: an engine elsewhere.
-  return startStackClock(scenario, gateway).catch((error: Error) => {
+  return startStackClock(gateway).catch((error: Error) => {
     throw error instanceof StartError && /EADDRNOTAVAIL/.test(error.message) ? new StartError(`${elsewhere}, and ${gateway} is not an address here: play at --speed N`) : error;
   });
 }

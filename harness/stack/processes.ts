@@ -56,7 +56,7 @@ async function startProcesses(request: StartRequest, virtual: boolean): Promise<
     let join: ((name: string) => ClockJoin) | undefined;
     if (virtual) {
       if (request.agentModule) throw new StartError("--agent plays on wall time (your module's own timeouts are wall time): give --speed N");
-      const shared = await startStackClock(scenario);
+      const shared = await startStackClock();
       clock = shared;
       join = (name) => ({ address: shared.address, token: shared.coordinator.token, name });
     }

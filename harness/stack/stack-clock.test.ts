@@ -1,9 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseScenario } from '../../contract/scenario/load.js';
 import { clockChild, killChildren } from '../../contract/time/fixtures/children.js';
-import { participantNames, startStackClock, startWhenJoined, virtualTimeProblem, type StackClock } from './stack-clock.js';
+import { participantNames, startStackClock, startWhenJoined, type StackClock } from './stack-clock.js';
 
 let clock: StackClock | undefined;
 /** The participants: children, as the stacks' services (one clock per process). */
@@ -21,27 +20,20 @@ async function join(c: StackClock, name: string): Promise<void> {
   await once(child.stdout as NodeJS.ReadableStream, 'data');
 }
 
-const scenario = (agent: string) => parseScenario(`name: mine\ndescription: d\nagent: ${agent}\n`, 'mine.yaml');
-
 describe("a stack's virtual clock", () => {
   it('names the fake and each call\'s agent as every stack does: agent alone, agent-1..N in a fleet', () => {
     expect(participantNames(1)).toEqual(['fake', 'agent']);
     expect(participantNames(3)).toEqual(['fake', 'agent-1', 'agent-2', 'agent-3']);
   });
 
-  it('refuses Redis going down (its clients reconnect on wall time)', () => {
-    expect(virtualTimeProblem(scenario('{ models: [a/one], redis: { down: { at: 1s, for: 1s } } }'))).toMatch(/play this scenario at a --speed/);
-    expect(virtualTimeProblem(scenario('{ models: [a/one], redis: true }'))).toBeUndefined();
-  });
-
   it('a participant that never joins fails the start, named', async () => {
-    clock = await startStackClock(scenario('{ models: [a/one] }'));
+    clock = await startStackClock();
     await join(clock, 'fake');
     await expect(startWhenJoined(clock, 2, 300)).rejects.toThrow('never joined the virtual clock within 0.3 s: agent-1, agent-2');
   });
 
   it('starts time once everyone has joined', async () => {
-    clock = await startStackClock(scenario('{ models: [a/one] }'));
+    clock = await startStackClock();
     const c = clock;
     const started = startWhenJoined(c, 1, 10_000);
     await Promise.all(['agent', 'fake'].map((name) => join(c, name)));

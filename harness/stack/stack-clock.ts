@@ -1,12 +1,10 @@
 /**
  * The runner's virtual clock as a stack (processes or containers) runs it: a coordinator the fake and every
  * agent join (contract/time/coordinator.ts), each under a name of its own, and time moving only once all have
- * joined. One place for what both stacks refuse, how they name the participants, and how a clock that cannot go
- * on ends the rehearsal.
+ * joined. One place for how both stacks name the participants and how a clock that cannot go on ends the rehearsal.
  */
 import { Coordinator } from '../../contract/time/coordinator.js';
 import { warmUp } from '../../contract/time/quiet.js';
-import type { Scenario } from '../../contract/scenario/schema.js';
 import { StartError } from '../../tools/kit/start-error.js';
 import { virtualClockFailure } from './clock-failure.js';
 import type { ServiceFailure } from './stack.js';
@@ -24,14 +22,6 @@ export function participantNames(calls: number): string[] {
   return ['fake', ...Array.from({ length: calls }, (_, i) => agentClockName(i + 1, calls))];
 }
 
-/** What virtual time cannot play, as a StartError saying what to do instead. */
-export function virtualTimeProblem(scenario: Scenario): string | undefined {
-  // The agents' Redis clients notice a dead Redis and reconnect on their own wall-time timers, which virtual
-  // time outruns: how many calls miss the shared state would depend on the machine.
-  if (scenario.agent.redis !== false && scenario.agent.redis.down) return 'agent.redis.down takes Redis away, and its clients reconnect on wall time: play this scenario at a --speed (1 is exact enough)';
-  return undefined;
-}
-
 export interface StackClock {
   coordinator: Coordinator;
   /** What a participant gives as `--clock`. */
@@ -44,9 +34,7 @@ export interface StackClock {
  * Starts the coordinator on `host` (127.0.0.1 unless the participants cannot reach the host's loopback: see
  * containers.ts) after warming this process's HTTP client (quiet.ts `warmUp`).
  */
-export async function startStackClock(scenario: Scenario, host = '127.0.0.1'): Promise<StackClock> {
-  const problem = virtualTimeProblem(scenario);
-  if (problem) throw new StartError(problem);
+export async function startStackClock(host = '127.0.0.1'): Promise<StackClock> {
   await warmUp();
   const failure = virtualClockFailure();
   const coordinator = new Coordinator(failure.report);

@@ -29,6 +29,7 @@ import { holdTime } from '../../contract/time/held.js';
 import type { FailureClass } from '../../contract/events.js';
 import type { Logger } from '../observability/log.js';
 import type { Cooldown } from './cooldown.js';
+import { GIVE_UP, reconnectDelay, reconnectOnClock } from './redis-reconnect.js';
 import { disconnected, SharedMirror, toFields, type RecordFields } from './shared-mirror.js';
 import { BOOK_SCRIPT, CLEAR_SCRIPT, FAIL_SCRIPT, FREE_DAY_MS, FREE_SEED_SCRIPT, FREE_WINDOW_MARGIN_MS, FREE_WINDOW_MS, GIVE_BACK_SCRIPT, SNAPSHOT_SCRIPT } from './shared-scripts.js';
 
@@ -40,8 +41,9 @@ export const REDIS_DEADLINE_MS = 50;
  */
 export const VIRTUAL_TIME_REDIS_DEADLINE_MS = 2_000;
 /**
- * After a call missed its deadline or failed, calls are skipped (failing at once) this long, wall time: a slow Redis
- * must not cost every decision of a turn another deadline. A reconnect ends the pause at once.
+ * After a call missed its deadline or failed, calls are skipped (failing at once) this long (wall time; the clock's on
+ * virtual time): a slow Redis must not cost every decision of a turn another deadline. A reconnect ends the pause at
+ * once.
  */
 const QUIET_AFTER_FAILURE_MS = 1_000;
 /**
@@ -128,6 +130,8 @@ export class SharedCooldowns extends EventEmitter {
   private readonly clock: Clock;
   /** Scenario time follows wall time (`--speed N`); else it moves only when told, and a decision catches up first. */
   private readonly wallTime: boolean;
+  /** On a rehearsal's virtual time (a clock that skips idle time): reconnects and pauses go by it, not wall time. */
+  private readonly virtual: boolean;
   private readonly log: Logger | undefined;
   private readonly deadlineMs: number;
   private readonly freePerMinute: number;
@@ -141,7 +145,7 @@ export class SharedCooldowns extends EventEmitter {
   private connectedOnce = false;
   /** Successes seen while Redis was away: cleared there when it is back. */
   private readonly pendingClears = new Set<string>();
-  /** Wall ms before which calls are skipped (see QUIET_AFTER_FAILURE_MS). */
+  /** Calls are skipped before this instant (`pauseNow`'s time; see QUIET_AFTER_FAILURE_MS). */
   private quietUntil = 0;
   /** Calls under way, and who waits for none to be (`idle`). */
   private inFlight = 0;
@@ -149,7 +153,9 @@ export class SharedCooldowns extends EventEmitter {
   private watched: SharedWatch = { models: [], local: () => new Map() };
   private refreshing: Promise<boolean> | undefined;
   private refreshAgain: Promise<boolean> | undefined;
-  private retry: NodeJS.Timeout | undefined;
+  /** Cancels the refresh's retry (see `refresh`). */
+  private retry: (() => void) | undefined;
+  private stopReconnecting: (() => void)[] = [];
   private closed = false;
   private slots = 0;
   /** This process's `:free` bookings still inside the minute (epoch ms, member): written back after a restart. */
@@ -160,13 +166,16 @@ export class SharedCooldowns extends EventEmitter {
   constructor(options: SharedCooldownsOptions) {
     super();
     this.owned = typeof options.redis === 'string';
+    const speed = (options.clock as { speed?: number }).speed;
+    const virtual = !Number.isFinite(speed ?? 1);
     this.client = (
       typeof options.redis === 'string'
         ? new Redis(options.redis, {
             // Fail at once while disconnected instead of queueing: a turn must not wait for a reconnect.
             enableOfflineQueue: false,
             maxRetriesPerRequest: 0,
-            retryStrategy: (times) => Math.min(100 * times, 1_000),
+            // On virtual time the clock reconnects it (redis-reconnect.ts): ioredis's own timers are wall time.
+            retryStrategy: virtual ? GIVE_UP : reconnectDelay,
           })
         : options.redis
     ) as ScriptedRedis;
@@ -193,9 +202,10 @@ export class SharedCooldowns extends EventEmitter {
     this.mirror.on('stale', () => void this.refresh());
     this.clock = options.clock;
     this.log = options.log;
-    const speed = (options.clock as { speed?: number }).speed;
+    // The subscriber is a duplicate: it gave up its own reconnection too.
+    if (virtual && this.owned) this.stopReconnecting = [reconnectOnClock(this.client, this.clock), reconnectOnClock(this.mirror.subscriber, this.clock)];
     this.wallTime = speed !== undefined && Number.isFinite(speed);
-    const virtual = !Number.isFinite(speed ?? 1);
+    this.virtual = virtual;
     this.deadlineMs = options.deadlineMs ?? (virtual ? VIRTUAL_TIME_REDIS_DEADLINE_MS : REDIS_DEADLINE_MS);
     this.freePerMinute = options.freePerMinute ?? 20;
     if (options.freePerDay !== undefined) this.perDay = { limit: options.freePerDay, source: 'config' };
@@ -322,10 +332,10 @@ export class SharedCooldowns extends EventEmitter {
     void this.refreshing.then((done) => {
       // The mirror cannot follow Redis without a snapshot: try again after the pause, beside any turn (wall time).
       if (done || this.mirror.live || this.retry || this.closed) return;
-      this.retry = setTimeout(() => {
+      this.retry = this.after(QUIET_AFTER_FAILURE_MS, () => {
         this.retry = undefined;
         if (!this.closed) void this.refresh();
-      }, QUIET_AFTER_FAILURE_MS).unref();
+      });
     });
     return this.refreshing;
   }
@@ -428,7 +438,8 @@ export class SharedCooldowns extends EventEmitter {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.retry);
+    this.retry?.();
+    for (const stop of this.stopReconnecting) stop();
     this.removeAllListeners();
     this.client.off('error', this.onError);
     this.client.off('close', this.onClose);
@@ -492,7 +503,7 @@ export class SharedCooldowns extends EventEmitter {
 
   /** Runs one Redis call within the deadline; undefined (counted, logged once per outage) when it did not answer. */
   private async call<T>(op: string, run: () => Promise<T>): Promise<T | undefined> {
-    if (this.client.status !== 'ready' || Date.now() < this.quietUntil) {
+    if (this.client.status !== 'ready' || this.pauseNow() < this.quietUntil) {
       this.failed(op, 'disconnected');
       return undefined;
     }
@@ -524,7 +535,7 @@ export class SharedCooldowns extends EventEmitter {
   private failed(op: string, reason: SharedFailureReason, error?: Error): void {
     const label = `${op}:${reason}`;
     this.failures.set(label, (this.failures.get(label) ?? 0) + 1);
-    if (reason !== 'disconnected') this.quietUntil = Date.now() + QUIET_AFTER_FAILURE_MS;
+    if (reason !== 'disconnected') this.quietUntil = this.pauseNow() + QUIET_AFTER_FAILURE_MS;
     this.healthy = false; // what was learned meanwhile is written back before the mirror is trusted again
     if (this.outage || (!this.connectedOnce && reason === 'disconnected')) return;
     this.outage = true;
@@ -532,6 +543,21 @@ export class SharedCooldowns extends EventEmitter {
     const detail = (error as { code?: string } | undefined)?.code ?? error?.message ?? reason;
     this.log?.warn({ redis: 'down', op, reason, detail }, 'redis did not answer: going on with in-process cooldowns');
     this.emit('down', { op, reason });
+  }
+
+  /**
+   * The time the pause after a failure runs on: wall ms (it spares a slow Redis, whatever the speed); on virtual time
+   * the clock's, or the pause would end at a different instant of the rehearsal on every run.
+   */
+  private pauseNow(): number {
+    return this.virtual ? this.clock.now() : Date.now();
+  }
+
+  /** Runs `fn` after `ms` of the pause's time (see `pauseNow`); returns the function that cancels it. */
+  private after(ms: number, fn: () => void): () => void {
+    if (this.virtual) return this.clock.schedule(fn, ms);
+    const timer = setTimeout(fn, ms).unref();
+    return () => clearTimeout(timer);
   }
 
   private fromFields(fields: Record<string, string>, nowEpoch: number): SharedRecord | undefined {

@@ -13,6 +13,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
+import { holdTime } from '../../contract/time/held.js';
 
 /**
  * Closes an ioredis connection and waits until it is gone: a live one ends with an 'end' event; one that is
@@ -126,14 +127,20 @@ export class SharedMirror extends EventEmitter {
   }
 
   private readonly onReady = (): void => {
+    // A reply on its way over a plain socket: on virtual time a decision must not run before this subscription (and
+    // the snapshot it asks for) is in place, or a message published meanwhile would be lost to it on one run only.
+    const release = holdTime();
     // Messages published before this subscription are lost to it: a snapshot taken after it covers them.
-    this.subscriber.subscribe(this.channel).then(
-      () => {
-        this.subscribed = true;
-        this.emit('stale');
-      },
-      () => undefined, // the connection dropped again: the next 'ready' subscribes
-    );
+    this.subscriber
+      .subscribe(this.channel)
+      .then(
+        () => {
+          this.subscribed = true;
+          this.emit('stale');
+        },
+        () => undefined, // the connection dropped again: the next 'ready' subscribes
+      )
+      .finally(release);
   };
 
   private readonly onClose = (): void => {

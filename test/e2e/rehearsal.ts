@@ -9,19 +9,6 @@ import { processStack } from '../../harness/stack/processes.js';
 import { isFleet, type Stack } from '../../harness/stack/stack.js';
 import { exclusive } from '../kit/exclusive.js';
 
-/**
- * Speed for a fleet scenario on the container stack at wall time, the one whose Redis goes down (the others play
- * on virtual time) (E2E_FLEET_SPEED overrides): 1. Ten agent containers on
- * a 2-core machine cannot keep up with speed 5: fleet-storm at speed 5 heard calls 3 to 10 seconds of scenario
- * time late (holds, a hedge to the local model) while the ten calls' 200 ms first tokens were 40 ms of wall time;
- * at speed 1 it passed (97.8 s wall, ~65 s of it starting the containers). Speed 5 would save under 20 s of the
- * ~25 s of play per scenario: not worth a verdict that depends on the machine's load. The process stack plays
- * fleets on virtual time instead, and so does the container stack now for every fleet whose Redis stays up.
- */
-export function e2eFleetSpeed(env: NodeJS.ProcessEnv = process.env): number {
-  return env.E2E_FLEET_SPEED !== undefined ? Number(env.E2E_FLEET_SPEED) : 1;
-}
-
 let chosen: Promise<Chosen[]> | undefined;
 
 /**
