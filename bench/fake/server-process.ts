@@ -19,7 +19,7 @@ export interface ServerProcess {
  */
 export async function serveInChild(kind: 'fake' | 'mockttp', arg: string, options: { cpuProfDir?: string } = {}): Promise<ServerProcess> {
   // `node --cpu-prof` writes the server's profile when it exits (NODE_OPTIONS refuses the flag).
-  const profile = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir, ...(process.env.CPU_PROF_INTERVAL ? ['--cpu-prof-interval', process.env.CPU_PROF_INTERVAL] : [])] : [];
+  const profile = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
   const spec = { name: `serve.ts ${kind}`, command: process.execPath, args: [...profile, '--import', 'tsx', SERVE, kind, arg], cwd: process.cwd(), env: process.env };
   const { child, url } = await startService(spec, async (started) => {
     const line = await started.waitForLine((printed) => (printed.startsWith('{') ? printed : undefined), READY_TIMEOUT_MS);
