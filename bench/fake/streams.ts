@@ -154,9 +154,12 @@ export async function runStreams(options: StreamOptions): Promise<StreamResult> 
     const results = await Promise.all(Array.from({ length: options.streams }, () => oneStream(pool, stamps, options, path, body)));
     const ok = results.filter((r): r is Timed => r !== null);
     // The k-th generation the fake handled is the k-th request it read: it answers in arrival order (backlog.ts).
+    // Paired by that order only when every stream completed; with one missing the order no longer lines up, and
+    // the measures from the receipt are left out (NaN) rather than paired wrong.
     const receipts = await options.receipts();
     const byHandling = [...ok].sort((a, b) => a.created - b.created);
-    const receiptOf = new Map(byHandling.map((timed, k) => [timed, receipts[k] ?? Number.NaN]));
+    const paired = byHandling.length === receipts.length;
+    const receiptOf = new Map(paired ? byHandling.map((timed, k) => [timed, receipts[k] as number]) : []);
 
     const intervalMs = 1000 / options.tokensPerSecond;
     const ttftErrors: number[] = [];
@@ -165,13 +168,13 @@ export async function runStreams(options: StreamOptions): Promise<StreamResult> 
     const gapErrors: number[] = [];
     const lateness: number[] = [];
     for (const timed of ok) {
-      const receipt = receiptOf.get(timed) as number;
-      sendToReceipt.push(receipt - timed.sentAt);
+      const receipt = receiptOf.get(timed);
+      if (receipt !== undefined) sendToReceipt.push(receipt - timed.sentAt);
       timed.times.forEach((t, i) => {
         lateness.push(t - timed.sentAt - (options.ttftMs + i * intervalMs));
         if (i === 0) {
           ttftErrors.push(t - timed.sentAt - options.ttftMs);
-          fromReceipt.push(t - receipt - options.ttftMs);
+          if (receipt !== undefined) fromReceipt.push(t - receipt - options.ttftMs);
         } else gapErrors.push(t - (timed.times[i - 1] as number) - intervalMs);
       });
     }
