@@ -5,10 +5,13 @@
  * 1. Non-stream throughput and latency at concurrency 1, 16 and 64 (a fixed request count each, capped in time),
  *    against the fake and, in the same run, against mockttp serving the same canned completion bytes; three
  *    alternating rounds each, the median round reported.
- * 2. 200 concurrent streams scripted at ttft 200ms and 50 tokens/s: error of the observed ttft and token cadence.
+ * 2. 200 concurrent streams scripted at ttft 200ms and 50 tokens/s, on connections opened beforehand: error of the
+ *    observed ttft from the client's send and from the fake's receipt, and of the token cadence; one warm-up
+ *    round, then three, the median reported; with the CPU time each side used and spent waiting for a CPU.
  * Each server runs in its own process (bench/fake/serve.ts), so the load generator never shares its event loop.
  *
- *   npm run bench:fake -- [--cpu-prof DIR]   (DIR gets a `node --cpu-prof` profile of each fake process)
+ *   npm run bench:fake -- [--cpu-prof DIR] [--streams-only]
+ *   (DIR gets a `node --cpu-prof` profile of each fake process; --streams-only prints part 2 and writes nothing)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, tmpdir } from 'node:os';
@@ -16,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Journal } from '../contract/journal.js';
+import { cpuTime, cpuTimeSince, type CpuTime } from './fake/cpu-time.js';
 import { runLoad, type LoadResult } from './fake/load.js';
 import { serveInChild } from './fake/server-process.js';
 import { round2 } from './fake/stats.js';
@@ -33,9 +37,11 @@ const LOADS = [
 const MAX_MS_PER_LOAD = 15_000;
 /** Rounds per load and server; the round with the median throughput is reported. */
 const ROUNDS = 3;
-const { values: args } = parseArgs({ options: { 'cpu-prof': { type: 'string' } } });
+const { values: args } = parseArgs({ options: { 'cpu-prof': { type: 'string' }, 'streams-only': { type: 'boolean' } } });
 const profile = args['cpu-prof'] ? { cpuProfDir: args['cpu-prof'] } : {};
 const STREAMS = { streams: 200, ttftMs: 200, tokensPerSecond: 50, tokens: 50 };
+/** Measured rounds of the 200 streams (after one warm-up round); the round with the median p99 from the send is reported. */
+const STREAM_ROUNDS = 3;
 
 function medianRound(rounds: LoadResult[]): LoadResult {
   return [...rounds].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(rounds.length / 2)] as LoadResult;
@@ -83,12 +89,35 @@ async function streams() {
   const fake = await serveInChild('fake', scenario({ text: words, ttft: `${STREAMS.ttftMs}ms`, tokensPerSecond: STREAMS.tokensPerSecond }), profile);
   try {
     const body = JSON.stringify({ ...(JSON.parse(REQUEST) as object), stream: true });
-    const result = await runStreams({ url: `${fake.url}/api/v1/chat/completions`, body, headers: HEADERS, ...STREAMS });
-    // The fake times a reply from when it has read the request; 200 requests sent at once are read one after the
-    // other, so the spread of their arrivals (scenario ms, from the journal) is part of the ttft error clients see.
-    const journal = (await (await fetch(`${fake.url}/__fake/journal`)).json()) as Journal;
-    const arrivals = journal.entries.filter((e) => e.stream).map((e) => e.at);
-    return { ...result, arrivalSpreadMs: Math.max(...arrivals) - Math.min(...arrivals) };
+    const round = async () => {
+      let fakeBefore: CpuTime | undefined;
+      let clientBefore: CpuTime | undefined;
+      const result = await runStreams({
+        url: `${fake.url}/api/v1/chat/completions`,
+        body,
+        headers: HEADERS,
+        ...STREAMS,
+        // The warm-up's requests leave the journal and the count of generations: the k-th stream handled is nth k.
+        beforeStreams: async () => {
+          await fetch(`${fake.url}/__fake/reset`, { method: 'POST' });
+          fakeBefore = cpuTime(fake.pid);
+          clientBefore = cpuTime(process.pid);
+        },
+        receipts: async () => {
+          const journal = (await (await fetch(`${fake.url}/__fake/journal`)).json()) as Journal;
+          return journal.entries.filter((e) => e.stream).map((e) => journal.originEpochMs + e.at);
+        },
+      });
+      // CPU each side used for the streams, and how long each waited for one (the machine's load, not the code).
+      return { ...result, cpu: { fake: cpuTimeSince(fakeBefore, fake.pid), client: cpuTimeSince(clientBefore, process.pid) } };
+    };
+    // The first round after the process started runs the stream path's code cold (still being compiled): not
+    // measured, as a fake serving a fleet is warm.
+    await round();
+    const rounds = [];
+    for (let i = 0; i < STREAM_ROUNDS; i++) rounds.push(await round());
+    const median = [...rounds].sort((a, b) => a.ttftErrorMs.p99 - b.ttftErrorMs.p99)[Math.floor(rounds.length / 2)] as (typeof rounds)[number];
+    return { ...median, rounds: rounds.map((r) => ({ ttftErrorP99: r.ttftErrorMs.p99, ttftFromReceiptErrorP99: r.ttftFromReceiptErrorMs.p99, cpu: r.cpu })) };
   } finally {
     await fake.stop();
   }
@@ -99,6 +128,27 @@ const loadAverage1m = round2(loadavg()[0] ?? 0);
 // As `uptime` prints it (1, 5, 15 min), before and after: the machine is shared, so compare ratios within a run.
 const uptimeLoad = () => loadavg().map((l) => l.toFixed(2)).join(', ');
 const uptimeBefore = uptimeLoad();
+const cpuLine = (who: string, c: CpuTime | undefined) => (c ? `${who} ${c.cpuMs} ms on a CPU, ${c.runQueueMs} ms waiting for one` : `${who} (no schedstat)`);
+
+function printStreams(stream: Awaited<ReturnType<typeof streams>>): void {
+  console.log(`${stream.completed}/${stream.streams} streams at ttft ${STREAMS.ttftMs}ms, ${STREAMS.tokensPerSecond} tokens/s, ${stream.tokensPerStream} tokens each:`);
+  console.log('| measure | p50 ms | p99 ms |');
+  console.log('| --- | ---: | ---: |');
+  console.log(`| ttft error from the client's send (first token - request written - scripted) | ${stream.ttftErrorMs.p50} | ${stream.ttftErrorMs.p99} |`);
+  console.log(`| ttft error from the fake's receipt (first token - journal arrival - scripted) | ${stream.ttftFromReceiptErrorMs.p50} | ${stream.ttftFromReceiptErrorMs.p99} |`);
+  console.log(`| send to receipt (request written - journal arrival) | ${stream.sendToReceiptMs.p50} | ${stream.sendToReceiptMs.p99} |`);
+  console.log(`| gap error (gap - ${1000 / STREAMS.tokensPerSecond}ms) | ${stream.gapErrorMs.p50} | ${stream.gapErrorMs.p99} |`);
+  console.log(`| token lateness (vs its scripted instant from the send) | ${stream.latenessMs.p50} | ${stream.latenessMs.p99} |`);
+  console.log(`\nthe client sent the ${STREAMS.streams} requests over ${stream.sendSpreadMs}ms and the fake read them over ${stream.receiptSpreadMs}ms (first to last).`);
+  console.log(`${STREAM_ROUNDS} rounds after a warm-up round; the one shown has the median p99 from the send. Each round (p99 from send / from receipt):`);
+  for (const r of stream.rounds) console.log(`  ${r.ttftErrorP99} / ${r.ttftFromReceiptErrorP99} ms; ${cpuLine('fake', r.cpu.fake)}; ${cpuLine('client', r.cpu.client)}`);
+  console.log(`load (uptime, 1/5/15 min): ${uptimeBefore} before, ${uptimeLoad()} after`);
+}
+
+if (args['streams-only']) {
+  printStreams(await streams());
+  process.exit(0);
+}
 const load = await nonStream();
 const stream = await streams();
 const result = {
@@ -131,13 +181,5 @@ for (const row of result.nonStream) {
   );
 }
 console.log('');
-console.log(`${stream.completed}/${stream.streams} streams at ttft ${STREAMS.ttftMs}ms, ${STREAMS.tokensPerSecond} tokens/s, ${stream.tokensPerStream} tokens each:`);
-console.log('| measure | p50 ms | p99 ms |');
-console.log('| --- | ---: | ---: |');
-console.log(`| ttft error from the client's send (observed - scripted) | ${stream.ttftErrorMs.p50} | ${stream.ttftErrorMs.p99} |`);
-console.log(`| ttft error from the fake's receipt (first token - headers - scripted) | ${stream.ttftFromReceiptErrorMs.p50} | ${stream.ttftFromReceiptErrorMs.p99} |`);
-console.log(`| gap error (gap - ${1000 / STREAMS.tokensPerSecond}ms) | ${stream.gapErrorMs.p50} | ${stream.gapErrorMs.p99} |`);
-console.log(`| token lateness (vs its scripted instant) | ${stream.latenessMs.p50} | ${stream.latenessMs.p99} |`);
-console.log(`\nthe fake read the ${STREAMS.streams} requests over ${stream.arrivalSpreadMs}ms (first to last arrival); ttft counts from each arrival.`);
-console.log(`load (uptime, 1/5/15 min): ${result.machine.uptimeLoad.before} before, ${result.machine.uptimeLoad.after} after`);
+printStreams(stream);
 console.log(`\nwrote ${target}`);

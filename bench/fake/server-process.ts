@@ -8,6 +8,8 @@ const READY_TIMEOUT_MS = 60_000;
 
 export interface ServerProcess {
   url: string;
+  /** The server's process id (its CPU and run-queue time are read from /proc: cpu-time.ts). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -23,5 +25,5 @@ export async function serveInChild(kind: 'fake' | 'mockttp', arg: string, option
     const line = await started.waitForLine((printed) => (printed.startsWith('{') ? printed : undefined), READY_TIMEOUT_MS);
     return (JSON.parse(line) as { url: string }).url;
   });
-  return { url, stop: () => child.stop() };
+  return { url, pid: child.pid, stop: () => child.stop() };
 }

@@ -1,10 +1,19 @@
 /**
  * Many concurrent streams against a reply scripted at a known ttft and rate, timing every content chunk as it
- * arrives. Reports how far the observed first token is from the script (ttft error), how far each inter-token gap
- * is from 1 / tokensPerSecond (gap error), and how late each token is against its scripted instant (lateness).
+ * arrives. Reports how far the observed first token is from the script (ttft error), from two starts: the
+ * client's send and the fake's receipt; how far each inter-token gap is from 1 / tokensPerSecond (gap error),
+ * and how late each token is against its scripted instant from the send (lateness).
+ *
+ * The client is undici, on a pool of keep-alive connections opened before the clock starts (as a fleet's
+ * processes hold theirs). A stream's send is stamped when its bytes have left: undici publishes
+ * `undici:request:bodySent` right after it wrote the request to the socket. Stamping when the code asks instead
+ * (as this did with node:http) counted the client's own queue: 200 requests asked for in one loop are written
+ * to their sockets 15 to 30 ms later, after the loop. Timestamps are epoch ms (`performance.timeOrigin + now()`),
+ * so they compare with the fake's receipts (the journal's `originEpochMs + at`, from the same system clock).
  */
-import { Agent, request } from 'node:http';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
+import { Pool, type Dispatcher } from 'undici';
 import { summary } from './stats.js';
 
 export interface StreamOptions {
@@ -14,85 +23,159 @@ export interface StreamOptions {
   streams: number;
   ttftMs: number;
   tokensPerSecond: number;
+  /** Called once the connections are open and before the streams start (the bench resets the fake there). */
+  beforeStreams?: () => Promise<void>;
+  /** The fake's receipt of each stream request, epoch ms in the order it read them (its journal). */
+  receipts: () => Promise<number[]>;
 }
+
+type Summary = { p50: number; p99: number };
 
 export interface StreamResult {
   streams: number;
   completed: number;
   tokensPerStream: number;
-  /** From when the client sent the request. */
-  ttftErrorMs: { p50: number; p99: number };
-  /**
-   * From when the fake received it: the fake sends the status line and SSE headers the moment it has read the
-   * request (as OpenRouter does), so the first token's arrival minus the headers' arrival is its own ttft.
-   */
-  ttftFromReceiptErrorMs: { p50: number; p99: number };
-  gapErrorMs: { p50: number; p99: number };
-  latenessMs: { p50: number; p99: number };
+  /** From when the client's request had left (its bytes written to the socket). */
+  ttftErrorMs: Summary;
+  /** From when the fake read the request (its journal's arrival, whole ms): what the fake times its reply from. */
+  ttftFromReceiptErrorMs: Summary;
+  /** From the send to the fake's receipt: the time a request waited in the sockets and the fake's queue. */
+  sendToReceiptMs: Summary;
+  gapErrorMs: Summary;
+  latenessMs: Summary;
+  /** First to last send, and first to last receipt, ms. */
+  sendSpreadMs: number;
+  receiptSpreadMs: number;
 }
 
 interface Timed {
-  /** Arrival times (ms since the request was sent) of each content chunk. */
+  /** Epoch ms when the request's bytes had been written. */
+  sentAt: number;
+  /** The fake's number of this generation (`created` in its id): the order it handled the requests in. */
+  created: number;
+  /** Epoch ms each content chunk arrived. */
   times: number[];
-  /** When the response headers arrived (ms since the request was sent). */
-  headersAt: number;
 }
 
-/** When each content chunk of one stream arrived; null if it failed. */
-function oneStream(agent: Agent, options: StreamOptions): Promise<Timed | null> {
+const now = () => performance.timeOrigin + performance.now();
+
+/** Which stream each undici request belongs to, from its creation (synchronous inside `dispatch`) on. */
+class SendStamps {
+  private readonly owners = new WeakMap<object, Timed>();
+  private dispatching: Timed | undefined;
+  private readonly onCreate = (message: unknown) => {
+    if (this.dispatching) this.owners.set((message as { request: object }).request, this.dispatching);
+  };
+  private readonly onSent = (message: unknown) => {
+    const at = now();
+    const timed = this.owners.get((message as { request: object }).request);
+    if (timed) timed.sentAt = at;
+  };
+
+  constructor() {
+    subscribe('undici:request:create', this.onCreate);
+    subscribe('undici:request:bodySent', this.onSent);
+  }
+
+  /** Runs `dispatch` with its request's send to be stamped on `timed`. */
+  dispatch(timed: Timed, dispatch: () => void): void {
+    this.dispatching = timed;
+    try {
+      dispatch();
+    } finally {
+      this.dispatching = undefined;
+    }
+  }
+
+  close(): void {
+    unsubscribe('undici:request:create', this.onCreate);
+    unsubscribe('undici:request:bodySent', this.onSent);
+  }
+}
+
+/** One stream's chunk times; null if it failed or was never stamped as sent. */
+function oneStream(pool: Pool, stamps: SendStamps, options: StreamOptions, path: string, body: Buffer): Promise<Timed | null> {
   return new Promise((resolve) => {
-    const t0 = performance.now();
-    const times: number[] = [];
-    let headersAt = NaN;
+    const timed: Timed = { sentAt: Number.NaN, created: Number.NaN, times: [] };
+    const decoder = new TextDecoder();
+    let status = 0;
     let buffer = '';
-    const req = request(options.url, { method: 'POST', agent, headers: options.headers }, (res) => {
-      headersAt = performance.now() - t0;
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        const now = performance.now() - t0;
-        buffer += chunk;
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart() {},
+      onResponseStart(_controller, statusCode, headers) {
+        status = statusCode;
+        // `gen-<created>-...`: the fake numbers a model's generations in the order it handles the requests.
+        timed.created = Number(String(headers['x-generation-id'] ?? '').split('-')[1]);
+      },
+      onResponseData(_controller, chunk) {
+        const at = now();
+        buffer += decoder.decode(chunk, { stream: true });
         const blocks = buffer.split('\n\n');
         buffer = blocks.pop() ?? '';
         for (const block of blocks) {
-          if (block.startsWith('data: {') && block.includes('"content":"') && !block.includes('"content":""')) times.push(now);
+          if (block.startsWith('data: {') && block.includes('"content":"') && !block.includes('"content":""')) timed.times.push(at);
         }
-      });
-      res.on('end', () => resolve(res.statusCode === 200 && buffer.length === 0 ? { times, headersAt } : null));
-      res.on('error', () => resolve(null));
-    });
-    req.on('error', () => resolve(null));
-    req.end(options.body);
+      },
+      onResponseEnd() {
+        resolve(status === 200 && buffer.length === 0 && Number.isFinite(timed.sentAt) && Number.isFinite(timed.created) ? timed : null);
+      },
+      onResponseError() {
+        resolve(null);
+      },
+    };
+    stamps.dispatch(timed, () => pool.dispatch({ path, method: 'POST', headers: options.headers, body }, handler));
   });
 }
 
-/** Opens `count` keep-alive connections first, so the measured streams do not pay for TCP connects. */
-function warmUp(agent: Agent, options: StreamOptions, count: number): Promise<unknown> {
+/** Opens `count` keep-alive connections first (one request each, all at once), so no stream pays for a connect. */
+async function warmUp(pool: Pool, options: StreamOptions, path: string, count: number): Promise<void> {
   const body = JSON.stringify({ ...(JSON.parse(options.body) as object), stream: false });
-  return Promise.all(
-    Array.from({ length: count }, () => new Promise<void>((resolve) => {
-      const req = request(options.url, { method: 'POST', agent, headers: options.headers }, (res) => res.resume().on('end', resolve));
-      req.on('error', () => resolve());
-      req.end(body);
-    })),
+  await Promise.all(
+    Array.from({ length: count }, async () => {
+      const res = await pool.request({ path, method: 'POST', headers: options.headers, body });
+      await res.body.dump();
+    }),
   );
 }
 
+function spread(values: readonly number[]): number {
+  return values.length === 0 ? Number.NaN : Math.round((Math.max(...values) - Math.min(...values)) * 100) / 100;
+}
+
 export async function runStreams(options: StreamOptions): Promise<StreamResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: options.streams });
+  const url = new URL(options.url);
+  const path = url.pathname;
+  const pool = new Pool(url.origin, { connections: options.streams, pipelining: 1 });
+  const stamps = new SendStamps();
   try {
-    await warmUp(agent, options, options.streams);
-    const results = await Promise.all(Array.from({ length: options.streams }, () => oneStream(agent, options)));
+    await warmUp(pool, options, path, options.streams);
+    await options.beforeStreams?.();
+    const body = Buffer.from(options.body);
+    const results = await Promise.all(Array.from({ length: options.streams }, () => oneStream(pool, stamps, options, path, body)));
     const ok = results.filter((r): r is Timed => r !== null);
+    // The k-th generation the fake handled is the k-th request it read: it answers in arrival order (backlog.ts).
+    // Paired by that order only when every stream completed; with one missing the order no longer lines up, and
+    // the measures from the receipt are left out (NaN) rather than paired wrong.
+    const receipts = await options.receipts();
+    const byHandling = [...ok].sort((a, b) => a.created - b.created);
+    const paired = byHandling.length === receipts.length;
+    const receiptOf = new Map(paired ? byHandling.map((timed, k) => [timed, receipts[k] as number]) : []);
+
     const intervalMs = 1000 / options.tokensPerSecond;
     const ttftErrors: number[] = [];
-    const fromReceipt = ok.flatMap(({ times, headersAt }) => (times[0] === undefined ? [] : [times[0] - headersAt - options.ttftMs]));
+    const fromReceipt: number[] = [];
+    const sendToReceipt: number[] = [];
     const gapErrors: number[] = [];
     const lateness: number[] = [];
-    for (const { times } of ok) {
-      times.forEach((t, i) => {
-        lateness.push(t - (options.ttftMs + i * intervalMs));
-        if (i === 0) ttftErrors.push(t - options.ttftMs);
-        else gapErrors.push(t - (times[i - 1] as number) - intervalMs);
+    for (const timed of ok) {
+      const receipt = receiptOf.get(timed);
+      if (receipt !== undefined) sendToReceipt.push(receipt - timed.sentAt);
+      timed.times.forEach((t, i) => {
+        lateness.push(t - timed.sentAt - (options.ttftMs + i * intervalMs));
+        if (i === 0) {
+          ttftErrors.push(t - timed.sentAt - options.ttftMs);
+          if (receipt !== undefined) fromReceipt.push(t - receipt - options.ttftMs);
+        } else gapErrors.push(t - (timed.times[i - 1] as number) - intervalMs);
       });
     }
     return {
@@ -101,10 +184,14 @@ export async function runStreams(options: StreamOptions): Promise<StreamResult> 
       tokensPerStream: ok[0]?.times.length ?? 0,
       ttftErrorMs: summary(ttftErrors),
       ttftFromReceiptErrorMs: summary(fromReceipt),
+      sendToReceiptMs: summary(sendToReceipt),
       gapErrorMs: summary(gapErrors),
       latenessMs: summary(lateness),
+      sendSpreadMs: spread(ok.map((t) => t.sentAt)),
+      receiptSpreadMs: spread(receipts),
     };
   } finally {
-    agent.destroy();
+    stamps.close();
+    await pool.destroy();
   }
 }

@@ -23,11 +23,12 @@ describe('classify: from the status and the body', () => {
     expect(failure.daily).toBeUndefined();
   });
 
-  it("free-models-per-min is the key's limit (keyWide); an upstream 429 and the daily limit are not", () => {
+  it("free-models-per-min and free-models-per-day are the key's limits (keyWide); an upstream 429 is not", () => {
     const of = (message: string) => classify({ status: 429, error: statusError(429, { code: 429, message }), gotContent: false }, now);
     expect(of('Rate limit exceeded: free-models-per-min. ').keyWide).toBe(true);
     expect(of('Provider returned error').keyWide).toBeUndefined();
-    expect(of('Rate limit exceeded: free-models-per-day. ').keyWide).toBeUndefined();
+    expect(of('Rate limit exceeded: free-models-per-day. ')).toMatchObject({ daily: true, keyWide: true });
+    expect(of('Rate limit exceeded: free-models-per-day-high-balance.')).toMatchObject({ daily: true, keyWide: true });
   });
 
   it('a daily limit is told by its message', () => {

@@ -36,8 +36,9 @@ export interface Failure {
   /** A daily quota (free-models-per-day): keep the model out until the reset, whatever Retry-After says. */
   daily?: boolean;
   /**
-   * OpenRouter's `free-models-per-min` 429: the key's limit across every `:free` model, not this model's (an upstream
-   * 429, "Provider returned error", is the model's own): every `:free` model of the key is out until the same end.
+   * OpenRouter's `free-models-per-min` and `free-models-per-day` 429s: the key's limits across every `:free` model,
+   * not this model's (an upstream 429, "Provider returned error", is the model's own): every `:free` model of the
+   * key is out until the same end (the minute's, or the day's reset at UTC midnight).
    */
   keyWide?: boolean;
   /** From `X-RateLimit-Limit` on a 429: the limit of the window that refused (a daily 429: the key's daily `:free` limit). */
@@ -100,7 +101,9 @@ export function classify(obs: Observation, nowEpochMs: number): Failure {
     if (effective === 429 || body?.metadata?.error_type === 'rate_limit_exceeded') {
       const limits = { ...lower(body?.metadata?.headers), ...headers };
       const daily = /per-day|per_day|daily/i.test(message);
-      const keyWide = /free-models-per-min/i.test(message);
+      // Both free-model limits are the key's (OpenRouter counts every `:free` model's requests together), the daily
+      // one included: a model that met it tells of them all (`free-models-per-day-high-balance` too).
+      const keyWide = /free-models-per-(min|day)/i.test(message);
       return {
         class: 'rate-limit',
         ...base,

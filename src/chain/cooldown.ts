@@ -38,7 +38,7 @@ export interface FailureFacts {
   /** Scenario ms instant of X-RateLimit-Reset. */
   resetAt?: number;
   daily?: boolean;
-  /** OpenRouter's `free-models-per-min`: the key's limit across every `:free` model (classify.ts, `keyWide`). */
+  /** OpenRouter's `free-models-per-min` or `-per-day`: the key's limit across every `:free` model (classify.ts, `keyWide`). */
   keyWide?: boolean;
   /** A connection failure: refused (nothing listens) or not (the server dropped the connection). */
   refused?: boolean;
@@ -78,9 +78,13 @@ export function cooldownsAfter(
   switch (cls) {
     case 'rate-limit': {
       // A daily quota is out until its reset; otherwise Retry-After is the provider's own advice, then the reset.
-      if (failure.daily) return told(failure.resetAt ?? now + policy.notFoundCooldownMs);
-      const own =
-        failure.retryAfterMs !== undefined ? told(now + failure.retryAfterMs) : failure.resetAt !== undefined ? told(failure.resetAt) : guess(policy.rateLimitCooldownMs);
+      const own = failure.daily
+        ? told(failure.resetAt ?? now + policy.notFoundCooldownMs)
+        : failure.retryAfterMs !== undefined
+          ? told(now + failure.retryAfterMs)
+          : failure.resetAt !== undefined
+            ? told(failure.resetAt)
+            : guess(policy.rateLimitCooldownMs);
       return failure.keyWide ? [...own, ...keyWideFree(own, backend, backends, book)] : own;
     }
     case 'unavailable':
@@ -109,12 +113,12 @@ export function cooldownsAfter(
 }
 
 /**
- * `free-models-per-min` is the key's limit across every `:free` model (OpenRouter counts them together, failed
- * requests included): the other `:free` models of the chain are out until the same end, without a request each to
- * learn it (which would be a dead request that also counts against the key). They did not fail themselves, so their
- * streak and failure time stay their own (as the fleet's `:free` budget books them, chain-llm.ts `takeFreeSlot`).
- * A paid model is not under that limit and is left alone. (`free-models-per-day` is the key's too; it still cools
- * the model that met it only: not changed here.)
+ * `free-models-per-min` and `free-models-per-day` are the key's limits across every `:free` model (OpenRouter counts
+ * them together, failed requests included): the other `:free` models of the chain are out until the same end (the
+ * minute's, or the day's reset at UTC midnight of the scenario calendar), without a request each to learn it (which
+ * would be a dead request that also counts against the key; for the day, one per model and per turn until midnight).
+ * They did not fail themselves, so their streak and failure time stay their own (as the fleet's `:free` budget books
+ * them, chain-llm.ts `takeFreeSlot`). A paid model is not under those limits and is left alone.
  */
 function keyWideFree(own: [string, Cooldown][], asked: Backend, backends: readonly Backend[], book: Cooldowns): [string, Cooldown][] {
   const end = own[0]?.[1];

@@ -339,6 +339,18 @@ describe('cooldowns', () => {
       [A.id, { until: 86_400_000, cls: 'rate-limit', streak: 1, since: now }],
     ]);
   });
+  it("free-models-per-day (the key's daily limit) cools every :free model until the day's reset, not a paid one", () => {
+    const [F1, F2, P] = [or('a/one:free'), or('b/two:free'), or('c/paid')];
+    const list = [F1, F2, P, L];
+    const book = new Map<string, Cooldown>([[F2.id, { until: 500, cls: 'unavailable', streak: 2, guessed: true, since: 100 }]]);
+    // Midnight of the scenario calendar, as the fake's X-RateLimit-Reset tells it; a Retry-After does not shorten it.
+    const midnight = 43_200_000;
+    const daily = new Map(cooldownsAfter(F1, fail('rate-limit', { status: 429, daily: true, keyWide: true, retryAfterMs: 1_000, resetAt: midnight }), now, list, policy, book));
+    expect(daily.get(F1.id)).toEqual({ until: midnight, cls: 'rate-limit', streak: 1, since: now });
+    expect(daily.get(F2.id)).toEqual({ until: midnight, cls: 'rate-limit', streak: 2, since: 100 });
+    expect(daily.has(P.id)).toBe(false);
+    expect(daily.has(L.id)).toBe(false);
+  });
   it('404 keeps a model out longer than 503', () => {
     expect(cooldownsAfter(A, fail('unavailable', { status: 404 }), now, backends, policy)[0]?.[1].until).toBe(301_000);
     expect(cooldownsAfter(A, fail('unavailable', { status: 503 }), now, backends, policy)[0]?.[1].until).toBe(6_000);

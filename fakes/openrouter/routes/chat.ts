@@ -49,6 +49,8 @@ export function chatRoute(state: FakeState): RequestHandler {
     const keyId = entry.key ?? 'key_none';
     const open = state.track();
     res.on('close', open.abort);
+    // A request answered from the backlog (backlog.ts) may have lost its client while it waited: the close came first.
+    if (req.socket?.destroyed) open.abort();
     const ex = new Exchange({
       req,
       res,

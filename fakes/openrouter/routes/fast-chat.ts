@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { Backlog } from '../backlog.js';
 import type { FakeState } from '../state.js';
 import { OBSERVED } from '../wire/errors.js';
 import { keyIdOf } from './auth.js';
@@ -30,6 +31,8 @@ export interface FastChatOptions {
 export function fastChat(state: FakeState, options: FastChatOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   const route = chatRoute(state);
   const onError = errorHandler(options.log);
+  // Read and stamp every request as it comes; answer in arrival order between event-loop turns (backlog.ts).
+  const backlog = new Backlog();
   return (req, res) => {
     if (req.method !== 'POST' || req.url !== CHAT_PATH || !plain(req)) return false;
     const key = keyIdOf(req.headers.authorization);
@@ -43,7 +46,7 @@ export function fastChat(state: FakeState, options: FastChatOptions): (req: Inco
     readText(req, options.bodyLimitBytes).then((body) => {
       if (body === undefined) return; // the client went away mid-body
       Object.assign(req, { body, path: CHAT_PATH });
-      return Promise.resolve(route(req as Request, res as Response, () => {})).catch(fail);
+      backlog.add(() => void Promise.resolve(route(req as Request, res as Response, () => {})).catch(fail));
     }, fail);
     return true;
   };

@@ -45,6 +45,9 @@ export function journalOne(state: FakeState, method: string, path: string, res: 
   const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
   res.writeHead = ((...args: unknown[]) => {
     if (entry.ttfbMs === null) entry.ttfbMs = roundMs(clock.now() - entry.at);
+    // The status as the outcome from the first byte on (the close settles it): a client that reads the journal
+    // as soon as it has its answer sees it, even when the answer went out from a backlog slice (backlog.ts).
+    if (!locals.outcomeDecided && typeof args[0] === 'number') entry.outcome = `${args[0]}`;
     return writeHead(...args);
   }) as typeof res.writeHead;
 

@@ -11,8 +11,22 @@ import { intDraw } from '../seeded.js';
 const PROVIDERS = ['DeepInfra', 'Together', 'Chutes', 'Fireworks', 'Novita', 'Groq', 'Lambda', 'Parasail'] as const;
 
 export function providerFor(model: string): string {
-  return PROVIDERS[intDraw('provider', model) % PROVIDERS.length] as string;
+  let provider = providers.get(model);
+  if (provider === undefined) {
+    if (providers.size >= PROVIDERS_REMEMBERED) providers.clear();
+    provider = PROVIDERS[intDraw('provider', model) % PROVIDERS.length] as string;
+    providers.set(model, provider);
+  }
+  return provider;
 }
+
+/**
+ * Each model's provider, once drawn: a request looks it up several times (routing, the context window, the
+ * generation), and each draw is a SHA-256 (`bench:fake`'s profile: the largest part of the fake's hashing).
+ * Bounded: the models a chain names are few, but request bodies name any model they like.
+ */
+const providers = new Map<string, string>();
+const PROVIDERS_REMEMBERED = 1000;
 
 /** Served models, in a stable order: `fake.models`, then the agent's chain, then literal models named by rules. */
 export function servedModels(scenario: Scenario): string[] {
