@@ -70,16 +70,19 @@ type Args = (string | number)[];
 type ScriptedRedis = Redis & {
   holdlineFail(...keysAndArgs: Args): Promise<number>;
   holdlineClear(...keysAndArgs: Args): Promise<number>;
-  holdlineBook(...keysAndArgs: Args): Promise<[number, (number | string)?, string?, string?]>;
+  holdlineBook(...keysAndArgs: Args): Promise<[number, (number | string)?, string?, string?, string?, string?]>;
   holdlineGiveBack(...keysAndArgs: Args): Promise<number>;
   holdlineSnapshot(numberOfKeys: number, ...keys: string[]): Promise<[number, ...unknown[]]>;
   holdlineFreeSeed(...keysAndArgs: Args): Promise<number>;
 };
 
-/** A decision's booking: granted (with the `:free` slot it took, to give back if never sent), or wait until `until`. */
+/**
+ * A decision's booking: granted (with the `:free` slot it took, to give back if never sent), or wait until `until`.
+ * A 'cooling' refusal is another call's cooldown record: whether its end was guessed, and its streak, come with it.
+ */
 export type Booking =
   | { granted: true; slot?: string }
-  | { granted: false; until: number; why: 'cooling' | 'probing' | 'minute' | 'day'; cls: FailureClass };
+  | { granted: false; until: number; why: 'cooling' | 'probing' | 'minute' | 'day'; cls: FailureClass; guessed?: boolean; streak?: number };
 
 /** What the chain tells the store: the models it shares, and its own live cooldowns (written back after an outage). */
 export interface SharedWatch {
@@ -351,7 +354,8 @@ export class SharedCooldowns extends EventEmitter {
       model,
       untilEpoch,
       cooldown.cls,
-      cooldown.streak ?? 1,
+      // No streak: a cooldown that is no failure of the model's own (keyWideFree, an empty :free budget) keeps the fleet's.
+      cooldown.streak ?? '',
       cooldown.guessed ? 1 : 0,
       cooldown.since === undefined ? '' : toEpoch(cooldown.since),
       lastError?.class ?? '',
@@ -360,12 +364,18 @@ export class SharedCooldowns extends EventEmitter {
       ttlMs,
       this.caller,
     ];
-    return (await this.call('fail', () => this.client.holdlineFail(this.keyOf(model), this.versionKey, ...args))) !== undefined;
+    const landed = this.mirror.ownWrite(model);
+    const version = await this.call('fail', () => this.client.holdlineFail(this.keyOf(model), this.versionKey, ...args));
+    landed(version);
+    return version !== undefined;
   }
 
   /** A success forgets the model's failures fleet-wide (and ends any probe lease on it). */
   async clear(model: string): Promise<boolean> {
-    const done = (await this.call('clear', () => this.client.holdlineClear(this.keyOf(model), this.versionKey, this.channel, model))) !== undefined;
+    const landed = this.mirror.ownWrite(model);
+    const version = await this.call('clear', () => this.client.holdlineClear(this.keyOf(model), this.versionKey, this.channel, model));
+    landed(version);
+    const done = version !== undefined;
     if (done) this.pendingClears.delete(model);
     else this.pendingClears.add(model);
     return done;
@@ -407,7 +417,10 @@ export class SharedCooldowns extends EventEmitter {
     const why = reply[2] as Exclude<Booking, { granted: true }>['why'];
     // Another call probes: look again within a second rather than at the lease's end (its verdict may come at once).
     const until = why === 'probing' ? Math.min(at, now + PROBE_RECHECK_MS) : at;
-    return { granted: false, until, why, cls: (reply[3] || 'rate-limit') as FailureClass };
+    const refused: Booking = { granted: false, until, why, cls: (reply[3] || 'rate-limit') as FailureClass };
+    if (why !== 'cooling') return refused;
+    const streak = Number(reply[5]);
+    return { ...refused, guessed: reply[4] === '1', ...(streak > 0 && { streak }) };
   }
 
   /** May this call probe `model`, whose cooldown ended? A booking without a `:free` slot (tests and tools). */
@@ -421,8 +434,14 @@ export class SharedCooldowns extends EventEmitter {
    * `model`, if it holds one, and the `:free` slot `slot`, if one was booked. Atomic.
    */
   async giveBack(model: string, slot?: string): Promise<void> {
-    if (slot) this.recentSlots = this.recentSlots.filter((s) => s.member !== slot);
     const { dayStart } = this.day();
+    const booked = slot === undefined ? undefined : this.recentSlots.find((s) => s.member === slot);
+    if (booked) {
+      this.recentSlots = this.recentSlots.filter((s) => s !== booked);
+      // Today's count as this process knows it (written back after a Redis restart) had it: it goes back there too.
+      const known = this.dayKnown;
+      if (known && known.dayStart === dayStart && booked.at >= dayStart && known.used > 0) this.dayKnown = { dayStart, used: known.used - 1 };
+    }
     await this.call('give-back', () => this.client.holdlineGiveBack(this.keyOf(model), this.versionKey, this.freeKey, this.freeDayKey, this.channel, model, this.caller, slot ?? '', dayStart));
   }
 

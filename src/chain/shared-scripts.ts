@@ -18,27 +18,34 @@ local function announce()
 end`;
 
 /**
- * Merges a failure's cooldown (the later end wins, else the longer streak, as mergeCooldowns does in process), sets
+ * Merges a failure's cooldown (the later end wins; the streak never goes down, as mergeCooldowns does in process), sets
  * the last error, ends the caller's own probe lease and keeps the record at least `ttl` ms. One script: atomic.
- * KEYS[1] record, KEYS[2] version; ARGV: channel, model, until, cls, streak, guessed, since, errClass, errDetail, errAt,
- * ttlMs, caller.
+ * The streak is the fleet's failures in a row: a cooldown that is no failure of the model's own (the key's
+ * free-models-per-min, an empty `:free` budget) comes with streak '' and leaves it as it is; a later end from a call
+ * that had not heard of the fleet's streak does not lower it (a growing guess would start again from its base).
+ * KEYS[1] record, KEYS[2] version; ARGV: channel, model, until, cls, streak ('' none), guessed, since, errClass,
+ * errDetail, errAt, ttlMs, caller.
  */
 export const FAIL_SCRIPT = `${ANNOUNCE}
 local cur = redis.call('HMGET', KEYS[1], 'until', 'streak', 'probeBy')
 local curUntil = tonumber(cur[1])
 if cur[3] == ARGV[12] then redis.call('HDEL', KEYS[1], 'probeUntil', 'probeBy') end
 if (not curUntil) or curUntil < tonumber(ARGV[3]) then
-  redis.call('HSET', KEYS[1], 'until', ARGV[3], 'cls', ARGV[4], 'streak', ARGV[5], 'guessed', ARGV[6], 'since', ARGV[7])
-elseif tonumber(ARGV[5]) > (tonumber(cur[2]) or 0) then
-  redis.call('HSET', KEYS[1], 'streak', ARGV[5])
+  redis.call('HSET', KEYS[1], 'until', ARGV[3], 'cls', ARGV[4], 'guessed', ARGV[6], 'since', ARGV[7])
 end
+local streak = tonumber(ARGV[5])
+if streak and streak > (tonumber(cur[2]) or 0) then redis.call('HSET', KEYS[1], 'streak', streak) end
 if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'errClass', ARGV[8], 'errDetail', ARGV[9], 'errAt', ARGV[10]) end
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[11]) then redis.call('PEXPIRE', KEYS[1], ARGV[11]) end
 return announce()`;
 
-/** A success forgets the model's record fleet-wide (its probe lease too). KEYS[1] record, KEYS[2] version; ARGV: channel, model. */
+/**
+ * A success forgets the model's record fleet-wide (its probe lease too). Returns the version it is part of (the
+ * counter as it is when there was nothing to forget): what the caller's mirror drops anything older than.
+ * KEYS[1] record, KEYS[2] version; ARGV: channel, model.
+ */
 export const CLEAR_SCRIPT = `${ANNOUNCE}
-if redis.call('DEL', KEYS[1]) == 0 then return 0 end
+if redis.call('DEL', KEYS[1]) == 0 then return tonumber(redis.call('GET', KEYS[2]) or '0') end
 return announce()`;
 
 /**
@@ -47,16 +54,17 @@ return announce()`;
  * ask takes a probe lease (on the injected clock's epoch ms, not Redis's own clock) and the others see the model
  * cooling until the lease ends or the probe's verdict replaces the record. For a `:free` model the key's budget is
  * booked too (FREE_BUDGET): the lease and the slot are taken both or neither.
- * Returns {1, usedToday} (granted) or {0, epoch ms to wait for, why: 'cooling' | 'probing' | 'minute' | 'day', cls}.
+ * Returns {1, usedToday} (granted) or {0, epoch ms to wait for, why: 'cooling' | 'probing' | 'minute' | 'day', cls}
+ * and, for 'cooling', the record's guessed ('1'/'0') and streak: the refusal is the record, booked as it is.
  * KEYS[1] record, KEYS[2] version, KEYS[3] minute window (sorted set), KEYS[4] day count (hash: day, used);
  * ARGV: channel, model, nowEpochMs, leaseEndEpochMs, caller, free (1/0), windowMs, limit, member, dayStartEpochMs,
  * dayEndEpochMs, perDay.
  */
 export const BOOK_SCRIPT = `${ANNOUNCE}
 local now = tonumber(ARGV[3])
-local rec = redis.call('HMGET', KEYS[1], 'until', 'probeUntil', 'probeBy', 'cls')
+local rec = redis.call('HMGET', KEYS[1], 'until', 'probeUntil', 'probeBy', 'cls', 'guessed', 'streak')
 local untilMs = tonumber(rec[1])
-if untilMs and untilMs > now then return {0, untilMs, 'cooling', rec[4]} end
+if untilMs and untilMs > now then return {0, untilMs, 'cooling', rec[4], rec[5] or '0', rec[6] or '0'} end
 local lease = tonumber(rec[2])
 if untilMs and lease and lease > now and rec[3] ~= ARGV[5] then return {0, lease, 'probing', rec[4]} end
 local used = 0
