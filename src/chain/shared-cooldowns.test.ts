@@ -217,6 +217,8 @@ describe('a probe lease given back (a hedge picked but never sent)', () => {
     await b.store.giveBack('a/one'); // not b's lease: nothing happens
     expect(await b.store.claimProbe('a/one', 60_000)).toMatchObject({ granted: false });
     await a.store.giveBack('a/one');
+    // B's decision first takes what the fleet changed (its mirror, caught up on this clock): it reads the lease gone.
+    await b.store.changes();
     expect(await b.store.claimProbe('a/one', 60_000)).toEqual({ granted: true });
   });
 });

@@ -49,6 +49,13 @@ const QUIET_AFTER_FAILURE_MS = 1_000;
  * lease's end: they look again by then, so a probe that answered at once frees the model for all within a second.
  */
 export const PROBE_RECHECK_MS = 1_000;
+/**
+ * For this long after a cooldown's end (scenario ms), only the call that met the failure may take the probe lease
+ * (BOOK_SCRIPT's head start): the others, which woke at the same instant, skip the model that long without a round
+ * trip, and by then their mirrors carry its lease or its verdict. Short: a named call that has no turn at the end
+ * (answered meanwhile, hung up) costs the others this much before one of them probes instead.
+ */
+export const PROBE_HEAD_START_MS = 100;
 /** How long a record outlives its cooldown's end before Redis drops it (its streak is what the next failure grows from). */
 const GC_AFTER_END_MS = 60 * 60 * 1000;
 
@@ -397,8 +404,11 @@ export class SharedCooldowns extends EventEmitter {
     const member = budget ? `${this.caller}:${++this.slots}` : '';
     // No minute budget (0): a limit no window reaches, so the script checks the day alone.
     const minuteLimit = limit === 0 ? Number.MAX_SAFE_INTEGER : limit;
+    const known = this.refusedByMirror(model, now, nowEpoch);
+    if (known) return known;
     const keys = [this.keyOf(model), this.versionKey, this.freeKey, this.freeDayKey];
-    const args = [this.channel, model, nowEpoch, Math.round(this.clock.toEpochMs(leaseEnd)), this.caller, budget ? 1 : 0, windowEpochMs, minuteLimit, member, dayStart, dayEnd, perDay];
+    const headStart = Math.max(1, Math.round(this.clock.toEpochMs(now + PROBE_HEAD_START_MS)) - nowEpoch);
+    const args = [this.channel, model, nowEpoch, Math.round(this.clock.toEpochMs(leaseEnd)), this.caller, budget ? 1 : 0, windowEpochMs, minuteLimit, member, dayStart, dayEnd, perDay, headStart];
     const started = performance.now();
     const reply = await this.call('book', () => this.client.holdlineBook(...keys, ...args));
     this.emit('booking', performance.now() - started);
@@ -410,7 +420,9 @@ export class SharedCooldowns extends EventEmitter {
     if (reply[0] === 1) {
       if (!budget) return { granted: true };
       this.knowDay(dayStart, Number(reply[1]));
-      this.recentSlots = [...this.recentSlots.filter((s) => s.at > nowEpoch - windowEpochMs), { at: nowEpoch, member }];
+      // In place, oldest first: a booking costs no copy of the window (nor garbage for the collector to pause on).
+      while (this.recentSlots.length > 0 && (this.recentSlots[0] as { at: number }).at <= nowEpoch - windowEpochMs) this.recentSlots.shift();
+      this.recentSlots.push({ at: nowEpoch, member });
       return { granted: true, slot: member };
     }
     const at = this.clock.fromEpochMs(Number(reply[1]));
@@ -421,6 +433,26 @@ export class SharedCooldowns extends EventEmitter {
     if (why !== 'cooling') return refused;
     const streak = Number(reply[5]);
     return { ...refused, guessed: reply[4] === '1', ...(streak > 0 && { streak }) };
+  }
+
+  /**
+   * The booking's answer when this process's mirror already says it, without the round trip: another call holds the
+   * probe lease, or has the head start on it (the call that met the failure, BOOK_SCRIPT). Redis would refuse the
+   * same; a verdict on its way meanwhile is heard by the next look (within PROBE_RECHECK_MS, or the head start's end),
+   * as after a refusal from Redis. Anything else (the lease to take, a `:free` slot) is Redis's to say.
+   */
+  private refusedByMirror(model: string, now: number, nowEpoch: number): Booking | undefined {
+    const fields = this.healthy ? this.mirror.fieldsOf(model) : undefined;
+    if (fields?.until === undefined) return undefined;
+    const untilEpoch = Number(fields.until);
+    if (untilEpoch > nowEpoch) return undefined;
+    const lease = fields.probeUntil === undefined ? undefined : Number(fields.probeUntil);
+    const leased = lease !== undefined && lease > nowEpoch;
+    const cls = (fields.cls || 'rate-limit') as FailureClass;
+    if (leased && fields.probeBy !== this.caller) return { granted: false, until: Math.min(this.clock.fromEpochMs(lease), now + PROBE_RECHECK_MS), why: 'probing', cls };
+    const headStartEnd = this.clock.fromEpochMs(untilEpoch) + PROBE_HEAD_START_MS;
+    if (!leased && fields.nextBy !== undefined && fields.nextBy !== this.caller && now < headStartEnd) return { granted: false, until: headStartEnd, why: 'probing', cls };
+    return undefined;
   }
 
   /** May this call probe `model`, whose cooldown ended? A booking without a `:free` slot (tests and tools). */

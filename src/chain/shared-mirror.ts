@@ -102,6 +102,15 @@ export class SharedMirror extends EventEmitter {
   }
 
   /**
+   * `model`'s record as this copy holds it, for a decision to read instead of Redis: undefined while the copy does not
+   * follow Redis or a write of ours to it is on its way (what it holds may be older than what this process knows).
+   */
+  fieldsOf(model: string): RecordFields {
+    if (!this.live || (this.writes.get(model)?.pending ?? 0) > 0) return undefined;
+    return this.entries.get(model)?.fields;
+  }
+
+  /**
    * This process is writing `model`'s record (its own failure or success, already booked in the chain's state): its
    * changes wait until the returned function is called with the version Redis answered (undefined: no answer; the
    * store then resyncs the chain's state to Redis before the mirror is trusted again).
