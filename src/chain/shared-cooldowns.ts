@@ -591,8 +591,12 @@ export class SharedCooldowns extends EventEmitter {
     const leaseEpoch = fields.probeUntil === undefined ? undefined : Number(fields.probeUntil);
     // Another call is probing: cooling until its verdict, a known end (not our guess, so nobody probes instead of holding).
     const leased = leaseEpoch !== undefined && leaseEpoch > nowEpoch && fields.probeBy !== this.caller && untilEpoch <= nowEpoch;
+    // Another call met the failure and has the head start on the probe (BOOK_SCRIPT): this call's wait ends with the
+    // head start, so it does not even wake at the end, when the named call books (on a busy machine the wake-ups of a
+    // whole fleet at one instant kept that booking from a core).
+    const headStart = fields.nextBy !== undefined && fields.nextBy !== this.caller && !(leaseEpoch !== undefined && leaseEpoch > nowEpoch) ? PROBE_HEAD_START_MS : 0;
     const cooldown: Cooldown = {
-      until: leased ? Math.min(this.clock.fromEpochMs(leaseEpoch as number), this.clock.now() + PROBE_RECHECK_MS) : this.clock.fromEpochMs(untilEpoch),
+      until: leased ? Math.min(this.clock.fromEpochMs(leaseEpoch as number), this.clock.now() + PROBE_RECHECK_MS) : this.clock.fromEpochMs(untilEpoch) + headStart,
       cls: fields.cls as FailureClass,
       ...(fields.streak && { streak: Number(fields.streak) }),
       ...(fields.guessed === '1' && !leased && { guessed: true }),

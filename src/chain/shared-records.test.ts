@@ -10,6 +10,7 @@ import { VirtualClock } from '../../contract/clock.js';
 import { loadConfig } from '../config.js';
 import { redisForFile, ready, startJob, type Job } from '../testing/shared-fleet.js';
 import type { Backend } from './backends.js';
+import { PROBE_HEAD_START_MS } from './shared-cooldowns.js';
 
 const KEY = 'sk-or-v1-records-secret';
 const EPOCH = 1_700_000_000_000;
@@ -65,7 +66,8 @@ describe("a call's own write is newer than what the mirror heard before it lande
     await Promise.all([a.store.mirror.reached(2), b.store.mirror.reached(2)]);
     await Promise.all([a.chain.syncShared(), b.chain.syncShared()]);
     expect(a.chain.cooldowns.get(one.id)).toMatchObject({ until: 30_100 });
-    expect(b.chain.cooldowns.get(one.id)).toMatchObject({ until: 30_100 });
+    // B also waits for A's head start on the probe (A met the 429).
+    expect(b.chain.cooldowns.get(one.id)).toMatchObject({ until: 30_100 + PROBE_HEAD_START_MS });
   });
 
   it("another call's failure, heard while this call's success is on its way, does not cool the model that just answered", async () => {
