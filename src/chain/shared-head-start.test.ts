@@ -69,4 +69,15 @@ describe('the probe after a shared cooldown: the call that met the failure has a
     expect(await playTurns(clock, [b.chain], stores)).toEqual([['openrouter:a/one: answer from a/one']]);
     expect(b.bookings()).toBe(1);
   });
+
+  it("another call's live probe lease, once the mirror has it, refuses a booking without a round trip", async () => {
+    const { clock, calls } = await fleet(2);
+    const [a, b] = calls as [(typeof calls)[0], (typeof calls)[0]];
+    // a/one cooled until 0 by a cooldown that names nobody: whoever asks first takes the lease.
+    await a.store.fail('a/one', { until: 0, cls: 'rate-limit' });
+    expect(await a.store.claimProbe('a/one', 60_000)).toEqual({ granted: true });
+    await b.store.changes(); // B's mirror has A's lease (caught up on this clock)
+    expect(await b.store.claimProbe('a/one', 60_000)).toEqual({ granted: false, until: clock.now() + PROBE_RECHECK_MS });
+    expect([a.bookings(), b.bookings()]).toEqual([1, 0]);
+  });
 });
