@@ -143,7 +143,7 @@ async function main(): Promise<void> {
     if (contenders.includes('redis')) {
       process.stderr.write('Redis alone (one process, fleets stopped) ... ');
       alone = await redisAlone(redis.url, apiKey('alone'), MODELS.split(','));
-      process.stderr.write(`p50 ${alone.p50Ms} ms, p99 ${alone.p99Ms} ms\n`);
+      process.stderr.write(`p50 ${alone.p50Ms} ms, p99 ${alone.p99Ms} ms (server side p99 ${alone.layers?.serverScript.p99Ms} ms)\n`);
     }
   } finally {
     await Promise.all(agents.map((a) => a.child.stop()));
@@ -163,6 +163,14 @@ async function main(): Promise<void> {
     console.log(
       `Redis alone: ${alone.decisions} decisions one after another in one process (the mirror's changes and a :free slot each, deadline 1 s): p50 ${alone.p50Ms} ms, p99 ${alone.p99Ms} ms, max ${alone.maxMs} ms.`,
     );
+    const layers = alone.layers;
+    if (layers) {
+      console.log(
+        `  where it goes (p50 / p99 ms): Redis running the booking script ${layers.serverScript.p50Ms} / ${layers.serverScript.p99Ms} (server side);` +
+          ` the script through ioredis alone ${layers.ioredisScript.p50Ms} / ${layers.ioredisScript.p99Ms}; a PING through ioredis ${layers.ioredisPing.p50Ms} / ${layers.ioredisPing.p99Ms};` +
+          ` slowest 1 % of decisions overlapping a GC: ${layers.slowestWithGc}; event loop delay p99 ${layers.eventLoopDelayP99Ms} ms.`,
+      );
+    }
   }
   console.log(`Load (uptime, 1/5/15 min): ${loadBefore} before, ${uptime()} after; ${cpus().length} cores.`);
   if (out) {

@@ -315,8 +315,17 @@ export class ChainLLM extends llm.LLM {
     if (booking.why === 'minute' || booking.why === 'day') {
       this.budgetSpent(booking.until, now);
     } else {
-      // Another call's cooldown this process had not heard of yet, or its probe: cooling until then (a known end).
-      this.cooldowns.set(backend.id, { ...(cooldown ?? { cls: booking.cls, since: now }), until: booking.until, guessed: false });
+      // Another call's cooldown this process had not heard of yet (as the record says: a guessed end stays a guess, the
+      // streak is the fleet's when longer), or its probe: cooling until the lease's end, a known end (nobody probes
+      // instead of holding on it).
+      const streak = Math.max(cooldown?.streak ?? 0, booking.streak ?? 0);
+      this.cooldowns.set(backend.id, {
+        ...(cooldown ?? { since: now }),
+        cls: booking.cls,
+        until: booking.until,
+        guessed: booking.guessed === true,
+        ...(streak > 0 && { streak }),
+      });
     }
     return { until: booking.until };
   }

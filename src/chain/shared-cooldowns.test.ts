@@ -17,7 +17,7 @@ import { closedPort } from '../testing/ports.js';
 import { playTurns, redisForFile, rateLimited, ready, startJob, type Job, type Script } from '../testing/shared-fleet.js';
 import type { Backend } from './backends.js';
 import { isSourcedChunk, type ChainLLM } from './chain-llm.js';
-import { PROBE_RECHECK_MS, REDIS_DEADLINE_MS } from './shared-cooldowns.js';
+import { PROBE_HEAD_START_MS, PROBE_RECHECK_MS, REDIS_DEADLINE_MS } from './shared-cooldowns.js';
 import { FREE_WINDOW_MARGIN_MS } from './shared-scripts.js';
 
 const KEY = 'sk-or-v1-fleet-secret';
@@ -59,11 +59,12 @@ describe('shared cooldowns (real Redis)', () => {
     expect(await turns(clock, [a.chain], [a.store, b.store])).toEqual([['openrouter:b/two: answer from b/two']]);
     expect(a.attempts).toEqual(['openrouter:a/one', 'openrouter:b/two']);
 
-    // The other call never asks a/one: it learns the cooldown from Redis, ending where the 429's Retry-After said.
+    // The other call never asks a/one: it learns the cooldown from Redis, ending where the 429's Retry-After said,
+    // plus A's head start on the probe (A met the 429: PROBE_HEAD_START_MS).
     expect(await turns(clock, [b.chain], [a.store, b.store])).toEqual([['openrouter:b/two: answer from b/two']]);
     expect(b.attempts).toEqual(['openrouter:b/two']);
-    expect(b.skips()).toEqual([expect.objectContaining({ model: 'a/one', cooldownUntil: 5_010 })]);
-    expect(b.chain.status()[0]).toMatchObject({ ok: false, coolingUntil: 5_010, lastError: { class: 'rate-limit', detail: '429 rate limited', at: 10 } });
+    expect(b.skips()).toEqual([expect.objectContaining({ model: 'a/one', cooldownUntil: 5_010 + PROBE_HEAD_START_MS })]);
+    expect(b.chain.status()[0]).toMatchObject({ ok: false, coolingUntil: 5_010 + PROBE_HEAD_START_MS, lastError: { class: 'rate-limit', detail: '429 rate limited', at: 10 } });
 
     // The stored record (and the records' version counter): hashed key plus model, times in epoch ms of the injected
     // clock; never the key itself.
@@ -115,9 +116,11 @@ describe('shared cooldowns (real Redis)', () => {
     const [key] = await a.store.client.keys('holdline:cooldown:*');
     expect(await a.store.client.hgetall(key as string)).toMatchObject({ until: String(1_700_000_000_000 + 8_300), streak: '2' });
     expect(await a.store.client.hexists(key as string, 'probeUntil')).toBe(0);
+    // The prober (named in the record: it met the new 429) waits for the end; the other also for its head start.
+    const prober = b.attempts.includes('openrouter:a/one') ? b : a;
     for (const call of [a, b]) {
       await turns(clock, [call.chain], [a.store, b.store]);
-      expect(call.skips().at(-1)).toMatchObject({ model: 'a/one', cooldownUntil: 8_300 });
+      expect(call.skips().at(-1)).toMatchObject({ model: 'a/one', cooldownUntil: 8_300 + (call === prober ? 0 : PROBE_HEAD_START_MS) });
     }
     expect(asked()).toBe(2);
   });
@@ -170,7 +173,7 @@ describe('shared cooldowns (real Redis)', () => {
     expect(await registry.metrics()).toMatch(/holdline_redis_up 1/);
     expect(await turns(clock, [b.chain], [a.store, b.store])).toEqual([['openrouter:b/two: answer from b/two']]);
     expect(b.attempts).toEqual(['openrouter:b/two']);
-    expect(b.skips()).toEqual([expect.objectContaining({ model: 'a/one', cooldownUntil: 30_010 })]);
+    expect(b.skips()).toEqual([expect.objectContaining({ model: 'a/one', cooldownUntil: 30_010 + PROBE_HEAD_START_MS })]);
   });
 
   it('Redis down from the start: the turn is answered, the outage logged once without the URL or its password', async () => {
@@ -217,6 +220,8 @@ describe('a probe lease given back (a hedge picked but never sent)', () => {
     await b.store.giveBack('a/one'); // not b's lease: nothing happens
     expect(await b.store.claimProbe('a/one', 60_000)).toMatchObject({ granted: false });
     await a.store.giveBack('a/one');
+    // B's decision first takes what the fleet changed (its mirror, caught up on this clock): it reads the lease gone.
+    await b.store.changes();
     expect(await b.store.claimProbe('a/one', 60_000)).toEqual({ granted: true });
   });
 });
@@ -256,7 +261,7 @@ describe('the mirror: a decision reads memory, not Redis', () => {
     const { clock, a, b } = await fleet(60_000, 30_000);
     await turns(clock, [a.chain], [a.store, b.store]);
     await turns(clock, [b.chain], [a.store, b.store]);
-    expect(b.skips()).toEqual([expect.objectContaining({ model: 'a/one', cooldownUntil: 30_010 })]);
+    expect(b.skips()).toEqual([expect.objectContaining({ model: 'a/one', cooldownUntil: 30_010 + PROBE_HEAD_START_MS })]);
     await a.store.client.flushall();
     // After the flush a/one's record is gone; B's next 429 on it is version 1 again, below what the mirrors had seen.
     await clock.advance(30_020 - clock.now());
@@ -267,7 +272,7 @@ describe('the mirror: a decision reads memory, not Redis', () => {
     a.attempts.splice(0);
     await turns(clock, [a.chain], [a.store, b.store]);
     expect(a.attempts).toEqual(['openrouter:b/two']);
-    expect(a.skips().at(-1)).toMatchObject({ model: 'a/one', cooldownUntil: 30_020 + 10 + 30_000 });
+    expect(a.skips().at(-1)).toMatchObject({ model: 'a/one', cooldownUntil: 30_020 + 10 + 30_000 + PROBE_HEAD_START_MS });
   });
 });
 
@@ -276,7 +281,7 @@ describe('the mirror across a Redis restart', () => {
     const { clock, a, b } = await fleet(120_000, 30_000);
     await turns(clock, [a.chain], [a.store, b.store]); // a/one 429 at 10: cooling until 30_010 (version 1)
     await turns(clock, [b.chain], [a.store, b.store]);
-    expect(b.chain.status()[0]).toMatchObject({ ok: false, coolingUntil: 30_010 });
+    expect(b.chain.status()[0]).toMatchObject({ ok: false, coolingUntil: 30_010 + PROBE_HEAD_START_MS });
 
     const downs = Promise.all([a.store, b.store].map((s) => new Promise((resolve) => s.once('down', resolve))));
     await fleetRedis.server().kill();
@@ -291,7 +296,7 @@ describe('the mirror across a Redis restart', () => {
     await ups;
     await Promise.all([ready(a.store), ready(b.store)]);
     await b.chain.syncShared();
-    expect(b.chain.status()[0]).toMatchObject({ ok: false, coolingUntil: 60_030 });
+    expect(b.chain.status()[0]).toMatchObject({ ok: false, coolingUntil: 60_030 + PROBE_HEAD_START_MS });
   });
 });
 

@@ -51,6 +51,13 @@ const QUIET_AFTER_FAILURE_MS = 1_000;
  * lease's end: they look again by then, so a probe that answered at once frees the model for all within a second.
  */
 export const PROBE_RECHECK_MS = 1_000;
+/**
+ * For this long after a cooldown's end (scenario ms), only the call that met the failure may take the probe lease
+ * (BOOK_SCRIPT's head start): the others, which woke at the same instant, skip the model that long without a round
+ * trip, and by then their mirrors carry its lease or its verdict. Short: a named call that has no turn at the end
+ * (answered meanwhile, hung up) costs the others this much before one of them probes instead.
+ */
+export const PROBE_HEAD_START_MS = 100;
 /** How long a record outlives its cooldown's end before Redis drops it (its streak is what the next failure grows from). */
 const GC_AFTER_END_MS = 60 * 60 * 1000;
 
@@ -72,16 +79,19 @@ type Args = (string | number)[];
 type ScriptedRedis = Redis & {
   holdlineFail(...keysAndArgs: Args): Promise<number>;
   holdlineClear(...keysAndArgs: Args): Promise<number>;
-  holdlineBook(...keysAndArgs: Args): Promise<[number, (number | string)?, string?, string?]>;
+  holdlineBook(...keysAndArgs: Args): Promise<[number, (number | string)?, string?, string?, string?, string?]>;
   holdlineGiveBack(...keysAndArgs: Args): Promise<number>;
   holdlineSnapshot(numberOfKeys: number, ...keys: string[]): Promise<[number, ...unknown[]]>;
   holdlineFreeSeed(...keysAndArgs: Args): Promise<number>;
 };
 
-/** A decision's booking: granted (with the `:free` slot it took, to give back if never sent), or wait until `until`. */
+/**
+ * A decision's booking: granted (with the `:free` slot it took, to give back if never sent), or wait until `until`.
+ * A 'cooling' refusal is another call's cooldown record: whether its end was guessed, and its streak, come with it.
+ */
 export type Booking =
   | { granted: true; slot?: string }
-  | { granted: false; until: number; why: 'cooling' | 'probing' | 'minute' | 'day'; cls: FailureClass };
+  | { granted: false; until: number; why: 'cooling' | 'probing' | 'minute' | 'day'; cls: FailureClass; guessed?: boolean; streak?: number };
 
 /** What the chain tells the store: the models it shares, and its own live cooldowns (written back after an outage). */
 export interface SharedWatch {
@@ -361,7 +371,8 @@ export class SharedCooldowns extends EventEmitter {
       model,
       untilEpoch,
       cooldown.cls,
-      cooldown.streak ?? 1,
+      // No streak: a cooldown that is no failure of the model's own (keyWideFree, an empty :free budget) keeps the fleet's.
+      cooldown.streak ?? '',
       cooldown.guessed ? 1 : 0,
       cooldown.since === undefined ? '' : toEpoch(cooldown.since),
       lastError?.class ?? '',
@@ -370,12 +381,18 @@ export class SharedCooldowns extends EventEmitter {
       ttlMs,
       this.caller,
     ];
-    return (await this.call('fail', () => this.client.holdlineFail(this.keyOf(model), this.versionKey, ...args))) !== undefined;
+    const landed = this.mirror.ownWrite(model);
+    const version = await this.call('fail', () => this.client.holdlineFail(this.keyOf(model), this.versionKey, ...args));
+    landed(version);
+    return version !== undefined;
   }
 
   /** A success forgets the model's failures fleet-wide (and ends any probe lease on it). */
   async clear(model: string): Promise<boolean> {
-    const done = (await this.call('clear', () => this.client.holdlineClear(this.keyOf(model), this.versionKey, this.channel, model))) !== undefined;
+    const landed = this.mirror.ownWrite(model);
+    const version = await this.call('clear', () => this.client.holdlineClear(this.keyOf(model), this.versionKey, this.channel, model));
+    landed(version);
+    const done = version !== undefined;
     if (done) this.pendingClears.delete(model);
     else this.pendingClears.add(model);
     return done;
@@ -397,8 +414,11 @@ export class SharedCooldowns extends EventEmitter {
     const member = budget ? `${this.caller}:${++this.slots}` : '';
     // No minute budget (0): a limit no window reaches, so the script checks the day alone.
     const minuteLimit = limit === 0 ? Number.MAX_SAFE_INTEGER : limit;
+    const known = this.refusedByMirror(model, now, nowEpoch);
+    if (known) return known;
     const keys = [this.keyOf(model), this.versionKey, this.freeKey, this.freeDayKey];
-    const args = [this.channel, model, nowEpoch, Math.round(this.clock.toEpochMs(leaseEnd)), this.caller, budget ? 1 : 0, windowEpochMs, minuteLimit, member, dayStart, dayEnd, perDay];
+    const headStart = Math.max(1, Math.round(this.clock.toEpochMs(now + PROBE_HEAD_START_MS)) - nowEpoch);
+    const args = [this.channel, model, nowEpoch, Math.round(this.clock.toEpochMs(leaseEnd)), this.caller, budget ? 1 : 0, windowEpochMs, minuteLimit, member, dayStart, dayEnd, perDay, headStart];
     const started = performance.now();
     const reply = await this.call('book', () => this.client.holdlineBook(...keys, ...args));
     this.emit('booking', performance.now() - started);
@@ -410,14 +430,39 @@ export class SharedCooldowns extends EventEmitter {
     if (reply[0] === 1) {
       if (!budget) return { granted: true };
       this.knowDay(dayStart, Number(reply[1]));
-      this.recentSlots = [...this.recentSlots.filter((s) => s.at > nowEpoch - windowEpochMs), { at: nowEpoch, member }];
+      // In place, oldest first: a booking costs no copy of the window (nor garbage for the collector to pause on).
+      while (this.recentSlots.length > 0 && (this.recentSlots[0] as { at: number }).at <= nowEpoch - windowEpochMs) this.recentSlots.shift();
+      this.recentSlots.push({ at: nowEpoch, member });
       return { granted: true, slot: member };
     }
     const at = this.clock.fromEpochMs(Number(reply[1]));
     const why = reply[2] as Exclude<Booking, { granted: true }>['why'];
     // Another call probes: look again within a second rather than at the lease's end (its verdict may come at once).
     const until = why === 'probing' ? Math.min(at, now + PROBE_RECHECK_MS) : at;
-    return { granted: false, until, why, cls: (reply[3] || 'rate-limit') as FailureClass };
+    const refused: Booking = { granted: false, until, why, cls: (reply[3] || 'rate-limit') as FailureClass };
+    if (why !== 'cooling') return refused;
+    const streak = Number(reply[5]);
+    return { ...refused, guessed: reply[4] === '1', ...(streak > 0 && { streak }) };
+  }
+
+  /**
+   * The booking's answer when this process's mirror already says it, without the round trip: another call holds the
+   * probe lease, or has the head start on it (the call that met the failure, BOOK_SCRIPT). Redis would refuse the
+   * same; a verdict on its way meanwhile is heard by the next look (within PROBE_RECHECK_MS, or the head start's end),
+   * as after a refusal from Redis. Anything else (the lease to take, a `:free` slot) is Redis's to say.
+   */
+  private refusedByMirror(model: string, now: number, nowEpoch: number): Booking | undefined {
+    const fields = this.healthy ? this.mirror.fieldsOf(model) : undefined;
+    if (fields?.until === undefined) return undefined;
+    const untilEpoch = Number(fields.until);
+    if (untilEpoch > nowEpoch) return undefined;
+    const lease = fields.probeUntil === undefined ? undefined : Number(fields.probeUntil);
+    const leased = lease !== undefined && lease > nowEpoch;
+    const cls = (fields.cls || 'rate-limit') as FailureClass;
+    if (leased && fields.probeBy !== this.caller) return { granted: false, until: Math.min(this.clock.fromEpochMs(lease), now + PROBE_RECHECK_MS), why: 'probing', cls };
+    const headStartEnd = this.clock.fromEpochMs(untilEpoch) + PROBE_HEAD_START_MS;
+    if (!leased && fields.nextBy !== undefined && fields.nextBy !== this.caller && now < headStartEnd) return { granted: false, until: headStartEnd, why: 'probing', cls };
+    return undefined;
   }
 
   /** May this call probe `model`, whose cooldown ended? A booking without a `:free` slot (tests and tools). */
@@ -431,8 +476,14 @@ export class SharedCooldowns extends EventEmitter {
    * `model`, if it holds one, and the `:free` slot `slot`, if one was booked. Atomic.
    */
   async giveBack(model: string, slot?: string): Promise<void> {
-    if (slot) this.recentSlots = this.recentSlots.filter((s) => s.member !== slot);
     const { dayStart } = this.day();
+    const booked = slot === undefined ? undefined : this.recentSlots.find((s) => s.member === slot);
+    if (booked) {
+      this.recentSlots = this.recentSlots.filter((s) => s !== booked);
+      // Today's count as this process knows it (written back after a Redis restart) had it: it goes back there too.
+      const known = this.dayKnown;
+      if (known && known.dayStart === dayStart && booked.at >= dayStart && known.used > 0) this.dayKnown = { dayStart, used: known.used - 1 };
+    }
     await this.call('give-back', () => this.client.holdlineGiveBack(this.keyOf(model), this.versionKey, this.freeKey, this.freeDayKey, this.channel, model, this.caller, slot ?? '', dayStart));
   }
 
@@ -566,8 +617,12 @@ export class SharedCooldowns extends EventEmitter {
     const leaseEpoch = fields.probeUntil === undefined ? undefined : Number(fields.probeUntil);
     // Another call is probing: cooling until its verdict, a known end (not our guess, so nobody probes instead of holding).
     const leased = leaseEpoch !== undefined && leaseEpoch > nowEpoch && fields.probeBy !== this.caller && untilEpoch <= nowEpoch;
+    // Another call met the failure and has the head start on the probe (BOOK_SCRIPT): this call's wait ends with the
+    // head start, so it does not even wake at the end, when the named call books (on a busy machine the wake-ups of a
+    // whole fleet at one instant kept that booking from a core).
+    const headStart = fields.nextBy !== undefined && fields.nextBy !== this.caller && !(leaseEpoch !== undefined && leaseEpoch > nowEpoch) ? PROBE_HEAD_START_MS : 0;
     const cooldown: Cooldown = {
-      until: leased ? Math.min(this.clock.fromEpochMs(leaseEpoch as number), this.clock.now() + PROBE_RECHECK_MS) : this.clock.fromEpochMs(untilEpoch),
+      until: leased ? Math.min(this.clock.fromEpochMs(leaseEpoch as number), this.clock.now() + PROBE_RECHECK_MS) : this.clock.fromEpochMs(untilEpoch) + headStart,
       cls: fields.cls as FailureClass,
       ...(fields.streak && { streak: Number(fields.streak) }),
       ...(fields.guessed === '1' && !leased && { guessed: true }),

@@ -10,6 +10,7 @@ import type { AttemptResult } from './attempt.js';
 import { loadConfig } from '../config.js';
 import { playTurns, redisForFile, ready, startJob } from '../testing/shared-fleet.js';
 import type { Backend } from './backends.js';
+import { PROBE_HEAD_START_MS } from './shared-cooldowns.js';
 
 const KEY = 'sk-or-v1-fleet-secret';
 const config = loadConfig({ OPENROUTER_API_KEY: KEY, LLM_MODEL: 'a/one:free,b/two:free,c/paid', LOCAL_LLM_BASE_URL: 'http://127.0.0.1:9/v1', HEDGE_BUDGET_PERCENT: '0' });
@@ -39,7 +40,8 @@ describe("the key's free-models-per-min 429 in a fleet (real Redis)", () => {
     expect(await playTurns(clock, [b.chain], [a.store, b.store])).toEqual([['openrouter:c/paid: answer from c/paid']]);
     expect(b.attempts).toEqual(['openrouter:c/paid']);
     expect(b.skips().map((s) => [s.model, s.cooldownUntil])).toEqual([
-      ['a/one:free', 5_010],
+      // a/one:free's own 429: A has the head start on its probe (PROBE_HEAD_START_MS); b/two:free's names nobody.
+      ['a/one:free', 5_010 + PROBE_HEAD_START_MS],
       ['b/two:free', 5_010],
     ]);
     const keys = (await a.store.client.keys('holdline:cooldown:*')).map((k) => k.split(':').slice(3).join(':')).sort();

@@ -7,7 +7,11 @@
  * was flushed), the store reads a snapshot of every record at one version and hands it here (`applySnapshot`).
  *
  * Versions decide what is newer: a record is replaced only by a message or snapshot of a later version than the one
- * it came from, so a snapshot read while messages were on their way never undoes them, nor they it.
+ * it came from, so a snapshot read while messages were on their way never undoes them, nor they it. The same goes
+ * for this process's own writes (`ownWrite`): while one is on its way the model's changes wait, and once Redis
+ * answered with the write's version, anything older is dropped. A message published before the write landed (another
+ * call's older failure, a success cleared before this call failed again) arriving after this process booked the
+ * newer state locally would otherwise undo it until the write's own message came.
  *
  * Hand-written over ioredis's subscriber mode: no library keeps a versioned mirror of Redis hashes.
  */
@@ -51,6 +55,10 @@ export class SharedMirror extends EventEmitter {
   private following = false;
   private subscribed = false;
   private readonly waiters: { version: number; resolve: () => void }[] = [];
+  /** This process's writes per model: how many are on their way, and the version the last one landed at. */
+  private readonly writes = new Map<string, { pending: number; landed: number }>();
+  /** Goes up when the versions are forgotten: a write's answer from before then says nothing of the new versions. */
+  private generation = 0;
 
   constructor(
     readonly subscriber: Redis,
@@ -81,9 +89,42 @@ export class SharedMirror extends EventEmitter {
    */
   takeChanges(): Map<string, RecordFields> {
     const out = new Map<string, RecordFields>();
-    for (const model of this.changed) out.set(model, this.entries.get(model)?.fields);
-    this.changed.clear();
+    for (const model of this.changed) {
+      const write = this.writes.get(model);
+      // A write of ours on its way: the chain's own state is newer than anything heard until it lands.
+      if (write && write.pending > 0) continue;
+      this.changed.delete(model);
+      const entry = this.entries.get(model);
+      // Older than our last write (published before it landed): the write's own message, or a snapshot, follows.
+      if (write && entry && entry.version >= 0 && entry.version < write.landed) continue;
+      out.set(model, entry?.fields);
+    }
     return out;
+  }
+
+  /**
+   * `model`'s record as this copy holds it, for a decision to read instead of Redis: undefined while the copy does not
+   * follow Redis or a write of ours to it is on its way (what it holds may be older than what this process knows).
+   */
+  fieldsOf(model: string): RecordFields {
+    if (!this.live || (this.writes.get(model)?.pending ?? 0) > 0) return undefined;
+    return this.entries.get(model)?.fields;
+  }
+
+  /**
+   * This process is writing `model`'s record (its own failure or success, already booked in the chain's state): its
+   * changes wait until the returned function is called with the version Redis answered (undefined: no answer; the
+   * store then resyncs the chain's state to Redis before the mirror is trusted again).
+   */
+  ownWrite(model: string): (version?: number) => void {
+    const write = this.writes.get(model) ?? { pending: 0, landed: -1 };
+    write.pending += 1;
+    this.writes.set(model, write);
+    const generation = this.generation;
+    return (version) => {
+      write.pending -= 1;
+      if (version !== undefined && generation === this.generation) write.landed = Math.max(write.landed, version);
+    };
   }
 
   /** A snapshot read at `version`: every record of `models` as it was then. */
@@ -106,6 +147,8 @@ export class SharedMirror extends EventEmitter {
   /** Forgets its versions (Redis lost its data: any word from it is newer than what this copy holds). */
   forgetVersions(): void {
     for (const entry of this.entries.values()) entry.version = -1;
+    for (const write of this.writes.values()) write.landed = -1;
+    this.generation += 1;
     this.lastMessage = undefined;
     this.known = undefined;
     this.following = false;

@@ -18,27 +18,37 @@ local function announce()
 end`;
 
 /**
- * Merges a failure's cooldown (the later end wins, else the longer streak, as mergeCooldowns does in process), sets
+ * Merges a failure's cooldown (the later end wins; the streak never goes down, as mergeCooldowns does in process), sets
  * the last error, ends the caller's own probe lease and keeps the record at least `ttl` ms. One script: atomic.
- * KEYS[1] record, KEYS[2] version; ARGV: channel, model, until, cls, streak, guessed, since, errClass, errDetail, errAt,
- * ttlMs, caller.
+ * The streak is the fleet's failures in a row: a cooldown that is no failure of the model's own (the key's
+ * free-models-per-min, an empty `:free` budget) comes with streak '' and leaves it as it is; a later end from a call
+ * that had not heard of the fleet's streak does not lower it (a growing guess would start again from its base).
+ * KEYS[1] record, KEYS[2] version; ARGV: channel, model, until, cls, streak ('' none), guessed, since, errClass,
+ * errDetail, errAt, ttlMs, caller.
  */
 export const FAIL_SCRIPT = `${ANNOUNCE}
 local cur = redis.call('HMGET', KEYS[1], 'until', 'streak', 'probeBy')
 local curUntil = tonumber(cur[1])
 if cur[3] == ARGV[12] then redis.call('HDEL', KEYS[1], 'probeUntil', 'probeBy') end
 if (not curUntil) or curUntil < tonumber(ARGV[3]) then
-  redis.call('HSET', KEYS[1], 'until', ARGV[3], 'cls', ARGV[4], 'streak', ARGV[5], 'guessed', ARGV[6], 'since', ARGV[7])
-elseif tonumber(ARGV[5]) > (tonumber(cur[2]) or 0) then
-  redis.call('HSET', KEYS[1], 'streak', ARGV[5])
+  redis.call('HSET', KEYS[1], 'until', ARGV[3], 'cls', ARGV[4], 'guessed', ARGV[6], 'since', ARGV[7])
+  -- The call that met the failure is named to probe first when it ends (BOOK_SCRIPT's head start); a cooldown that is
+  -- no failure of the model's own names nobody (whoever asks first probes).
+  if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'nextBy', ARGV[12]) else redis.call('HDEL', KEYS[1], 'nextBy') end
 end
+local streak = tonumber(ARGV[5])
+if streak and streak > (tonumber(cur[2]) or 0) then redis.call('HSET', KEYS[1], 'streak', streak) end
 if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'errClass', ARGV[8], 'errDetail', ARGV[9], 'errAt', ARGV[10]) end
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[11]) then redis.call('PEXPIRE', KEYS[1], ARGV[11]) end
 return announce()`;
 
-/** A success forgets the model's record fleet-wide (its probe lease too). KEYS[1] record, KEYS[2] version; ARGV: channel, model. */
+/**
+ * A success forgets the model's record fleet-wide (its probe lease too). Returns the version it is part of (the
+ * counter as it is when there was nothing to forget): what the caller's mirror drops anything older than.
+ * KEYS[1] record, KEYS[2] version; ARGV: channel, model.
+ */
 export const CLEAR_SCRIPT = `${ANNOUNCE}
-if redis.call('DEL', KEYS[1]) == 0 then return 0 end
+if redis.call('DEL', KEYS[1]) == 0 then return tonumber(redis.call('GET', KEYS[2]) or '0') end
 return announce()`;
 
 /**
@@ -47,18 +57,30 @@ return announce()`;
  * ask takes a probe lease (on the injected clock's epoch ms, not Redis's own clock) and the others see the model
  * cooling until the lease ends or the probe's verdict replaces the record. For a `:free` model the key's budget is
  * booked too (FREE_BUDGET): the lease and the slot are taken both or neither.
- * Returns {1, usedToday} (granted) or {0, epoch ms to wait for, why: 'cooling' | 'probing' | 'minute' | 'day', cls}.
+ *
+ * The head start: for `headStart` ms after the end, only the call that met the failure (`nextBy`, FAIL_SCRIPT) may take
+ * the lease; the others are refused as if it probed, and look again when the head start is over. Why: every call that
+ * waits on a cooldown wakes at its end, the same instant; without a name they all made this round trip at once for
+ * one lease, and on a busy machine each waited for a core (bench:fleet's storm: 20 bookings per pass, their p99 tens
+ * of ms). With one, each process's mirror already says who probes (shared-cooldowns.ts, `refusedByMirror`): one
+ * booking per pass. The lease is still taken here, atomically, so two calls never probe at once whoever is named; a
+ * named call that has no turn then costs the others the head start, no request.
+ * Returns {1, usedToday} (granted) or {0, epoch ms to wait for, why: 'cooling' | 'probing' | 'minute' | 'day', cls}
+ * and, for 'cooling', the record's guessed ('1'/'0') and streak: the refusal is the record, booked as it is.
  * KEYS[1] record, KEYS[2] version, KEYS[3] minute window (sorted set), KEYS[4] day count (hash: day, used);
  * ARGV: channel, model, nowEpochMs, leaseEndEpochMs, caller, free (1/0), windowMs, limit, member, dayStartEpochMs,
- * dayEndEpochMs, perDay.
+ * dayEndEpochMs, perDay, headStartMs (epoch ms).
  */
 export const BOOK_SCRIPT = `${ANNOUNCE}
 local now = tonumber(ARGV[3])
-local rec = redis.call('HMGET', KEYS[1], 'until', 'probeUntil', 'probeBy', 'cls')
+local rec = redis.call('HMGET', KEYS[1], 'until', 'probeUntil', 'probeBy', 'cls', 'guessed', 'streak', 'nextBy')
 local untilMs = tonumber(rec[1])
-if untilMs and untilMs > now then return {0, untilMs, 'cooling', rec[4]} end
+if untilMs and untilMs > now then return {0, untilMs, 'cooling', rec[4], rec[5] or '0', rec[6] or '0'} end
 local lease = tonumber(rec[2])
-if untilMs and lease and lease > now and rec[3] ~= ARGV[5] then return {0, lease, 'probing', rec[4]} end
+local leased = untilMs and lease and lease > now
+if leased and rec[3] ~= ARGV[5] then return {0, lease, 'probing', rec[4]} end
+local headStartEnd = untilMs and untilMs + tonumber(ARGV[13])
+if untilMs and not leased and rec[7] and rec[7] ~= ARGV[5] and now < headStartEnd then return {0, headStartEnd, 'probing', rec[4]} end
 local used = 0
 if ARGV[6] == '1' then
   local perDay = tonumber(ARGV[12])
@@ -79,13 +101,14 @@ if ARGV[6] == '1' then
 end
 if untilMs then
   redis.call('HSET', KEYS[1], 'probeUntil', ARGV[4], 'probeBy', ARGV[5])
+  redis.call('HDEL', KEYS[1], 'nextBy')
   announce()
 end
 return {1, used}`;
 
 /**
  * Gives back what a booking took for a request that was never sent (a hedge picked too late): the caller's probe
- * lease, and its `:free` slot (the minute's member and the day's count, if that day is still the count's). OpenRouter
+ * lease (or its head start: it gave up its probe, so another call may take it at once), and its `:free` slot (the minute's member and the day's count, if that day is still the count's). OpenRouter
  * never saw the request, so its count never had it. One script: atomic.
  * KEYS[1] record, KEYS[2] version, KEYS[3] minute window, KEYS[4] day count; ARGV: channel, model, caller, member
  * ('' when no slot was booked), dayStartEpochMs.
@@ -94,8 +117,10 @@ export const GIVE_BACK_SCRIPT = `${ANNOUNCE}
 if ARGV[4] ~= '' and redis.call('ZREM', KEYS[3], ARGV[4]) == 1 and redis.call('HGET', KEYS[4], 'day') == ARGV[5] then
   redis.call('HINCRBY', KEYS[4], 'used', -1)
 end
-if redis.call('HGET', KEYS[1], 'probeBy') == ARGV[3] then
-  redis.call('HDEL', KEYS[1], 'probeUntil', 'probeBy')
+local rec = redis.call('HMGET', KEYS[1], 'probeBy', 'nextBy')
+if rec[1] == ARGV[3] or rec[2] == ARGV[3] then
+  if rec[1] == ARGV[3] then redis.call('HDEL', KEYS[1], 'probeUntil', 'probeBy') end
+  if rec[2] == ARGV[3] then redis.call('HDEL', KEYS[1], 'nextBy') end
   announce()
 end
 return 1`;

@@ -87,8 +87,15 @@ export function collectMetrics(events: AgentEvents): AgentMetrics {
  * The shared store's health, in the same registry: failed Redis calls by operation and reason (timeout, error,
  * disconnected), and whether the last call answered. Read from the store when scraped.
  */
-/** Seconds: sub-millisecond steps up to the 2 ms target, then to the 50 ms deadline and past it (a loaded machine delays a booking's round trip). */
-export const REDIS_DECISION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+/**
+ * Seconds: sub-millisecond steps up to the 2 ms target, then steps of a quarter to a half of the bound up to the 50 ms
+ * deadline and past it (a loaded machine delays a booking's round trip): a p99 read from them is within 25 % of the
+ * truth between 0.5 and 25 ms, where the fleet's tail lies, not "somewhere under 10 or 25 ms".
+ */
+export const REDIS_DECISION_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.00125, 0.0015, 0.00175, 0.002, 0.0025, 0.003, 0.004, 0.005, 0.006, 0.0075, 0.01, 0.0125, 0.015, 0.02,
+  0.025, 0.035, 0.05, 0.1, 0.25, 0.5, 1,
+];
 
 export function collectSharedMetrics(registry: Registry, shared: SharedCooldowns): void {
   new Counter({
