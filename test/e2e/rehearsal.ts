@@ -44,9 +44,10 @@ export function e2eStacks(choice = process.env.E2E_STACK ?? 'auto'): Promise<Cho
 export async function rehearseLibrary(name: string, speed: number, stack: Stack): Promise<Result> {
   const file = resolveScenario(name);
   const play = () => runScenario(loadScenarioFile(file), file, { stack, speed });
-  // Containers take the lock on virtual time too: each start builds the images (`up --build`), and two builds
-  // exporting one tag at once fail (docker-compose.test.yml); ten agent containers beside ten more would also
-  // crowd two cores past the clock's wall-time deadlines for Redis and for joining.
+  // Containers take the lock on virtual time too, though their image is built once per run now (rig-image.ts, no tag
+  // two builds could both export): ten agent containers beside ten more would crowd two cores past the clock's
+  // wall-time deadlines for Redis and for joining, and a llama.cpp answer slowed past the clock's 10 s grace for a
+  // real server (contract/time/quiet.ts) would change the bytes.
   return stack.virtual && stack.name !== 'containers' ? play() : exclusive(play);
 }
 
