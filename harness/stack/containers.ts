@@ -43,7 +43,7 @@ const COMPOSE_FILE = 'docker-compose.test.yml';
  * From `compose up` to every service ready (the image is built before: rig-image.ts). Generous: a fleet starts ten
  * agents on a 2-core machine that may be busy with other work.
  */
-const STARTUP_TIMEOUT_MS = 3 * 60_000;
+const STARTUP_TIMEOUT_MS = 5 * 60_000;
 /**
  * What each service prints once it listens (fakes/openrouter/cli.ts, src/rehearsal): the harness waits for these
  * lines, streamed from Docker as they come, rather than for a healthcheck that runs every 2 s at best (dockerd 20.10

@@ -44,11 +44,11 @@ export function e2eStacks(choice = process.env.E2E_STACK ?? 'auto'): Promise<Cho
 export async function rehearseLibrary(name: string, speed: number, stack: Stack): Promise<Result> {
   const file = resolveScenario(name);
   const play = () => runScenario(loadScenarioFile(file), file, { stack, speed });
-  // Containers take the lock on virtual time too, though their image is built once per run now (rig-image.ts, no tag
-  // two builds could both export): ten agent containers beside ten more would crowd two cores past the clock's
-  // wall-time deadlines for Redis and for joining, and a llama.cpp answer slowed past the clock's 10 s grace for a
-  // real server (contract/time/quiet.ts) would change the bytes.
-  return stack.virtual && stack.name !== 'containers' ? play() : exclusive(play);
+  // A fleet on containers takes the lock on virtual time too: ten agent containers beside ten more would crowd two
+  // cores past the clock's wall-time deadlines for Redis and for joining. One call does not: its image is built once
+  // per run now (rig-image.ts, under a tag no two builds export), and it is as sound side by side as on processes.
+  const alone = !stack.virtual || (stack.name === 'containers' && isFleetScenario(name));
+  return alone ? exclusive(play) : play();
 }
 
 /** The stack's variant on virtual time, or undefined when it has none (inline is virtual already). */
