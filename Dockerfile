@@ -6,7 +6,8 @@ FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 # .npmrc skips onnxruntime-node's CUDA download; keep it next to the lockfile so `npm ci` sees it.
 COPY package.json package-lock.json .npmrc ./
-# Production dependencies only (tsx, which runs every npm script's TypeScript, is one of them).
+# Production dependencies only (tsx, which runs every npm script's TypeScript, is one of them; so is esbuild, which
+# compiles the test rig's JavaScript below).
 # --ignore-scripts, because no install script is needed in a container:
 #   - the root postinstall installs tools/llama (node-llama-cpp and its llama.cpp binaries) for the host-side
 #     tests; containers use llama.cpp's official server image instead;
@@ -34,6 +35,9 @@ ENV TINI_KILL_PROCESS_GROUP=1
 # Code and node_modules stay owned by root, so the process (user node) cannot modify them.
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
+# Every .ts compiled to a .js beside it (esbuild, as tsx compiles it; about a second): the test rig's fake and agent
+# run `node` on the .js and start without compiling anything (docker-compose.test.yml). `npm start` stays on tsx.
+RUN node docker/compile.mjs
 USER node
 EXPOSE 8081 8082
 # `npm start` runs the LiveKit worker in production mode, whose health server (GET /, 0.0.0.0:8081) answers

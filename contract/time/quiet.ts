@@ -35,6 +35,14 @@ const ONE_SHOT = new Set([
   // call the process idle before they ran.
   'TickObject', 'Immediate', 'Microtask',
 ]);
+/**
+ * Node's crypto jobs, which are also run synchronously (randomUUID, randomFillSync, pbkdf2Sync...): such a job is
+ * done when its constructor's caller returns, yet no callback ever ends it, and its `destroy` waits for a garbage
+ * collection. Only an asynchronous job gets an `ondone` (set right after it is made, before anything can look).
+ * Without this, a randomUUID() at an agent's start (LiveKit's session ids) kept it busy until a GC happened to
+ * run: seconds of a frozen clock on a process that had nothing else to do.
+ */
+const CRYPTO_JOBS = new Set(['RANDOMBYTESREQUEST', 'PBKDF2REQUEST', 'SCRYPTREQUEST', 'KEYGENREQUEST']);
 export const SHORT_TIMER_MS = 50;
 export const EXTERNAL_GRACE_MS = 10_000;
 /** Consecutive quiet looks before the process counts as idle. */
@@ -50,6 +58,8 @@ interface TimerLike {
 
 export class Quiet {
   private readonly pending = new Set<number>();
+  /** Crypto jobs among `pending`, until it is known whether they run synchronously (see CRYPTO_JOBS). */
+  private readonly cryptoJobs = new Map<number, { ondone?: unknown }>();
   private readonly shortTimers = new Map<number, TimerLike>();
   private readonly own = new Set<number>();
   /** Every resource but promises (their reactions run inside the callback that settled them). */
@@ -121,7 +131,14 @@ export class Quiet {
         this.live.add(id);
         // What this check (or a clock's control link) starts, and whatever that starts in turn, is not work.
         if (this.marking || this.own.has(trigger)) this.own.add(id);
-        else if (ONE_SHOT.has(type)) this.pending.add(id);
+        else if (ONE_SHOT.has(type)) {
+          this.pending.add(id);
+          if (CRYPTO_JOBS.has(type)) {
+            // Every job made before this one is past its construction: the synchronous ones among them are done.
+            this.forgetSyncJobs();
+            this.cryptoJobs.set(id, resource as { ondone?: unknown });
+          }
+        }
         else if (type === 'Timeout') {
           const timer = resource as TimerLike;
           if ((timer._idleTimeout ?? Number.POSITIVE_INFINITY) <= SHORT_TIMER_MS && !timer._repeat) this.shortTimers.set(id, timer);
@@ -131,6 +148,7 @@ export class Quiet {
         if (!this.live.has(id) || this.own.has(id)) return;
         this.activity++;
         this.pending.delete(id);
+        this.cryptoJobs.delete(id);
         this.shortTimers.delete(id);
         // Resolving an existing promise queues its reactions; nothing asynchronous starts inside the hook.
         const waiters = this.waiters.splice(0);
@@ -140,6 +158,7 @@ export class Quiet {
         this.live.delete(id);
         this.own.delete(id);
         this.pending.delete(id);
+        this.cryptoJobs.delete(id);
         this.shortTimers.delete(id);
       },
     }).enable();
@@ -180,6 +199,7 @@ export class Quiet {
 
   /** What keeps the process busy right now, in words (for a rehearsal that never settles). */
   busyWith(): string[] {
+    this.forgetSyncJobs();
     const why: string[] = [];
     if (this.pending.size > 0) why.push(`${this.pending.size} operation(s) outstanding`);
     if (this.shortTimerArmed()) why.push('a short timer armed');
@@ -190,7 +210,17 @@ export class Quiet {
   }
 
   private busy(): boolean {
+    this.forgetSyncJobs();
     return this.pending.size > 0 || this.shortTimerArmed() || !balanced(this.sockets.keys(), this.endpoints(), this.shared) || this.waitingOnExternal() || timeHeld();
+  }
+
+  /** Crypto jobs that ran synchronously (no `ondone`): finished already, nothing will come of them. */
+  private forgetSyncJobs(): void {
+    for (const [id, job] of this.cryptoJobs) {
+      if (job.ondone !== undefined) continue;
+      this.pending.delete(id);
+      this.cryptoJobs.delete(id);
+    }
   }
 
   private shortTimerArmed(): boolean {

@@ -2,8 +2,12 @@
  * What one scenario changes in docker-compose.test.yml, as a compose override file: the agent's environment
  * (the same variables the process stack sets, with the services' in-network addresses), for a fleet the number of
  * agents (one container per call) and the shared Redis's address, for a scenario outside the library the file
- * mounted into the fake, and on virtual time the runner's clock for the fake and every agent. Pure, so it is
- * tested without Docker.
+ * mounted into the fake, and on virtual time the runner's clock for the fake and every agent. And what makes a
+ * start cheap: the fake and the agents run the rig's image the harness built once (rig-image.ts), so Compose builds
+ * nothing; the agents depend on nothing (their command waits for the fake to listen, and the harness waits for
+ * llama.cpp itself, so it need not start where the scenario does not use it); and the fake's and the agents'
+ * healthchecks are off, since the harness waits for their listening lines instead (a `node` every 2 s in every
+ * container, ten agents in a fleet, is CPU a 2-core machine needs). Pure, so it is tested without Docker.
  */
 import { basename } from 'node:path';
 import { Scalar, stringify } from 'yaml';
@@ -42,7 +46,11 @@ export interface Override {
   scenarioRef: string;
 }
 
-export function composeOverride(scenario: Scenario, scenarioFile: string, inLibrary: boolean, clock?: ComposeClock): Override {
+/**
+ * @param image the rig's image (rig-image.ts), run by the fake and every agent instead of building theirs.
+ * @param clock the runner's virtual clock; absent: wall time at the base file's `--speed`.
+ */
+export function composeOverride(scenario: Scenario, scenarioFile: string, inLibrary: boolean, image: string, clock?: ComposeClock): Override {
   const environment = scenarioAgentVars(scenario, {
     openrouterBaseURL: 'http://fake:4010/api/v1',
     localBaseURL: scenario.agent.local ? 'http://llama_cpp:8080/v1' : CLOSED_LOCAL_URL,
@@ -52,34 +60,36 @@ export function composeOverride(scenario: Scenario, scenarioFile: string, inLibr
   const scenarioRef = inLibrary ? scenario.name : mounted;
   if (scenario.agent.redis !== false) environment.REDIS_URL = COMPOSE_REDIS_URL;
   const agentEnv = mapValues(environment, literal);
-  const fake: Record<string, unknown> = inLibrary ? {} : { volumes: [`${literal(scenarioFile)}:${literal(mounted)}:ro`] };
+  const prebuilt = { image: literal(image), build: RESET, healthcheck: NO_HEALTHCHECK };
+  const fake: Record<string, unknown> = { ...prebuilt, ...(!inLibrary && { volumes: [`${literal(scenarioFile)}:${literal(mounted)}:ro`] }) };
+  const agentBase = { ...prebuilt, depends_on: RESET };
   if (!clock) {
     // One container per call, as LiveKit runs one process per job: `scale` names them agent-1 .. agent-N, each with
     // its own free host port, and a crash or a stop is one call's, as on the process stack.
-    const agent = { environment: agentEnv, ...(scenario.calls > 1 && { scale: scenario.calls }) };
-    return { yaml: stringify({ services: { agent, ...(!inLibrary && { fake }) } }), scenarioRef };
+    const agent = { ...agentBase, environment: agentEnv, ...(scenario.calls > 1 && { scale: scenario.calls }) };
+    return { yaml: stringify({ services: { agent, fake } }, NO_ALIASES), scenarioRef };
   }
   // On the runner's clock every agent needs its own name on it (ties go by name), which `scale` cannot give (every
   // replica has the same command and environment): call 1 is the `agent` service, calls 2..N services `agent-N`
-  // extending it, built once (their `build` reset: two builds of one tag collide).
-  // With Redis, each agent starts once it answers: an agent whose first connection was refused would reconnect on
-  // the clock (src/chain/redis-reconnect.ts), a timer that only some runs have, and the same rehearsal would play out
-  // two ways. (The process stack starts redis-server before any agent.)
-  const redis = scenario.agent.redis !== false ? { depends_on: { redis: { condition: 'service_healthy' } } } : {};
+  // extending it, on the same prebuilt image. With Redis each agent starts once Redis listens too
+  // (docker/when-listening.sh): an agent whose first connection was refused would reconnect on the clock
+  // (src/chain/redis-reconnect.ts), a timer only some runs have, and the same rehearsal would play out two ways.
+  // (The process stack starts redis-server before any agent.)
+  const agentCommand = scenario.agent.redis !== false ? waitingForRedis(AGENT_COMMAND) : AGENT_COMMAND;
   const joins = (name: string) => ({
-    command: [...AGENT_COMMAND, '--clock', `${CLOCK_HOST}:${clock.port}`, '--clock-name', name],
+    ...agentBase,
+    command: [...agentCommand, '--clock', `${CLOCK_HOST}:${clock.port}`, '--clock-name', name],
     environment: { ...agentEnv, ...CLOCK_TOKEN },
     extra_hosts: CLOCK_HOST_ENTRY,
-    ...redis,
   });
   const services: Record<string, unknown> = {
     fake: { ...fake, command: [...FAKE_COMMAND, literal(scenarioRef), '--clock', `${CLOCK_HOST}:${clock.port}`], environment: CLOCK_TOKEN, extra_hosts: CLOCK_HOST_ENTRY },
     agent: joins(agentClockName(1, scenario.calls)),
   };
   for (let call = 2; call <= scenario.calls; call++) {
-    services[`agent-${call}`] = { extends: { file: literal(clock.composeFile), service: 'agent' }, build: RESET, ...joins(agentClockName(call, scenario.calls)) };
+    services[`agent-${call}`] = { extends: { file: literal(clock.composeFile), service: 'agent' }, ...joins(agentClockName(call, scenario.calls)) };
   }
-  return { yaml: stringify({ services }), scenarioRef };
+  return { yaml: stringify({ services }, NO_ALIASES), scenarioRef };
 }
 
 /**
@@ -90,12 +100,22 @@ export function agentContainers(calls: number, virtual: boolean): string[] {
   return Array.from({ length: calls }, (_, i) => (virtual && i > 0 ? `agent-${i + 1}-1` : `agent-${i + 1}`));
 }
 
+/** The compose services of the calls' agents: `agent` (scaled on wall time), or on the runner's clock agent, agent-2 .. agent-N. */
+export function agentServices(calls: number, virtual: boolean): string[] {
+  return virtual ? Array.from({ length: calls }, (_, i) => (i > 0 ? `agent-${i + 1}` : 'agent')) : ['agent'];
+}
+
 /**
  * docker-compose.test.yml's commands without their `--speed`: on the runner's clock the fake and the agent get
  * `--clock` instead (their CLIs take one or the other). Kept in step with that file by compose-override.test.ts.
  */
-export const FAKE_COMMAND = ['npm', 'run', 'fake', '--', '--port', '4010', '--host', '0.0.0.0', '--scenario'];
-export const AGENT_COMMAND = ['npm', 'run', 'agent', '--', '--rehearsal', '--port', '8081', '--host', '0.0.0.0'];
+export const FAKE_COMMAND = ['node', 'fakes/openrouter/cli.js', '--port', '4010', '--host', '0.0.0.0', '--scenario'];
+export const AGENT_COMMAND = ['bash', 'docker/when-listening.sh', 'fake', '4010', '--', 'node', 'src/main.js', '--rehearsal', '--port', '8081', '--host', '0.0.0.0'];
+/** The agent's command, waiting for the redis service's port as well as the fake's before it starts. */
+function waitingForRedis(command: readonly string[]): string[] {
+  const end = command.indexOf('--');
+  return [...command.slice(0, end), 'redis', '6379', ...command.slice(end)];
+}
 /**
  * The run's secret, from the environment of `docker compose` (containers.ts): neither on a command line nor in
  * the override file. The processes in the containers read it as the process stack's children do.
@@ -103,8 +123,12 @@ export const AGENT_COMMAND = ['npm', 'run', 'agent', '--', '--rehearsal', '--por
 const CLOCK_TOKEN = { [CLOCK_TOKEN_ENV]: `\${${CLOCK_TOKEN_ENV}}` };
 /** Docker's `host-gateway`: the engine host's address on the default bridge, where the runner's clock listens. */
 const CLOCK_HOST_ENTRY = [`${CLOCK_HOST}:host-gateway`];
-/** Compose's `!reset`: drops what the extended service set. */
+/** Compose's `!reset`: drops what the base file (or the extended service) set. */
 const RESET = Object.assign(new Scalar(null), { tag: '!reset' });
+/** Every service spelled out in full: a shared value must not become a YAML anchor and alias. */
+const NO_ALIASES = { aliasDuplicateObjects: false };
+/** The base file's healthcheck, off: nothing waits on it (see the top of this file). */
+const NO_HEALTHCHECK = { disable: true };
 
 /** Compose interpolates `$VAR` in every value of every file: `$$` keeps a scenario's `$` a dollar. */
 function literal(value: string): string {

@@ -1,7 +1,8 @@
 /**
- * The container stack: docker-compose.test.yml under Testcontainers (the agent and the fake built from the
- * Dockerfile, llama.cpp's own server image with the tiny model), with a per-scenario override for the agent's
- * environment. Each run is its own compose project with free host ports; `stop()` takes it down. A container
+ * The container stack: docker-compose.test.yml under Testcontainers (the agent and the fake on the rig's image, built
+ * from the Dockerfile once per run: rig-image.ts; llama.cpp's own server image with the tiny model), with a
+ * per-scenario override for the agent's environment. Each run is its own compose project with free host ports;
+ * `stop()` takes it down. A container
  * that stops mid-rehearsal is reported like a crashed process. Its commands, its wait and its failure go
  * through the process kit (tools/kit) as on the process stack: the same progress lines, the same StartError.
  *
@@ -18,7 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { StartedDockerComposeEnvironment } from 'testcontainers';
@@ -27,7 +28,8 @@ import { SCENARIO_DIR } from '../../contract/scenario/library.js';
 import { ensureTinyModel } from '../../tools/llama/model.js';
 import { cacheRoot } from '../../tools/llama/paths.js';
 import { redactor, secretsOf } from './agent-env.js';
-import { agentContainers, buildCaOverride, CLOCK_HOST, COMPOSE_REDIS_URL, composeOverride, REDIS_PROFILE } from './compose-override.js';
+import { agentContainers, agentServices, CLOCK_HOST, COMPOSE_REDIS_URL, composeOverride, REDIS_PROFILE } from './compose-override.js';
+import { rigImage } from './rig-image.js';
 import { CLOCK_TOKEN_ENV } from '../../contract/time/shared-clock.js';
 import { crashOrClockFailure, participantNames, startStackClock, startWhenJoined, type StackClock } from './stack-clock.js';
 import { exec } from '../../tools/kit/run-command.js';
@@ -37,8 +39,20 @@ import { REPO_ROOT } from './services.js';
 import type { RedisControl, RunningStack, ServiceFailure, Stack, StartRequest } from './stack.js';
 
 const COMPOSE_FILE = 'docker-compose.test.yml';
-/** The first build of the image can take minutes; later ones hit the layer cache. */
-const STARTUP_TIMEOUT_MS = 10 * 60_000;
+/**
+ * From `compose up` to every service ready (the image is built before: rig-image.ts). Generous: a fleet starts ten
+ * agents on a 2-core machine that may be busy with other work.
+ */
+const STARTUP_TIMEOUT_MS = 5 * 60_000;
+/**
+ * What each service prints once it listens (fakes/openrouter/cli.ts, src/rehearsal): the harness waits for these
+ * lines, streamed from Docker as they come, rather than for a healthcheck that runs every 2 s at best (dockerd 20.10
+ * has no start_interval). A container that exits first ends its log stream, and the start fails at once.
+ */
+const FAKE_LISTENING = /^OPENROUTER_BASE_URL=/;
+const AGENT_LISTENING = /rehearsal agent listening/;
+/** Stop timeout of the `down` after a rehearsal (s): its result is in; the fake and the agent exit on SIGTERM at once. */
+const DOWN_TIMEOUT_S = 2;
 const WATCH_EVERY_MS = 1_000;
 /** The key docker-compose.test.yml gives the agent (a dummy too, but never printed either). */
 const COMPOSE_DUMMY_KEY = 'sk-or-v1-holdline-test-dummy';
@@ -66,9 +80,10 @@ async function startContainers(request: StartRequest, virtual: boolean): Promise
   const testcontainers = await loadTestcontainers();
   if (!testcontainers) throw new StartError(`the container stack needs testcontainers: ${TESTCONTAINERS_MISSING}`);
   const model = await ensureTinyModel();
+  const image = await rigImage(REPO_ROOT, request.progress, request.signal);
   const clock = virtual ? await clockForContainers(request.scenario, testcontainers.getContainerRuntimeClient) : undefined;
   try {
-    return await startOnClock(request, virtual, testcontainers, model, clock);
+    return await startOnClock(request, virtual, testcontainers, model, image, clock);
   } catch (error) {
     // Whatever failed before compose took over (a temp dir, the override), the clock's port must not stay open.
     await clock?.coordinator.stop();
@@ -81,20 +96,16 @@ async function startOnClock(
   virtual: boolean,
   testcontainers: NonNullable<Awaited<ReturnType<typeof loadTestcontainers>>>,
   model: Awaited<ReturnType<typeof ensureTinyModel>>,
+  image: string,
   clock: Awaited<ReturnType<typeof clockForContainers>> | undefined,
 ): Promise<RunningStack> {
   const { scenario, scenarioFile, speed, progress, signal } = request;
   const { DockerComposeEnvironment, Wait, getContainerRuntimeClient } = testcontainers;
   const dir = mkdtempSync(join(tmpdir(), 'holdline-compose-'));
   const composeClock = clock && { port: Number(clock.address.slice(clock.address.lastIndexOf(':') + 1)), composeFile: join(REPO_ROOT, COMPOSE_FILE) };
-  const override = composeOverride(scenario, resolve(scenarioFile), resolve(dirname(scenarioFile)) === SCENARIO_DIR, composeClock);
+  const override = composeOverride(scenario, resolve(scenarioFile), resolve(dirname(scenarioFile)) === SCENARIO_DIR, image, composeClock);
   const files = [COMPOSE_FILE, join(dir, 'scenario.override.yml')];
   writeFileSync(files[1] as string, override.yaml);
-  const ca = process.env.NODE_EXTRA_CA_CERTS;
-  if (ca && existsSync(ca)) {
-    files.push(join(dir, 'build-ca.override.yml'));
-    writeFileSync(files[2] as string, buildCaOverride(REPO_ROOT, ca));
-  }
   // Compose would read the checkout's .env (the user's own configuration) for ${VAR}s; a rehearsal must not.
   const envFile = join(dir, 'empty.env');
   writeFileSync(envFile, '');
@@ -105,6 +116,9 @@ async function startOnClock(
   const calls = scenario.calls;
   // Compose names the containers of a scaled service agent-1 .. agent-N; one call is agent-1.
   const agents = agentContainers(calls, virtual);
+  // llama.cpp only where the scenario uses the local model (elsewhere the agent gets CLOSED_LOCAL_URL).
+  const local = scenario.agent.local;
+  const services = ['fake', ...agentServices(calls, virtual), ...(local ? ['llama_cpp'] : []), ...(withRedis ? ['redis'] : [])];
   const environment = {
     HOLDLINE_SCENARIO: override.scenarioRef,
     HOLDLINE_SPEED: String(speed),
@@ -114,7 +128,7 @@ async function startOnClock(
     ...(clock && { [CLOCK_TOKEN_ENV]: clock.coordinator.token }),
   };
   const down = async () => {
-    await exec('docker', ['compose', '-p', project, ...files.flatMap((f) => ['-f', f]), '--env-file', envFile, ...profiles, 'down', '-v', '--timeout', '5'], {
+    await exec('docker', ['compose', '-p', project, ...files.flatMap((f) => ['-f', f]), '--env-file', envFile, ...profiles, 'down', '-v', '--timeout', String(DOWN_TIMEOUT_S)], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...environment },
     });
@@ -124,20 +138,22 @@ async function startOnClock(
 
   const fleetNote = calls > 1 ? `, ${calls} agent containers (one per call)` : '';
   const clockNote = clock ? `, on the runner's virtual time (clock at ${clock.address}, ${CLOCK_HOST} in the containers)` : '';
-  progress(`docker compose: building the image and starting ${COMPOSE_FILE} for ${scenario.name}${fleetNote}${withRedis ? ', redis' : ''}${clockNote} (project ${project})`);
+  progress(`docker compose: starting ${COMPOSE_FILE} for ${scenario.name} on ${image}${fleetNote}${local ? ', llama.cpp' : ''}${withRedis ? ', redis' : ''}${clockNote} (project ${project})`);
   let env: StartedDockerComposeEnvironment;
   const waited = stillWaiting(`the containers of ${COMPOSE_FILE}`, progress);
   try {
     let compose = new DockerComposeEnvironment(REPO_ROOT, files)
       .withProjectName(project)
-      .withBuild()
       .withEnvironmentFile(envFile)
       .withEnvironment(environment)
       .withProfiles(...(withRedis ? [REDIS_PROFILE] : []))
       .withStartupTimeout(STARTUP_TIMEOUT_MS);
-    // Every container has a healthcheck: each is waited for by it (the default would only see a port open).
-    for (const name of [...agents, 'fake-1', 'llama_cpp-1', ...(withRedis ? ['redis-1'] : [])]) compose = compose.withWaitStrategy(name, Wait.forHealthCheck());
-    env = await compose.up();
+    // The fake and the agents by their listening lines; llama.cpp (ready once its model is loaded) and redis by their
+    // healthchecks, which run beside the agents' start and so cost nothing on top of it.
+    compose = compose.withWaitStrategy('fake-1', Wait.forLogMessage(FAKE_LISTENING));
+    for (const name of agents) compose = compose.withWaitStrategy(name, Wait.forLogMessage(AGENT_LISTENING));
+    for (const name of [...(local ? ['llama_cpp-1'] : []), ...(withRedis ? ['redis-1'] : [])]) compose = compose.withWaitStrategy(name, Wait.forHealthCheck());
+    env = await compose.up(services);
   } catch (error) {
     // On virtual time a container that cannot join the clock exits before it listens: say which did not.
     const on = new Set(clock?.coordinator.participants());
@@ -157,7 +173,6 @@ async function startOnClock(
     try {
       await startWhenJoined(clock, calls, JOIN_WITHIN_MS);
     } catch (error) {
-      await env.down({ removeVolumes: true }).catch(() => {});
       await down();
       throw error instanceof StartError ? error : new StartError((error as Error).message);
     }
@@ -177,7 +192,7 @@ async function startOnClock(
   const watched: Record<string, string> = {
     ...Object.fromEntries(agents.map((name, i) => [name, calls > 1 ? `the agent container of call ${i + 1}` : 'the agent container'])),
     'fake-1': 'the fake OpenRouter container',
-    'llama_cpp-1': 'the llama.cpp container',
+    ...(local && { 'llama_cpp-1': 'the llama.cpp container' }),
   };
   const watch = watchContainers(env, watched, redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY, ...(clock ? [clock.coordinator.token] : [])]), getContainerRuntimeClient);
   const callUrls = agents.map((name) => urlOf(name, 8081));
@@ -194,8 +209,7 @@ async function startOnClock(
     stop() {
       stopped ??= (async () => {
         watch.stop();
-        await env.down({ removeVolumes: true }).catch(() => {});
-        // Without Ryuk nothing else would remove them: make sure containers and network are gone.
+        // One `compose down` (containers, network, volumes): without Ryuk nothing else would remove them.
         await down();
       })();
       return stopped;

@@ -157,10 +157,21 @@ describe.each([
 });
 
 describe('docker-compose.test.yml (the rig)', () => {
-  it('has a healthcheck on every service and starts the agent once the fake is healthy', () => {
+  it('has a healthcheck on every service and starts the agent once the fake listens', () => {
     expect(Object.keys(rig.services).sort()).toEqual(['agent', 'fake', 'llama_cpp', 'redis']);
     expect(missingHealthchecks(rig)).toEqual([]);
-    expect(dependsOnHealthy(rig, 'agent', 'fake')).toEqual([]);
+    // After the fake's container, and its node only once the fake's port answers (docker/when-listening.sh).
+    expect(rig.services.agent?.depends_on).toMatchObject({ fake: { condition: 'service_started' } });
+    expect(commandArgs(rig.services.agent ?? {}).slice(0, 5)).toEqual(['bash', 'docker/when-listening.sh', 'fake', flagValue(commandArgs(rig.services.fake ?? {}), '--port'), '--']);
+    expect(dependsOnHealthy(rig, 'agent', 'llama_cpp')).toEqual([]);
+  });
+
+  it("runs the fake and the agent with node on the JavaScript the image compiles from sources that exist", () => {
+    // docker/compile.mjs writes each .ts's .js beside it in the image; the checkout has only the .ts.
+    const entries = ['fake', 'agent'].map((name) => commandArgs(rig.services[name] ?? {})).map((args) => args[args.indexOf('node') + 1] ?? '');
+    expect(entries).toEqual(['fakes/openrouter/cli.js', 'src/main.js']);
+    expect(entries.filter((file) => !existsSync(join(root, file.replace(/\.js$/, '.ts'))))).toEqual([]);
+    expect(read('Dockerfile')).toMatch(/^RUN node docker\/compile\.mjs$/m);
   });
 
   it('suits Testcontainers: no fixed container names or host ports, and publishes on loopback only', () => {

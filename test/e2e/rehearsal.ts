@@ -31,10 +31,11 @@ export function e2eStacks(choice = process.env.E2E_STACK ?? 'auto'): Promise<Cho
 export async function rehearseLibrary(name: string, speed: number, stack: Stack): Promise<Result> {
   const file = resolveScenario(name);
   const play = () => runScenario(loadScenarioFile(file), file, { stack, speed });
-  // Containers take the lock on virtual time too: each start builds the images (`up --build`), and two builds
-  // exporting one tag at once fail (docker-compose.test.yml); ten agent containers beside ten more would also
-  // crowd two cores past the clock's wall-time deadlines for Redis and for joining.
-  return stack.virtual && stack.name !== 'containers' ? play() : exclusive(play);
+  // A fleet on containers takes the lock on virtual time too: ten agent containers beside ten more would crowd two
+  // cores past the clock's wall-time deadlines for Redis and for joining. One call does not: its image is built once
+  // per run now (rig-image.ts, under a tag no two builds export), and it is as sound side by side as on processes.
+  const alone = !stack.virtual || (stack.name === 'containers' && isFleetScenario(name));
+  return alone ? exclusive(play) : play();
 }
 
 /** The stack's variant on virtual time, or undefined when it has none (inline is virtual already). */

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { buildArgs, RIG_REPOSITORY, rigTag } from './rig-image.js';
+
+describe("the rig's image", () => {
+  const id = `sha256:${'0123456789abcdef'.repeat(4)}`;
+
+  it("is tagged by its own content: the id's first 12 hex digits, so two checkouts never share a tag with different code", () => {
+    expect(rigTag(`${id}\n`)).toBe(`${RIG_REPOSITORY}:0123456789ab`);
+    expect(rigTag(`sha256:${'f'.repeat(64)}`)).not.toBe(rigTag(id));
+  });
+
+  it('refuses what is not an image id, saying what it got', () => {
+    expect(() => rigTag('')).toThrow(/no image id/);
+    expect(() => rigTag('holdline:test')).toThrow(/"holdline:test"/);
+  });
+
+  it('builds without a tag into an id file, and hands a CA file over as a BuildKit secret by its path only', () => {
+    expect(buildArgs('/repo', '/tmp/x/iid')).toEqual(['build', '--iidfile', '/tmp/x/iid', '/repo']);
+    expect(buildArgs('/repo', '/tmp/x/iid', '/etc/ssl/corp.pem')).toEqual(['build', '--iidfile', '/tmp/x/iid', '--secret', 'id=host_ca,src=/etc/ssl/corp.pem', '/repo']);
+  });
+});
