@@ -7,6 +7,7 @@
  * events, never on luck: the only sleeps are the scenario's own times.
  */
 import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { holdTime } from '../../contract/time/held.js';
 import type { AgentEvent } from '../../contract/events.js';
 import type { Journal } from '../../contract/journal.js';
@@ -154,7 +155,7 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
       const said = (line: string) => progress(`${who(call)}${line}`);
       playTurns(call.url, turns, time, call.turns, () => changed.notify(), said, stopped.signal).catch(failed);
     }
-    if (down && stack.redis) outage = takeRedisDown(stack.redis, down, time, redisOutages, progress, stopped.signal).catch((error: unknown) => {
+    if (down && stack.redis) outage = takeRedisDown(stack.redis, down, time, redisOutages, progress, stopped.signal, stack.clock ? urls : []).catch((error: unknown) => {
       if (!stopped.signal.aborted) failed(error);
     });
     for (;;) {
@@ -223,12 +224,21 @@ async function takeRedisDown(
   outages: { at: number; until: number }[],
   progress: (line: string) => void,
   signal: AbortSignal,
+  noticedBy: string[],
 ): Promise<void> {
   await time.until(down.atMs, signal);
   // On virtual time the kill and the restart take no scenario time: time is held until each is done (a process's
-  // exit, a PING answered), so the calls meet Redis gone, and back, at the same instants on every run.
+  // exit, a PING answered) and, after the kill, until every call (`noticedBy`: their agents' URLs) has seen its
+  // connections close: its last report of idle predates the kill, and time must not move before its clients
+  // schedule their reconnection from this instant. So the calls meet Redis gone, and back, at the same instants on
+  // every run.
   const killing = holdTime();
-  await redis.kill().finally(killing);
+  try {
+    await redis.kill();
+    await Promise.all(noticedBy.map((url) => redisNoticed(url, signal)));
+  } finally {
+    killing();
+  }
   const at = Math.round(time.now());
   progress(`${(at / 1000).toFixed(1)}s: redis-server killed (agent.redis.down), back in ${down.forMs / 1000} s`);
   const outage = { at, until: at };
@@ -273,6 +283,21 @@ async function latenessOf(url: string): Promise<LatenessReport | undefined> {
     return response.ok ? parseLatenessReport(await response.json()) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Wall ms an agent may take to see its Redis connections close after the kill, before the rehearsal goes on anyway. */
+const NOTICE_WITHIN_MS = 10_000;
+const NOTICE_POLL_MS = 10;
+
+/** Resolves once the agent at `url` says its Redis connections are closed (GET /healthz), or after NOTICE_WITHIN_MS. */
+async function redisNoticed(url: string, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + NOTICE_WITHIN_MS;
+  while (Date.now() < deadline) {
+    signal.throwIfAborted();
+    const health = (await (await fetch(`${url}/healthz`, { signal })).json()) as { redis?: string };
+    if (health.redis !== 'connected') return;
+    await sleep(NOTICE_POLL_MS, undefined, { signal });
   }
 }
 

@@ -8,7 +8,7 @@
  * timelines are exact whatever the machine's load.
  */
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { llm } from '@livekit/agents';
 import { ScaledClock, VirtualClock } from '../../contract/clock.js';
 import { loadConfig } from '../config.js';
@@ -150,9 +150,12 @@ describe('shared cooldowns (real Redis)', () => {
     const registry = new Registry();
     collectSharedMetrics(registry, a.store);
     const downs = Promise.all([a.store, b.store].map((s) => new Promise((resolve) => s.once('down', resolve))));
+    expect(a.store.disconnected).toBe(false);
 
     await fleetRedis.server().kill();
     await downs;
+    // What a rehearsal on virtual time waits for after its kill (GET /healthz's `redis`): both connections closed.
+    await vi.waitFor(() => expect(a.store.disconnected).toBe(true));
     // A's 429 and answer, on its own state: no Redis wait in the turn (calls fail at once while disconnected).
     expect(await turns(clock, [a.chain], [a.store, b.store])).toEqual([['openrouter:b/two: answer from b/two']]);
     expect(await turns(clock, [a.chain], [a.store, b.store])).toEqual([['openrouter:b/two: answer from b/two']]);
@@ -169,6 +172,7 @@ describe('shared cooldowns (real Redis)', () => {
     await fleetRedis.server().restart();
     // B's own client must be back too, or its turn rightly goes on without Redis.
     await Promise.all([ups, ready(b.store)]);
+    expect(a.store.disconnected).toBe(false);
     expect(a.lines.filter((l) => l.redis === 'up')).toHaveLength(1);
     expect(await registry.metrics()).toMatch(/holdline_redis_up 1/);
     expect(await turns(clock, [b.chain], [a.store, b.store])).toEqual([['openrouter:b/two: answer from b/two']]);

@@ -283,6 +283,14 @@ export class SharedCooldowns extends EventEmitter {
     return this.prefix + model;
   }
 
+  /**
+   * Neither connection is up (Redis killed): what this process has seen of an outage, which a rehearsal that kills
+   * Redis on virtual time waits for before time moves on (harness/play/rehearse.ts).
+   */
+  get disconnected(): boolean {
+    return this.client.status !== 'ready' && this.mirror.subscriber.status !== 'ready';
+  }
+
   /** True when the last Redis call answered. */
   get up(): boolean {
     return this.healthy;
@@ -405,6 +413,9 @@ export class SharedCooldowns extends EventEmitter {
    * Refused: the scenario ms until which to wait, and why (another call's cooldown or probe, the minute or the day).
    */
   async book(model: string, { leaseEnd, free }: { leaseEnd: number; free: boolean }): Promise<Booking> {
+    // On a clock that moves only when told the mirror must have what Redis has before it answers for Redis: a hedge
+    // books without its turn's catch-up (`changes`), and a message on its way would refuse it on one run only.
+    if (!this.wallTime && this.healthy) await this.caughtUp();
     const now = this.clock.now();
     const { dayStart, dayEnd, nowEpoch } = this.day();
     const limit = this.freePerMinute;

@@ -30,6 +30,9 @@ export async function disconnected(client: Redis): Promise<void> {
   await ended;
 }
 
+/** Wall ms a subscription may hold time (see onReady). */
+const SUBSCRIBE_HOLD_MS = 2_000;
+
 /** A record's Redis hash fields, or undefined when it is gone (a success cleared it). */
 export type RecordFields = Record<string, string> | undefined;
 
@@ -172,7 +175,10 @@ export class SharedMirror extends EventEmitter {
   private readonly onReady = (): void => {
     // A reply on its way over a plain socket: on virtual time a decision must not run before this subscription (and
     // the snapshot it asks for) is in place, or a message published meanwhile would be lost to it on one run only.
+    // At most SUBSCRIBE_HOLD_MS of wall time: a Redis that accepted the connection and answers nothing must not
+    // freeze the clock (the subscription then completes, or fails, on its own).
     const release = holdTime();
+    const bound = setTimeout(release, SUBSCRIBE_HOLD_MS).unref();
     // Messages published before this subscription are lost to it: a snapshot taken after it covers them.
     this.subscriber
       .subscribe(this.channel)
@@ -183,7 +189,10 @@ export class SharedMirror extends EventEmitter {
         },
         () => undefined, // the connection dropped again: the next 'ready' subscribes
       )
-      .finally(release);
+      .finally(() => {
+        clearTimeout(bound);
+        release();
+      });
   };
 
   private readonly onClose = (): void => {

@@ -177,7 +177,10 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
     }
     res.json(latenessReport(processLateness(), since));
   });
-  app.get('/healthz', (_req, res) => res.json({ status: 'ok', speed: clock.speed, originEpochMs: clock.origin }));
+  // `redis` with REDIS_URL: 'disconnected' once neither of its connections is up (a rehearsal that kills Redis waits for it).
+  app.get('/healthz', (_req, res) =>
+    res.json({ status: 'ok', speed: clock.speed, originEpochMs: clock.origin, ...(shared && { redis: shared.disconnected ? 'disconnected' : 'connected' }) }),
+  );
   app.get('/llm/status', async (_req, res) => {
     await chain?.syncShared(); // with REDIS_URL: what the fleet knows now, not at this call's last decision
     res.json({ at: Math.round(clock.now()), backends: chain?.status() ?? [], usage: chain?.usageTotals() ?? [] });
