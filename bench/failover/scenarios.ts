@@ -57,8 +57,11 @@ export const BENCH_SCENARIOS: readonly BenchScenario[] = [
   {
     id: 'primary-429',
     title: 'primary 429',
-    description: "The primary model answers every request with OpenRouter's free-models-per-min 429.",
-    rules: [`{ when: { model: "${PRIMARY}" }, then: { error: rate-limit-per-minute } }`],
+    // The upstream 429 (the model's provider is rate limited), not free-models-per-min: that one is the key's on
+    // OpenRouter, refused for every :free model at once, so on the primary alone it is no outage OpenRouter has (and
+    // holdline rightly cools both free models on it and holds, which made this row silent at the bench's 30 s cap).
+    description: "The primary model answers every request with OpenRouter's upstream 429 (its provider rate limited, no Retry-After).",
+    rules: [`{ when: { model: "${PRIMARY}" }, then: { error: upstream-rate-limit } }`],
     local: 'down',
     capMs: DEFAULT_CAP_MS,
   },
