@@ -50,12 +50,13 @@ export class Coordinator {
   private watchdog: NodeJS.Timeout | undefined;
   private stopped = false;
 
+  /** Stops looking again when the runner's holds are released (see `step`). */
+  private readonly stopLooking: () => void;
+
   /**
    * @param onFailure called when time cannot go on: it could not move for STUCK_AFTER_MS of wall time (with what
    *   keeps it), or a participant left the clock while it ran.
    */
-  private readonly stopLooking: () => void;
-
   constructor(private readonly onFailure: (why: string) => void = () => {}) {
     this.clock = new SharedClock('runner');
     const [coordinatorEnd, clockEnd] = localLinks<ToParticipant, ToCoordinator>(this.clock.quiet);

@@ -29,6 +29,16 @@ export function whenTimeReleased(fn: () => void): () => void {
   return () => onRelease.delete(fn);
 }
 
+/** Runs `work` with time held until it settles, whichever way. */
+export async function whileHeld<T>(work: () => Promise<T>): Promise<T> {
+  const release = holdTime();
+  try {
+    return await work();
+  } finally {
+    release();
+  }
+}
+
 /** Something holds time. */
 export function timeHeld(): boolean {
   return holds > 0;

@@ -8,7 +8,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { holdTime } from '../../contract/time/held.js';
+import { whileHeld } from '../../contract/time/held.js';
 import type { AgentEvent } from '../../contract/events.js';
 import type { Journal } from '../../contract/journal.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
@@ -97,14 +97,11 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
   // Time is held until every participant has been reset: a participant with a timer already due (a Redis client's
   // reconnection scheduled at its start) would otherwise let time move between two resets, and the calls would
   // count from different zeros (seen on containers: one call's events a second early).
-  const resetting = holdTime();
-  try {
+  await whileHeld(async () => {
     stack.clock?.resetTo(originEpochMs);
     await post(`${stack.fakeUrl}/__fake/reset`, { at: originEpochMs });
     await Promise.all(urls.map((url) => post(`${url}/reset`, { at: originEpochMs })));
-  } finally {
-    resetting();
-  }
+  });
 
   let changed = notifier();
   const scenarioTurns = [...scenario.user].sort((a, b) => a.atMs - b.atMs);
@@ -232,20 +229,16 @@ async function takeRedisDown(
   // connections close: its last report of idle predates the kill, and time must not move before its clients
   // schedule their reconnection from this instant. So the calls meet Redis gone, and back, at the same instants on
   // every run.
-  const killing = holdTime();
-  try {
+  await whileHeld(async () => {
     await redis.kill();
     await Promise.all(noticedBy.map((url) => redisNoticed(url, signal)));
-  } finally {
-    killing();
-  }
+  });
   const at = Math.round(time.now());
   progress(`${(at / 1000).toFixed(1)}s: redis-server killed (agent.redis.down), back in ${down.forMs / 1000} s`);
   const outage = { at, until: at };
   outages.push(outage);
   await time.until(down.atMs + down.forMs, signal);
-  const restarting = holdTime();
-  await redis.restart().finally(restarting);
+  await whileHeld(() => redis.restart());
   outage.until = Math.round(time.now());
   progress(`${(outage.until / 1000).toFixed(1)}s: redis-server started again on the same port, empty`);
 }
