@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildArgs, RIG_REPOSITORY, rigTag } from './rig-image.js';
+import { buildArgs, RIG_REPOSITORY, rigTag, untilAborted } from './rig-image.js';
 
 describe("the rig's image", () => {
   const id = `sha256:${'0123456789abcdef'.repeat(4)}`;
@@ -17,5 +17,18 @@ describe("the rig's image", () => {
   it('builds without a tag into an id file, and hands a CA file over as a BuildKit secret by its path only', () => {
     expect(buildArgs('/repo', '/tmp/x/iid')).toEqual(['build', '--iidfile', '/tmp/x/iid', '/repo']);
     expect(buildArgs('/repo', '/tmp/x/iid', '/etc/ssl/corp.pem')).toEqual(['build', '--iidfile', '/tmp/x/iid', '--secret', 'id=host_ca,src=/etc/ssl/corp.pem', '/repo']);
+  });
+
+  it("lets one waiter of the shared build give up without failing the others' wait (one rehearsal cut off is not every start)", async () => {
+    let finish!: (tag: string) => void;
+    const build = new Promise<string>((resolve) => (finish = resolve));
+    const cutOff = new AbortController();
+    const first = untilAborted(build, cutOff.signal);
+    const second = untilAborted(build, new AbortController().signal);
+    cutOff.abort(new Error('the test timed out'));
+    await expect(first).rejects.toThrow('the test timed out');
+    finish('holdline-rig:0123456789ab');
+    await expect(second).resolves.toBe('holdline-rig:0123456789ab');
+    await expect(untilAborted(build, cutOff.signal)).rejects.toThrow('the test timed out');
   });
 });

@@ -24,16 +24,29 @@ const built = new Map<string, Promise<string>>();
 
 /**
  * The rig's image for the checkout at `repoRoot`, built on the first call in this process (later calls get the same
- * promise; a failed build is tried again next time). Resolves to its `holdline-rig:<id>` tag.
+ * build; a failed build is tried again next time). Resolves to its `holdline-rig:<id>` tag. `signal` gives up this
+ * caller's wait only: the build is shared by every rehearsal of the run, so one rehearsal cut off (its test's
+ * timeout, a caller's Ctrl-C on one lane) must not fail the others' starts with its reason. The build itself is
+ * bounded by its timeout and, in its own process group, never outlives this process.
  */
 export function rigImage(repoRoot: string, progress: (line: string) => void, signal?: AbortSignal): Promise<string> {
   let image = built.get(repoRoot);
   if (!image) {
-    image = buildRigImage(repoRoot, progress, signal);
+    image = buildRigImage(repoRoot, progress);
     built.set(repoRoot, image);
     image.catch(() => built.delete(repoRoot));
   }
-  return image;
+  return signal ? untilAborted(image, signal) : image;
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as it aborts (the promise goes on for other waiters). */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** The tag for an image id (`sha256:<64 hex>`). */
@@ -52,7 +65,7 @@ export function buildArgs(repoRoot: string, iidFile: string, caFile?: string): s
   return ['build', '--iidfile', iidFile, ...(caFile ? ['--secret', `id=host_ca,src=${caFile}`] : []), repoRoot];
 }
 
-async function buildRigImage(repoRoot: string, progress: (line: string) => void, signal?: AbortSignal): Promise<string> {
+async function buildRigImage(repoRoot: string, progress: (line: string) => void): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'holdline-rig-'));
   try {
     const iidFile = join(dir, 'iid');
@@ -63,15 +76,14 @@ async function buildRigImage(repoRoot: string, progress: (line: string) => void,
       cwd: repoRoot,
       env: { ...process.env, DOCKER_BUILDKIT: '1' },
       timeoutMs: BUILD_TIMEOUT_MS,
-      ...(signal && { signal }),
+      group: true,
     });
-    if (signal?.aborted) throw signal.reason;
     if (result.code !== 0) {
       const why = result.timedOut ? `did not finish within ${BUILD_TIMEOUT_MS / 60_000} min` : `failed (${result.error?.message ?? `exit ${result.code}`})`;
       throw new StartError(`docker build of the rig's image ${why}:\n${result.tail.map((l) => `  | ${l}`).join('\n')}`);
     }
     const tag = rigTag(readFileSync(iidFile, 'utf8'));
-    const tagged = await exec('docker', ['tag', readFileSync(iidFile, 'utf8').trim(), tag], { ...(signal && { signal }) });
+    const tagged = await exec('docker', ['tag', readFileSync(iidFile, 'utf8').trim(), tag]);
     if (tagged.code !== 0) throw new StartError(`docker tag ${tag} failed: ${tagged.stderr.trim()}`);
     return tag;
   } finally {
