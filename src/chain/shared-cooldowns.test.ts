@@ -261,6 +261,32 @@ describe('the mirror: a decision reads memory, not Redis', () => {
     expect(sent).toEqual(['evalsha']);
   });
 
+  it('on wall time a decision takes what the fleet changed without an await; on virtual time it waits for the catch-up', async () => {
+    const clock = new ScaledClock(1, Date.now());
+    const storm = (b: Backend) => (b.model === 'a/one' ? rateLimited(60_000) : 'ok');
+    const a = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1, store: { deadlineMs: PATIENT_MS } });
+    const b = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1, store: { deadlineMs: PATIENT_MS } });
+    stores.push(a.store, b.store);
+    await Promise.all([ready(a.store), ready(b.store)]);
+    const published = new Promise((resolve) => b.store.mirror.subscriber.once('message', resolve));
+    await wallTurn(a.chain);
+    await published; // A's 429 reached B's mirror
+    // In the same tick: the cooldown is B's before anything else of the event loop (or Redis) had a turn.
+    expect(b.chain.syncSharedAtOnce()).toBe(true);
+    expect(b.chain.status()[0]).toMatchObject({ ok: false, lastError: { class: 'rate-limit' } });
+    // Taken once: a second look finds nothing new (and changes nothing).
+    expect(b.chain.syncSharedAtOnce()).toBe(true);
+    expect(b.chain.status()[0]).toMatchObject({ ok: false });
+
+    // Virtual time: the mirror must first be caught up with what Redis has (a round trip): nothing is taken at once.
+    const { a: virtualA, b: virtualB, clock: virtualClock } = await fleet(60_000, 30_000);
+    await turns(virtualClock, [virtualA.chain], [virtualA.store, virtualB.store]);
+    expect(virtualB.chain.syncSharedAtOnce()).toBe(false);
+    expect(virtualB.chain.status()[0]).toMatchObject({ ok: true });
+    await virtualB.chain.syncShared();
+    expect(virtualB.chain.status()[0]).toMatchObject({ ok: false });
+  });
+
   it('Redis flushed under the fleet (versions go back): the mirror reads the lot again and follows the new versions', async () => {
     const { clock, a, b } = await fleet(60_000, 30_000);
     await turns(clock, [a.chain], [a.store, b.store]);
