@@ -232,15 +232,7 @@ describe('a probe lease given back (a hedge picked but never sent)', () => {
 
 describe('the mirror: a decision reads memory, not Redis', () => {
   it("on wall time, a call that learns another's cooldown asks Redis nothing before its decisions (pub/sub brought it)", async () => {
-    const clock = new ScaledClock(1, Date.now());
-    const storm = (b: Backend) => (b.model === 'a/one' ? rateLimited(60_000) : 'ok');
-    const a = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1, store: { deadlineMs: PATIENT_MS } });
-    const b = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1, store: { deadlineMs: PATIENT_MS } });
-    stores.push(a.store, b.store);
-    await Promise.all([ready(a.store), ready(b.store)]);
-    const published = new Promise((resolve) => b.store.mirror.subscriber.once('message', resolve));
-    await wallTurn(a.chain);
-    await published; // A's 429 reached B's mirror
+    const { b } = await wallStormHeard();
     const sent: string[] = [];
     const send = b.store.client.sendCommand.bind(b.store.client);
     b.store.client.sendCommand = ((command: { name: string }) => {
@@ -262,15 +254,7 @@ describe('the mirror: a decision reads memory, not Redis', () => {
   });
 
   it('on wall time a decision takes what the fleet changed without an await; on virtual time it waits for the catch-up', async () => {
-    const clock = new ScaledClock(1, Date.now());
-    const storm = (b: Backend) => (b.model === 'a/one' ? rateLimited(60_000) : 'ok');
-    const a = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1, store: { deadlineMs: PATIENT_MS } });
-    const b = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1, store: { deadlineMs: PATIENT_MS } });
-    stores.push(a.store, b.store);
-    await Promise.all([ready(a.store), ready(b.store)]);
-    const published = new Promise((resolve) => b.store.mirror.subscriber.once('message', resolve));
-    await wallTurn(a.chain);
-    await published; // A's 429 reached B's mirror
+    const { b } = await wallStormHeard();
     // In the same tick: the cooldown is B's before anything else of the event loop (or Redis) had a turn.
     expect(b.chain.syncSharedAtOnce()).toBe(true);
     expect(b.chain.status()[0]).toMatchObject({ ok: false, lastError: { class: 'rate-limit' } });
@@ -329,6 +313,20 @@ describe('the mirror across a Redis restart', () => {
     expect(b.chain.status()[0]).toMatchObject({ ok: false, coolingUntil: 60_030 + PROBE_HEAD_START_MS });
   });
 });
+
+/** Two calls on wall time (a ScaledClock): A met a/one's 429 (Retry-After 60 s), and B's mirror has heard of it. */
+async function wallStormHeard(): Promise<{ a: Job; b: Job }> {
+  const clock = new ScaledClock(1, Date.now());
+  const storm = (b: Backend) => (b.model === 'a/one' ? rateLimited(60_000) : 'ok');
+  const a = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1, store: { deadlineMs: PATIENT_MS } });
+  const b = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1, store: { deadlineMs: PATIENT_MS } });
+  stores.push(a.store, b.store);
+  await Promise.all([ready(a.store), ready(b.store)]);
+  const published = new Promise((resolve) => b.store.mirror.subscriber.once('message', resolve));
+  await wallTurn(a.chain);
+  await published; // A's 429 reached B's mirror
+  return { a, b };
+}
 
 /** One turn on wall time (a ScaledClock): the job's answers take real milliseconds. */
 async function wallTurn(chain: ChainLLM): Promise<string[]> {
