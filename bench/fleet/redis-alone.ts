@@ -4,10 +4,12 @@
  * `:free` slot, one round trip), timed on the wall clock one after another. bench:fleet runs it after its fleets are
  * stopped, beside the fleet's own histogram, so the two say apart what Redis costs and what a loaded machine adds to it.
  *
- * Then where that time goes, layer by layer, each timed the same way: Redis's own time running the booking script
- * (its `INFO latencystats`, server side), the same script through ioredis without the store around it, a PING through
- * ioredis (the round trip's floor through the library), and how many of the slowest decisions a garbage collection
- * overlapped (the process's own pauses) beside the event loop's delay (the machine not giving it a core).
+ * Then where that time goes, layer by layer, each timed the same way and turn about with the decisions (a decision, the
+ * script, a PING, again: each meets the same machine): Redis's own time running the booking script (its `INFO
+ * latencystats`, server side), the same script through ioredis without the store around it, a PING through ioredis
+ * (the round trip's floor through the library), what a decision took beyond the script timed next to it (the store's
+ * own share), and how many of the slowest decisions a garbage collection overlapped (the process's own pauses) beside
+ * the event loop's delay (the machine not giving it a core).
  */
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
@@ -29,6 +31,8 @@ export interface AloneResult extends Quantiles {
     serverScript: { p50Ms: number; p99Ms: number };
     ioredisScript: Quantiles;
     ioredisPing: Quantiles;
+    /** Each decision's span less the script's timed right after it (ms; below 0 when the script's was the slower). */
+    storeOver: { p50Ms: number; p99Ms: number };
     /** Of the slowest 1 % of decisions, how many a garbage collection of this process overlapped. */
     slowestWithGc: string;
     eventLoopDelayP99Ms: number;
@@ -85,6 +89,7 @@ export async function redisAlone(url: string, apiKey: string, models: string[], 
         serverScript,
         ioredisScript: quantiles(ioredisScript),
         ioredisPing: quantiles(ioredisPing),
+        storeOver: percentiles(spans.map((s, i) => s.end - s.start - ((ioredisScript[i] as Span).end - (ioredisScript[i] as Span).start))),
         slowestWithGc: `${withGc} of ${slowest.length}`,
         eventLoopDelayP99Ms: round(loop.percentile(99) / 1e6),
       },
@@ -116,9 +121,14 @@ async function interleaved(runs: number, calls: (() => Promise<unknown>)[]): Pro
 }
 
 function quantiles(spans: Span[]): Quantiles {
-  const times = spans.map((s) => s.end - s.start).sort((a, b) => a - b);
-  const at = (q: number) => round(times[Math.max(0, Math.ceil(q * times.length) - 1)] as number);
-  return { p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
+  const times = spans.map((s) => s.end - s.start);
+  return { ...percentiles(times), maxMs: round(Math.max(...times)) };
+}
+
+function percentiles(values: number[]): { p50Ms: number; p99Ms: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => round(sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] as number);
+  return { p50Ms: at(0.5), p99Ms: at(0.99) };
 }
 
 /** Redis 7's `latency_percentiles_usec_<command>:p50=…,p99=…` line, in ms. */
