@@ -7,6 +7,7 @@
  * Virtual time moves only when both chains wait on the clock and no Redis call is under way (`idle`), so the turns'
  * timelines are exact whatever the machine's load.
  */
+import { spawnSync } from 'node:child_process';
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import { llm } from '@livekit/agents';
@@ -17,7 +18,7 @@ import { closedPort } from '../testing/ports.js';
 import { playTurns, redisForFile, rateLimited, ready, startJob, type Job, type Script } from '../testing/shared-fleet.js';
 import type { Backend } from './backends.js';
 import { isSourcedChunk, type ChainLLM } from './chain-llm.js';
-import { PROBE_HEAD_START_MS, PROBE_RECHECK_MS, REDIS_DEADLINE_MS } from './shared-cooldowns.js';
+import { PROBE_HEAD_START_MS, PROBE_RECHECK_MS, REDIS_DEADLINE_MS, SharedCooldowns } from './shared-cooldowns.js';
 import { FREE_WINDOW_MARGIN_MS } from './shared-scripts.js';
 
 const KEY = 'sk-or-v1-fleet-secret';
@@ -207,6 +208,29 @@ describe('shared cooldowns (real Redis)', () => {
     } finally {
       fleetRedis.server().resume();
     }
+  });
+});
+
+describe('the deadline is Redis being late, not this process', () => {
+  it('a reply that came in time, while the event loop was busy past the deadline, is the answer (no timeout, no outage)', async () => {
+    const clock = new ScaledClock(1, Date.now());
+    const deadlineMs = 20;
+    const store = new SharedCooldowns({ redis: fleetRedis.server().url, apiKey: `${KEY}-busy-loop`, clock, deadlineMs });
+    stores.push(store);
+    store.watch({ models: ['a/one'], local: () => new Map() });
+    await ready(store);
+    // a/one cooling for a minute: Redis refuses the probe; a booking that timed out would be granted instead.
+    await store.fail('a/one', { until: clock.now() + 60_000, cls: 'rate-limit', streak: 1, since: clock.now() });
+    const sent = performance.now();
+    const booking = store.claimProbe('a/one', clock.now() + 70_000);
+    // The loop busy (no await) until Redis has surely answered: another connection's PING, sent after the booking, came
+    // back (Redis answers in order and flushes every reply of a pass before it reads again), and past the deadline.
+    const pong = spawnSync(process.execPath, ['-e', `const s=require('net').connect(${fleetRedis.server().port},'127.0.0.1',()=>s.write('PING\\r\\n'));s.on('data',()=>process.exit(0))`]);
+    expect(pong.status).toBe(0);
+    while (performance.now() - sent < 2 * deadlineMs);
+    expect(await booking).toMatchObject({ granted: false });
+    expect([...store.failures]).toEqual([]);
+    expect(store.up).toBe(true);
   });
 });
 

@@ -596,8 +596,11 @@ export class SharedCooldowns extends EventEmitter {
     let timer: NodeJS.Timeout | undefined;
     try {
       // One promise settled by whichever comes first, the reply or the deadline (no race of two, less garbage a call).
+      // The deadline is called after the event loop's next poll for I/O (setImmediate): when this process had no core
+      // (or its loop was busy) past the deadline, the reply may already be waiting on the socket, and Node runs due
+      // timers before it reads sockets. Redis answered in time then; only a reply still missing after that poll is late.
       const result = await new Promise<T | typeof TIMED_OUT>((resolve, reject) => {
-        timer = setTimeout(resolve, this.deadlineMs, TIMED_OUT);
+        timer = setTimeout(() => setImmediate(resolve, TIMED_OUT), this.deadlineMs);
         run().then(resolve, reject);
       });
       if (result === TIMED_OUT) {
