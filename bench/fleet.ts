@@ -161,13 +161,14 @@ async function main(): Promise<void> {
   console.log('  bookings: the round trips alone (holdline_redis_booking_seconds): most decisions read the mirror and make none.');
   if (alone) {
     console.log(
-      `Redis alone: ${alone.decisions} decisions one after another in one process (the mirror's changes and a :free slot each, deadline 1 s): p50 ${alone.p50Ms} ms, p99 ${alone.p99Ms} ms, max ${alone.maxMs} ms.`,
+      `Redis alone: ${alone.decisions} decisions in one process, turn about with the layers below (the mirror's changes and a :free slot each, deadline 1 s): p50 ${alone.p50Ms} ms, p99 ${alone.p99Ms} ms, max ${alone.maxMs} ms.`,
     );
     const layers = alone.layers;
     if (layers) {
       console.log(
         `  where it goes (p50 / p99 ms): Redis running the booking script ${layers.serverScript.p50Ms} / ${layers.serverScript.p99Ms} (server side);` +
           ` the script through ioredis alone ${layers.ioredisScript.p50Ms} / ${layers.ioredisScript.p99Ms}; a PING through ioredis ${layers.ioredisPing.p50Ms} / ${layers.ioredisPing.p99Ms};` +
+          ` a decision beyond the script timed next to it ${layers.storeOver.p50Ms} / ${layers.storeOver.p99Ms};` +
           ` slowest 1 % of decisions overlapping a GC: ${layers.slowestWithGc}; event loop delay p99 ${layers.eventLoopDelayP99Ms} ms.`,
       );
     }

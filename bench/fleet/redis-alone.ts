@@ -4,10 +4,12 @@
  * `:free` slot, one round trip), timed on the wall clock one after another. bench:fleet runs it after its fleets are
  * stopped, beside the fleet's own histogram, so the two say apart what Redis costs and what a loaded machine adds to it.
  *
- * Then where that time goes, layer by layer, each timed the same way: Redis's own time running the booking script
- * (its `INFO latencystats`, server side), the same script through ioredis without the store around it, a PING through
- * ioredis (the round trip's floor through the library), and how many of the slowest decisions a garbage collection
- * overlapped (the process's own pauses) beside the event loop's delay (the machine not giving it a core).
+ * Then where that time goes, layer by layer, each timed the same way and turn about with the decisions (a decision, the
+ * script, a PING, again: each meets the same machine): Redis's own time running the booking script (its `INFO
+ * latencystats`, server side), the same script through ioredis without the store around it, a PING through ioredis
+ * (the round trip's floor through the library), what a decision took beyond the script timed next to it (the store's
+ * own share), and how many of the slowest decisions a garbage collection overlapped (the process's own pauses) beside
+ * the event loop's delay (the machine not giving it a core).
  */
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
@@ -29,6 +31,8 @@ export interface AloneResult extends Quantiles {
     serverScript: { p50Ms: number; p99Ms: number };
     ioredisScript: Quantiles;
     ioredisPing: Quantiles;
+    /** Each decision's span less the script's timed right after it (ms; below 0 when the script's was the slower). */
+    storeOver: { p50Ms: number; p99Ms: number };
     /** Of the slowest 1 % of decisions, how many a garbage collection of this process overlapped. */
     slowestWithGc: string;
     eventLoopDelayP99Ms: number;
@@ -52,27 +56,30 @@ export async function redisAlone(url: string, apiKey: string, models: string[], 
     await admin.connect();
     const free = models.find((m) => m.endsWith(':free')) ?? (models[0] as string);
     const decide = async () => {
-      await store.changes();
+      // As a turn's decision reads the mirror (chain-llm.ts, syncSharedAtOnce): at once, awaited only when a round trip is due.
+      if (store.changesAtOnce() === false) await store.changes();
       await store.book(free, { leaseEnd: clock.now() + 10_000, free: true });
     };
-    // Loaded script, warm JIT: the first calls compile both, which no running agent pays per decision.
-    for (let i = 0; i < WARM_UP; i++) await decide();
-    await admin.config('RESETSTAT');
-    gcWatch.observe({ entryTypes: ['gc'] });
-    const loop = monitorEventLoopDelay({ resolution: 1 });
-    loop.enable();
-    const spans = await timed(decisions, decide);
-    loop.disable();
-    gcWatch.disconnect();
-    const serverScript = serverPercentiles(await admin.info('latencystats'), 'evalsha');
     // The same script through the library alone, on a connection of its own (its keys are scratch, flushed after).
     const sha = String(await admin.script('LOAD', BOOK_SCRIPT));
     let n = 0;
     const now = () => Math.round(clock.toEpochMs(clock.now()));
-    const ioredisScript = await timed(decisions, () =>
-      admin.evalsha(sha, 4, 'alone:r', 'alone:v', 'alone:f', 'alone:d', 'alone:ch', free, now(), now() + 10_000, 'alone', 1, 61_000, 1_000_000, `m${++n}`, 0, 86_400_000, 0),
-    );
-    const ioredisPing = await timed(decisions, () => admin.ping());
+    const script = () =>
+      admin.evalsha(sha, 4, 'alone:r', 'alone:v', 'alone:f', 'alone:d', 'alone:ch', free, now(), now() + 10_000, 'alone', 1, 61_000, 1_000_000, `m${++n}`, 0, 86_400_000, 0);
+    const ping = () => admin.ping();
+    // Loaded script, warm JIT: the first calls compile both, which no running agent pays per decision.
+    await interleaved(WARM_UP, [decide, script, ping]);
+    await admin.config('RESETSTAT');
+    gcWatch.observe({ entryTypes: ['gc'] });
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
+    // Turn about, not one layer after another: on a shared machine a layer timed alone for its second meets another
+    // load than the next one, and the difference between them says more of that than of the layers.
+    const [spans, ioredisScript, ioredisPing] = (await interleaved(decisions, [decide, script, ping])) as [Span[], Span[], Span[]];
+    loop.disable();
+    gcWatch.disconnect();
+    // Both connections' runs of the booking script (the store's and the library's alone): the same script, keys apart.
+    const serverScript = serverPercentiles(await admin.info('latencystats'), 'evalsha');
     const slowest = [...spans].sort((a, b) => b.end - b.start - (a.end - a.start)).slice(0, Math.max(1, Math.ceil(spans.length / 100)));
     const withGc = slowest.filter((s) => gcs.some((g) => g.start < s.end && g.end > s.start)).length;
     return {
@@ -82,6 +89,7 @@ export async function redisAlone(url: string, apiKey: string, models: string[], 
         serverScript,
         ioredisScript: quantiles(ioredisScript),
         ioredisPing: quantiles(ioredisPing),
+        storeOver: percentiles(spans.map((s, i) => s.end - s.start - ((ioredisScript[i] as Span).end - (ioredisScript[i] as Span).start))),
         slowestWithGc: `${withGc} of ${slowest.length}`,
         eventLoopDelayP99Ms: round(loop.percentile(99) / 1e6),
       },
@@ -94,21 +102,33 @@ export async function redisAlone(url: string, apiKey: string, models: string[], 
   }
 }
 
-/** `runs` calls one after another, each's wall span. */
-async function timed(runs: number, run: () => Promise<unknown>): Promise<{ start: number; end: number }[]> {
-  const spans: { start: number; end: number }[] = [];
+interface Span {
+  start: number;
+  end: number;
+}
+
+/** `runs` rounds of every call in `calls`, one after another: each call's wall spans, in the order of `calls`. */
+async function interleaved(runs: number, calls: (() => Promise<unknown>)[]): Promise<Span[][]> {
+  const spans: Span[][] = calls.map(() => []);
   for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await run();
-    spans.push({ start, end: performance.now() });
+    for (const [k, run] of calls.entries()) {
+      const start = performance.now();
+      await run();
+      spans[k]?.push({ start, end: performance.now() });
+    }
   }
   return spans;
 }
 
-function quantiles(spans: { start: number; end: number }[]): Quantiles {
-  const times = spans.map((s) => s.end - s.start).sort((a, b) => a - b);
-  const at = (q: number) => round(times[Math.max(0, Math.ceil(q * times.length) - 1)] as number);
-  return { p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
+function quantiles(spans: Span[]): Quantiles {
+  const times = spans.map((s) => s.end - s.start);
+  return { ...percentiles(times), maxMs: round(Math.max(...times)) };
+}
+
+function percentiles(values: number[]): { p50Ms: number; p99Ms: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => round(sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] as number);
+  return { p50Ms: at(0.5), p99Ms: at(0.99) };
 }
 
 /** Redis 7's `latency_percentiles_usec_<command>:p50=…,p99=…` line, in ms. */

@@ -218,8 +218,11 @@ function histogram(texts: string[], name: string): Histogram {
       const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
       sum.buckets.set(le, (sum.buckets.get(le) ?? 0) + Number(m[2]));
     }
-    for (const m of text.matchAll(/^holdline_redis_failures_total\{op="[^"]*",reason="([^"]+)"\} (\d+)$/gm)) {
-      sum.failures.set(m[1] as string, (sum.failures.get(m[1] as string) ?? 0) + Number(m[2]));
+    // By operation and reason ('book timeout', 'fail timeout'): whether a decision's booking missed the deadline or a
+    // write beside the turn did says apart what a turn paid from what it did not wait for.
+    for (const m of text.matchAll(/^holdline_redis_failures_total\{op="([^"]*)",reason="([^"]+)"\} (\d+)$/gm)) {
+      const label = `${m[1]} ${m[2]}`;
+      sum.failures.set(label, (sum.failures.get(label) ?? 0) + Number(m[3]));
     }
     const count = new RegExp(`^${name}_count (\\d+)$`, 'm').exec(text);
     if (count) sum.count += Number(count[1]);

@@ -21,7 +21,7 @@ export interface CellSummary {
   redisDecisionMs?: { p50: number; p99: number; decisions: number };
   /** The same for the booking round trips alone (the decisions that made one). */
   redisBookingMs?: { p50: number; p99: number; bookings: number };
-  /** The fleet's Redis calls that missed their 50 ms deadline or failed, by reason. */
+  /** The fleet's Redis calls that missed their 50 ms deadline or failed, by operation and reason ('book timeout'). */
   redisFailures?: Record<string, number>;
   wallMs: number;
 }

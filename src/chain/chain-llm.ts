@@ -21,7 +21,7 @@ import type { AgentEvents } from './events.js';
 import { HedgeBudget, hedgeDelayMs, TtftBook } from './hedge.js';
 import { decide, hedgeTarget, holdDueAt, newEpisode, type Episode } from './policy.js';
 import { race, type Lane } from './race.js';
-import type { SharedCooldowns } from './shared-cooldowns.js';
+import type { SharedCooldowns, SharedRecord } from './shared-cooldowns.js';
 
 /** A chat chunk that says who produced it. The voice layer reads `source`; everything else sees a ChatChunk. */
 export interface SourcedChunk extends llm.ChatChunk {
@@ -283,7 +283,21 @@ export class ChainLLM extends llm.LLM {
    * in-process cooldowns and last errors the policy reads. When Redis does not answer, the in-process state stands.
    */
   async syncShared(): Promise<void> {
-    const view = await this.options.shared?.changes();
+    this.applyShared(await this.options.shared?.changes());
+  }
+
+  /**
+   * @internal `syncShared` without an await when the store needs no Redis call for it (wall time, mirror following:
+   * the usual decision). False: it needs one, and nothing was taken; await `syncShared` instead.
+   */
+  syncSharedAtOnce(): boolean {
+    const view = this.options.shared?.changesAtOnce();
+    if (view === false) return false;
+    this.applyShared(view);
+    return true;
+  }
+
+  private applyShared(view: Map<string, SharedRecord | undefined> | undefined): void {
     if (!view) return;
     for (const backend of this.sharedBackends()) {
       if (!view.has(backend.model)) continue;
@@ -304,10 +318,9 @@ export class ChainLLM extends llm.LLM {
    */
   async sharedHold(backend: Backend, now: number): Promise<{ until?: number; slot?: string }> {
     const shared = this.options.shared;
+    if (!shared || !this.booksBefore(backend, now)) return {};
     const cooldown = this.cooldowns.get(backend.id);
     const free = isFree(backend);
-    // Nothing to book: no cooldown ended (no probe lease to take) and no :free budget to spend.
-    if (!shared || backend.kind !== 'openrouter' || (!free && (!cooldown || cooldown.until > now))) return {};
     // The lease covers the probe's verdict: a failure comes by the first-token deadline at the latest.
     const leaseEnd = now + Math.max(backend.deadlines.headersMs, backend.deadlines.firstTokenMs);
     const booking = await shared.book(backend.model, { leaseEnd, free });
@@ -328,6 +341,16 @@ export class ChainLLM extends llm.LLM {
       });
     }
     return { until: booking.until };
+  }
+
+  /**
+   * @internal Does asking `backend` now take a booking (`sharedHold`'s round trip)? Not when no cooldown of it ended (no
+   * probe lease to take) and it spends no `:free` budget: then a decision asks it without awaiting anything.
+   */
+  booksBefore(backend: Backend, now: number): boolean {
+    if (!this.options.shared || backend.kind !== 'openrouter') return false;
+    const cooldown = this.cooldowns.get(backend.id);
+    return isFree(backend) || (cooldown !== undefined && cooldown.until <= now);
   }
 
   /**
@@ -448,21 +471,27 @@ class ChainStream extends llm.LLMStream {
       if (signal.aborted) return this.cancelled();
       // Only with a shared store: without one, no await is added (the turn's timing is exactly as before).
       const shared = this.chain.options.shared;
-      // What this decision waits on Redis (wall ms): what the fleet changed (memory, from the store's mirror) and the
-      // booking an attempt makes (a probe lease, a :free slot: one round trip, when it has one to make).
-      const started = shared ? performance.now() : 0;
-      if (shared) await this.chain.syncShared();
+      // What this decision waits on Redis (wall ms): what the fleet changed (memory, from the store's mirror, without
+      // an await when it needs no round trip) and the booking an attempt makes (a probe lease, a :free slot: one round
+      // trip, when it has one to make). The policy's own work between the two is no wait on Redis: not counted.
+      let waited = 0;
+      if (shared) {
+        const started = performance.now();
+        if (!this.chain.syncSharedAtOnce()) await this.chain.syncShared();
+        waited = performance.now() - started;
+      }
       const now = clock.now();
       const decision = decide({ episode, cooldowns: this.chain.cooldowns, backends, now, policy });
-      if (decision.kind !== 'attempt') shared?.noteDecision(performance.now() - started);
+      if (decision.kind !== 'attempt') shared?.noteDecision(waited);
       switch (decision.kind) {
         case 'skip':
           this.skip(episode, decision.backend, decision.pass, now, decision.until);
           if (decision.shared) this.chain.shareCooldown(decision.backend.id, decision.until);
           break;
         case 'attempt': {
-          const notBefore = shared ? (await this.chain.sharedHold(decision.backend, now)).until : undefined;
-          shared?.noteDecision(performance.now() - started);
+          const booked = performance.now();
+          const notBefore = this.chain.booksBefore(decision.backend, now) ? (await this.chain.sharedHold(decision.backend, now)).until : undefined;
+          shared?.noteDecision(waited + performance.now() - booked);
           if (notBefore !== undefined) {
             this.skip(episode, decision.backend, decision.pass, now, notBefore);
             break;

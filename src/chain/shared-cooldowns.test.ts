@@ -7,6 +7,7 @@
  * Virtual time moves only when both chains wait on the clock and no Redis call is under way (`idle`), so the turns'
  * timelines are exact whatever the machine's load.
  */
+import { spawnSync } from 'node:child_process';
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import { llm } from '@livekit/agents';
@@ -17,7 +18,7 @@ import { closedPort } from '../testing/ports.js';
 import { playTurns, redisForFile, rateLimited, ready, startJob, type Job, type Script } from '../testing/shared-fleet.js';
 import type { Backend } from './backends.js';
 import { isSourcedChunk, type ChainLLM } from './chain-llm.js';
-import { PROBE_HEAD_START_MS, PROBE_RECHECK_MS, REDIS_DEADLINE_MS } from './shared-cooldowns.js';
+import { PROBE_HEAD_START_MS, PROBE_RECHECK_MS, REDIS_DEADLINE_MS, SharedCooldowns } from './shared-cooldowns.js';
 import { FREE_WINDOW_MARGIN_MS } from './shared-scripts.js';
 
 const KEY = 'sk-or-v1-fleet-secret';
@@ -210,6 +211,29 @@ describe('shared cooldowns (real Redis)', () => {
   });
 });
 
+describe('the deadline is Redis being late, not this process', () => {
+  it('a reply that came in time, while the event loop was busy past the deadline, is the answer (no timeout, no outage)', async () => {
+    const clock = new ScaledClock(1, Date.now());
+    const deadlineMs = 20;
+    const store = new SharedCooldowns({ redis: fleetRedis.server().url, apiKey: `${KEY}-busy-loop`, clock, deadlineMs });
+    stores.push(store);
+    store.watch({ models: ['a/one'], local: () => new Map() });
+    await ready(store);
+    // a/one cooling for a minute: Redis refuses the probe; a booking that timed out would be granted instead.
+    await store.fail('a/one', { until: clock.now() + 60_000, cls: 'rate-limit', streak: 1, since: clock.now() });
+    const sent = performance.now();
+    const booking = store.claimProbe('a/one', clock.now() + 70_000);
+    // The loop busy (no await) until Redis has surely answered: another connection's PING, sent after the booking, came
+    // back (Redis answers in order and flushes every reply of a pass before it reads again), and past the deadline.
+    const pong = spawnSync(process.execPath, ['-e', `const s=require('net').connect(${fleetRedis.server().port},'127.0.0.1',()=>s.write('PING\\r\\n'));s.on('data',()=>process.exit(0))`]);
+    expect(pong.status).toBe(0);
+    while (performance.now() - sent < 2 * deadlineMs);
+    expect(await booking).toMatchObject({ granted: false });
+    expect([...store.failures]).toEqual([]);
+    expect(store.up).toBe(true);
+  });
+});
+
 describe('a probe lease given back (a hedge picked but never sent)', () => {
   it("frees the model for the next call at once; another call's lease is not touched", async () => {
     const clock = new VirtualClock(0, 1_700_000_000_000);
@@ -232,15 +256,7 @@ describe('a probe lease given back (a hedge picked but never sent)', () => {
 
 describe('the mirror: a decision reads memory, not Redis', () => {
   it("on wall time, a call that learns another's cooldown asks Redis nothing before its decisions (pub/sub brought it)", async () => {
-    const clock = new ScaledClock(1, Date.now());
-    const storm = (b: Backend) => (b.model === 'a/one' ? rateLimited(60_000) : 'ok');
-    const a = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1, store: { deadlineMs: PATIENT_MS } });
-    const b = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1, store: { deadlineMs: PATIENT_MS } });
-    stores.push(a.store, b.store);
-    await Promise.all([ready(a.store), ready(b.store)]);
-    const published = new Promise((resolve) => b.store.mirror.subscriber.once('message', resolve));
-    await wallTurn(a.chain);
-    await published; // A's 429 reached B's mirror
+    const { b } = await wallStormHeard();
     const sent: string[] = [];
     const send = b.store.client.sendCommand.bind(b.store.client);
     b.store.client.sendCommand = ((command: { name: string }) => {
@@ -259,6 +275,24 @@ describe('the mirror: a decision reads memory, not Redis', () => {
     await b.store.idle();
     // Its decisions (skip a/one, ask b/two, done) read no record: the one command is the success it reports after.
     expect(sent).toEqual(['evalsha']);
+  });
+
+  it('on wall time a decision takes what the fleet changed without an await; on virtual time it waits for the catch-up', async () => {
+    const { b } = await wallStormHeard();
+    // In the same tick: the cooldown is B's before anything else of the event loop (or Redis) had a turn.
+    expect(b.chain.syncSharedAtOnce()).toBe(true);
+    expect(b.chain.status()[0]).toMatchObject({ ok: false, lastError: { class: 'rate-limit' } });
+    // Taken once: a second look finds nothing new (and changes nothing).
+    expect(b.chain.syncSharedAtOnce()).toBe(true);
+    expect(b.chain.status()[0]).toMatchObject({ ok: false });
+
+    // Virtual time: the mirror must first be caught up with what Redis has (a round trip): nothing is taken at once.
+    const { a: virtualA, b: virtualB, clock: virtualClock } = await fleet(60_000, 30_000);
+    await turns(virtualClock, [virtualA.chain], [virtualA.store, virtualB.store]);
+    expect(virtualB.chain.syncSharedAtOnce()).toBe(false);
+    expect(virtualB.chain.status()[0]).toMatchObject({ ok: true });
+    await virtualB.chain.syncShared();
+    expect(virtualB.chain.status()[0]).toMatchObject({ ok: false });
   });
 
   it('Redis flushed under the fleet (versions go back): the mirror reads the lot again and follows the new versions', async () => {
@@ -303,6 +337,20 @@ describe('the mirror across a Redis restart', () => {
     expect(b.chain.status()[0]).toMatchObject({ ok: false, coolingUntil: 60_030 + PROBE_HEAD_START_MS });
   });
 });
+
+/** Two calls on wall time (a ScaledClock): A met a/one's 429 (Retry-After 60 s), and B's mirror has heard of it. */
+async function wallStormHeard(): Promise<{ a: Job; b: Job }> {
+  const clock = new ScaledClock(1, Date.now());
+  const storm = (b: Backend) => (b.model === 'a/one' ? rateLimited(60_000) : 'ok');
+  const a = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1, store: { deadlineMs: PATIENT_MS } });
+  const b = startJob({ clock, config, script: storm, redisUrl: fleetRedis.server().url, apiKey: KEY, answerMs: 1, store: { deadlineMs: PATIENT_MS } });
+  stores.push(a.store, b.store);
+  await Promise.all([ready(a.store), ready(b.store)]);
+  const published = new Promise((resolve) => b.store.mirror.subscriber.once('message', resolve));
+  await wallTurn(a.chain);
+  await published; // A's 429 reached B's mirror
+  return { a, b };
+}
 
 /** One turn on wall time (a ScaledClock): the job's answers take real milliseconds. */
 async function wallTurn(chain: ChainLLM): Promise<string[]> {

@@ -58,6 +58,8 @@ export const PROBE_RECHECK_MS = 1_000;
  * (answered meanwhile, hung up) costs the others this much before one of them probes instead.
  */
 export const PROBE_HEAD_START_MS = 100;
+/** What a Redis call's deadline settles it with (`call`): no reply can be this. */
+const TIMED_OUT: unique symbol = Symbol('timed out');
 /** How long a record outlives its cooldown's end before Redis drops it (its streak is what the next failure grows from). */
 const GC_AFTER_END_MS = 60 * 60 * 1000;
 
@@ -302,14 +304,33 @@ export class SharedCooldowns extends EventEmitter {
    * follow Redis (not subscribed yet, a gap) or, on a clock that moves only when told, to catch up (`caughtUp`).
    */
   async changes(): Promise<Map<string, SharedRecord | undefined> | undefined> {
-    if (!this.healthy) {
-      // Writing back what was learned meanwhile is no turn's business on wall time: it goes on beside the turn.
-      const back = this.refresh();
-      if (!this.wallTime) await back;
-    } else if (!this.wallTime) await this.caughtUp();
+    const atOnce = this.changesAtOnce();
+    if (atOnce !== false) return atOnce;
+    if (!this.healthy) await this.refresh();
+    else if (!this.wallTime) await this.caughtUp();
     // Not following Redis (not subscribed yet, a message lost): read it now, as a decision did before the mirror.
     const fresh = this.mirror.live || (this.healthy && (await this.refresh()));
     if (!this.healthy || !fresh) return undefined;
+    return this.view();
+  }
+
+  /**
+   * What `changes()` resolves to when it needs no Redis call first (wall time, and the mirror follows Redis or Redis
+   * does not answer), without a single await: a decision that reads memory must not queue behind the event loop's
+   * other microtasks. `false`: a round trip is due (virtual time's catch-up, a mirror not following yet): `changes()`.
+   */
+  changesAtOnce(): Map<string, SharedRecord | undefined> | undefined | false {
+    if (!this.wallTime) return false;
+    if (!this.healthy) {
+      // Writing back what was learned meanwhile is no turn's business on wall time: it goes on beside the turn.
+      void this.refresh();
+      return undefined;
+    }
+    return this.mirror.live ? this.view() : false;
+  }
+
+  /** The mirror's changes since the last look, as records on this clock (see `changes`). */
+  private view(): Map<string, SharedRecord | undefined> {
     const nowEpoch = this.clock.toEpochMs(this.clock.now());
     const view = new Map<string, SharedRecord | undefined>();
     for (const [model, fields] of this.mirror.takeChanges()) view.set(model, fields && this.fromFields(fields, nowEpoch));
@@ -573,12 +594,16 @@ export class SharedCooldowns extends EventEmitter {
     // A reply on its way over a plain socket is work a virtual clock cannot see by itself (contract/time/held.ts).
     const release = holdTime();
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.deadlineMs);
-    });
     try {
-      const result = await Promise.race([run(), deadline]);
-      if (result === 'timeout') {
+      // One promise settled by whichever comes first, the reply or the deadline (no race of two, less garbage a call).
+      // The deadline is called after the event loop's next poll for I/O (setImmediate): when this process had no core
+      // (or its loop was busy) past the deadline, the reply may already be waiting on the socket, and Node runs due
+      // timers before it reads sockets. Redis answered in time then; only a reply still missing after that poll is late.
+      const result = await new Promise<T | typeof TIMED_OUT>((resolve, reject) => {
+        timer = setTimeout(() => setImmediate(resolve, TIMED_OUT), this.deadlineMs);
+        run().then(resolve, reject);
+      });
+      if (result === TIMED_OUT) {
         this.failed(op, 'timeout');
         return undefined;
       }
