@@ -42,6 +42,8 @@ export interface TurnResult {
   /** Scenario ms from the turn to the first answer token, when answered. */
   firstAnswerMs?: number;
   held: boolean;
+  /** Hedges in the turn: second requests started because the first had no token by its hedge delay. */
+  hedged: number;
   /** Why the chain apologized (its policy event), when it did. */
   apologyReason?: string;
   /** The turn's first skip of each model, and until when (scenario ms): what the fleet's state made it pass over. */
@@ -136,6 +138,7 @@ function judge(events: AgentEvent[], nth: number, call: number, at: number): Tur
   const end = mine.find((e) => e.type === 'turn_end');
   const answer = mine.find((e): e is Extract<AgentEvent, { type: 'attempt' }> => e.type === 'attempt' && e.outcome === 'ok' && e.ttftMs !== undefined);
   const held = mine.some((e) => e.type === 'policy' && e.step === 'hold');
+  const hedged = mine.filter((e) => e.type === 'attempt' && e.hedge === true).length;
   const apology = mine.find((e): e is Extract<AgentEvent, { type: 'policy' }> => e.type === 'policy' && e.step === 'apology');
   const outcome = end?.type === 'turn_end' && end.outcome !== null ? end.outcome : 'silent';
   const skips = mine.filter((e): e is Extract<AgentEvent, { type: 'skip' }> => e.type === 'skip');
@@ -145,6 +148,7 @@ function judge(events: AgentEvent[], nth: number, call: number, at: number): Tur
     at,
     outcome: outcome as TurnResult['outcome'],
     held,
+    hedged,
     ...(firstAnswerMs !== undefined && { firstAnswerMs: Math.round(firstAnswerMs) }),
     ...(apology && { apologyReason: apology.reason }),
     ...(skips.length > 0 && { skipped: Object.fromEntries(skips.reverse().map((e) => [e.model, e.cooldownUntil])) }),

@@ -15,6 +15,8 @@ export interface CellSummary {
   deadTarget?: number;
   firstAnswerMs?: { p50: number; p95: number; max: number };
   holds: number;
+  /** Hedged requests (each one more request against the key's quota). */
+  hedged: number;
   apologies: number;
   silent: number;
   /** Upper bounds (ms) of the histogram buckets holding the median and the 99th percentile, and the decisions counted. */
@@ -43,6 +45,7 @@ export function summarize(cell: CellResult, bench: FleetCase): CellSummary {
     ...(bench.storm && { deadTarget: models * Math.ceil(bench.storm.ms / bench.storm.retryAfterMs) + models }),
     ...(answers.length > 0 && { firstAnswerMs: { p50: rank(answers, 0.5), p95: rank(answers, 0.95), max: answers.at(-1) as number } }),
     holds: cell.turns.filter((t) => t.held).length,
+    hedged: cell.turns.reduce((sum, t) => sum + t.hedged, 0),
     apologies: cell.turns.filter((t) => t.outcome === 'apology').length,
     silent: cell.turns.filter((t) => t.outcome === 'silent' || t.outcome === 'cancelled').length,
     ...(decision && decision.count > 0 && { redisDecisionMs: { p50: bucketQuantile(decision, 0.5), p99: bucketQuantile(decision, 0.99), decisions: decision.count } }),
@@ -66,15 +69,15 @@ function bucketQuantile(h: NonNullable<CellResult['redisDecision']>, q: number):
 
 export function fleetTable(rows: CellSummary[]): string {
   const ms = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${n} ms`);
-  const head = '| case | contender | turns | refused by the fake (quota 429s) | dead requests per model (target) | first answer p50 / p95 / max | holds | apologies | silent | Redis per decision p50 / p99 |';
-  const line = '|---|---|---:|---:|---|---|---:|---:|---:|---|';
+  const head = '| case | contender | turns | refused by the fake (quota 429s) | dead requests per model (target) | first answer p50 / p95 / max | holds | hedged | apologies | silent | Redis per decision p50 / p99 |';
+  const line = '|---|---|---:|---:|---|---|---:|---:|---:|---:|---|';
   const body = rows.map((r) => {
     const dead = Object.entries(r.deadByModel).map(([m, n]) => `${m}: ${n}`).join(', ') || 'none';
     const answer = r.firstAnswerMs ? `${ms(r.firstAnswerMs.p50)} / ${ms(r.firstAnswerMs.p95)} / ${ms(r.firstAnswerMs.max)}` : 'none answered';
     const failed = Object.entries(r.redisFailures ?? {}).map(([reason, n]) => `${n} ${reason}`).join(', ');
     const booked = r.redisBookingMs ? `; bookings ≤ ${r.redisBookingMs.p50} ms / ≤ ${r.redisBookingMs.p99} ms of ${r.redisBookingMs.bookings}` : '';
     const redis = r.redisDecisionMs ? `≤ ${r.redisDecisionMs.p50} ms / ≤ ${r.redisDecisionMs.p99} ms (${r.redisDecisionMs.decisions} decisions${booked}${failed ? `; calls ${failed}` : ''})` : '-';
-    return `| ${r.case} | ${r.contender} | ${r.turns} | ${r.refused} (${r.quota429}) | ${dead}${r.deadTarget !== undefined ? ` (≤ ${r.deadTarget} in all)` : ''} | ${answer} | ${r.holds} | ${r.apologies} | ${r.silent} | ${redis} |`;
+    return `| ${r.case} | ${r.contender} | ${r.turns} | ${r.refused} (${r.quota429}) | ${dead}${r.deadTarget !== undefined ? ` (≤ ${r.deadTarget} in all)` : ''} | ${answer} | ${r.holds} | ${r.hedged} | ${r.apologies} | ${r.silent} | ${redis} |`;
   });
   return [head, line, ...body].join('\n');
 }
