@@ -207,6 +207,7 @@ export class ChainLLM extends llm.LLM {
     this.lastErrors.clear();
     this.ttfts.clear();
     this.hedgeBudget.reset();
+    this.options.shared?.forgetPause();
   }
 
   /**

@@ -211,6 +211,29 @@ describe('shared cooldowns (real Redis)', () => {
   });
 });
 
+describe('a rehearsal reset', () => {
+  it('forgets the pause after a failure: scenario time went back to 0, and Redis is asked again at once, not after the last rehearsal\'s length', async () => {
+    const clock = new RehearsalVirtualClock(0, 1_700_000_000_000);
+    const a = job(clock, () => 'ok', 10, config, 20, fleetRedis.server().url, REDIS_DEADLINE_MS);
+    await ready(a.store);
+    clock.schedule(() => {}, 30_000);
+    await clock.advanceToNext(); // 30 s into the first rehearsal
+    fleetRedis.server().pause();
+    try {
+      await turns(clock, [a.chain], [a.store]); // a call misses its deadline: Redis is skipped until 31 s of this rehearsal
+    } finally {
+      fleetRedis.server().resume();
+    }
+    expect(a.store.failures.get('read:timeout')).toBeGreaterThanOrEqual(1);
+    clock.resetTo(); // the next rehearsal: scenario time 0
+    a.chain.reset();
+    const skippedBefore = a.store.failures.get('read:disconnected') ?? 0;
+    expect(await turns(clock, [a.chain], [a.store])).toEqual([['openrouter:a/one: answer from a/one']]);
+    expect(a.store.failures.get('read:disconnected') ?? 0).toBe(skippedBefore);
+    expect(a.store.up).toBe(true);
+  });
+});
+
 describe('the deadline is Redis being late, not this process', () => {
   it('a reply that came in time, while the event loop was busy past the deadline, is the answer (no timeout, no outage)', async () => {
     const clock = new ScaledClock(1, Date.now());
@@ -337,6 +360,23 @@ describe('the mirror across a Redis restart', () => {
     expect(b.chain.status()[0]).toMatchObject({ ok: false, coolingUntil: 60_030 + PROBE_HEAD_START_MS });
   });
 });
+
+/**
+ * A rehearsal's virtual time as the store sees it (speed Infinity, like AutoClock: its pause runs on the clock), which a
+ * rehearsal reset takes back to scenario time 0 while its timers go on.
+ */
+class RehearsalVirtualClock extends VirtualClock {
+  readonly speed = Infinity;
+  private zero = 0;
+
+  override now(): number {
+    return super.now() - this.zero;
+  }
+
+  resetTo(): void {
+    this.zero += this.now();
+  }
+}
 
 /** Two calls on wall time (a ScaledClock): A met a/one's 429 (Retry-After 60 s), and B's mirror has heard of it. */
 async function wallStormHeard(): Promise<{ a: Job; b: Job }> {

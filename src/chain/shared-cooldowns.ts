@@ -545,6 +545,15 @@ export class SharedCooldowns extends EventEmitter {
     }
   };
 
+  /**
+   * A rehearsal reset (`ChainLLM.reset`): scenario time went back to 0, so a pause after a failure (`quietUntil`, on the
+   * clock's time when virtual) would otherwise skip Redis for as long as the last rehearsal had run. The next call tries
+   * Redis again; a Redis still failing starts a new pause.
+   */
+  forgetPause(): void {
+    this.quietUntil = 0;
+  }
+
   /** True while a Redis call of this store is under way. */
   get busy(): boolean {
     return this.inFlight > 0;
