@@ -14,7 +14,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { Pool, type Dispatcher } from 'undici';
-import { summary } from './stats.js';
+import { round2, summary } from './stats.js';
 
 export interface StreamOptions {
   url: string;
@@ -41,6 +41,16 @@ export interface StreamResult {
   ttftFromReceiptErrorMs: Summary;
   /** From the send to the fake's receipt: the time a request waited in the sockets and the fake's queue. */
   sendToReceiptMs: Summary;
+  /** The smallest send to receipt: below 0 only by the journal's whole-ms rounding down, or a receipt stamped too early. */
+  sendToReceiptMinMs: number;
+  /**
+   * The client's own part of `ttftErrorMs`: from the start of the client's event-loop phase that read a stream's
+   * first token to when its handler got to it (the phase's other streams' chunks handled first). Counted in
+   * `ttftErrorMs` all the same; reported so that a client's loop is not mistaken for the fake's lateness.
+   */
+  clientReadDelayMs: Summary;
+  /** `ttftErrorMs` with the first token stamped at the start of the client's phase that read it. */
+  ttftErrorAtClientReadMs: Summary;
   gapErrorMs: Summary;
   latenessMs: Summary;
   /** First to last send, and first to last receipt, ms. */
@@ -55,9 +65,31 @@ interface Timed {
   created: number;
   /** Epoch ms each content chunk arrived. */
   times: number[];
+  /** Epoch ms the client's event-loop phase that read the first content chunk began (ReadPhase). */
+  firstPhaseAt: number;
 }
 
 const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * When the client's current phase of reading began: its first chunk handler's stamp, shared by every handler
+ * in the same event-loop phase until the `setImmediate` after it (the data of all of them was in the client's
+ * sockets by then). The gap to a handler's own stamp is the client's own delay in reading that chunk.
+ */
+class ReadPhase {
+  private stamp: number | undefined;
+  private readonly clear = () => {
+    this.stamp = undefined;
+  };
+
+  at(handledAt: number): number {
+    if (this.stamp === undefined) {
+      this.stamp = handledAt;
+      setImmediate(this.clear);
+    }
+    return this.stamp;
+  }
+}
 
 /** Which stream each undici request belongs to, from its creation (synchronous inside `dispatch`) on. */
 class SendStamps {
@@ -94,9 +126,9 @@ class SendStamps {
 }
 
 /** One stream's chunk times; null if it failed or was never stamped as sent. */
-function oneStream(pool: Pool, stamps: SendStamps, options: StreamOptions, path: string, body: Buffer): Promise<Timed | null> {
+function oneStream(pool: Pool, stamps: SendStamps, phase: ReadPhase, options: StreamOptions, path: string, body: Buffer): Promise<Timed | null> {
   return new Promise((resolve) => {
-    const timed: Timed = { sentAt: Number.NaN, created: Number.NaN, times: [] };
+    const timed: Timed = { sentAt: Number.NaN, created: Number.NaN, times: [], firstPhaseAt: Number.NaN };
     const decoder = new TextDecoder();
     let status = 0;
     let buffer = '';
@@ -109,11 +141,15 @@ function oneStream(pool: Pool, stamps: SendStamps, options: StreamOptions, path:
       },
       onResponseData(_controller, chunk) {
         const at = now();
+        const phaseAt = phase.at(at);
         buffer += decoder.decode(chunk, { stream: true });
         const blocks = buffer.split('\n\n');
         buffer = blocks.pop() ?? '';
         for (const block of blocks) {
-          if (block.startsWith('data: {') && block.includes('"content":"') && !block.includes('"content":""')) timed.times.push(at);
+          if (block.startsWith('data: {') && block.includes('"content":"') && !block.includes('"content":""')) {
+            if (timed.times.length === 0) timed.firstPhaseAt = phaseAt;
+            timed.times.push(at);
+          }
         }
       },
       onResponseEnd() {
@@ -147,11 +183,12 @@ export async function runStreams(options: StreamOptions): Promise<StreamResult> 
   const path = url.pathname;
   const pool = new Pool(url.origin, { connections: options.streams, pipelining: 1 });
   const stamps = new SendStamps();
+  const phase = new ReadPhase();
   try {
     await warmUp(pool, options, path, options.streams);
     await options.beforeStreams?.();
     const body = Buffer.from(options.body);
-    const results = await Promise.all(Array.from({ length: options.streams }, () => oneStream(pool, stamps, options, path, body)));
+    const results = await Promise.all(Array.from({ length: options.streams }, () => oneStream(pool, stamps, phase, options, path, body)));
     const ok = results.filter((r): r is Timed => r !== null);
     // The k-th generation the fake handled is the k-th request it read: it answers in arrival order (backlog.ts).
     // Paired by that order only when every stream completed; with one missing the order no longer lines up, and
@@ -165,6 +202,8 @@ export async function runStreams(options: StreamOptions): Promise<StreamResult> 
     const ttftErrors: number[] = [];
     const fromReceipt: number[] = [];
     const sendToReceipt: number[] = [];
+    const clientReadDelay: number[] = [];
+    const atClientRead: number[] = [];
     const gapErrors: number[] = [];
     const lateness: number[] = [];
     for (const timed of ok) {
@@ -174,6 +213,8 @@ export async function runStreams(options: StreamOptions): Promise<StreamResult> 
         lateness.push(t - timed.sentAt - (options.ttftMs + i * intervalMs));
         if (i === 0) {
           ttftErrors.push(t - timed.sentAt - options.ttftMs);
+          clientReadDelay.push(t - timed.firstPhaseAt);
+          atClientRead.push(timed.firstPhaseAt - timed.sentAt - options.ttftMs);
           if (receipt !== undefined) fromReceipt.push(t - receipt - options.ttftMs);
         } else gapErrors.push(t - (timed.times[i - 1] as number) - intervalMs);
       });
@@ -185,6 +226,9 @@ export async function runStreams(options: StreamOptions): Promise<StreamResult> 
       ttftErrorMs: summary(ttftErrors),
       ttftFromReceiptErrorMs: summary(fromReceipt),
       sendToReceiptMs: summary(sendToReceipt),
+      sendToReceiptMinMs: round2(Math.min(...sendToReceipt)),
+      clientReadDelayMs: summary(clientReadDelay),
+      ttftErrorAtClientReadMs: summary(atClientRead),
       gapErrorMs: summary(gapErrors),
       latenessMs: summary(lateness),
       sendSpreadMs: spread(ok.map((t) => t.sentAt)),

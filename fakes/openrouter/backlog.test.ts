@@ -20,8 +20,8 @@ describe('Backlog: receive first, answer after', () => {
 
   it('stops a slice once it has run sliceMs, so what arrived meanwhile runs before the rest', async () => {
     let ms = 0;
-    // Each job takes 1 ms of this clock; slices of 2 ms run two jobs each.
-    const backlog = new Backlog(2, () => ms);
+    // Each job takes 1 ms of this clock; slices of 2 ms run two jobs each (after a burst too, here).
+    const backlog = new Backlog(2, () => ms, 2);
     const order: string[] = [];
     for (const n of [1, 2, 3, 4, 5]) {
       backlog.add(() => {
@@ -33,6 +33,29 @@ describe('Backlog: receive first, answer after', () => {
     }
     while (backlog.waiting > 0) await turn();
     expect(order).toEqual(['job 1', 'job 2', 'arrived meanwhile', 'job 3', 'job 4', 'job 5']);
+  });
+
+  it('runs a short slice right after jobs were added (a burst being read), a whole one once nothing new came', async () => {
+    let ms = 0;
+    // Jobs of 1 ms; whole slices 4 ms, after an add 1 ms.
+    const backlog = new Backlog(4, () => ms, 1);
+    const ran: number[] = [];
+    for (const n of [1, 2, 3, 4, 5, 6]) {
+      backlog.add(() => {
+        ms += 1;
+        ran.push(n);
+      });
+    }
+    await turn();
+    expect(ran).toEqual([1]);
+    await turn();
+    expect(ran).toEqual([1, 2, 3, 4, 5]);
+    backlog.add(() => ran.push(7));
+    await turn();
+    // The new job came after the others: their turn first, and a short slice again (a request was read).
+    expect(ran).toEqual([1, 2, 3, 4, 5, 6]);
+    await turn();
+    expect(ran).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 });
 

@@ -16,21 +16,32 @@ import { performance } from 'node:perf_hooks';
 
 /** Work per slice: a timer or a new request waits at most about this long for the backlog. */
 export const SLICE_MS = 1;
+/**
+ * A slice right after requests were read (a burst is coming in) runs this fraction of `sliceMs` (at least one
+ * job), so the rest of the burst is read (its arrivals stamped) sooner; once a turn reads nothing new, slices are
+ * whole again. `bench:fake`, 200 streams: send to receipt p99 2.8 to 6.5 ms with it, 7.6 to 18.9 ms without, same
+ * minutes (load 8 to 15); the non-stream throughput against mockttp stayed 1.3x to 2.8x.
+ */
+export const BURST_SLICE_FRACTION = 0.25;
 
 export class Backlog {
   private readonly jobs: (() => void)[] = [];
   private head = 0;
   private scheduled = false;
+  /** Jobs were added since the last slice began: requests are being read. */
+  private arrived = false;
 
   /** `now` (ms) measures the slices; tests pass their own to make a slice's length exact. */
   constructor(
     private readonly sliceMs = SLICE_MS,
     private readonly now: () => number = () => performance.now(),
+    private readonly burstSliceMs = sliceMs * BURST_SLICE_FRACTION,
   ) {}
 
   /** Runs `job` after every job added before it, at the next turn of the event loop or later. */
   add(job: () => void): void {
     this.jobs.push(job);
+    this.arrived = true;
     if (!this.scheduled) this.schedule();
   }
 
@@ -46,7 +57,8 @@ export class Backlog {
 
   private slice(): void {
     this.scheduled = false;
-    const until = this.now() + this.sliceMs;
+    const until = this.now() + (this.arrived ? this.burstSliceMs : this.sliceMs);
+    this.arrived = false;
     try {
       do {
         const job = this.jobs[this.head++] as () => void;

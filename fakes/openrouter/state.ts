@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { RehearsalClock } from '../../contract/clock.js';
 import type { Journal, JournalEntry } from '../../contract/journal.js';
 import type { Scenario } from '../../contract/scenario/schema.js';
+import { Arrivals } from './arrival.js';
 import { scenarioCalendar, type Calendar } from './calendar.js';
 import { GenerationLog } from './generations.js';
 import { JournalBook } from './journal.js';
@@ -30,6 +31,8 @@ export class FakeState {
   readonly journal = new JournalBook();
   /** One timer per due instant for every open request's waits (ticker.ts). */
   readonly ticker: Ticker;
+  /** When each request arrived: one stamp per event-loop phase of reading (arrival.ts). */
+  readonly arrivals: Arrivals;
   readonly generations = new GenerationLog();
   readonly events: FakeEvents = new EventEmitter<FakeEventMap>();
   /** OpenRouter's calendar: `fake.startsAt` as scenario time 0, or the clock's wall origin. */
@@ -44,6 +47,7 @@ export class FakeState {
     readonly clock: RehearsalClock,
   ) {
     this.ticker = new Ticker(clock);
+    this.arrivals = new Arrivals(clock);
     this.setScenario(scenario);
     this.calendar = scenarioCalendar(clock, () => this.scenario.fake.startsAtEpochMs);
     this.quota = new FreeQuota(this.calendar, () => this.scenario.fake.account);
@@ -60,6 +64,7 @@ export class FakeState {
   /** Scenario time 0 becomes `atEpochMs`; counters, quotas, journal and generations start over. */
   reset(atEpochMs = Date.now()): void {
     this.clock.resetTo(atEpochMs);
+    this.arrivals.forget();
     this.counts.clear();
     this.quota.clear();
     this.journal.clear();

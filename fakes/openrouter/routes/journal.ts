@@ -36,7 +36,7 @@ export function journalRequests(state: FakeState): RequestHandler {
 /** Opens the journal entry of one request and follows its answer to the close (express or not: see fast-chat.ts). */
 export function journalOne(state: FakeState, method: string, path: string, res: ServerResponse & { locals?: object }, key: string | null): JournalEntry {
   const clock = state.clock;
-  const entry = state.journal.open(Math.floor(clock.now()), method, path, key);
+  const entry = state.journal.open(Math.floor(state.arrivals.now()), method, path, key);
   const locals = (res.locals ??= {}) as Locals;
   locals.entry = entry;
 
