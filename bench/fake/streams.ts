@@ -226,7 +226,7 @@ export async function runStreams(options: StreamOptions): Promise<StreamResult> 
       ttftErrorMs: summary(ttftErrors),
       ttftFromReceiptErrorMs: summary(fromReceipt),
       sendToReceiptMs: summary(sendToReceipt),
-      sendToReceiptMinMs: round2(Math.min(...sendToReceipt)),
+      sendToReceiptMinMs: sendToReceipt.length === 0 ? Number.NaN : round2(Math.min(...sendToReceipt)),
       clientReadDelayMs: summary(clientReadDelay),
       ttftErrorAtClientReadMs: summary(atClientRead),
       gapErrorMs: summary(gapErrors),

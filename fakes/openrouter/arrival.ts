@@ -12,8 +12,10 @@
  *
  * The stamp is shared only until the phase is over (the `setImmediate`, which runs right after the poll phase);
  * requests read in the next phase get a new one. Its callers are the requests' `'request'` handlers, which run in
- * the poll phase, as I/O callbacks. (Were one called from a `setImmediate`, its stamp would last one loop turn
- * longer, but never across an idle wait: the pending clearing makes that turn's poll look without waiting.) (libuv asks the kernel for at most 1024 ready sockets per wait; beyond that,
+ * the poll phase, as I/O callbacks. (Were one called outside the poll phase, e.g. a pipelined
+ * request parsed when its paused socket drains after a write in a timer, its stamp would last into the next poll and
+ * date the requests read there up to one loop turn early, but never across an idle wait: the pending clearing makes
+ * that turn's poll look without waiting. OpenRouter's clients do not pipeline.) (libuv asks the kernel for at most 1024 ready sockets per wait; beyond that,
  * one phase may wait again, and the requests of that second wait share a stamp up to that much reading too early.)
  *
  * On virtual time (an AutoClock, speed Infinity) the clock stands still while the process works, and a clock

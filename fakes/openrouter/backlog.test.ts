@@ -57,6 +57,23 @@ describe('Backlog: receive first, answer after', () => {
     await turn();
     expect(ran).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
+
+  it('keeps bounded memory under steady load that never lets it drain (run jobs are let go, the array trimmed)', async () => {
+    let ms = 0;
+    // Each job takes a whole slice: one runs a turn, and one more is added every turn, so it never empties.
+    const backlog = new Backlog(1, () => ms, 1);
+    const job = () => {
+      ms += 1;
+    };
+    backlog.add(job);
+    backlog.add(job);
+    for (let i = 0; i < 5_000; i++) {
+      backlog.add(job);
+      await turn();
+    }
+    expect(backlog.waiting).toBeGreaterThan(0);
+    expect(backlog.slots).toBeLessThan(2_100);
+  });
 });
 
 /** A keep-alive connection to the fake, opened before the burst. */

@@ -24,8 +24,11 @@ export const SLICE_MS = 1;
  */
 export const BURST_SLICE_FRACTION = 0.25;
 
+/** Run jobs kept as empty slots before the array is trimmed (when they are at least half of it): bounded memory. */
+const TRIM_AFTER = 1024;
+
 export class Backlog {
-  private readonly jobs: (() => void)[] = [];
+  private jobs: ((() => void) | undefined)[] = [];
   private head = 0;
   private scheduled = false;
   /** Jobs were added since the last slice began: requests are being read. */
@@ -50,6 +53,11 @@ export class Backlog {
     return this.jobs.length - this.head;
   }
 
+  /** @internal Slots the backlog's array holds, run or not: what it keeps in memory (bounded under steady load). */
+  get slots(): number {
+    return this.jobs.length;
+  }
+
   private schedule(): void {
     this.scheduled = true;
     setImmediate(() => this.slice());
@@ -61,13 +69,21 @@ export class Backlog {
     this.arrived = false;
     try {
       do {
-        const job = this.jobs[this.head++] as () => void;
+        const job = this.jobs[this.head] as () => void;
+        // Let go of a job once it runs: its closure holds a request, its response and its body, and a backlog under
+        // steady load may never drain to empty (the array is trimmed below, not only when it empties).
+        this.jobs[this.head++] = undefined;
         job();
       } while (this.head < this.jobs.length && this.now() < until);
     } finally {
       // A job that throws is the process's uncaught error, as it was without the backlog; the others still run.
-      if (this.head < this.jobs.length) this.schedule();
-      else {
+      if (this.head < this.jobs.length) {
+        if (this.head >= TRIM_AFTER && this.head * 2 >= this.jobs.length) {
+          this.jobs = this.jobs.slice(this.head);
+          this.head = 0;
+        }
+        this.schedule();
+      } else {
         this.jobs.length = 0;
         this.head = 0;
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildArgs, RIG_REPOSITORY, rigTag, untilAborted } from './rig-image.js';
+import { buildArgs, RIG_REPOSITORY, rigImage, rigTag, untilAborted } from './rig-image.js';
 
 describe("the rig's image", () => {
   const id = `sha256:${'0123456789abcdef'.repeat(4)}`;
@@ -30,5 +30,24 @@ describe("the rig's image", () => {
     finish('holdline-rig:0123456789ab');
     await expect(second).resolves.toBe('holdline-rig:0123456789ab');
     await expect(untilAborted(build, cutOff.signal)).rejects.toThrow('the test timed out');
+  });
+
+  it('is built once for every rehearsal of the run, and one rehearsal cut off leaves the build to the others', async () => {
+    let finish!: (tag: string) => void;
+    const builds: unknown[][] = [];
+    const build = (...args: unknown[]) => {
+      builds.push(args);
+      return new Promise<string>((resolve) => (finish = resolve));
+    };
+    const cutOff = new AbortController();
+    const root = `/repo-${Math.random()}`;
+    const first = rigImage(root, () => {}, cutOff.signal, build);
+    const second = rigImage(root, () => {}, new AbortController().signal, build);
+    cutOff.abort(new Error('the test timed out'));
+    await expect(first).rejects.toThrow('the test timed out');
+    finish('holdline-rig:0123456789ab');
+    await expect(second).resolves.toBe('holdline-rig:0123456789ab');
+    expect(builds).toHaveLength(1);
+    expect(builds[0]).toHaveLength(2); // the build gets no caller's signal
   });
 });

@@ -29,10 +29,15 @@ const built = new Map<string, Promise<string>>();
  * timeout, a caller's Ctrl-C on one lane) must not fail the others' starts with its reason. The build itself is
  * bounded by its timeout and, in its own process group, never outlives this process.
  */
-export function rigImage(repoRoot: string, progress: (line: string) => void, signal?: AbortSignal): Promise<string> {
+export function rigImage(
+  repoRoot: string,
+  progress: (line: string) => void,
+  signal?: AbortSignal,
+  build: (repoRoot: string, progress: (line: string) => void) => Promise<string> = buildRigImage,
+): Promise<string> {
   let image = built.get(repoRoot);
   if (!image) {
-    image = buildRigImage(repoRoot, progress);
+    image = build(repoRoot, progress);
     built.set(repoRoot, image);
     image.catch(() => built.delete(repoRoot));
   }

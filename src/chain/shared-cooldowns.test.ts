@@ -234,6 +234,30 @@ describe('a rehearsal reset', () => {
   });
 });
 
+describe('a rehearsal reset while a Redis call is under way', () => {
+  it('the call missing its deadline after the reset starts no pause on the new timeline', async () => {
+    const clock = new RehearsalVirtualClock(0, 1_700_000_000_000);
+    const a = job(clock, () => 'ok', 10, config, 20, fleetRedis.server().url, REDIS_DEADLINE_MS);
+    await ready(a.store);
+    fleetRedis.server().pause();
+    let late: Promise<unknown>;
+    try {
+      // One Redis call, under way, and Redis will not answer it in time.
+      late = a.store.fail('x/elsewhere', { until: clock.now() + 10_000, cls: 'rate-limit', streak: 1, since: clock.now() });
+      clock.resetTo();
+      a.chain.reset();
+      await late;
+    } finally {
+      fleetRedis.server().resume();
+    }
+    expect([...a.store.failures]).toEqual([['fail:timeout', 1]]);
+    const skippedBefore = a.store.failures.get('read:disconnected') ?? 0;
+    expect(await turns(clock, [a.chain], [a.store])).toEqual([['openrouter:a/one: answer from a/one']]);
+    expect(a.store.failures.get('read:disconnected') ?? 0).toBe(skippedBefore);
+    expect(a.store.up).toBe(true);
+  });
+});
+
 describe('the deadline is Redis being late, not this process', () => {
   it('a reply that came in time, while the event loop was busy past the deadline, is the answer (no timeout, no outage)', async () => {
     const clock = new ScaledClock(1, Date.now());
@@ -248,7 +272,13 @@ describe('the deadline is Redis being late, not this process', () => {
     const booking = store.claimProbe('a/one', clock.now() + 70_000);
     // The loop busy (no await) until Redis has surely answered: another connection's PING, sent after the booking, came
     // back (Redis answers in order and flushes every reply of a pass before it reads again), and past the deadline.
-    const pong = spawnSync(process.execPath, ['-e', `const s=require('net').connect(${fleetRedis.server().port},'127.0.0.1',()=>s.write('PING\\r\\n'));s.on('data',()=>process.exit(0))`]);
+    // Bounded both ways: spawnSync blocks this worker's loop (no test timeout can fire), so a Redis that never answers
+    // must end the child, and the child must not outlive the wait.
+    const pong = spawnSync(
+      process.execPath,
+      ['-e', `setTimeout(()=>process.exit(2),5000).unref();const s=require('net').connect(${fleetRedis.server().port},'127.0.0.1',()=>s.write('PING\\r\\n'));s.on('data',()=>process.exit(0));s.on('error',()=>process.exit(1))`],
+      { timeout: 10_000, killSignal: 'SIGKILL' },
+    );
     expect(pong.status).toBe(0);
     while (performance.now() - sent < 2 * deadlineMs);
     expect(await booking).toMatchObject({ granted: false });

@@ -159,6 +159,8 @@ export class SharedCooldowns extends EventEmitter {
   private readonly pendingClears = new Set<string>();
   /** Calls are skipped before this instant (`pauseNow`'s time; see QUIET_AFTER_FAILURE_MS). */
   private quietUntil = 0;
+  /** Counts rehearsal resets (`forgetPause`): a call's failure starts a pause only in the era it began in. */
+  private pauseEra = 0;
   /** Calls under way, and who waits for none to be (`idle`). */
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -552,6 +554,11 @@ export class SharedCooldowns extends EventEmitter {
    */
   forgetPause(): void {
     this.quietUntil = 0;
+    // A call still under way from before the reset must not start a new pause on the new timeline when it fails, and a
+    // retry scheduled on the old one goes: the next decision refreshes what it needs.
+    this.pauseEra += 1;
+    this.retry?.();
+    this.retry = undefined;
   }
 
   /** True while a Redis call of this store is under way. */
@@ -599,6 +606,7 @@ export class SharedCooldowns extends EventEmitter {
       this.failed(op, 'disconnected');
       return undefined;
     }
+    const era = this.pauseEra;
     this.inFlight += 1;
     // A reply on its way over a plain socket is work a virtual clock cannot see by itself (contract/time/held.ts).
     const release = holdTime();
@@ -613,12 +621,12 @@ export class SharedCooldowns extends EventEmitter {
         run().then(resolve, reject);
       });
       if (result === TIMED_OUT) {
-        this.failed(op, 'timeout');
+        this.failed(op, 'timeout', undefined, era);
         return undefined;
       }
       return result;
     } catch (error) {
-      this.failed(op, 'error', error as Error);
+      this.failed(op, 'error', error as Error, era);
       return undefined;
     } finally {
       release();
@@ -628,10 +636,10 @@ export class SharedCooldowns extends EventEmitter {
     }
   }
 
-  private failed(op: string, reason: SharedFailureReason, error?: Error): void {
+  private failed(op: string, reason: SharedFailureReason, error?: Error, era = this.pauseEra): void {
     const label = `${op}:${reason}`;
     this.failures.set(label, (this.failures.get(label) ?? 0) + 1);
-    if (reason !== 'disconnected') this.quietUntil = this.pauseNow() + QUIET_AFTER_FAILURE_MS;
+    if (reason !== 'disconnected' && era === this.pauseEra) this.quietUntil = this.pauseNow() + QUIET_AFTER_FAILURE_MS;
     this.healthy = false; // what was learned meanwhile is written back before the mirror is trusted again
     if (this.outage || (!this.connectedOnce && reason === 'disconnected')) return;
     this.outage = true;
