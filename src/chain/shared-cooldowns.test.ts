@@ -196,8 +196,7 @@ describe('shared cooldowns (real Redis)', () => {
     const clock = new VirtualClock(0, 1_700_000_000_000);
     const a = job(clock, (b, now) => (b.model === 'a/one' && now < 60_000 ? rateLimited(30_000) : 'ok'), 10, config, 20, fleetRedis.server().url, REDIS_DEADLINE_MS);
     await ready(a.store);
-    fleetRedis.server().pause();
-    try {
+    await whileRedisStalled(async () => {
       const started = performance.now();
       expect(await turns(clock, [a.chain], [a.store])).toEqual([['openrouter:b/two: answer from b/two']]);
       const wallMs = performance.now() - started;
@@ -205,58 +204,62 @@ describe('shared cooldowns (real Redis)', () => {
       expect(a.lines.filter((l) => l.redis === 'down')).toEqual([expect.objectContaining({ detail: 'timeout' })]);
       // What the stall cost: one deadline (then calls are skipped for a second), not one per decision.
       console.info(`a turn with Redis stalled took ${wallMs.toFixed(0)} ms wall (deadline 50 ms)`);
-    } finally {
-      fleetRedis.server().resume();
-    }
+    });
   });
 });
 
 describe('a rehearsal reset', () => {
   it('forgets the pause after a failure: scenario time went back to 0, and Redis is asked again at once, not after the last rehearsal\'s length', async () => {
-    const clock = new RehearsalVirtualClock(0, 1_700_000_000_000);
-    const a = job(clock, () => 'ok', 10, config, 20, fleetRedis.server().url, REDIS_DEADLINE_MS);
-    await ready(a.store);
+    const { clock, a } = await rehearsalJob();
     clock.schedule(() => {}, 30_000);
     await clock.advanceToNext(); // 30 s into the first rehearsal
-    fleetRedis.server().pause();
-    try {
-      await turns(clock, [a.chain], [a.store]); // a call misses its deadline: Redis is skipped until 31 s of this rehearsal
-    } finally {
-      fleetRedis.server().resume();
-    }
+    // A call misses its deadline: Redis is skipped until 31 s of this rehearsal.
+    await whileRedisStalled(() => turns(clock, [a.chain], [a.store]));
     expect(a.store.failures.get('read:timeout')).toBeGreaterThanOrEqual(1);
     clock.resetTo(); // the next rehearsal: scenario time 0
     a.chain.reset();
-    const skippedBefore = a.store.failures.get('read:disconnected') ?? 0;
-    expect(await turns(clock, [a.chain], [a.store])).toEqual([['openrouter:a/one: answer from a/one']]);
-    expect(a.store.failures.get('read:disconnected') ?? 0).toBe(skippedBefore);
-    expect(a.store.up).toBe(true);
+    await expectRedisAskedAtOnce(clock, a);
   });
-});
 
-describe('a rehearsal reset while a Redis call is under way', () => {
-  it('the call missing its deadline after the reset starts no pause on the new timeline', async () => {
-    const clock = new RehearsalVirtualClock(0, 1_700_000_000_000);
-    const a = job(clock, () => 'ok', 10, config, 20, fleetRedis.server().url, REDIS_DEADLINE_MS);
-    await ready(a.store);
-    fleetRedis.server().pause();
-    let late: Promise<unknown>;
-    try {
+  it('a call under way at the reset that misses its deadline after it starts no pause on the new timeline', async () => {
+    const { clock, a } = await rehearsalJob();
+    await whileRedisStalled(async () => {
       // One Redis call, under way, and Redis will not answer it in time.
-      late = a.store.fail('x/elsewhere', { until: clock.now() + 10_000, cls: 'rate-limit', streak: 1, since: clock.now() });
+      const late = a.store.fail('x/elsewhere', { until: clock.now() + 10_000, cls: 'rate-limit', streak: 1, since: clock.now() });
       clock.resetTo();
       a.chain.reset();
       await late;
-    } finally {
-      fleetRedis.server().resume();
-    }
+    });
     expect([...a.store.failures]).toEqual([['fail:timeout', 1]]);
-    const skippedBefore = a.store.failures.get('read:disconnected') ?? 0;
-    expect(await turns(clock, [a.chain], [a.store])).toEqual([['openrouter:a/one: answer from a/one']]);
-    expect(a.store.failures.get('read:disconnected') ?? 0).toBe(skippedBefore);
-    expect(a.store.up).toBe(true);
+    await expectRedisAskedAtOnce(clock, a);
   });
 });
+
+/** One call on a rehearsal's virtual time, with the production deadline (50 ms), its store ready. */
+async function rehearsalJob(): Promise<{ clock: RehearsalVirtualClock; a: Job }> {
+  const clock = new RehearsalVirtualClock(0, 1_700_000_000_000);
+  const a = job(clock, () => 'ok', 10, config, 20, fleetRedis.server().url, REDIS_DEADLINE_MS);
+  await ready(a.store);
+  return { clock, a };
+}
+
+/** Runs `work` while Redis accepts and answers nothing, then lets it answer again whatever happened. */
+async function whileRedisStalled<T>(work: () => Promise<T>): Promise<T> {
+  fleetRedis.server().pause();
+  try {
+    return await work();
+  } finally {
+    fleetRedis.server().resume();
+  }
+}
+
+/** The next turn reads Redis (no call skipped for a pause) and leaves the store up. */
+async function expectRedisAskedAtOnce(clock: RehearsalVirtualClock, a: Job): Promise<void> {
+  const skippedBefore = a.store.failures.get('read:disconnected') ?? 0;
+  expect(await turns(clock, [a.chain], [a.store])).toEqual([['openrouter:a/one: answer from a/one']]);
+  expect(a.store.failures.get('read:disconnected') ?? 0).toBe(skippedBefore);
+  expect(a.store.up).toBe(true);
+}
 
 describe('the deadline is Redis being late, not this process', () => {
   it('a reply that came in time, while the event loop was busy past the deadline, is the answer (no timeout, no outage)', async () => {
