@@ -34,6 +34,7 @@ describe('requests OpenRouter would refuse', () => {
     ['a message without a role', JSON.stringify({ model: MODEL_A, messages: [{ content: 'hi' }] }), 'messages[0].role: Invalid input: expected string, received undefined'],
     ['stream of the wrong type', JSON.stringify({ model: MODEL_A, messages: USER, stream: 'yes' }), 'stream: Invalid input: expected boolean, received string'],
     ['models of the wrong type', JSON.stringify({ models: MODEL_A, messages: USER }), 'models: Invalid input: expected array, received string'],
+    ['four models in models[] (OpenRouter takes at most 3)', JSON.stringify({ model: MODEL_A, models: [MODEL_A, 'b/b', 'c/c', 'd/d'], messages: USER }), "'models' array must have 3 items or fewer."],
     ['temperature of the wrong type', JSON.stringify({ model: MODEL_A, messages: USER, temperature: 'hot' }), 'temperature: Invalid input: expected number, received string'],
   ])('400 in OpenRouter\'s shape for %s', async (_name, body, message) => {
     fake = await fakeFor();
@@ -41,6 +42,13 @@ describe('requests OpenRouter would refuse', () => {
     expect(res.status).toBe(400);
     expect(res.headers?.['content-type']).toBe('application/json');
     expect(JSON.parse(res.body)).toEqual({ error: { message, code: 400 }, user_id: USER_ID });
+  });
+
+  it('three models in models[] are taken (the most OpenRouter accepts): the first that serves answers', async () => {
+    fake = await fakeFor({ reply: { text: 'ok' } });
+    const res = await rawChat(fake, { model: MODEL_A, models: [MODEL_A, MODEL_B, 'x/not-served'], messages: USER });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ model: MODEL_A, choices: [{ message: { content: 'ok' } }] });
   });
 
   it('404 "No endpoints found for <model>." for a model the scenario does not serve', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
-import { backendsFrom, carriedBackends, fellBackFrom, servedBackend } from './backends.js';
+import { backendsFrom, carriedBackends, fellBackFrom, MODELS_PER_REQUEST, servedBackend } from './backends.js';
 
 const withFallback = backendsFrom(loadConfig({ OPENROUTER_API_KEY: 'k', LLM_MODEL: 'a/1,b/2,c/3', OPENROUTER_SERVER_FALLBACK: 'true' }));
 const [a, b, c, local] = withFallback as [NonNullable<(typeof withFallback)[0]>, (typeof withFallback)[0], (typeof withFallback)[0], (typeof withFallback)[0]];
@@ -25,5 +25,13 @@ describe("booking a models[] request to the model OpenRouter says answered", () 
     expect(carriedBackends(withFallback, c)).toEqual([c]);
     const plain = backendsFrom(loadConfig({ OPENROUTER_API_KEY: 'k', LLM_MODEL: 'a/1,b/2' }));
     expect(carriedBackends(plain, plain[0]!)).toEqual([plain[0]]);
+  });
+});
+
+describe('models[] within what OpenRouter accepts', () => {
+  it('a request carries the next two models at most (OpenRouter refuses a models of 4 or more with a 400)', () => {
+    const five = backendsFrom(loadConfig({ OPENROUTER_API_KEY: 'k', LLM_MODEL: 'a/1,b/2,c/3,d/4,e/5', OPENROUTER_SERVER_FALLBACK: 'true' }));
+    expect(five.map((b) => b.fallbackModels)).toEqual([['b/2', 'c/3'], ['c/3', 'd/4'], ['d/4', 'e/5'], ['e/5'], undefined, undefined]);
+    for (const backend of five) expect(carriedBackends(five, backend).length).toBeLessThanOrEqual(MODELS_PER_REQUEST);
   });
 });

@@ -20,8 +20,17 @@ export interface Backend {
  * `models[]`: OpenRouter falls back from a pre-stream error (429, 5xx) server-side, without a round trip of
  * ours. The backends stay one per model, so what OpenRouter does not fall back from (a stall, a slow first
  * token: the 200 has started) is still caught by our deadlines and hedged on the next model, and each
- * model keeps its own cooldown; the local server stays last.
+ * model keeps its own cooldown; the local server stays last. OpenRouter refuses a `models` of more than
+ * `MODELS_PER_REQUEST` entries with a 400 for the whole request, so a request carries the next two models at most;
+ * the ones after them are reached by the chain itself, as without the option.
  */
+/**
+ * The most entries OpenRouter accepts in `models` ("'models' array must have 3 items or fewer.", quoted in public
+ * threads: coder/xum#2963, and a boundary check against the live API in ever-co/ever-gauzy#9915). The request's
+ * `models` is the asked model and its fallbacks (attempt.ts).
+ */
+export const MODELS_PER_REQUEST = 3;
+
 export function backendsFrom(config: Config): Backend[] {
   const { apiKey, models, baseURL, deadlines, serverFallback } = config.openrouter;
   const one = (model: string, fallbackModels?: string[]): Backend => ({
@@ -32,7 +41,7 @@ export function backendsFrom(config: Config): Backend[] {
     deadlines,
     ...(fallbackModels && fallbackModels.length > 0 && { fallbackModels }),
   });
-  const openrouter: Backend[] = !apiKey ? [] : models.map((model, i) => one(model, serverFallback ? models.slice(i + 1) : undefined));
+  const openrouter: Backend[] = !apiKey ? [] : models.map((model, i) => one(model, serverFallback ? models.slice(i + 1, i + MODELS_PER_REQUEST) : undefined));
   const local: Backend = {
     id: 'local',
     kind: 'local',

@@ -23,12 +23,12 @@ const LOCAL = 'local/stand-in';
 let fake: RunningFake | undefined;
 afterEach(async () => fake?.close());
 
-async function rig(rules: string[]) {
+async function rig(rules: string[], models: readonly string[] = [A, B]) {
   const scenario = parseScenario(
     [
       'name: server-fallback',
       'description: models[] inside the chain',
-      `agent: { models: ["${A}", "${B}"] }`,
+      `agent: { models: [${models.map((m) => `"${m}"`).join(', ')}] }`,
       'fake:',
       `  models: ["${LOCAL}"]`,
       '  reply: { text: "Paris is the capital of France.", ttft: 100ms, tokensPerSecond: 100 }',
@@ -44,7 +44,7 @@ async function rig(rules: string[]) {
   events.subscribe((e) => seen.push(e));
   const config = loadConfig({
     OPENROUTER_API_KEY: 'sk-or-v1-server-fallback-test',
-    LLM_MODEL: `${A},${B}`,
+    LLM_MODEL: models.join(','),
     OPENROUTER_BASE_URL: fake.baseURL,
     OPENROUTER_SERVER_FALLBACK: 'true',
     // Not about the hold: a slow machine must not make the caller hear it here.
@@ -101,5 +101,21 @@ describe('OPENROUTER_SERVER_FALLBACK through the fake', () => {
       [LOCAL, LOCAL],
     ]);
     expect(seen.filter((e) => e.type === 'skip').map((e) => (e as { model: string }).model)).toEqual([A, B]);
+  });
+
+  it('a chain of four: each request carries at most three models (OpenRouter refuses more), the fourth is the chain\'s', async () => {
+    const C = 'mistralai/mistral-7b-instruct:free';
+    const D = 'google/gemma-2-9b-it:free';
+    const { chain, seen, requests } = await rig([`{ when: { model: "*/*:free" }, then: { error: provider-down } }`], [A, B, C, D]);
+    const heard = await turn(chain, 'What is the capital of France?');
+    expect(new Set(heard.map(([source]) => source))).toEqual(new Set(['local']));
+    // A's request carried A, B and C, the last OpenRouter tried (with D too, the whole request is a 400); D, not
+    // carried, was asked on its own.
+    expect(requests()).toEqual([
+      [A, C],
+      [D, D],
+      [LOCAL, LOCAL],
+    ]);
+    expect(seen.filter((e) => e.type === 'attempt').map((e) => (e as { outcome: string }).outcome)).not.toContain('bad-request');
   });
 });

@@ -49,6 +49,9 @@ export function reasonPhrase(status: number): string {
   return STATUS_CODES[status] ?? `HTTP ${status}`;
 }
 
+/** The most entries OpenRouter accepts in a request's `models` (OBSERVED.tooManyModels). */
+export const MODELS_MAX = 3;
+
 /** Messages seen from OpenRouter in public issue threads (quoted there verbatim). */
 export const OBSERVED = {
   /** 401 without (or with an unreadable) Authorization header. */
@@ -62,6 +65,11 @@ export const OBSERVED = {
   /** 404 when a request offers `tools` and no endpoint of the model supports tool use (quoted in public threads). */
   noToolEndpoints:
     'No endpoints found that support tool use. To learn more about provider routing, visit: https://openrouter.ai/docs/guides/routing/provider-selection',
+  /**
+   * 400 when `models` (the server-side fallback list) has more than `MODELS_MAX` entries (quoted in coder/xum#2963,
+   * and a live boundary check in ever-co/ever-gauzy#9915: 3 accepted, 4 refused; the docs give no number).
+   */
+  tooManyModels: `'models' array must have ${MODELS_MAX} items or fewer.`,
 } as const;
 
 /**

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { formatPath } from '../../../contract/scenario/load.js';
-import { FAKE_WORDED, OBSERVED } from './errors.js';
+import { FAKE_WORDED, MODELS_MAX, OBSERVED } from './errors.js';
 
 const message = z.looseObject({
   role: z.string(),
@@ -66,7 +66,11 @@ export function readChatRequest(rawBody: string): ReadResult {
     return { ok: false, message: OBSERVED.noInput };
   }
   const parsed = chatRequestSchema.safeParse(json);
-  if (parsed.success) return { ok: true, request: parsed.data };
+  if (parsed.success) {
+    // A whole request refused, not a fallback list cut short: the client must send fewer (OpenRouter's wording).
+    if ((parsed.data.models?.length ?? 0) > MODELS_MAX) return { ok: false, message: OBSERVED.tooManyModels };
+    return { ok: true, request: parsed.data };
+  }
   const issue = parsed.error.issues[0];
   // zod's own wording ("Invalid input: expected boolean, received string"), which OpenRouter's validation errors
   // also use, prefixed with the field.
