@@ -72,6 +72,27 @@ const STRING_CODES: Record<string, number> = { invalid_prompt: 400, rate_limit_e
 /** `metadata.error_type` values that say more than the code: the status each stands for. */
 const ERROR_TYPES: Record<string, number> = { rate_limit_exceeded: 429, provider_unavailable: 502 };
 
+/**
+ * The one 402 that is a wait, not an empty account: OpenRouter's in-flight spending budget, full with the estimated
+ * cost of a prepaid account's running and recently finished paid requests. Its limits page
+ * (https://openrouter.ai/docs/api_reference/limits, "In-flight spending budget"; OpenRouterTeam/docs,
+ * api_reference/limits.mdx) gives `metadata.limit_source: "openrouter_in_flight_budget"` (reason
+ * `in_flight_budget_exhausted`) and says "This is transient [...] The response includes a `Retry-After` header; wait
+ * for it and retry." A fleet on one low-balance key meets it when its calls overlap.
+ */
+const IN_FLIGHT_BUDGET = 'openrouter_in_flight_budget';
+
+/**
+ * A 403 that is the key's, not the request's: the key's own spending cap, `{"error":{"message":"Key limit exceeded
+ * (monthly limit). Manage it using https://openrouter.ai/settings/keys","code":403}}` (quoted in gptme/gptme#1449;
+ * "(total limit)" in jalpp/chessagineweb#146, "403 Key limit exceeded" in RooCodeInc/Roo-Code#515). Every model of
+ * the key gets it until someone raises the cap or it resets, like a 402. The limits page names this source
+ * `openrouter_key_limit` in `metadata.limit_source`.
+ */
+function isKeyLimit(message: string | undefined, limitSource: string | undefined): boolean {
+  return limitSource === 'openrouter_key_limit' || /^Key limit exceeded\b/i.test(message ?? '');
+}
+
 /** Classifies a failed attempt. Call only for failures (an attempt with content and no error is a success). */
 export function classify(obs: Observation, nowEpochMs: number): Failure {
   const err = (obs.error ?? undefined) as ErrorLike | undefined;
@@ -98,7 +119,9 @@ export function classify(obs: Observation, nowEpochMs: number): Failure {
 
   if (effective !== undefined && effective !== 200) {
     const detail = `${effective}${message ? `: ${message}` : ''}`;
-    if (effective === 429 || body?.metadata?.error_type === 'rate_limit_exceeded') {
+    // A full in-flight budget is a limit with a told end, not an empty account: waited out like a 429.
+    const inFlightBudget = effective === 402 && body?.metadata?.limit_source === IN_FLIGHT_BUDGET;
+    if (effective === 429 || body?.metadata?.error_type === 'rate_limit_exceeded' || inFlightBudget) {
       const limits = { ...lower(body?.metadata?.headers), ...headers };
       const daily = /per-day|per_day|daily/i.test(message);
       // Both free-model limits are the key's (OpenRouter counts every `:free` model's requests together), the daily
@@ -115,7 +138,9 @@ export function classify(obs: Observation, nowEpochMs: number): Failure {
         ...optional('limit', parseLimit(limits['x-ratelimit-limit'])),
       };
     }
-    if (effective === 401 || effective === 402) return { class: 'account', ...base, detail };
+    if (effective === 401 || effective === 402 || (effective === 403 && isKeyLimit(body?.message, body?.metadata?.limit_source))) {
+      return { class: 'account', ...base, detail };
+    }
     if (effective === 400 || effective === 403 || effective === 413 || effective === 422) return { class: 'bad-request', ...base, detail };
     if (effective === 408) return { class: 'timeout', ...base, detail };
     if (effective === 404 || effective >= 500) {
