@@ -95,6 +95,14 @@ describe('classify: from the status and the body', () => {
     expect(of('x/y requires moderation on P. Your input was flagged for "harassment".')).toBe('bad-request');
   });
 
+  it("OpenRouter's 400 for a model id it does not know names the model; other 400s do not", () => {
+    const of = (message: string) => refused(400, { code: 400, message });
+    expect(of('minimax-m2.5:free is not a valid model ID')).toMatchObject({ class: 'bad-request', invalidModel: 'minimax-m2.5:free' });
+    expect(of('google/gemini-2.0-pro-exp-02-05:free is not a valid model ID').invalidModel).toBe('google/gemini-2.0-pro-exp-02-05:free');
+    expect(of("This endpoint's maximum context length is 100 tokens.").invalidModel).toBeUndefined();
+    expect(refused(404, { code: 404, message: 'x/y is not a valid model ID' }).invalidModel).toBeUndefined();
+  });
+
   it('an error event inside a 200 stream is classified by the code in its body', () => {
     // The openai SDK raises these without a status; the plugin reports statusCode -1.
     const rateLimited = classify({ status: 200, error: statusError(-1, { code: 429, message: 'Rate limit exceeded' }), gotContent: true }, now);

@@ -44,6 +44,11 @@ export interface Failure {
   /** From `X-RateLimit-Limit` on a 429: the limit of the window that refused (a daily 429: the key's daily `:free` limit). */
   limit?: number;
   /**
+   * The model id of OpenRouter's 400 `<model> is not a valid model ID`: an id OpenRouter does not know (a typo, or a
+   * model it retired), so no request for it does better until the configuration changes (cooldown.ts).
+   */
+  invalidModel?: string;
+  /**
    * For a connection failure: true when nothing listened (the connection was refused), so the server is down;
    * false when it took the connection and dropped it (a reset: it is up, and may answer the next request).
    */
@@ -93,6 +98,13 @@ function isKeyLimit(message: string | undefined, limitSource: string | undefined
   return limitSource === 'openrouter_key_limit' || /^Key limit exceeded\b/i.test(message ?? '');
 }
 
+/**
+ * OpenRouter's 400 for a model id it does not know, `{"error":{"message":"minimax-m2.5:free is not a valid model
+ * ID","code":400},"user_id":"user_..."}` (quoted in sipeed/picoclaw#1790 and RightNow-AI/openfang#697; a retired
+ * model's id gets it too: "google/gemini-2.0-pro-exp-02-05:free is not a valid model ID", maxnowack/anthropic-proxy#4).
+ */
+const INVALID_MODEL = /^(\S+) is not a valid model ID/;
+
 /** Classifies a failed attempt. Call only for failures (an attempt with content and no error is a success). */
 export function classify(obs: Observation, nowEpochMs: number): Failure {
   const err = (obs.error ?? undefined) as ErrorLike | undefined;
@@ -141,7 +153,10 @@ export function classify(obs: Observation, nowEpochMs: number): Failure {
     if (effective === 401 || effective === 402 || (effective === 403 && isKeyLimit(body?.message, body?.metadata?.limit_source))) {
       return { class: 'account', ...base, detail };
     }
-    if (effective === 400 || effective === 403 || effective === 413 || effective === 422) return { class: 'bad-request', ...base, detail };
+    if (effective === 400 || effective === 403 || effective === 413 || effective === 422) {
+      const invalid = effective === 400 ? INVALID_MODEL.exec(body?.message ?? '')?.[1] : undefined;
+      return { class: 'bad-request', ...base, detail, ...(invalid !== undefined && { invalidModel: invalid }) };
+    }
     if (effective === 408) return { class: 'timeout', ...base, detail };
     if (effective === 404 || effective >= 500) {
       return { class: 'unavailable', ...base, detail, ...optional('retryAfterMs', parseRetryAfter(headers['retry-after'], nowEpochMs)) };
