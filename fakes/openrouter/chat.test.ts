@@ -36,11 +36,13 @@ describe('chat completions: the success path', () => {
       choices: { delta: { role?: string; content?: string } }[];
     }
     const chunks = data.slice(0, -1).map((d) => JSON.parse(d) as Chunk);
-    expect(chunks.map((c) => c.choices[0]?.delta.content)).toEqual(['Paris', ' is', ' the', ' capital', ' of', ' France.', '', undefined]);
+    expect(chunks.map((c) => c.choices[0]?.delta.content)).toEqual(['Paris', ' is', ' the', ' capital', ' of', ' France.', '', '']);
     expect(chunks[0]?.choices[0]?.delta.role).toBe('assistant');
     expect(chunks[1]?.choices[0]?.delta.role).toBeUndefined();
     expect(chunks.at(-2)?.choices[0]).toMatchObject({ finish_reason: 'stop', native_finish_reason: 'stop' });
-    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: 6, cost: 0 } });
+    // OpenRouter's usage chunk is no OpenAI empty `choices`: one content-free choice repeating the finish (its docs).
+    expect(chunks.at(-1)).toMatchObject({ usage: { completion_tokens: 6, cost: 0 } });
+    expect(chunks.at(-1)?.choices).toEqual([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: 'stop', native_finish_reason: 'stop', logprobs: null }]);
     for (const c of chunks) {
       expect(c).toMatchObject({ id: res.headers?.['x-generation-id'], object: 'chat.completion.chunk', model: MODEL_A, provider: chunks[0]?.provider });
     }

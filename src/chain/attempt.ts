@@ -184,9 +184,10 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
 
 /**
  * Reports the `model` of each streamed chunk that names one, and the `usage` of the one that carries it (OpenRouter's
- * last chunk, with empty `choices`: tokens and `cost`). The plugin reads the client's stream and drops both (its
- * ChatChunk has no model, and its usage has no cost), so the client's `create` is wrapped on this one client: the
- * stream is passed through chunk by chunk, unchanged (breaking out of it still closes the request underneath).
+ * last chunk: tokens and `cost`; its one choice only repeats the finish reason). The plugin reads the client's stream
+ * and drops both (its ChatChunk has no model, and its usage has no cost), so the client's `create` is wrapped on this
+ * one client: the stream is passed through chunk by chunk, unchanged (breaking out of it still closes the request
+ * underneath).
  */
 function tapStream(client: OpenAI, { onModel, onUsage }: { onModel: (model: string) => void; onUsage: (usage: TokenUsage) => void }): void {
   const completions = client.chat.completions;

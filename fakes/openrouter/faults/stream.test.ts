@@ -82,8 +82,8 @@ describe('faults inside a 200 answer', () => {
     const { data } = sse(res.body);
     expect(data.at(-1)).toBe('[DONE]');
     const chunks = data.slice(0, -1).map((d) => JSON.parse(d) as { choices: { delta: unknown; finish_reason: string | null }[]; usage?: unknown });
-    expect(chunks.map((c) => c.choices[0]?.delta)).toEqual([{ role: 'assistant', content: '' }, { role: 'assistant', content: '' }, undefined]);
-    expect(chunks[1]?.choices[0]?.finish_reason).toBe('stop');
+    expect(chunks.map((c) => c.choices[0]?.delta)).toEqual([{ role: 'assistant', content: '' }, { role: 'assistant', content: '' }, { role: 'assistant', content: '' }]);
+    expect(chunks.map((c) => c.choices[0]?.finish_reason)).toEqual([null, 'stop', 'stop']);
     expect(chunks[2]?.usage).toMatchObject({ completion_tokens: 0 });
     expect(fake.journal().entries[0]).toMatchObject({ outcome: 'empty' });
   });

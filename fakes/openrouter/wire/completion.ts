@@ -1,6 +1,6 @@
 /**
  * OpenRouter's completion shapes: the non-stream `chat.completion`, the stream's `chat.completion.chunk`s (content,
- * finish, the usage chunk with empty `choices`, the mid-stream error chunk) and `usage` with `cost`.
+ * finish, the usage chunk that repeats the finish, the mid-stream error chunk) and `usage` with `cost`.
  * Everything here is a pure function of its inputs, so equal inputs serialise to equal bytes.
  */
 import { base62 } from '../seeded.js';
@@ -97,9 +97,15 @@ export function finishChunk(g: Generation, finish: Exclude<FinishReason, 'error'
   return { ...head(g, 'chat.completion.chunk'), choices: [choice({ role: 'assistant', content: '' }, finish)] };
 }
 
-/** The last chunk before `[DONE]`: no choices, only usage. */
-export function usageChunk(g: Generation, usage: Usage) {
-  return { ...head(g, 'chat.completion.chunk'), choices: [], usage };
+/**
+ * The last chunk before `[DONE]`, with the usage. Not OpenAI's empty `choices`: OpenRouter's streaming docs ("The final
+ * usage chunk", OpenRouterTeam/docs api_reference/streaming.mdx) say it "intentionally deviates: the usage chunk
+ * contains one choice with a content-free `delta` that repeats the `finish_reason` (and `native_finish_reason`) of the
+ * stream", so the finish reason comes twice; real traffic quoted in speakeasy-api/gram#921 has that one choice too.
+ * A client that takes the second `finish_reason` for another end (or runs a tool call again) must meet it here.
+ */
+export function usageChunk(g: Generation, usage: Usage, finish: Exclude<FinishReason, 'error' | null> = 'stop') {
+  return { ...head(g, 'chat.completion.chunk'), choices: [choice({ role: 'assistant', content: '' }, finish)], usage };
 }
 
 /** An error after the stream started: HTTP is already 200, so it travels as a data event that ends the choice. */
