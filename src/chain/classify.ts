@@ -19,6 +19,11 @@ export interface Observation {
   gotContent: boolean;
   /** The socket error under a failed connection (`ECONNREFUSED`, `ECONNRESET`...), when the request never got a response. */
   socketCode?: string;
+  /**
+   * A finish that says the provider failed, in a stream that sent no error event: `finish_reason: "error"`, or a
+   * `native_finish_reason` of `error` / `network_error` (attempt.ts, `failedFinish`): that reason, as sent.
+   */
+  failedFinish?: string;
 }
 
 export interface Failure {
@@ -176,6 +181,10 @@ export function classify(obs: Observation, nowEpochMs: number): Failure {
     const socket = obs.socketCode !== undefined ? { refused: obs.socketCode === 'ECONNREFUSED' } : {};
     const why = [message, obs.socketCode].filter(Boolean).join(', ');
     return { class: 'connection', ...base, ...socket, detail: why ? `connection: ${why}` : 'connection failed' };
+  }
+  if (obs.failedFinish !== undefined) {
+    // The provider died mid-answer and OpenRouter only said so in the finish: what came is not the whole answer.
+    return { class: 'unavailable', ...base, code: obs.failedFinish, detail: `the stream finished in error (${obs.failedFinish}): the provider failed mid-answer` };
   }
   // No content at all: per OpenRouter's docs usually a cold or scaling provider, so the model is unavailable for
   // now (another model may answer), not a broken stream.
