@@ -22,9 +22,14 @@ describe('chat completions: the success path', () => {
       usage: { prompt_tokens: expect.any(Number), completion_tokens: 6, total_tokens: expect.any(Number), cost: 0 },
     });
     expect(res.response.headers.get('x-generation-id')).toBe(body.id);
+    // Every field of a real OpenRouter usage (as quoted in BerriAI/litellm#11626), none more.
+    expect(Object.keys(body.usage as object).sort()).toEqual(
+      ['completion_tokens', 'completion_tokens_details', 'cost', 'cost_details', 'is_byok', 'prompt_tokens', 'prompt_tokens_details', 'total_tokens'],
+    );
+    expect(body.usage).toMatchObject({ is_byok: false, cost_details: { upstream_inference_cost: null }, prompt_tokens_details: { cached_tokens: 0 } });
   });
 
-  it('streams a role chunk first, one chunk per word, finish, usage with empty choices, then [DONE]', async () => {
+  it('streams a role chunk first, one chunk per word, finish, usage repeating the finish, then [DONE]', async () => {
     fake = await fakeFor({ reply: { text: TEXT, ttft: '200ms', tokensPerSecond: 40 } });
     const res = await rawChat(fake, { model: MODEL_A, messages: USER, stream: true });
     expect(res.status).toBe(200);

@@ -22,9 +22,16 @@ export interface Usage {
   cost: number;
   is_byok: boolean;
   prompt_tokens_details: { cached_tokens: number };
+  /** What the upstream charged a BYOK key; null without one (the fake's keys are never BYOK). */
+  cost_details: { upstream_inference_cost: number | null };
   completion_tokens_details: { reasoning_tokens: number };
 }
 
+/**
+ * OpenRouter's `usage`, field for field as a real answer quoted in BerriAI/litellm#11626 has it: `{prompt_tokens,
+ * completion_tokens, total_tokens, cost, is_byok, prompt_tokens_details: {cached_tokens}, cost_details:
+ * {upstream_inference_cost: None}, completion_tokens_details: {reasoning_tokens}}`.
+ */
 export function usageFor(model: string, promptTokens: number, completionTokens: number, reasoningTokens = 0): Usage {
   const price = pricingFor(model);
   const cost = promptTokens * Number(price.prompt) + completionTokens * Number(price.completion);
@@ -36,6 +43,7 @@ export function usageFor(model: string, promptTokens: number, completionTokens: 
     cost: Number(cost.toFixed(10)),
     is_byok: false,
     prompt_tokens_details: { cached_tokens: 0 },
+    cost_details: { upstream_inference_cost: null },
     completion_tokens_details: { reasoning_tokens: reasoningTokens },
   };
 }
