@@ -22,9 +22,14 @@ describe('chat completions: the success path', () => {
       usage: { prompt_tokens: expect.any(Number), completion_tokens: 6, total_tokens: expect.any(Number), cost: 0 },
     });
     expect(res.response.headers.get('x-generation-id')).toBe(body.id);
+    // Every field of a real OpenRouter usage (as quoted in BerriAI/litellm#11626), none more.
+    expect(Object.keys(body.usage as object).sort()).toEqual(
+      ['completion_tokens', 'completion_tokens_details', 'cost', 'cost_details', 'is_byok', 'prompt_tokens', 'prompt_tokens_details', 'total_tokens'],
+    );
+    expect(body.usage).toMatchObject({ is_byok: false, cost_details: { upstream_inference_cost: null }, prompt_tokens_details: { cached_tokens: 0 } });
   });
 
-  it('streams a role chunk first, one chunk per word, finish, usage with empty choices, then [DONE]', async () => {
+  it('streams a role chunk first, one chunk per word, finish, usage repeating the finish, then [DONE]', async () => {
     fake = await fakeFor({ reply: { text: TEXT, ttft: '200ms', tokensPerSecond: 40 } });
     const res = await rawChat(fake, { model: MODEL_A, messages: USER, stream: true });
     expect(res.status).toBe(200);
@@ -36,11 +41,13 @@ describe('chat completions: the success path', () => {
       choices: { delta: { role?: string; content?: string } }[];
     }
     const chunks = data.slice(0, -1).map((d) => JSON.parse(d) as Chunk);
-    expect(chunks.map((c) => c.choices[0]?.delta.content)).toEqual(['Paris', ' is', ' the', ' capital', ' of', ' France.', '', undefined]);
+    expect(chunks.map((c) => c.choices[0]?.delta.content)).toEqual(['Paris', ' is', ' the', ' capital', ' of', ' France.', '', '']);
     expect(chunks[0]?.choices[0]?.delta.role).toBe('assistant');
     expect(chunks[1]?.choices[0]?.delta.role).toBeUndefined();
     expect(chunks.at(-2)?.choices[0]).toMatchObject({ finish_reason: 'stop', native_finish_reason: 'stop' });
-    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: 6, cost: 0 } });
+    // OpenRouter's usage chunk is no OpenAI empty `choices`: one content-free choice repeating the finish (its docs).
+    expect(chunks.at(-1)).toMatchObject({ usage: { completion_tokens: 6, cost: 0 } });
+    expect(chunks.at(-1)?.choices).toEqual([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: 'stop', native_finish_reason: 'stop', logprobs: null }]);
     for (const c of chunks) {
       expect(c).toMatchObject({ id: res.headers?.['x-generation-id'], object: 'chat.completion.chunk', model: MODEL_A, provider: chunks[0]?.provider });
     }

@@ -30,6 +30,8 @@ describe('tool calls', () => {
     expect(chunks.at(-2)?.choices[0]).toMatchObject({ finish_reason: 'tool_calls', native_finish_reason: 'tool_calls' });
     // One completion token per chunk: the start and every piece.
     expect(chunks.at(-1)?.usage?.completion_tokens).toBe(1 + pieces.length);
+    // The usage chunk repeats the finish (OpenRouter's docs): a client must not take it for a second set of calls.
+    expect(chunks.at(-1)?.choices).toMatchObject([{ delta: { content: '' }, finish_reason: 'tool_calls', native_finish_reason: 'tool_calls' }]);
   });
 
   it('the pieces come at the scripted pace', async () => {

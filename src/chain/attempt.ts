@@ -113,6 +113,7 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
     tapStream(client, {
       onModel: (served) => (servedBy ??= served),
       onUsage: (seen) => (usage = seen),
+      onFailedFinish: (reason) => (obs.failedFinish ??= reason),
     });
     const model = new openaiPlugin.LLM({ model: backend.model, client });
     model.on('error', (event: { error: unknown }) => {
@@ -177,18 +178,22 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
       ...(usage && { usage }),
     };
     if (signal.aborted && !obs.deadline) return { ...base, cancelled: true };
-    if (!obs.deadline && !obs.error && obs.gotContent) return { ...base, cancelled: false };
+    if (!obs.deadline && !obs.error && obs.failedFinish === undefined && obs.gotContent) return { ...base, cancelled: false };
     return { ...base, cancelled: false, failure: classify(obs, clock.toEpochMs(clock.now())) };
   };
 }
 
 /**
  * Reports the `model` of each streamed chunk that names one, and the `usage` of the one that carries it (OpenRouter's
- * last chunk, with empty `choices`: tokens and `cost`). The plugin reads the client's stream and drops both (its
- * ChatChunk has no model, and its usage has no cost), so the client's `create` is wrapped on this one client: the
- * stream is passed through chunk by chunk, unchanged (breaking out of it still closes the request underneath).
+ * last chunk: tokens and `cost`; its one choice only repeats the finish reason). The plugin reads the client's stream
+ * and drops both (its ChatChunk has no model, and its usage has no cost), so the client's `create` is wrapped on this
+ * one client: the stream is passed through chunk by chunk, unchanged (breaking out of it still closes the request
+ * underneath).
  */
-function tapStream(client: OpenAI, { onModel, onUsage }: { onModel: (model: string) => void; onUsage: (usage: TokenUsage) => void }): void {
+function tapStream(
+  client: OpenAI,
+  { onModel, onUsage, onFailedFinish }: { onModel: (model: string) => void; onUsage: (usage: TokenUsage) => void; onFailedFinish: (reason: string) => void },
+): void {
   const completions = client.chat.completions;
   const create = completions.create.bind(completions) as (...args: unknown[]) => Promise<unknown>;
   const tapped = async (...args: unknown[]): Promise<unknown> => {
@@ -200,11 +205,31 @@ function tapStream(client: OpenAI, { onModel, onUsage }: { onModel: (model: stri
         if (typeof model === 'string' && model !== '') onModel(model);
         const usage = usageOf((chunk as { usage?: unknown } | null)?.usage);
         if (usage) onUsage(usage);
+        const failed = failedFinish(chunk);
+        if (failed !== undefined) onFailedFinish(failed);
         yield chunk;
       }
     })();
   };
   completions.create = tapped as typeof completions.create;
+}
+
+/** `native_finish_reason` values that say the provider failed, whatever the normalised `finish_reason` says. */
+const FAILED_NATIVE = new Set(['error', 'network_error']);
+
+/**
+ * A finish that says the provider failed, in a chunk without an error event (one with an `error` never reaches here:
+ * the client throws on it). OpenRouter normalises an upstream failure to `finish_reason: "error"`; threads report it
+ * ending streams that way when the provider dies mid-answer (gethouston/houston#1211, OleksandrChekhovskyi/hax#15),
+ * and an upstream `network_error` arriving as `finish_reason: "stop"` with the cause only in `native_finish_reason`
+ * and no usage chunk (earendil-works/pi#8511). LiveKit's plugin passes neither on, so the attempt would read as a whole
+ * answer: the caller would hear it cut off and no apology.
+ */
+function failedFinish(chunk: unknown): string | undefined {
+  const choice = (chunk as { choices?: { finish_reason?: unknown; native_finish_reason?: unknown }[] } | null)?.choices?.[0];
+  const native = choice?.native_finish_reason;
+  if (typeof native === 'string' && FAILED_NATIVE.has(native)) return native;
+  return choice?.finish_reason === 'error' ? 'error' : undefined;
 }
 
 /** OpenRouter's `usage` object as ours, or undefined when it is not one (a provider may send null or partial usage). */

@@ -710,6 +710,7 @@ function toFacts(failure: Failure, clock: Clock): FailureFacts {
     ...(failure.daily && { daily: true }),
     ...(failure.keyWide && { keyWide: true }),
     ...(failure.refused !== undefined && { refused: failure.refused }),
+    ...(failure.invalidModel !== undefined && { invalidModel: failure.invalidModel }),
   };
 }
 

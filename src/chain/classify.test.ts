@@ -3,6 +3,9 @@ import { classify, parseReset, parseRetryAfter } from './classify.js';
 
 const now = Date.UTC(2026, 10, 23, 12, 0, 0);
 const statusError = (statusCode: number, body: unknown) => ({ name: 'APIStatusError', message: 'x', statusCode, body });
+/** An error answered before the stream, with this status, body and headers. */
+const refused = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  classify({ status, headers, error: statusError(status, body), gotContent: false }, now);
 
 describe('classify: from the status and the body', () => {
   it('429 with Retry-After and the limit headers in the body metadata', () => {
@@ -67,6 +70,37 @@ describe('classify: from the status and the body', () => {
     [408, 'timeout'],
   ] as const)('status %i is %s', (status, cls) => {
     expect(classify({ status, error: statusError(status, { code: status, message: 'm' }), gotContent: false }, now).class).toBe(cls);
+  });
+
+  it("a 402 for a full in-flight spending budget is a wait with a told end (OpenRouter's limits page); other 402s are the account's", () => {
+    const refused402 = (message: string, reason: string, source: string) =>
+      refused(402, { code: 402, message, metadata: { reason, limit_source: source } }, { 'retry-after': '3' });
+    const inFlight = refused402(
+      'This request would exceed your available credits given your current in-flight requests. Retry after in-flight requests settle, or add credits.',
+      'in_flight_budget_exhausted',
+      'openrouter_in_flight_budget',
+    );
+    expect(inFlight).toMatchObject({ class: 'rate-limit', status: 402, retryAfterMs: 3_000 });
+    expect(inFlight.daily).toBeUndefined();
+    expect(inFlight.keyWide).toBeUndefined();
+    expect(refused402('m', 'weight_exceeds_budget', 'openrouter_credits').class).toBe('account');
+  });
+
+  it("a 403 for the key's own spending cap is the account's (every model of the key gets it), other 403s a bad request", () => {
+    const of = (message: string, metadata?: Record<string, string>) => refused(403, { code: 403, message, ...(metadata && { metadata }) }).class;
+    expect(of('Key limit exceeded (monthly limit). Manage it using https://openrouter.ai/settings/keys')).toBe('account');
+    expect(of('Key limit exceeded (total limit). Manage it using https://openrouter.ai/settings/keys')).toBe('account');
+    expect(of('m', { limit_source: 'openrouter_key_limit' })).toBe('account');
+    expect(of('Request blocked: prompt injection patterns detected')).toBe('bad-request');
+    expect(of('x/y requires moderation on P. Your input was flagged for "harassment".')).toBe('bad-request');
+  });
+
+  it("OpenRouter's 400 for a model id it does not know names the model; other 400s do not", () => {
+    const of = (message: string) => refused(400, { code: 400, message });
+    expect(of('minimax-m2.5:free is not a valid model ID')).toMatchObject({ class: 'bad-request', invalidModel: 'minimax-m2.5:free' });
+    expect(of('google/gemini-2.0-pro-exp-02-05:free is not a valid model ID').invalidModel).toBe('google/gemini-2.0-pro-exp-02-05:free');
+    expect(of("This endpoint's maximum context length is 100 tokens.").invalidModel).toBeUndefined();
+    expect(refused(404, { code: 404, message: 'x/y is not a valid model ID' }).invalidModel).toBeUndefined();
   });
 
   it('an error event inside a 200 stream is classified by the code in its body', () => {

@@ -19,6 +19,11 @@ export interface Observation {
   gotContent: boolean;
   /** The socket error under a failed connection (`ECONNREFUSED`, `ECONNRESET`...), when the request never got a response. */
   socketCode?: string;
+  /**
+   * A finish that says the provider failed, in a stream that sent no error event: `finish_reason: "error"`, or a
+   * `native_finish_reason` of `error` / `network_error` (attempt.ts, `failedFinish`): that reason, as sent.
+   */
+  failedFinish?: string;
 }
 
 export interface Failure {
@@ -43,6 +48,11 @@ export interface Failure {
   keyWide?: boolean;
   /** From `X-RateLimit-Limit` on a 429: the limit of the window that refused (a daily 429: the key's daily `:free` limit). */
   limit?: number;
+  /**
+   * The model id of OpenRouter's 400 `<model> is not a valid model ID`: an id OpenRouter does not know (a typo, or a
+   * model it retired), so no request for it does better until the configuration changes (cooldown.ts).
+   */
+  invalidModel?: string;
   /**
    * For a connection failure: true when nothing listened (the connection was refused), so the server is down;
    * false when it took the connection and dropped it (a reset: it is up, and may answer the next request).
@@ -72,6 +82,34 @@ const STRING_CODES: Record<string, number> = { invalid_prompt: 400, rate_limit_e
 /** `metadata.error_type` values that say more than the code: the status each stands for. */
 const ERROR_TYPES: Record<string, number> = { rate_limit_exceeded: 429, provider_unavailable: 502 };
 
+/**
+ * The one 402 that is a wait, not an empty account: OpenRouter's in-flight spending budget, full with the estimated
+ * cost of a prepaid account's running and recently finished paid requests. Its limits page
+ * (https://openrouter.ai/docs/api_reference/limits, "In-flight spending budget"; OpenRouterTeam/docs,
+ * api_reference/limits.mdx) gives `metadata.limit_source: "openrouter_in_flight_budget"` (reason
+ * `in_flight_budget_exhausted`) and says "This is transient [...] The response includes a `Retry-After` header; wait
+ * for it and retry." A fleet on one low-balance key meets it when its calls overlap.
+ */
+const IN_FLIGHT_BUDGET = 'openrouter_in_flight_budget';
+
+/**
+ * A 403 that is the key's, not the request's: the key's own spending cap, `{"error":{"message":"Key limit exceeded
+ * (monthly limit). Manage it using https://openrouter.ai/settings/keys","code":403}}` (quoted in gptme/gptme#1449;
+ * "(total limit)" in jalpp/chessagineweb#146, "403 Key limit exceeded" in RooCodeInc/Roo-Code#515). Every model of
+ * the key gets it until someone raises the cap or it resets, like a 402. The limits page names this source
+ * `openrouter_key_limit` in `metadata.limit_source`.
+ */
+function isKeyLimit(message: string | undefined, limitSource: string | undefined): boolean {
+  return limitSource === 'openrouter_key_limit' || /^Key limit exceeded\b/i.test(message ?? '');
+}
+
+/**
+ * OpenRouter's 400 for a model id it does not know, `{"error":{"message":"minimax-m2.5:free is not a valid model
+ * ID","code":400},"user_id":"user_..."}` (quoted in sipeed/picoclaw#1790 and RightNow-AI/openfang#697; a retired
+ * model's id gets it too: "google/gemini-2.0-pro-exp-02-05:free is not a valid model ID", maxnowack/anthropic-proxy#4).
+ */
+const INVALID_MODEL = /^(\S+) is not a valid model ID/;
+
 /** Classifies a failed attempt. Call only for failures (an attempt with content and no error is a success). */
 export function classify(obs: Observation, nowEpochMs: number): Failure {
   const err = (obs.error ?? undefined) as ErrorLike | undefined;
@@ -98,7 +136,9 @@ export function classify(obs: Observation, nowEpochMs: number): Failure {
 
   if (effective !== undefined && effective !== 200) {
     const detail = `${effective}${message ? `: ${message}` : ''}`;
-    if (effective === 429 || body?.metadata?.error_type === 'rate_limit_exceeded') {
+    // A full in-flight budget is a limit with a told end, not an empty account: waited out like a 429.
+    const inFlightBudget = effective === 402 && body?.metadata?.limit_source === IN_FLIGHT_BUDGET;
+    if (effective === 429 || body?.metadata?.error_type === 'rate_limit_exceeded' || inFlightBudget) {
       const limits = { ...lower(body?.metadata?.headers), ...headers };
       const daily = /per-day|per_day|daily/i.test(message);
       // Both free-model limits are the key's (OpenRouter counts every `:free` model's requests together), the daily
@@ -115,8 +155,13 @@ export function classify(obs: Observation, nowEpochMs: number): Failure {
         ...optional('limit', parseLimit(limits['x-ratelimit-limit'])),
       };
     }
-    if (effective === 401 || effective === 402) return { class: 'account', ...base, detail };
-    if (effective === 400 || effective === 403 || effective === 413 || effective === 422) return { class: 'bad-request', ...base, detail };
+    if (effective === 401 || effective === 402 || (effective === 403 && isKeyLimit(body?.message, body?.metadata?.limit_source))) {
+      return { class: 'account', ...base, detail };
+    }
+    if (effective === 400 || effective === 403 || effective === 413 || effective === 422) {
+      const invalid = effective === 400 ? INVALID_MODEL.exec(body?.message ?? '')?.[1] : undefined;
+      return { class: 'bad-request', ...base, detail, ...(invalid !== undefined && { invalidModel: invalid }) };
+    }
     if (effective === 408) return { class: 'timeout', ...base, detail };
     if (effective === 404 || effective >= 500) {
       return { class: 'unavailable', ...base, detail, ...optional('retryAfterMs', parseRetryAfter(headers['retry-after'], nowEpochMs)) };
@@ -136,6 +181,10 @@ export function classify(obs: Observation, nowEpochMs: number): Failure {
     const socket = obs.socketCode !== undefined ? { refused: obs.socketCode === 'ECONNREFUSED' } : {};
     const why = [message, obs.socketCode].filter(Boolean).join(', ');
     return { class: 'connection', ...base, ...socket, detail: why ? `connection: ${why}` : 'connection failed' };
+  }
+  if (obs.failedFinish !== undefined) {
+    // The provider died mid-answer and OpenRouter only said so in the finish: what came is not the whole answer.
+    return { class: 'unavailable', ...base, code: obs.failedFinish, detail: `the stream finished in error (${obs.failedFinish}): the provider failed mid-answer` };
   }
   // No content at all: per OpenRouter's docs usually a cold or scaling provider, so the model is unavailable for
   // now (another model may answer), not a broken stream.

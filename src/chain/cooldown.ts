@@ -42,6 +42,8 @@ export interface FailureFacts {
   keyWide?: boolean;
   /** A connection failure: refused (nothing listens) or not (the server dropped the connection). */
   refused?: boolean;
+  /** OpenRouter's 400 `<model> is not a valid model ID`: the id it named (classify.ts, `invalidModel`). */
+  invalidModel?: string;
 }
 
 /** How much a guessed cooldown grows with each failure in a row. */
@@ -107,8 +109,10 @@ export function cooldownsAfter(
         .filter((b) => b.kind === 'openrouter')
         .map((b): [string, Cooldown] => [b.id, { until: now + policy.accountCooldownMs, cls, streak: (book.get(b.id)?.streak ?? 0) + 1 }]);
     case 'bad-request':
-      // The request was at fault, not the backend: the next request may be fine.
-      return [];
+      // The request was at fault, not the backend: the next request may be fine. Except when OpenRouter does not know
+      // the model's id: every request to it is refused the same way, a round trip each turn for nothing, so it is out
+      // as long as a model nobody serves (a 404).
+      return failure.invalidModel === backend.model ? told(now + policy.notFoundCooldownMs) : [];
   }
 }
 

@@ -3,68 +3,20 @@
  * that OpenRouter served from a later model, or that failed on every model it carried, is booked to, and what the
  * next turn then sends (the journal is the fake's record of every request).
  */
-import { llm } from '@livekit/agents';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ScaledClock } from '../../contract/clock.js';
-import type { AgentEvent } from '../../contract/events.js';
-import { parseScenario } from '../../contract/scenario/load.js';
-import { startFake, type RunningFake } from '../../fakes/openrouter/index.js';
-import { loadConfig } from '../config.js';
-import { isSourcedChunk, type ChainLLM } from './chain-llm.js';
-import { createChain } from './create.js';
-import { AgentEvents } from './events.js';
+import type { RunningFake } from '../../fakes/openrouter/index.js';
+import { chainOnFake, LOCAL, turn } from '../testing/chain-on-fake.js';
 
-// Real time: what is booked where does not depend on speed, and a loaded machine must not fire a deadline.
-const SPEED = 1;
 const A = 'meta-llama/llama-3.3-70b-instruct:free';
 const B = 'qwen/qwen-2.5-72b-instruct:free';
-const LOCAL = 'local/stand-in';
 
 let fake: RunningFake | undefined;
 afterEach(async () => fake?.close());
 
 async function rig(rules: string[], models: readonly string[] = [A, B]) {
-  const scenario = parseScenario(
-    [
-      'name: server-fallback',
-      'description: models[] inside the chain',
-      `agent: { models: [${models.map((m) => `"${m}"`).join(', ')}] }`,
-      'fake:',
-      `  models: ["${LOCAL}"]`,
-      '  reply: { text: "Paris is the capital of France.", ttft: 100ms, tokensPerSecond: 100 }',
-      '  rules:',
-      ...rules.map((rule) => `    - ${rule}`),
-    ].join('\n'),
-    'server-fallback.yaml',
-  );
-  fake = await startFake({ scenario, speed: SPEED });
-  const clock = new ScaledClock(SPEED, fake.clock.origin);
-  const events = new AgentEvents(clock);
-  const seen: AgentEvent[] = [];
-  events.subscribe((e) => seen.push(e));
-  const config = loadConfig({
-    OPENROUTER_API_KEY: 'sk-or-v1-server-fallback-test',
-    LLM_MODEL: models.join(','),
-    OPENROUTER_BASE_URL: fake.baseURL,
-    OPENROUTER_SERVER_FALLBACK: 'true',
-    // Not about the hold: a slow machine must not make the caller hear it here.
-    HOLD_AFTER_MS: '30000',
-    // The fake stands in for the local server too, as the model the chain reaches last.
-    LOCAL_LLM_BASE_URL: fake.baseURL,
-    LOCAL_LLM_MODEL: LOCAL,
-  });
-  const chain = createChain(config, clock, events);
-  const running = fake;
-  const requests = () => running.journal().entries.filter((e) => e.path.endsWith('/chat/completions')).map((e) => [e.model, e.servedBy]);
-  return { chain, seen, requests };
-}
-
-async function turn(chain: ChainLLM, text: string): Promise<[string, string][]> {
-  const ctx = llm.ChatContext.empty();
-  ctx.addMessage({ role: 'user', content: text });
-  const heard: [string, string][] = [];
-  for await (const chunk of chain.chat({ chatCtx: ctx })) if (isSourcedChunk(chunk) && chunk.delta?.content) heard.push([chunk.source, chunk.delta.content]);
-  return heard;
+  const on = await chainOnFake(rules, models, { OPENROUTER_SERVER_FALLBACK: 'true' });
+  fake = on.fake;
+  return on;
 }
 
 describe('OPENROUTER_SERVER_FALLBACK through the fake', () => {

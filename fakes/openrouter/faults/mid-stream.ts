@@ -7,9 +7,10 @@
  * and the stream ends there, with no usage chunk and no `[DONE]` (OpenRouter's docs: "the stream is terminated
  * after this event"). `code` and `message` are the preset's unless the fault gives its own: a number, or one of
  * OpenRouter's string codes (`server_error` with "Provider disconnected", as its docs show it), and `errorType` /
- * `limitSource` add `metadata.error_type` / `metadata.limit_source`. `ttft` sets this stream's first token. With `toolCalls` the reply is those calls (when the
- * request offers tools), so the error can fall inside one: `afterTokens` counts text tokens, call starts and
- * argument pieces.
+ * `limitSource` add `metadata.error_type` / `metadata.limit_source`; without `code`, `metadata` or `errorType` the
+ * preset's own `error_type` is there (`ERROR_TYPES`, from OpenRouter's errors docs), as OpenRouter tags these
+ * errors. `ttft` sets this stream's first token. With `toolCalls` the reply is those calls (when the request offers
+ * tools), so the error can fall inside one: `afterTokens` counts text tokens, call starts and argument pieces.
  * Non-stream: after the time those tokens take, HTTP 200 whose body is the error JSON (OpenRouter's docs: errors
  * during generation are "emitted in the response body" with status 200).
  *
@@ -19,7 +20,7 @@
  */
 import { formatDuration } from '../../../contract/duration.js';
 import { errorChunk } from '../wire/completion.js';
-import { PRESETS, presetError } from '../wire/presets.js';
+import { ERROR_TYPES, PRESETS, presetError } from '../wire/presets.js';
 import type { FaultModule } from './fault.js';
 import { callingText, streamedOverrides, nonStreamReadyMs, openAndAwaitFirstToken, recordGeneration, replyPlan, streamTokens } from './pacing.js';
 
@@ -38,9 +39,13 @@ export const midStream: FaultModule<'midStream'> = {
   async handle(f, ex) {
     const plan = replyPlan(ex, streamedOverrides(f), f.afterTokens);
     const err = presetError(f.error, ex.presetContext());
+    // The preset's typed error_type, as OpenRouter tags a mid-stream error, unless the fault scripts the error itself
+    // (its code, its metadata or its error_type: a recording's, or a code that disagrees with the preset's status).
+    const typed = f.code === undefined && f.metadata === undefined ? ERROR_TYPES[f.error] : undefined;
+    const errorType = f.errorType ?? typed;
     const metadata = {
       ...(f.metadata ?? err.metadata),
-      ...(f.errorType !== undefined && { error_type: f.errorType }),
+      ...(errorType !== undefined && { error_type: errorType }),
       ...(f.limitSource !== undefined && { limit_source: f.limitSource }),
     };
     const error = {

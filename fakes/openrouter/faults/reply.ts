@@ -6,7 +6,7 @@
  * `role: "assistant"`, then per tool call (when the request offers tools) a chunk with its index, id, type and
  * name and its arguments in pieces at the same pace, then the finish chunk (`stop`, `tool_calls`, or `length` when
  * the request's `max_tokens` / `max_completion_tokens` cut the reply there, mid-word or mid-call), the usage
- * chunk (`choices: []`) and `data: [DONE]`.
+ * chunk (one content-free choice repeating that finish, as OpenRouter sends it) and `data: [DONE]`.
  * Non-stream: the `chat.completion` JSON (with `message.tool_calls`) when the stream would have sent its last token.
  *
  * Client observes: a normal completion (`gen-` id, `provider`, `usage.cost`, `X-Generation-Id`); with tool calls,
@@ -38,7 +38,7 @@ export const reply: FaultModule<'reply'> = {
       await openAndAwaitFirstToken(ex, plan.pace);
       await streamTokens(ex, plan);
       ex.event(finishChunk(ex.generation, finish));
-      ex.event(usageChunk(ex.generation, usageOf(ex, count, plan.reasoning.length)));
+      ex.event(usageChunk(ex.generation, usageOf(ex, count, plan.reasoning.length), finish));
       ex.done();
     } else {
       await ex.waitUntil(nonStreamReadyMs(plan.pace, count));

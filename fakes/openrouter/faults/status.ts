@@ -5,7 +5,9 @@
  *
  * Client observes: HTTP N with `{"error":{"message","code":N,"metadata"?},"user_id"}`; the openai client throws
  * `APIError` with status N.
- * Failure class: by status: 429 rate-limit, 401/402 account, 408 timeout, other 4xx bad-request, 5xx unavailable.
+ * Failure class: by status: 429 rate-limit, 401/402 account, 408 timeout, other 4xx bad-request, 5xx unavailable;
+ * and by body where OpenRouter's says more (its limits page, public threads): a 402 whose `metadata.limit_source` is
+ * `openrouter_in_flight_budget` is a rate limit, a 403 "Key limit exceeded (...)" the account's.
  */
 import { reasonPhrase, retryAfterHeader } from '../wire/errors.js';
 import { retryAfterText } from './error.js';

@@ -25,7 +25,8 @@ describe('faults inside a 200 answer', () => {
       model: MODEL_A,
       object: 'chat.completion.chunk',
       created: expect.any(Number),
-      error: { code: 502, message: 'Provider returned error', metadata: { provider_name: providerFor(MODEL_A), raw: expect.any(String) } },
+      // error_type as OpenRouter tags a provider error that interrupts generation (its errors docs' typed codes).
+      error: { code: 502, message: 'Provider returned error', metadata: { provider_name: providerFor(MODEL_A), raw: expect.any(String), error_type: 'provider_unavailable' } },
       choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error', native_finish_reason: 'error' }],
     });
     expect(res.body).not.toContain('[DONE]');
@@ -82,8 +83,8 @@ describe('faults inside a 200 answer', () => {
     const { data } = sse(res.body);
     expect(data.at(-1)).toBe('[DONE]');
     const chunks = data.slice(0, -1).map((d) => JSON.parse(d) as { choices: { delta: unknown; finish_reason: string | null }[]; usage?: unknown });
-    expect(chunks.map((c) => c.choices[0]?.delta)).toEqual([{ role: 'assistant', content: '' }, { role: 'assistant', content: '' }, undefined]);
-    expect(chunks[1]?.choices[0]?.finish_reason).toBe('stop');
+    expect(chunks.map((c) => c.choices[0]?.delta)).toEqual([{ role: 'assistant', content: '' }, { role: 'assistant', content: '' }, { role: 'assistant', content: '' }]);
+    expect(chunks.map((c) => c.choices[0]?.finish_reason)).toEqual([null, 'stop', 'stop']);
     expect(chunks[2]?.usage).toMatchObject({ completion_tokens: 0 });
     expect(fake.journal().entries[0]).toMatchObject({ outcome: 'empty' });
   });
@@ -128,6 +129,23 @@ describe('mid-stream error variants', () => {
   it('metadata.error_type and limit_source, and a message of its own', async () => {
     const last = await lastEvent({ afterTokens: 0, error: 'upstream-rate-limit', code: 'rate_limit_exceeded', errorType: 'rate_limit_exceeded', limitSource: 'provider', message: 'slow down' });
     expect(last.error).toMatchObject({ code: 'rate_limit_exceeded', message: 'slow down', metadata: { error_type: 'rate_limit_exceeded', limit_source: 'provider', provider_name: providerFor(MODEL_A) } });
+  });
+
+  it.each([
+    ['rate-limit-per-minute', 429, 'rate_limit_exceeded'],
+    ['provider-down', 502, 'provider_unavailable'],
+    ['no-provider', 503, 'provider_overloaded'],
+  ] as const)("without a scripted code, metadata or errorType, %s carries its typed error_type (OpenRouter's errors docs)", async (error, code, type) => {
+    expect((await lastEvent({ afterTokens: 0, error })).error).toMatchObject({ code, metadata: { error_type: type } });
+  });
+
+  it.each([
+    // No clean match in the docs' table (their timeout is a 504): none.
+    ['timeout', {}, { code: 408, message: 'Request timed out' }],
+    // A scripted metadata is the error's own (a recording's): nothing added.
+    ['provider-down', { metadata: { raw: 'x' } }, { code: 502, message: 'Provider returned error', metadata: { raw: 'x' } }],
+  ] as const)('%s with %o: no error_type added', async (error, extra, expected) => {
+    expect((await lastEvent({ afterTokens: 0, error, ...extra })).error).toEqual(expected);
   });
 
   it('the openai client throws APIError carrying the string code', async () => {

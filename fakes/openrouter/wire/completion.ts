@@ -1,6 +1,6 @@
 /**
  * OpenRouter's completion shapes: the non-stream `chat.completion`, the stream's `chat.completion.chunk`s (content,
- * finish, the usage chunk with empty `choices`, the mid-stream error chunk) and `usage` with `cost`.
+ * finish, the usage chunk that repeats the finish, the mid-stream error chunk) and `usage` with `cost`.
  * Everything here is a pure function of its inputs, so equal inputs serialise to equal bytes.
  */
 import { base62 } from '../seeded.js';
@@ -22,9 +22,16 @@ export interface Usage {
   cost: number;
   is_byok: boolean;
   prompt_tokens_details: { cached_tokens: number };
+  /** What the upstream charged a BYOK key; null without one (the fake's keys are never BYOK). */
+  cost_details: { upstream_inference_cost: number | null };
   completion_tokens_details: { reasoning_tokens: number };
 }
 
+/**
+ * OpenRouter's `usage`, field for field as a real answer quoted in BerriAI/litellm#11626 has it: `{prompt_tokens,
+ * completion_tokens, total_tokens, cost, is_byok, prompt_tokens_details: {cached_tokens}, cost_details:
+ * {upstream_inference_cost: None}, completion_tokens_details: {reasoning_tokens}}`.
+ */
 export function usageFor(model: string, promptTokens: number, completionTokens: number, reasoningTokens = 0): Usage {
   const price = pricingFor(model);
   const cost = promptTokens * Number(price.prompt) + completionTokens * Number(price.completion);
@@ -36,6 +43,7 @@ export function usageFor(model: string, promptTokens: number, completionTokens: 
     cost: Number(cost.toFixed(10)),
     is_byok: false,
     prompt_tokens_details: { cached_tokens: 0 },
+    cost_details: { upstream_inference_cost: null },
     completion_tokens_details: { reasoning_tokens: reasoningTokens },
   };
 }
@@ -97,9 +105,15 @@ export function finishChunk(g: Generation, finish: Exclude<FinishReason, 'error'
   return { ...head(g, 'chat.completion.chunk'), choices: [choice({ role: 'assistant', content: '' }, finish)] };
 }
 
-/** The last chunk before `[DONE]`: no choices, only usage. */
-export function usageChunk(g: Generation, usage: Usage) {
-  return { ...head(g, 'chat.completion.chunk'), choices: [], usage };
+/**
+ * The last chunk before `[DONE]`, with the usage. Not OpenAI's empty `choices`: OpenRouter's streaming docs ("The final
+ * usage chunk", OpenRouterTeam/docs api_reference/streaming.mdx) say it "intentionally deviates: the usage chunk
+ * contains one choice with a content-free `delta` that repeats the `finish_reason` (and `native_finish_reason`) of the
+ * stream", so the finish reason comes twice; real traffic quoted in speakeasy-api/gram#921 has that one choice too.
+ * A client that takes the second `finish_reason` for another end (or runs a tool call again) must meet it here.
+ */
+export function usageChunk(g: Generation, usage: Usage, finish: Exclude<FinishReason, 'error' | null> = 'stop') {
+  return { ...head(g, 'chat.completion.chunk'), choices: [choice({ role: 'assistant', content: '' }, finish)], usage };
 }
 
 /** An error after the stream started: HTTP is already 200, so it travels as a data event that ends the choice. */

@@ -138,6 +138,25 @@ export function contextLengthMessage(contextLength: number, promptTokens: number
   return `This endpoint's maximum context length is ${contextLength} tokens. However, you requested about ${promptTokens + outputTokens} tokens (${promptTokens} of text input, ${outputTokens} in the output). Please reduce the length of either one, or use the "middle-out" transform to compress your prompt automatically.`;
 }
 
+/**
+ * OpenRouter's typed `error_type` for a preset's error, where its errors docs' table ("Typed Error Codes",
+ * OpenRouterTeam/docs api_reference/errors-and-debugging.mdx) gives one for that status and meaning: the docs say a
+ * provider error "that interrupts generation carries `error_type` inside `error.metadata`", mid-stream chunk included,
+ * and call it "the field to rely on". Moderation (403 here, content_policy_violation 400 there) and the 408 timeout
+ * (504 there) have no clean match and get none.
+ */
+export const ERROR_TYPES: Partial<Record<ErrorPreset, string>> = {
+  'rate-limit-per-minute': 'rate_limit_exceeded',
+  'rate-limit-per-day': 'rate_limit_exceeded',
+  'upstream-rate-limit': 'rate_limit_exceeded',
+  'provider-down': 'provider_unavailable',
+  'no-provider': 'provider_overloaded',
+  'no-endpoints': 'not_found',
+  'insufficient-credits': 'payment_required',
+  'invalid-key': 'authentication',
+  'bad-request': 'context_length_exceeded',
+};
+
 /** The full error a preset answers with for one request. */
 export function presetError(preset: ErrorPreset, ctx: PresetContext): OpenRouterError {
   const row: PresetRow = PRESETS[preset];

@@ -1,0 +1,70 @@
+/**
+ * A stream that OpenRouter ends with a failed finish and no error event (attempt.ts, `failedFinish`): the provider
+ * died mid-answer and only the finish says so. The fake always sends the error event, so these streams come from a
+ * server of the test's own that writes exactly the chunks the threads describe; the attempt runs through LiveKit's
+ * openai plugin and the official client as always.
+ */
+import { llm } from '@livekit/agents';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ScaledClock } from '../../contract/clock.js';
+import { httpAttemptRunner, type AttemptResult } from './attempt.js';
+
+const MODEL = 'stealth/model';
+let server: Server | undefined;
+afterEach(() => server?.close());
+
+/** A chunk as OpenRouter streams it: one choice with this delta and finish. */
+function chunk(delta: Record<string, unknown>, finish: string | null = null, native: string | null = finish, extra: Record<string, unknown> = {}) {
+  return { id: 'gen-1-x', provider: 'Stealth', model: MODEL, object: 'chat.completion.chunk', created: 1, choices: [{ index: 0, delta, finish_reason: finish, native_finish_reason: native }], ...extra };
+}
+
+/** Serves one stream of these chunks (then `[DONE]`) to every chat request. */
+async function streaming(chunks: unknown[]): Promise<string> {
+  server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    for (const c of chunks) res.write(`data: ${JSON.stringify(c)}\n\n`);
+    res.end('data: [DONE]\n\n');
+  });
+  const listening = server;
+  await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(listening.address() as AddressInfo).port}/api/v1`;
+}
+
+async function attempt(baseURL: string): Promise<AttemptResult & { text: string }> {
+  const chatCtx = llm.ChatContext.empty();
+  chatCtx.addMessage({ role: 'user', content: 'What is the capital of France?' });
+  let text = '';
+  const result = await httpAttemptRunner({ apiKeyFor: () => 'sk-or-v1-failed-finish' })({
+    backend: { id: `openrouter:${MODEL}`, kind: 'openrouter', model: MODEL, baseURL, deadlines: { headersMs: 5_000, firstTokenMs: 5_000, idleMs: 5_000 } },
+    chatCtx,
+    clock: new ScaledClock(1),
+    signal: new AbortController().signal,
+    onChunk: (c) => (text += c.delta?.content ?? ''),
+  });
+  return { ...result, text };
+}
+
+const USAGE = { usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 } };
+
+describe('a stream that ends with a failed finish and no error event', () => {
+  it('finish_reason "error" after part of the answer is a failure after text, not a whole answer', async () => {
+    const r = await attempt(await streaming([chunk({ role: 'assistant', content: 'Paris' }), chunk({ content: ' is' }), chunk({ content: '' }, 'error')]));
+    expect(r.text).toBe('Paris is');
+    expect(r.textSent).toBe(true);
+    expect(r.failure).toMatchObject({ class: 'unavailable', status: 200, code: 'error' });
+  });
+
+  it('an upstream network_error told only by native_finish_reason (finish_reason "stop", no usage) is a failure too', async () => {
+    const r = await attempt(await streaming([chunk({ role: 'assistant', content: 'Paris' }), chunk({ content: '' }, 'stop', 'network_error')]));
+    expect(r.textSent).toBe(true);
+    expect(r.failure).toMatchObject({ class: 'unavailable', code: 'network_error' });
+  });
+
+  it('a whole answer (finish "stop", then the usage chunk repeating it) is still a success', async () => {
+    const r = await attempt(await streaming([chunk({ role: 'assistant', content: 'Paris.' }), chunk({ content: '' }, 'stop'), chunk({ content: '' }, 'stop', 'stop', USAGE)]));
+    expect(r.text).toBe('Paris.');
+    expect(r.failure).toBeUndefined();
+  });
+});
