@@ -217,7 +217,7 @@ export interface Config {
     appUrl: string | undefined;
     appName: string;
     deadlines: Deadlines;
-    /** One OpenRouter request carrying the rest of the chain in `models[]` instead of one request per model. */
+    /** Each OpenRouter request also carries the next two models of the chain in `models[]` (OpenRouter's server-side fallback). */
     serverFallback: boolean;
   };
   local: { baseURL: string; model: string; deadlines: Deadlines };

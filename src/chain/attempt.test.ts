@@ -212,6 +212,17 @@ describe('an attempt through the openai plugin', () => {
     expect(r.headersMs).toBeLessThanOrEqual(r.ttftMs as number);
   });
 
+  it("the request's own fallbackModels replace the backend's: what the chain leaves out is not carried", async () => {
+    const chatCtx = llm.ChatContext.empty();
+    chatCtx.addMessage({ role: 'user', content: 'What is the capital of France?' });
+    const backend: Backend = { id: 'openrouter:m/down', kind: 'openrouter', model: 'm/down', baseURL: fake.baseURL, deadlines, fallbackModels: ['m/ok'] };
+    const ask = (fallbackModels?: string[]) =>
+      runner({ backend, chatCtx, ...(fallbackModels && { fallbackModels }), clock, signal: new AbortController().signal, onChunk: () => {} });
+    expect((await ask()).servedBy).toBe('m/ok');
+    // Nothing left to carry: no models[] at all, so m/down's own 502 comes back.
+    expect((await ask([])).failure).toMatchObject({ class: 'unavailable', status: 502 });
+  });
+
   it('names the model asked when it answered itself', async () => {
     expect((await attempt('m/ok')).servedBy).toBe('m/ok');
   });

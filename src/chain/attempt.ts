@@ -29,6 +29,11 @@ export interface AttemptRequest {
   /** The framework's choice for this request ('none' after its tool-step limit), passed on as `tool_choice`. */
   toolChoice?: lkllm.ToolChoice;
   parallelToolCalls?: boolean;
+  /**
+   * The models this request carries after `backend` in `models[]` (OPENROUTER_SERVER_FALLBACK), when not the backend's
+   * own list: the chain leaves out an id OpenRouter said it does not know, which would refuse the whole request.
+   */
+  fallbackModels?: readonly string[];
   clock: Clock;
   /** Aborts the attempt (the turn was cancelled). */
   signal: AbortSignal;
@@ -62,6 +67,8 @@ export interface AttemptResult {
   servedBy?: string;
   /** The response's `usage` (OpenRouter sends it in the stream's last chunk, cost included), when it came. */
   usage?: TokenUsage;
+  /** The models the request carried after the one asked (`AttemptRequest.fallbackModels`), when not the backend's own list. */
+  carried?: readonly string[];
 }
 
 /** Runs one attempt. Swappable, so the chain can be tested without HTTP. */
@@ -81,7 +88,8 @@ const SDK_TIMEOUT_MS = 10 * 60_000;
 
 export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
   ensureFrameworkLogger();
-  return async ({ backend, chatCtx, toolCtx, toolChoice, parallelToolCalls, clock, signal, onChunk }) => {
+  return async ({ backend, chatCtx, toolCtx, toolChoice, parallelToolCalls, fallbackModels, clock, signal, onChunk }) => {
+    const carried = fallbackModels ?? backend.fallbackModels ?? [];
     const started = clock.now();
     const obs: Observation = { gotContent: false };
     let ttftMs: number | undefined;
@@ -127,10 +135,10 @@ export function httpAttemptRunner(options: HttpAttemptOptions): AttemptRunner {
       // As body fields, not the plugin's options: it drops a temperature of 0 and sends only max_completion_tokens,
       // where OpenRouter's docs and llama.cpp's server both read max_tokens. `models`: OpenRouter's server-side
       // fallback, `model` first, then these, in one request.
-      ...((options.generation || backend.fallbackModels) && {
+      ...((options.generation || carried.length > 0) && {
         extraKwargs: {
           ...(options.generation && { max_tokens: options.generation.maxTokens, temperature: options.generation.temperature }),
-          ...(backend.fallbackModels && { models: [backend.model, ...backend.fallbackModels] }),
+          ...(carried.length > 0 && { models: [backend.model, ...carried] }),
         },
       }),
       connOptions: { maxRetry: 0, retryIntervalMs: 0, timeoutMs: SDK_TIMEOUT_MS },

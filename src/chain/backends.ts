@@ -14,6 +14,13 @@ export interface Backend {
 }
 
 /**
+ * The most entries OpenRouter accepts in `models` ("'models' array must have 3 items or fewer.", quoted in public
+ * threads: coder/xum#2963, and a boundary check against the live API in ever-co/ever-gauzy#9915). The request's
+ * `models` is the asked model and its fallbacks (attempt.ts).
+ */
+export const MODELS_PER_REQUEST = 3;
+
+/**
  * OpenRouter backends need a key; without one they are left out (the agent runs on the local model alone,
  * and says so at start). The local server is always last, with no toggle: it is the last resort.
  * With `OPENROUTER_SERVER_FALLBACK` each OpenRouter backend's request also carries the models after it in
@@ -24,13 +31,6 @@ export interface Backend {
  * `MODELS_PER_REQUEST` entries with a 400 for the whole request, so a request carries the next two models at most;
  * the ones after them are reached by the chain itself, as without the option.
  */
-/**
- * The most entries OpenRouter accepts in `models` ("'models' array must have 3 items or fewer.", quoted in public
- * threads: coder/xum#2963, and a boundary check against the live API in ever-co/ever-gauzy#9915). The request's
- * `models` is the asked model and its fallbacks (attempt.ts).
- */
-export const MODELS_PER_REQUEST = 3;
-
 export function backendsFrom(config: Config): Backend[] {
   const { apiKey, models, baseURL, deadlines, serverFallback } = config.openrouter;
   const one = (model: string, fallbackModels?: string[]): Backend => ({
@@ -67,15 +67,18 @@ export function servedBackend(backends: readonly Backend[], asked: Backend, serv
   return backends.find((b) => b.kind === 'openrouter' && b.model === servedBy) ?? asked;
 }
 
-/** Every chain backend a request to `asked` carried, in the order OpenRouter tries them (`asked` first). */
-export function carriedBackends(backends: readonly Backend[], asked: Backend): Backend[] {
-  const later = (asked.fallbackModels ?? []).flatMap((model) => backends.filter((b) => b.kind === 'openrouter' && b.model === model));
+/**
+ * Every chain backend a request to `asked` carried, in the order OpenRouter tries them (`asked` first). `models`: the
+ * ones it carried after `asked`, when not all of its own (the chain leaves out an id OpenRouter said it does not know).
+ */
+export function carriedBackends(backends: readonly Backend[], asked: Backend, models: readonly string[] = asked.fallbackModels ?? []): Backend[] {
+  const later = models.flatMap((model) => backends.filter((b) => b.kind === 'openrouter' && b.model === model));
   return [asked, ...later];
 }
 
 /** The backends OpenRouter fell back from before `served` answered (empty when `asked` answered itself). */
-export function fellBackFrom(backends: readonly Backend[], asked: Backend, served: Backend): Backend[] {
-  const carried = carriedBackends(backends, asked);
+export function fellBackFrom(backends: readonly Backend[], asked: Backend, served: Backend, models?: readonly string[]): Backend[] {
+  const carried = carriedBackends(backends, asked, models);
   const at = carried.indexOf(served);
   return at <= 0 ? [] : carried.slice(0, at);
 }

@@ -375,6 +375,31 @@ describe('ChainLLM: never a long silence, hedging', () => {
     expect(plain.attempts.map((a) => a.backend)).toEqual(['openrouter:a/one', 'openrouter:b/two', 'local']);
   });
 
+  it("models[]: a request refused for a carried model OpenRouter does not know leaves that id out, and the asked model answers", async () => {
+    const sent: string[][] = [];
+    const { clock, chain } = setup(
+      (b, _now, req) => {
+        const carried = req.fallbackModels ?? b.fallbackModels ?? [];
+        sent.push([b.model, ...carried]);
+        // OpenRouter refuses the whole request when an id it carries is unknown (a typo in LLM_MODEL).
+        if (b.model === 't/typo' || carried.includes('t/typo')) return failed('bad-request', { status: 400, detail: '400: t/typo is not a valid model ID', invalidModel: 't/typo' });
+        return ok(req, `from ${b.model}`);
+      },
+      { LLM_MODEL: 'a/one,t/typo,c/three', OPENROUTER_SERVER_FALLBACK: 'true' },
+    );
+    expect((await turn(clock, chain, 'q1')).spoken).toEqual([['openrouter:c/three', 'from c/three']]);
+    expect((await turn(clock, chain, 'q2')).spoken).toEqual([['openrouter:a/one', 'from a/one']]);
+    // The typo is out (a 404's cooldown) and no longer carried: a/one's next request carries only c/three.
+    expect(sent).toEqual([['a/one', 't/typo', 'c/three'], ['c/three'], ['a/one', 'c/three']]);
+    const status = chain.status();
+    expect(status.map((s) => [s.model, s.ok]).slice(0, 3)).toEqual([
+      ['a/one', true],
+      ['t/typo', false],
+      ['c/three', true],
+    ]);
+    expect(status[1]?.lastError?.detail).toContain('t/typo is not a valid model ID');
+  });
+
   it('models[]: a stall (a 200 OpenRouter does not fall back from) stays the model asked', async () => {
     const { clock, chain } = setup(
       (b, _now, req) => (b.model === 'a/one' ? { ...failed('stall'), status: 200 } : ok(req, `from ${b.model}`)),

@@ -222,12 +222,36 @@ export class ChainLLM extends llm.LLM {
       else mergeCooldowns(this.cooldowns, [[id, cooldown]]);
     }
     const lastError = { class: failure.class, detail: failure.detail, at: Math.round(now) };
-    this.lastErrors.set(backend.id, lastError);
-    for (const b of carried) this.lastErrors.set(b.id, lastError);
-    for (const [id] of updates) this.share(id, id === backend.id || carried.some((b) => b.id === id) ? lastError : undefined);
+    // Whose error it is: the asked model's, the models its request carried, and a model OpenRouter said it does not
+    // know (its id refused the request, whichever model was asked).
+    const blamed = new Set([backend.id, ...carried.map((b) => b.id), ...this.unknownIn(failure)]);
+    for (const id of blamed) this.lastErrors.set(id, lastError);
+    for (const [id] of updates) this.share(id, blamed.has(id) ? lastError : undefined);
     // OpenRouter's daily :free 429 names the key's daily limit: the fleet's budget learns it (when /key could not say).
     if (failure.daily && failure.limit !== undefined && isFree(backend)) void this.options.shared?.learnFreePerDay(failure.limit, '429');
     return this.cooldowns.get(backend.id);
+  }
+
+  /** The chain backend whose id a 400 `<model> is not a valid model ID` names, if any (classify.ts). */
+  private unknownIn(failure: Failure): string[] {
+    const named = failure.invalidModel;
+    return named === undefined ? [] : this.options.backends.filter((b) => b.kind === 'openrouter' && b.model === named).map((b) => b.id);
+  }
+
+  /**
+   * @internal The models a request to `backend` carries after it in `models[]`: its own (OPENROUTER_SERVER_FALLBACK),
+   * less any OpenRouter said it does not know while that model is out (cooldown.ts: a typo in LLM_MODEL refuses the
+   * whole request it is carried in, so the models around it would never answer). The same list when nothing is left out.
+   */
+  fallbacksFor(backend: Backend, now: number): string[] | undefined {
+    const own = backend.fallbackModels;
+    if (!own) return undefined;
+    const known = own.filter((model) => {
+      const id = this.options.backends.find((b) => b.kind === 'openrouter' && b.model === model)?.id;
+      const cooldown = id === undefined ? undefined : this.cooldowns.get(id);
+      return !(cooldown?.cls === 'bad-request' && cooldown.until > now);
+    });
+    return known.length === own.length ? own : known;
   }
 
   /** @internal Adds one generation's tokens and cost to the model's totals (`/llm/status`). */
@@ -570,8 +594,22 @@ class ChainStream extends llm.LLMStream {
       // Picked over the network and the race closed meanwhile: never sent, so the hedge token, the fleet's probe lease
       // and the :free slot it booked go back (OpenRouter never counted a request it never got).
       onHedgeDropped: (target) => chain.hedgeDropped(target, pick),
-      run: (b, laneSignal, onChunk) =>
-        runAttempt({ backend: b, chatCtx: this.chatCtx, ...(this.toolCtx && { toolCtx: this.toolCtx }), ...this.tooling, clock, signal: laneSignal, onChunk }),
+      run: async (b, laneSignal, onChunk) => {
+        // What this request carries in models[] is fixed when it is sent: the booking reads it back (`record`).
+        const fallbackModels = chain.fallbacksFor(b, clock.now());
+        const changed = fallbackModels !== b.fallbackModels;
+        const result = await runAttempt({
+          backend: b,
+          chatCtx: this.chatCtx,
+          ...(this.toolCtx && { toolCtx: this.toolCtx }),
+          ...this.tooling,
+          ...(changed && { fallbackModels: fallbackModels ?? [] }),
+          clock,
+          signal: laneSignal,
+          onChunk,
+        });
+        return changed ? { ...result, carried: fallbackModels ?? [] } : result;
+      },
       forward: (chunk, b, servedBy) => this.forward(chunk, servedBackend(backends, b, servedBy).id),
     });
   }
@@ -595,13 +633,13 @@ class ChainStream extends llm.LLMStream {
     const served = servedBackend(backends, asked, result.servedBy);
     const base = { lane, episode, pass, probe: probe && !lane.hedge };
     if (!result.cancelled) {
-      for (const skipped of fellBackFrom(backends, asked, served)) {
+      for (const skipped of fellBackFrom(backends, asked, served, result.carried)) {
         const fellBack: Failure = { class: 'unavailable', detail: `OpenRouter fell back from it to ${served.model} (models[])` };
         this.book({ ...base, backend: skipped, result: { cancelled: false, textSent: false }, failure: fellBack, latencyMs: result.headersMs });
       }
     }
     const wholeRequestFailed = failure !== undefined && !result.textSent && (failure.status ?? 0) >= 400 && failure.class !== 'account' && failure.class !== 'bad-request';
-    const booked = wholeRequestFailed ? carriedBackends(backends, asked) : [served];
+    const booked = wholeRequestFailed ? carriedBackends(backends, asked, result.carried) : [served];
     // The models it carried after `asked` are booked with `asked`'s failure (one failure: cooldown.ts).
     const carried = booked.slice(1);
     for (const backend of booked) {

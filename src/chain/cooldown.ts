@@ -108,11 +108,16 @@ export function cooldownsAfter(
       return backends
         .filter((b) => b.kind === 'openrouter')
         .map((b): [string, Cooldown] => [b.id, { until: now + policy.accountCooldownMs, cls, streak: (book.get(b.id)?.streak ?? 0) + 1 }]);
-    case 'bad-request':
+    case 'bad-request': {
       // The request was at fault, not the backend: the next request may be fine. Except when OpenRouter does not know
-      // the model's id: every request to it is refused the same way, a round trip each turn for nothing, so it is out
-      // as long as a model nobody serves (a 404).
-      return failure.invalidModel === backend.model ? told(now + policy.notFoundCooldownMs) : [];
+      // a model's id: every request naming it is refused the same way, a round trip each turn for nothing, so that
+      // model is out as long as a model nobody serves (a 404). It may be one the request only carried in `models[]`
+      // (OPENROUTER_SERVER_FALLBACK): then the asked model is not at fault, and its next request leaves the unknown
+      // id out (chain-llm.ts, `fallbacksFor`).
+      const named = failure.invalidModel === backend.model ? backend : backends.find((b) => b.kind === 'openrouter' && b.model === failure.invalidModel);
+      if (!named) return [];
+      return [[named.id, { until: now + policy.notFoundCooldownMs, cls, streak: (book.get(named.id)?.streak ?? 0) + 1, since: now }]];
+    }
   }
 }
 

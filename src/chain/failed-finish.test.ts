@@ -13,7 +13,14 @@ import { httpAttemptRunner, type AttemptResult } from './attempt.js';
 
 const MODEL = 'stealth/model';
 let server: Server | undefined;
-afterEach(() => server?.close());
+afterEach(async () => {
+  const closing = server;
+  server = undefined;
+  if (!closing) return;
+  // The client keeps its connection alive: close it too, or close() waits for it.
+  closing.closeAllConnections();
+  await new Promise<void>((resolve) => closing.close(() => resolve()));
+});
 
 /** A chunk as OpenRouter streams it: one choice with this delta and finish. */
 function chunk(delta: Record<string, unknown>, finish: string | null = null, native: string | null = finish, extra: Record<string, unknown> = {}) {
