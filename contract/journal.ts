@@ -12,6 +12,7 @@ export type Outcome =
   | 'disconnect'
   | 'midStream'
   | 'malformed'
+  | 'failedFinish'
   | 'empty'
   | 'aborted';
 

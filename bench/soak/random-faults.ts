@@ -39,6 +39,11 @@ const GENERATORS: { [K in FaultKind]: (r: Random) => Omit<FaultSample, 'kind'> }
     const n = r.int(0, 5);
     return { name: `malformed after ${n}`, then: `{ malformed: { afterTokens: ${n} } }` };
   },
+  failedFinish: (r) => {
+    const n = r.int(0, 5);
+    const native = r.pick(['error', 'network_error'] as const);
+    return { name: `failed finish (${native}) after ${n}`, then: `{ failedFinish: { afterTokens: ${n}, native: ${native} } }` };
+  },
   empty: () => ({ name: 'empty', then: 'empty' }),
   // Slow replies on both sides of the deadlines: first token from 0.5 s to 30 s, 0.5 to 60 tokens a second.
   reply: (r) => {

@@ -76,6 +76,10 @@ const toolCalls = z.array(toolCall).min(1, { error: 'expected at least one tool 
 export const MID_STREAM_CODES = ['server_error', 'rate_limit_exceeded', 'invalid_prompt'] as const;
 export type MidStreamCode = (typeof MID_STREAM_CODES)[number];
 
+/** The `native_finish_reason`s of a stream that ended in a failed finish with no error event (faults/failed-finish.ts). */
+export const FAILED_FINISH_NATIVE = ['error', 'network_error'] as const;
+export type FailedFinishNative = (typeof FAILED_FINISH_NATIVE)[number];
+
 /**
  * One schema per fault kind, keyed by the kind. Adding a kind: one entry here, its flat form in `Fault` and
  * `toFault` below, one module in the fake (the compiler points at each).
@@ -130,6 +134,17 @@ export const FAULT_SCHEMAS = {
     }),
   }),
   malformed: z.strictObject({ kind: z.literal('malformed'), malformed: z.strictObject({ afterTokens }) }),
+  failedFinish: z.strictObject({
+    kind: z.literal('failedFinish'),
+    failedFinish: z.strictObject({
+      afterTokens,
+      /**
+       * How the finish says it: `error` (default) is `finish_reason: "error"`; `network_error` is `finish_reason:
+       * "stop"` with the cause only in `native_finish_reason` (both without an error event: see the fault's module).
+       */
+      native: z.enum(FAILED_FINISH_NATIVE).optional(),
+    }),
+  }),
   empty: z.strictObject({ kind: z.literal('empty'), empty: z.strictObject({}).optional() }),
   reply: z.strictObject({
     kind: z.literal('reply'),
@@ -210,6 +225,7 @@ export type Fault =
       metadata?: Record<string, unknown>;
     } & StreamedPart)
   | { kind: 'malformed'; afterTokens: number }
+  | { kind: 'failedFinish'; afterTokens: number; native: FailedFinishNative }
   | { kind: 'empty' }
   | { kind: 'reply'; text?: string; ttftMs?: number; tokensPerSecond?: number; toolCalls?: ToolCall[] };
 
@@ -249,6 +265,8 @@ function toFault(parsed: Record<string, unknown>): Fault {
     }
     case 'malformed':
       return { kind: 'malformed', afterTokens: p.malformed?.afterTokens as number };
+    case 'failedFinish':
+      return { kind: 'failedFinish', afterTokens: p.failedFinish?.afterTokens as number, native: (p.failedFinish?.native as FailedFinishNative | undefined) ?? 'error' };
     case 'reply':
       return {
         kind: 'reply',

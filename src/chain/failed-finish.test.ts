@@ -1,14 +1,16 @@
 /**
  * A stream that OpenRouter ends with a failed finish and no error event (attempt.ts, `failedFinish`): the provider
- * died mid-answer and only the finish says so. The fake always sends the error event, so these streams come from a
- * server of the test's own that writes exactly the chunks the threads describe; the attempt runs through LiveKit's
- * openai plugin and the official client as always.
+ * died mid-answer and only the finish says so. First from a server of the test's own that writes exactly the chunks
+ * the threads describe (the attempt through LiveKit's openai plugin and the official client as always), then the whole
+ * chain against the fake's `failedFinish` fault: what the caller hears.
  */
 import { llm } from '@livekit/agents';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScaledClock } from '../../contract/clock.js';
+import type { RunningFake } from '../../fakes/openrouter/index.js';
+import { chainOnFake, sources, turn } from '../testing/chain-on-fake.js';
 import { httpAttemptRunner, type AttemptResult } from './attempt.js';
 
 const MODEL = 'stealth/model';
@@ -73,5 +75,31 @@ describe('a stream that ends with a failed finish and no error event', () => {
     const r = await attempt(await streaming([chunk({ role: 'assistant', content: 'Paris.' }), chunk({ content: '' }, 'stop'), chunk({ content: '' }, 'stop', 'stop', USAGE)]));
     expect(r.text).toBe('Paris.');
     expect(r.failure).toBeUndefined();
+  });
+});
+
+describe("the fake's failedFinish through the chain", () => {
+  const A = 'meta-llama/llama-3.3-70b-instruct:free';
+  const B = 'qwen/qwen-2.5-72b-instruct:free';
+  let fake: RunningFake | undefined;
+  afterEach(async () => fake?.close());
+
+  it('before any text: the next model answers, and the failed model cools', async () => {
+    const on = await chainOnFake([`{ when: { model: "${A}" }, then: { failedFinish: { afterTokens: 0 } } }`], [A, B]);
+    fake = on.fake;
+    expect(sources(await turn(on.chain, 'What is the capital of France?'))).toEqual(new Set([`openrouter:${B}`]));
+    expect(on.seen.filter((e) => e.type === 'attempt').map((e) => [e.model, e.outcome])).toEqual([
+      [A, 'unavailable'],
+      [B, 'ok'],
+    ]);
+  });
+
+  it('after part of the answer (network_error told as "stop"): the apology ends the turn, no second model', async () => {
+    const on = await chainOnFake([`{ when: { model: "${A}" }, then: { failedFinish: { afterTokens: 2, native: network_error } } }`], [A, B]);
+    fake = on.fake;
+    const heard = await turn(on.chain, 'What is the capital of France?');
+    expect(sources(heard)).toEqual(new Set([`openrouter:${A}`, 'apology']));
+    expect(on.requests()).toEqual([[A, A]]);
+    expect(on.seen.find((e) => e.type === 'turn_end')).toMatchObject({ outcome: 'apology' });
   });
 });

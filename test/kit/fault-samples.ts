@@ -27,6 +27,11 @@ const SAMPLES: { [K in FaultKind]: () => FaultSample[] } = {
     { kind: 'midStream', name: 'mid-stream provider_unavailable after a slow first token', then: '{ midStream: { afterTokens: 1, error: provider-down, errorType: provider_unavailable, ttft: 3s } }' },
   ],
   malformed: () => [{ kind: 'malformed', name: 'malformed after 2 tokens', then: '{ malformed: { afterTokens: 2 } }' }],
+  // A finish in failure with no error event: before any text (the next backend answers) and after some (the apology).
+  failedFinish: () => [
+    { kind: 'failedFinish', name: 'failed finish before text', then: '{ failedFinish: { afterTokens: 0 } }' },
+    { kind: 'failedFinish', name: 'failed finish (network_error as stop) after 2 tokens', then: '{ failedFinish: { afterTokens: 2, native: network_error } }' },
+  ],
   empty: () => [{ kind: 'empty', name: 'empty', then: 'empty' }],
   // A reply slower than every first-token deadline (OpenRouter's 8 s, the local server's 20 s).
   reply: () => [{ kind: 'reply', name: 'first token after 25 s', then: '{ ttft: 25s }' }],

@@ -8,6 +8,7 @@ import type { Exchange } from '../exchange.js';
 import { disconnect } from './disconnect.js';
 import { empty } from './empty.js';
 import { error } from './error.js';
+import { failedFinish } from './failed-finish.js';
 import type { FaultModule, Handled } from './fault.js';
 import { hang } from './hang.js';
 import { malformed } from './malformed.js';
@@ -26,6 +27,7 @@ export const FAULTS = {
   disconnect,
   midStream,
   malformed,
+  failedFinish,
   empty,
   reply,
 } as const satisfies { [K in FaultKind]: FaultModule<K> };

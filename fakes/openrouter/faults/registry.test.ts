@@ -14,6 +14,7 @@ const EXAMPLES: Record<Fault['kind'], Fault> = {
   disconnect: { kind: 'disconnect', afterTokens: 2 },
   midStream: { kind: 'midStream', afterTokens: 2, error: 'provider-down' },
   malformed: { kind: 'malformed', afterTokens: 2 },
+  failedFinish: { kind: 'failedFinish', afterTokens: 2, native: 'error' },
   empty: { kind: 'empty' },
   reply: { kind: 'reply' },
 };

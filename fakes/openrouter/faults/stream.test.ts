@@ -49,6 +49,39 @@ describe('faults inside a 200 answer', () => {
     expect(JSON.parse(res.body)).toEqual({ error: { message: 'Request timed out', code: 408 }, user_id: expect.stringMatching(/^user_/) });
   });
 
+  it.each([
+    ['error', 'error'],
+    ['network_error', 'stop'],
+  ] as const)('failedFinish (%s): N tokens, then a finish in failure with no error event, [DONE] and no usage chunk', async (native, finish) => {
+    fake = await fakeFor({ reply: { text: TEXT }, rules: [{ then: { failedFinish: { afterTokens: 2, native } } }] });
+    const res = await rawChat(fake, { model: MODEL_A, messages: USER, stream: true });
+    expect(res.status).toBe(200);
+    const { data } = sse(res.body);
+    expect(data).toHaveLength(4);
+    expect(streamedText(data.slice(0, 2))).toBe('one two');
+    const last = JSON.parse(data[2] ?? '{}') as Record<string, unknown>;
+    expect(last).not.toHaveProperty('error');
+    expect(last).not.toHaveProperty('usage');
+    expect(last.choices).toEqual([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: finish, native_finish_reason: native, logprobs: null }]);
+    expect(data[3]).toBe('[DONE]');
+    expect(fake.journal().entries[0]).toMatchObject({ outcome: 'failedFinish' });
+  });
+
+  it('failedFinish: the openai client reads N chunks and no error (only the finish says it failed)', async () => {
+    fake = await fakeFor({ reply: { text: TEXT }, rules: [{ then: { failedFinish: { afterTokens: 1 } } }] });
+    const stream = await openaiFor(fake).chat.completions.create({ model: MODEL_A, messages: USER, stream: true });
+    const { seen, error: err } = await drain(stream);
+    expect(seen.join('')).toBe('one');
+    expect(err).toBeUndefined();
+  });
+
+  it('failedFinish: a non-stream request gets the text so far with the failed finish', async () => {
+    fake = await fakeFor({ reply: { text: TEXT }, rules: [{ then: { failedFinish: { afterTokens: 3, native: 'network_error' } } }] });
+    const res = await rawChat(fake, { model: MODEL_A, messages: USER });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ choices: [{ finish_reason: 'stop', native_finish_reason: 'network_error', message: { content: 'one two three' } }] });
+  });
+
   it('malformed: N tokens, then a data line that is not JSON', async () => {
     fake = await fakeFor({ reply: { text: TEXT }, rules: [{ then: { malformed: { afterTokens: 2 } } }] });
     const res = await rawChat(fake, { model: MODEL_A, messages: USER, stream: true });

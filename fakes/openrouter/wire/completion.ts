@@ -125,6 +125,15 @@ export function errorChunk(g: Generation, error: { code: number | string; messag
   };
 }
 
+/**
+ * The chunk that ends a choice in failure without an error event (faults/failed-finish.ts): `finish_reason: "error"`
+ * with `native_finish_reason: "error"`, or `"stop"` with the cause only in `native_finish_reason: "network_error"`.
+ */
+export function failedFinishChunk(g: Generation, native: 'error' | 'network_error') {
+  const finish = native === 'error' ? 'error' : 'stop';
+  return { ...head(g, 'chat.completion.chunk'), choices: [{ ...choice({ role: 'assistant', content: '' }, finish), native_finish_reason: native }] };
+}
+
 /** A whole non-stream answer; with tool calls, `content` is null when there is no text, as OpenAI sends it. */
 export function completion(
   g: Generation,
