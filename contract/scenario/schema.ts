@@ -143,6 +143,10 @@ export const FAULT_SCHEMAS = {
        * "stop"` with the cause only in `native_finish_reason` (both without an error event: see the fault's module).
        */
       native: z.enum(FAILED_FINISH_NATIVE).optional(),
+      /** The text and pace of what is streamed before the finish, over `fake.reply`'s (a recording replays its own). */
+      text: z.string().optional(),
+      ttft: duration.optional(),
+      tokensPerSecond: z.number().positive().optional(),
     }),
   }),
   empty: z.strictObject({ kind: z.literal('empty'), empty: z.strictObject({}).optional() }),
@@ -225,7 +229,7 @@ export type Fault =
       metadata?: Record<string, unknown>;
     } & StreamedPart)
   | { kind: 'malformed'; afterTokens: number }
-  | { kind: 'failedFinish'; afterTokens: number; native: FailedFinishNative }
+  | ({ kind: 'failedFinish'; afterTokens: number; native: FailedFinishNative } & StreamedPart)
   | { kind: 'empty' }
   | { kind: 'reply'; text?: string; ttftMs?: number; tokensPerSecond?: number; toolCalls?: ToolCall[] };
 
@@ -266,7 +270,12 @@ function toFault(parsed: Record<string, unknown>): Fault {
     case 'malformed':
       return { kind: 'malformed', afterTokens: p.malformed?.afterTokens as number };
     case 'failedFinish':
-      return { kind: 'failedFinish', afterTokens: p.failedFinish?.afterTokens as number, native: (p.failedFinish?.native as FailedFinishNative | undefined) ?? 'error' };
+      return {
+        kind: 'failedFinish',
+        afterTokens: p.failedFinish?.afterTokens as number,
+        native: (p.failedFinish?.native as FailedFinishNative | undefined) ?? 'error',
+        ...streamedPart(p.failedFinish ?? {}),
+      };
     case 'reply':
       return {
         kind: 'reply',

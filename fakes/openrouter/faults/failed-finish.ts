@@ -7,6 +7,7 @@
  * The threads describe these streams in words, not bytes: the chunk here is OpenRouter's finish chunk with those
  * fields. Beside `midStream` (the documented error event, which the openai client throws on), this is the failure
  * a client only sees by reading the finish.
+ * `text`, `ttft`, `tokensPerSecond`: the streamed part, over `fake.reply`'s (a recording replays its own).
  * Non-stream: after the time those tokens take, HTTP 200 with the text so far and the same finish fields.
  *
  * Client observes: N chunks, then a finish chunk and `[DONE]`, no error; LiveKit's plugin passes neither reason on.
@@ -15,13 +16,13 @@
  */
 import { completion, failedFinishChunk } from '../wire/completion.js';
 import type { FaultModule } from './fault.js';
-import { nonStreamReadyMs, openAndAwaitFirstToken, recordGeneration, replyPlan, streamTokens, usageOf } from './pacing.js';
+import { nonStreamReadyMs, openAndAwaitFirstToken, recordGeneration, replyPlan, streamedOverrides, streamTokens, usageOf } from './pacing.js';
 
 export const failedFinish: FaultModule<'failedFinish'> = {
   describe: (f) =>
     `stream ${f.afterTokens} token(s), then finish ${f.native === 'error' ? '"error"' : `"stop" with native_finish_reason "${f.native}"`} without an error event`,
   async handle(f, ex) {
-    const plan = replyPlan(ex, {}, f.afterTokens);
+    const plan = replyPlan(ex, streamedOverrides(f), f.afterTokens);
     const finish = f.native === 'error' ? 'error' : 'stop';
     if (ex.stream) {
       await openAndAwaitFirstToken(ex, plan.pace);

@@ -12,7 +12,12 @@ interface Delta {
 interface ChunkJson {
   provider?: string;
   error?: WireError;
-  choices?: { delta?: Delta; message?: Delta & { tool_calls?: { function?: { name?: string; arguments?: string } }[] } }[];
+  choices?: {
+    delta?: Delta;
+    message?: Delta & { tool_calls?: { function?: { name?: string; arguments?: string } }[] };
+    finish_reason?: string | null;
+    native_finish_reason?: string | null;
+  }[];
 }
 
 /** Splits SSE text into whole blocks and the unfinished rest. */
@@ -48,7 +53,11 @@ export function applyBlock(ex: RecordedExchange, block: string, atMs: number): v
     ex.ended = 'error-event';
     return;
   }
-  const delta = chunk.choices?.[0]?.delta;
+  const choice = chunk.choices?.[0];
+  // A finish in failure without an error event (the failedFinish fault): the usage chunk repeats only a good finish.
+  if (choice?.native_finish_reason === 'network_error') ex.failedFinish = 'network_error';
+  else if (choice?.finish_reason === 'error' || choice?.native_finish_reason === 'error') ex.failedFinish ??= 'error';
+  const delta = choice?.delta;
   if (!delta) return;
   if (delta.content) ex.pieces.push({ atMs, kind: 'text', text: delta.content });
   for (const call of delta.tool_calls ?? []) {

@@ -21,6 +21,7 @@ const REQUESTS: Record<string, unknown>[] = [
   { model: MODEL_B, messages: [{ role: 'user', content: 'Where is order 4417?' }], stream: true, tools: TOOLS }, // a tool call
   { model: MODEL_B, messages: USER, stream: true }, // cut after 3 tokens
   { model: MODEL_A, messages: USER }, // a non-stream reply
+  { model: MODEL_B, messages: USER, stream: true }, // a failed finish (network_error) after 2 tokens
 ];
 
 function upstreamScenario() {
@@ -32,6 +33,7 @@ function upstreamScenario() {
         { when: { model: MODEL_A, nth: 3 }, then: { midStream: { afterTokens: 2, error: 'provider-down', code: 'server_error' } } },
         { when: { model: MODEL_B, nth: 1 }, then: { toolCalls: [{ name: 'lookup_order', arguments: { order_id: '4417' } }], ttft: '150ms' } },
         { when: { model: MODEL_B, nth: 2 }, then: { disconnect: { afterTokens: 3 } } },
+        { when: { model: MODEL_B, nth: 3 }, then: { failedFinish: { afterTokens: 2, native: 'network_error' } } },
       ],
     },
     { seed: SEED },
@@ -75,9 +77,11 @@ describe('record and replay', () => {
     replay = await startFake({ scenario, speed: 1 });
     const again = await play(replay.baseURL);
 
-    expect(again.map((r) => r.status)).toEqual([429, 200, 200, 200, 200, 200]);
+    expect(again.map((r) => r.status)).toEqual([429, 200, 200, 200, 200, 200, 200]);
     expect(again.map((r) => r.status)).toEqual(original.map((r) => r.status));
     for (const [i, r] of again.entries()) expect(r.body, `request ${i + 1}`).toBe(original[i]?.body);
+    // The failed finish is replayed as one: the recording says so.
+    expect(yaml).toMatch(/failedFinish:\n\s+afterTokens: 2\n\s+native: network_error\n/);
 
     // Timing: each request's duration on the fake's own clock, original against replay.
     const replayJournal = replay.journal().entries;

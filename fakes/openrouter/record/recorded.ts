@@ -40,6 +40,11 @@ export interface RecordedExchange {
   /** The error event that ended a stream. */
   streamError?: WireError;
   /**
+   * A finish that said the provider failed, with no error event (`finish_reason: "error"`, or a `native_finish_reason`
+   * of `network_error`): the `failedFinish` fault's `native`.
+   */
+  failedFinish?: 'error' | 'network_error';
+  /**
    * How it ended: `done` ([DONE] or a whole JSON body), `error-event`, `cut` (the body broke off), `reset` (the
    * connection failed before any status), `abandoned` (the client left before any status: a hang).
    */

@@ -119,6 +119,10 @@ export function thenFor(ex: RecordedExchange, keepContent: boolean): unknown {
   }
   const part = { text: s.text, ttft: s.ttft, tokensPerSecond: s.tokensPerSecond, ...calls };
   if (ex.ended === 'error-event' && ex.streamError) return { midStream: { afterTokens: s.tokens, ...errorFields(ex.streamError, keepContent), ...part } };
+  if (ex.failedFinish) {
+    const native = ex.failedFinish === 'error' ? {} : { native: ex.failedFinish };
+    return { failedFinish: { afterTokens: s.tokens, ...native, text: s.text, ttft: s.ttft, tokensPerSecond: s.tokensPerSecond } };
+  }
   if (ex.ended === 'cut') return { disconnect: { afterTokens: s.tokens, ...part, ...(s.tokens === 0 && { ttft: ms(ex.totalMs) }) } };
   if (s.tokens === 0) return 'empty';
   return part;
