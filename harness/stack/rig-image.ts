@@ -87,8 +87,9 @@ async function buildRigImage(repoRoot: string, progress: (line: string) => void)
       const why = result.timedOut ? `did not finish within ${BUILD_TIMEOUT_MS / 60_000} min` : `failed (${result.error?.message ?? `exit ${result.code}`})`;
       throw new StartError(`docker build of the rig's image ${why}:\n${result.tail.map((l) => `  | ${l}`).join('\n')}`);
     }
-    const tag = rigTag(readFileSync(iidFile, 'utf8'));
-    const tagged = await exec('docker', ['tag', readFileSync(iidFile, 'utf8').trim(), tag]);
+    const imageId = readFileSync(iidFile, 'utf8').trim();
+    const tag = rigTag(imageId);
+    const tagged = await exec('docker', ['tag', imageId, tag]);
     if (tagged.code !== 0) throw new StartError(`docker tag ${tag} failed: ${tagged.stderr.trim()}`);
     return tag;
   } finally {

@@ -57,6 +57,11 @@ export function isFree(backend: Backend): boolean {
   return backend.kind === 'openrouter' && backend.model.endsWith(':free');
 }
 
+/** The chain's OpenRouter backend for `model`, if the chain has one. */
+export function openRouterBackend(backends: readonly Backend[], model: string | undefined): Backend | undefined {
+  return model === undefined ? undefined : backends.find((b) => b.kind === 'openrouter' && b.model === model);
+}
+
 /**
  * The backend a request to `asked` is booked to when the response names `servedBy` as the model that answered.
  * With `models[]` OpenRouter may have answered from a later model of the request: the answer (its cooldown,
@@ -64,7 +69,7 @@ export function isFree(backend: Backend): boolean {
  */
 export function servedBackend(backends: readonly Backend[], asked: Backend, servedBy: string | undefined): Backend {
   if (servedBy === undefined || servedBy === asked.model || !asked.fallbackModels?.includes(servedBy)) return asked;
-  return backends.find((b) => b.kind === 'openrouter' && b.model === servedBy) ?? asked;
+  return openRouterBackend(backends, servedBy) ?? asked;
 }
 
 /**

@@ -14,7 +14,7 @@ import type { Source, TokenUsage } from '../../contract/events.js';
 import type { PolicyConfig } from '../config.js';
 import { ensureFrameworkLogger } from '../framework-logger.js';
 import type { AttemptRequest, AttemptResult, AttemptRunner } from './attempt.js';
-import { carriedBackends, fellBackFrom, isFree, servedBackend, type Backend } from './backends.js';
+import { carriedBackends, fellBackFrom, isFree, openRouterBackend, servedBackend, type Backend } from './backends.js';
 import type { Failure } from './classify.js';
 import { clearAfterSuccess, cooldownsAfter, cooldownsAfterAnsweredAround, withCarried, mergeCooldowns, type Cooldown, type FailureFacts } from './cooldown.js';
 import type { AgentEvents } from './events.js';
@@ -234,8 +234,8 @@ export class ChainLLM extends llm.LLM {
 
   /** The chain backend whose id a 400 `<model> is not a valid model ID` names, if any (classify.ts). */
   private unknownIn(failure: Failure): string[] {
-    const named = failure.invalidModel;
-    return named === undefined ? [] : this.options.backends.filter((b) => b.kind === 'openrouter' && b.model === named).map((b) => b.id);
+    const backend = openRouterBackend(this.options.backends, failure.invalidModel);
+    return backend ? [backend.id] : [];
   }
 
   /**
@@ -247,7 +247,7 @@ export class ChainLLM extends llm.LLM {
     const own = backend.fallbackModels;
     if (!own) return undefined;
     const known = own.filter((model) => {
-      const id = this.options.backends.find((b) => b.kind === 'openrouter' && b.model === model)?.id;
+      const id = openRouterBackend(this.options.backends, model)?.id;
       const cooldown = id === undefined ? undefined : this.cooldowns.get(id);
       return !(cooldown?.cls === 'bad-request' && cooldown.until > now);
     });

@@ -12,7 +12,7 @@
  */
 import type { FailureClass } from '../../contract/events.js';
 import type { PolicyConfig } from '../config.js';
-import { isFree, type Backend } from './backends.js';
+import { isFree, openRouterBackend, type Backend } from './backends.js';
 
 export interface Cooldown {
   /** Scenario ms until which the backend is skipped. */
@@ -114,7 +114,7 @@ export function cooldownsAfter(
       // model is out as long as a model nobody serves (a 404). It may be one the request only carried in `models[]`
       // (OPENROUTER_SERVER_FALLBACK): then the asked model is not at fault, and its next request leaves the unknown
       // id out (chain-llm.ts, `fallbacksFor`).
-      const named = failure.invalidModel === backend.model ? backend : backends.find((b) => b.kind === 'openrouter' && b.model === failure.invalidModel);
+      const named = failure.invalidModel === backend.model ? backend : openRouterBackend(backends, failure.invalidModel);
       if (!named) return [];
       return [[named.id, { until: now + policy.notFoundCooldownMs, cls, streak: (book.get(named.id)?.streak ?? 0) + 1, since: now }]];
     }
