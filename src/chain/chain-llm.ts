@@ -337,6 +337,33 @@ export class ChainLLM extends llm.LLM {
   }
 
   /**
+   * @internal The wait before the next pass: `ms` of scenario time, or less when the fleet's verdict comes first. With a
+   * shared store on wall time, a success elsewhere in the fleet on a model this chain has cooling (another call's probe
+   * answered, and the record is gone) ends the wait at once: the model is back, and the rest of a backoff or a probe's
+   * recheck was only this caller's silence (bench:fleet's storm: the callers that waited on another call's probe heard
+   * their answers up to a second after it, at their next look). A verdict that the model failed again changes nothing:
+   * the wait runs on, and the next pass reads the new end. Without a shared store, or on a clock that moves only when
+   * told (`hearsVerdicts`), it is the plain sleep.
+   */
+  async waitForPass(ms: number, signal: AbortSignal): Promise<void> {
+    const { clock, shared } = this.options;
+    const now = clock.now();
+    const cooling = new Set(this.sharedBackends().filter((b) => (this.cooldowns.get(b.id)?.until ?? 0) > now).map((b) => b.model));
+    if (!shared?.hearsVerdicts || cooling.size === 0) return clock.sleep(ms, signal);
+    const verdict = new AbortController();
+    const stopListening = shared.onCleared((model) => {
+      if (cooling.has(model)) verdict.abort();
+    });
+    try {
+      await clock.sleep(ms, AbortSignal.any([signal, verdict.signal]));
+    } catch (error) {
+      if (signal.aborted || !verdict.signal.aborted) throw error;
+    } finally {
+      stopListening();
+    }
+  }
+
+  /**
    * @internal What the fleet says before this call asks `backend`, in one round trip when it has a say (shared-cooldowns.ts
    * `book`): undefined (ask it; `slot`: the `:free` slot it took), or the scenario ms until which it waits (another
    * call's cooldown or probe, or the key's `:free` budget is spent), booked as its cooldown.
@@ -534,7 +561,7 @@ class ChainStream extends llm.LLMStream {
           break;
         case 'wait':
           events.publish({ type: 'policy', turnId: this.turnId, step: 'wait', until: Math.round(decision.until), reason: decision.reason });
-          await clock.sleep(Math.max(0, decision.until - now), signal);
+          await this.chain.waitForPass(Math.max(0, decision.until - now), signal);
           episode.waits += 1;
           break;
         case 'apology':

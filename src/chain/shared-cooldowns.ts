@@ -301,6 +301,21 @@ export class SharedCooldowns extends EventEmitter {
   }
 
   /**
+   * May another call's verdict end this call's wait (ChainLLM.waitForPass)? Only where scenario time follows wall
+   * time: on a clock that moves only when told a message has no instant of its own (it lands wherever the clock
+   * happens to be), so a wait cut short by one would play a rehearsal out two ways. There the wait runs out as planned.
+   */
+  get hearsVerdicts(): boolean {
+    return this.wallTime;
+  }
+
+  /** Calls `listener` with each model whose shared record another call cleared (a success); returns the unsubscribe. */
+  onCleared(listener: (model: string) => void): () => void {
+    this.mirror.on('cleared', listener);
+    return () => this.mirror.off('cleared', listener);
+  }
+
+  /**
    * The shared records that changed since the last call (by model; undefined: cleared), or undefined when the chain
    * keeps its own state (Redis did not answer). Memory on wall time; a round trip only when the mirror does not
    * follow Redis (not subscribed yet, a gap) or, on a clock that moves only when told, to catch up (`caughtUp`).

@@ -1,0 +1,104 @@
+/**
+ * The fleet's verdict ends a wait, on a REAL Redis (redis-server, started per file) and wall time: a call holding
+ * through a storm waits for its next pass; when another call's request to a model it has cooling succeeds (the shared
+ * record is cleared), it asks that model at once instead of sleeping out its backoff or its recheck of the probe.
+ * Before, bench:fleet's storm callers heard their answers up to a second after the fleet's probe had answered.
+ */
+import { llm } from '@livekit/agents';
+import { describe, expect, it } from 'vitest';
+import { ScaledClock } from '../../contract/clock.js';
+import type { AgentEvent } from '../../contract/events.js';
+import { loadConfig } from '../config.js';
+import { rateLimited, redisForFile, ready, startJob } from '../testing/shared-fleet.js';
+import type { AttemptResult } from './attempt.js';
+import type { Backend } from './backends.js';
+import { isSourcedChunk, type ChainLLM } from './chain-llm.js';
+
+const KEY = 'sk-or-v1-verdict-secret';
+const config = loadConfig({ OPENROUTER_API_KEY: KEY, LLM_MODEL: 'a/one,b/two', LOCAL_LLM_BASE_URL: 'http://127.0.0.1:9/v1', HEDGE_BUDGET_PERCENT: '0' });
+const fleetRedis = redisForFile();
+/** Both models are rate limited for this long (Retry-After): far longer than the test, so only a verdict ends the wait. */
+const RETRY_AFTER_MS = 60_000;
+/**
+ * Scenario time at a tenth of wall time: the held call's planned pass (when the down local server's first cooldown
+ * ends, about 2 s of scenario time) is 20 s of wall time away, so a call that hears the verdict asks long before it
+ * even on a crowded machine, and one that does not cannot pass by luck.
+ */
+const SPEED = 0.1;
+
+/** Plays one turn: what the caller heard, and a way to hang up. */
+function turn(chain: ChainLLM): { heard: Promise<string[]>; hangUp: () => void } {
+  const ctx = llm.ChatContext.empty();
+  ctx.addMessage({ role: 'user', content: 'What is the capital of France?' });
+  const stream = chain.chat({ chatCtx: ctx });
+  const heard = (async () => {
+    const out: string[] = [];
+    for await (const chunk of stream) if (isSourcedChunk(chunk)) out.push(`${chunk.source}: ${chunk.delta?.content ?? ''}`);
+    return out;
+  })();
+  return { heard, hangUp: () => stream.close() };
+}
+
+/** The first event of `chain` that `match` accepts, from now on. */
+function next(chain: ChainLLM, match: (e: AgentEvent) => boolean): Promise<AgentEvent> {
+  return new Promise((resolve) => {
+    const stop = chain.options.events.subscribe((e) => {
+      if (!match(e)) return;
+      stop();
+      resolve(e);
+    });
+  });
+}
+
+async function twoCalls() {
+  const clock = new ScaledClock(SPEED);
+  let recovered = false;
+  // The local server is down (nothing listens); the models answer 429 until `recover()`.
+  const down: AttemptResult = { cancelled: false, textSent: false, failure: { class: 'connection', detail: 'ECONNREFUSED', refused: true } };
+  const script = (backend: Backend) => (backend.kind === 'local' ? down : recovered ? ('ok' as const) : rateLimited(RETRY_AFTER_MS));
+  const [a, b] = [0, 1].map(() => startJob({ clock, config, script, redisUrl: fleetRedis.server().url, apiKey: KEY, store: { deadlineMs: 1_000 } })) as [
+    ReturnType<typeof startJob>,
+    ReturnType<typeof startJob>,
+  ];
+  fleetRedis.stores.push(a.store, b.store);
+  await Promise.all([ready(a.store), ready(b.store)]);
+  return { clock, a, b, recover: () => (recovered = true) };
+}
+
+describe("another call's success ends a held call's wait (real Redis, wall time)", () => {
+  it('the held call asks the model that just answered elsewhere at once, long before its planned pass', async () => {
+    const { clock, a, b, recover } = await twoCalls();
+    const waiting = next(b.chain, (e) => e.type === 'policy' && e.step === 'wait');
+    const { heard } = turn(b.chain);
+    const wait = (await waiting) as Extract<AgentEvent, { type: 'policy' }> & { until: number };
+    expect(b.attempts).toEqual(['openrouter:a/one', 'openrouter:b/two', 'local']); // all refused: held, waiting on the Retry-After
+    expect(wait.until - clock.now()).toBeGreaterThan(1_000); // scenario ms: 10 s of wall time
+
+    // Another call's request to a/one succeeds: its success clears the fleet's record (ChainLLM.noteSuccess).
+    recover();
+    const asked = next(b.chain, (e) => e.type === 'attempt' && e.model === 'a/one' && e.outcome === 'ok');
+    await a.store.clear('a/one');
+    const answered = (await asked) as Extract<AgentEvent, { type: 'attempt' }>;
+    expect(await heard).toEqual(['hold: Hang on a sec.', 'openrouter:a/one: answer from a/one']);
+    expect(answered.at).toBeLessThan(wait.until);
+    expect(b.attempts).toEqual(['openrouter:a/one', 'openrouter:b/two', 'local', 'openrouter:a/one']);
+  });
+
+  it('a model the call does not have cooling, cleared elsewhere, does not end its wait', async () => {
+    const { a, b, recover } = await twoCalls();
+    const waiting = next(b.chain, (e) => e.type === 'policy' && e.step === 'wait');
+    const { heard } = turn(b.chain);
+    await waiting;
+    // c/three is no model of this chain: its record, booked and cleared by another call, is no news to B.
+    await a.store.fail('c/three', { until: 1_000_000, cls: 'rate-limit' });
+    await a.store.clear('c/three');
+    // Then a/one's: B asks it, and had not woken before (a wake runs a pass: skips, then a second wait).
+    recover();
+    const asked = next(b.chain, (e) => e.type === 'attempt' && e.model === 'a/one' && e.outcome === 'ok');
+    await a.store.clear('a/one');
+    await asked;
+    expect(await heard).toEqual(['hold: Hang on a sec.', 'openrouter:a/one: answer from a/one']);
+    expect(b.seen.filter((e) => e.type === 'policy' && e.step === 'wait')).toHaveLength(1);
+    expect(b.skips()).toEqual([]);
+  });
+});
