@@ -269,11 +269,23 @@ export class ChainLLM extends llm.LLM {
     return [...this.usage.values()].map((row) => ({ ...row }));
   }
 
-  /** @internal Records a success: the failure streak is forgotten, the ttft feeds the hedge delay. */
+  /**
+   * @internal Records a success: the failure streak is forgotten, the ttft feeds the hedge delay. The fleet heard it at
+   * the answer's first token (`noteServing`).
+   */
   noteSuccess(backend: Backend, ttftMs: number | undefined): void {
     clearAfterSuccess(this.cooldowns, backend.id);
-    if (backend.kind === 'openrouter') void this.options.shared?.clear(backend.model);
     if (ttftMs !== undefined) this.ttfts.record(backend.id, ttftMs);
+  }
+
+  /**
+   * @internal The answer's first token came from `backend`: the fleet hears now that the model is back (its shared
+   * record cleared, which ends the waits of the calls holding on it: `waitForPass`), not when the answer ends. A spoken
+   * answer streams for seconds, and a probe's answer is what every other call of the fleet holds for. A failure later
+   * in the answer is booked when it comes, as before, and cools the model again for all.
+   */
+  noteServing(backend: Backend): void {
+    if (backend.kind === 'openrouter') void this.options.shared?.clear(backend.model);
   }
 
   /** @internal The turn was answered after `failedIds` failed in the same pass: their guesses grow a step (cooldown.ts). */
@@ -596,6 +608,8 @@ class ChainStream extends llm.LLMStream {
     const afterMs = policy.hedgeBudgetPercent > 0 ? hedgeDelayMs(chain.ttfts, backend.id, policy) : undefined;
     // This race's own hedge: what it booked is given back or kept by this race alone.
     const pick = {};
+    /** The winner's first chunk was passed on (the fleet hears the model is back once). */
+    let serving = false;
     return race({
       first: backend,
       clock,
@@ -637,7 +651,12 @@ class ChainStream extends llm.LLMStream {
         });
         return changed ? { ...result, carried: fallbackModels ?? [] } : result;
       },
-      forward: (chunk, b, servedBy) => this.forward(chunk, servedBackend(backends, b, servedBy).id),
+      forward: (chunk, b, servedBy) => {
+        const served = servedBackend(backends, b, servedBy);
+        if (!serving) chain.noteServing(served);
+        serving = true;
+        this.forward(chunk, served.id);
+      },
     });
   }
 

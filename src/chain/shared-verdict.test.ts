@@ -101,4 +101,25 @@ describe("another call's success ends a held call's wait (real Redis, wall time)
     expect(b.seen.filter((e) => e.type === 'policy' && e.step === 'wait')).toHaveLength(1);
     expect(b.skips()).toEqual([]);
   });
+
+  it("the fleet hears a model is back at its answer's first token, not when the answer ends", async () => {
+    const clock = new ScaledClock(SPEED);
+    // a/one's answer streams for 2 s of scenario time (20 s of wall time) after its first token.
+    const [a, b] = [0, 1].map(() => startJob({ clock, config, script: () => 'ok', streamMs: 2_000, redisUrl: fleetRedis.server().url, apiKey: KEY, store: { deadlineMs: 1_000 } })) as [
+      ReturnType<typeof startJob>,
+      ReturnType<typeof startJob>,
+    ];
+    fleetRedis.stores.push(a.store, b.store);
+    await Promise.all([ready(a.store), ready(b.store)]);
+    // Another call's cooldown on a/one ended a second ago (its head start too): A's turn is the probe.
+    const cleared = new Promise<void>((resolve) => b.store.mirror.once('cleared', () => resolve()));
+    await b.store.fail('a/one', { until: -1_000, cls: 'rate-limit' });
+    const settled = next(a.chain, (e) => e.type === 'turn_end');
+    const { hangUp } = turn(a.chain);
+    await cleared; // B's mirror: the record is gone while A's answer is still streaming
+    expect(a.seen.filter((e) => e.type === 'turn_end' || e.type === 'attempt')).toEqual([]);
+    expect(a.attempts).toEqual(['openrouter:a/one']);
+    hangUp();
+    expect(await settled).toMatchObject({ outcome: 'cancelled' });
+  });
 });
