@@ -75,6 +75,7 @@ describe("a call's own write is newer than what the mirror heard before it lande
     const [a, b] = jobs as [Job, Job];
     const one = backendOf(a, 'a/one');
     const held = holdWrites(a, 'holdlineClear');
+    a.chain.noteServing(one); // its first token: the fleet's record is cleared (held on its way here)
     a.chain.noteSuccess(one, 10);
     // B's 429 was booked in Redis before A's success got there: Redis's last word will be A's success.
     await b.store.fail('a/one', { until: 5_000, cls: 'rate-limit', streak: 1, since: 0 });

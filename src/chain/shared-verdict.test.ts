@@ -74,7 +74,7 @@ describe("another call's success ends a held call's wait (real Redis, wall time)
     expect(b.attempts).toEqual(['openrouter:a/one', 'openrouter:b/two', 'local']); // all refused: held, waiting on the Retry-After
     expect(wait.until - clock.now()).toBeGreaterThan(1_000); // scenario ms: 10 s of wall time
 
-    // Another call's request to a/one succeeds: its success clears the fleet's record (ChainLLM.noteSuccess).
+    // Another call's request to a/one succeeds: its first token clears the fleet's record (ChainLLM.noteServing).
     recover();
     const asked = next(b.chain, (e) => e.type === 'attempt' && e.model === 'a/one' && e.outcome === 'ok');
     await a.store.clear('a/one');
