@@ -354,25 +354,58 @@ export class ChainLLM extends llm.LLM {
    * answered, and the record is gone) ends the wait at once: the model is back, and the rest of a backoff or a probe's
    * recheck was only this caller's silence (bench:fleet's storm: the callers that waited on another call's probe heard
    * their answers up to a second after it, at their next look). A verdict that the model failed again changes nothing:
-   * the wait runs on, and the next pass reads the new end. Without a shared store, or on a clock that moves only when
+   * the wait runs on, and the next pass reads the new end. Nor does a cleared record the chain cannot take (a write of
+   * its own to that model still on its way, Redis not answering): the wait goes on to its planned end rather than
+   * running a pass that skips everything and doubles the backoff. A wait on the key's `:free` budget is not ended
+   * by a success either (it says nothing of the budget). Without a shared store, or on a clock that moves only when
    * told (`hearsVerdicts`), it is the plain sleep.
    */
-  async waitForPass(ms: number, signal: AbortSignal): Promise<void> {
+  waitForPass(ms: number, signal: AbortSignal): Promise<void> {
     const { clock, shared } = this.options;
     const now = clock.now();
-    const cooling = new Set(this.sharedBackends().filter((b) => (this.cooldowns.get(b.id)?.until ?? 0) > now).map((b) => b.model));
-    if (!shared?.hearsVerdicts || cooling.size === 0) return clock.sleep(ms, signal);
-    const verdict = new AbortController();
-    const stopListening = shared.onCleared((model) => {
-      if (cooling.has(model)) verdict.abort();
+    const cooling = this.sharedBackends().filter((b) => {
+      const until = this.cooldowns.get(b.id)?.until ?? 0;
+      return until > now && this.budgetWaits.get(b.id) !== until;
     });
-    try {
-      await clock.sleep(ms, AbortSignal.any([signal, verdict.signal]));
-    } catch (error) {
-      if (signal.aborted || !verdict.signal.aborted) throw error;
-    } finally {
-      stopListening();
+    if (!shared?.hearsVerdicts || cooling.length === 0) return clock.sleep(ms, signal);
+    return this.waitForVerdict(now + ms, cooling, signal);
+  }
+
+  private async waitForVerdict(until: number, cooling: readonly Backend[], signal: AbortSignal): Promise<void> {
+    const { clock } = this.options;
+    const models = new Set(cooling.map((b) => b.model));
+    while (await this.sleepOrVerdict(until - clock.now(), models, signal)) {
+      await this.syncShared();
+      const now = clock.now();
+      if (cooling.some((b) => !((this.cooldowns.get(b.id)?.until ?? 0) > now))) return;
     }
+  }
+
+  /** Sleeps `ms`: false when it ran out, true when the fleet cleared one of `models` first. Rejects when the turn ends. */
+  private sleepOrVerdict(ms: number, models: ReadonlySet<string>, signal: AbortSignal): Promise<boolean> {
+    const { clock, shared } = this.options;
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const stop = () => {
+        cancel();
+        stopListening();
+        signal.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        stop();
+        reject(signal.reason);
+      };
+      const cancel = clock.schedule(() => {
+        stop();
+        resolve(false);
+      }, ms);
+      const stopListening = shared?.onCleared((model) => {
+        if (!models.has(model)) return;
+        stop();
+        resolve(true);
+      }) ?? (() => {});
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /**
@@ -426,9 +459,13 @@ export class ChainLLM extends llm.LLM {
     for (const free of this.sharedBackends().filter(isFree)) {
       const streak = this.cooldowns.get(free.id)?.streak;
       mergeCooldowns(this.cooldowns, [[free.id, { until, cls: 'rate-limit', ...(streak !== undefined && { streak }), since: now }]]);
+      this.budgetWaits.set(free.id, until);
       this.share(free.id);
     }
   }
+
+  /** The end of the last `:free` budget wait booked per backend: a success elsewhere does not end it (`waitForPass`). */
+  private readonly budgetWaits = new Map<string, number>();
 
   /**
    * `:free` slots booked for hedges that may yet be dropped, by pick (one per race, see `hedged`): keyed by the

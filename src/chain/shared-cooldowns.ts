@@ -157,6 +157,8 @@ export class SharedCooldowns extends EventEmitter {
   private connectedOnce = false;
   /** Successes seen while Redis was away: cleared there when it is back. */
   private readonly pendingClears = new Set<string>();
+  /** This process's writes (failures and clears) per model, in the order they were made: which one is the last word. */
+  private readonly writeCount = new Map<string, number>();
   /** Calls are skipped before this instant (`pauseNow`'s time; see QUIET_AFTER_FAILURE_MS). */
   private quietUntil = 0;
   /** Counts rehearsal resets (`forgetPause`): a call's failure starts a pause only in the era it began in. */
@@ -309,7 +311,10 @@ export class SharedCooldowns extends EventEmitter {
     return this.wallTime;
   }
 
-  /** Calls `listener` with each model whose shared record another call cleared (a success); returns the unsubscribe. */
+  /**
+   * Calls `listener` with each model whose shared record is gone (a success cleared it, usually another call's; or a
+   * snapshot after Redis lost its data); returns the unsubscribe.
+   */
   onCleared(listener: (model: string) => void): () => void {
     this.mirror.on('cleared', listener);
     return () => this.mirror.off('cleared', listener);
@@ -409,6 +414,7 @@ export class SharedCooldowns extends EventEmitter {
   /** Books a failure's cooldown (and, for the failing backend, its last error). Resolves false when Redis did not take it. */
   async fail(model: string, cooldown: Cooldown, lastError?: LastError): Promise<boolean> {
     this.pendingClears.delete(model);
+    this.writeCount.set(model, (this.writeCount.get(model) ?? 0) + 1);
     const toEpoch = (ms: number) => Math.round(this.clock.toEpochMs(ms));
     const untilEpoch = toEpoch(cooldown.until);
     const ttlMs = Math.max(0, untilEpoch - toEpoch(this.clock.now())) + GC_AFTER_END_MS;
@@ -436,11 +442,15 @@ export class SharedCooldowns extends EventEmitter {
   /** A success forgets the model's failures fleet-wide (and ends any probe lease on it). */
   async clear(model: string): Promise<boolean> {
     const landed = this.mirror.ownWrite(model);
+    const written = (this.writeCount.get(model) ?? 0) + 1;
+    this.writeCount.set(model, written);
     const version = await this.call('clear', () => this.client.holdlineClear(this.keyOf(model), this.versionKey, this.channel, model));
     landed(version);
     const done = version !== undefined;
     if (done) this.pendingClears.delete(model);
-    else this.pendingClears.add(model);
+    // Written back when Redis answers again, unless a later failure of this process is the model's last word (the
+    // clear goes at the answer's first token, and a failure later in the same answer may be booked before it times out).
+    else if (this.writeCount.get(model) === written) this.pendingClears.add(model);
     return done;
   }
 

@@ -171,7 +171,8 @@ export class SharedMirror extends EventEmitter {
     if (entry && entry.version >= version) return;
     this.entries.set(model, { fields, version });
     this.changed.add(model);
-    // A record gone is a success somewhere in the fleet (a probe answered): a call waiting on it may go now.
+    // A record gone is a success somewhere in the fleet (a probe answered; or Redis lost its data): a call waiting on
+    // it may go now.
     if (entry?.fields !== undefined && fields === undefined) this.emit('cleared', model);
   }
 

@@ -90,6 +90,31 @@ describe("a call's own write is newer than what the mirror heard before it lande
     expect(a.chain.cooldowns.has(one.id)).toBe(false);
     expect(b.chain.cooldowns.has(one.id)).toBe(false);
   });
+
+  it("a clear that Redis did not take, then this call's failure of the same model, is not written back over the failure", async () => {
+    const { jobs } = await calls('a/one,b/two');
+    const [a] = jobs as [Job];
+    const client = a.store.client;
+    const send = client.holdlineClear.bind(client);
+    let reset = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (reset = resolve));
+    client.holdlineClear = async () => {
+      await gate;
+      throw new Error('connection reset');
+    };
+    // The answer's first token: its clear is on its way. A failure later in the same answer is booked, and lands first.
+    const cleared = a.store.clear('a/one');
+    expect(await a.store.fail('a/one', { until: 60_000, cls: 'unavailable', streak: 1, since: 0 })).toBe(true);
+    reset();
+    expect(await cleared).toBe(false);
+
+    // Redis answers again: what this process learned meanwhile is written back. Its last word on a/one is the failure.
+    client.holdlineClear = send;
+    a.store.forgetPause();
+    expect(await a.store.refresh()).toBe(true);
+    const [key] = await client.keys('holdline:cooldown:*a/one');
+    expect(await client.hgetall(key as string)).toMatchObject({ until: String(EPOCH + 60_000), cls: 'unavailable' });
+  });
 });
 
 describe("the key's free-models-per-min cools the other :free models without touching their streak (real Redis)", () => {

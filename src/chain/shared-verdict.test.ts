@@ -122,4 +122,39 @@ describe("another call's success ends a held call's wait (real Redis, wall time)
     hangUp();
     expect(await settled).toMatchObject({ outcome: 'cancelled' });
   });
+
+  it("a wait on the key's :free budget is not ended by a success on a :free model (it says nothing of the budget)", async () => {
+    const clock = new ScaledClock(SPEED);
+    const freeConfig = loadConfig({ OPENROUTER_API_KEY: KEY, LLM_MODEL: 'a/one:free,b/two', LOCAL_LLM_BASE_URL: 'http://127.0.0.1:9/v1', HEDGE_BUDGET_PERCENT: '0' });
+    let recovered = false;
+    const down: AttemptResult = { cancelled: false, textSent: false, failure: { class: 'connection', detail: 'ECONNREFUSED', refused: true } };
+    const script = (backend: Backend) => (backend.kind === 'local' ? down : backend.model === 'b/two' && !recovered ? rateLimited(RETRY_AFTER_MS) : ('ok' as const));
+    // One :free request a minute for the key.
+    const [a, b] = [0, 1].map(() => startJob({ clock, config: freeConfig, script, redisUrl: fleetRedis.server().url, apiKey: KEY, store: { deadlineMs: 1_000, freePerMinute: 1 } })) as [
+      ReturnType<typeof startJob>,
+      ReturnType<typeof startJob>,
+    ];
+    fleetRedis.stores.push(a.store, b.store);
+    await Promise.all([ready(a.store), ready(b.store)]);
+    expect(await turn(a.chain).heard).toEqual(['openrouter:a/one:free: answer from a/one:free']); // the minute's one request
+
+    // B: the budget is spent (a/one:free skipped until the next slot), b/two is rate limited, no local server: it waits.
+    const waiting = next(b.chain, (e) => e.type === 'policy' && e.step === 'wait');
+    const { heard } = turn(b.chain);
+    await waiting;
+    expect(b.skips().map((e) => e.model)).toEqual(['a/one:free']);
+    // A success on a/one:free elsewhere (a request booked before the budget ran out) does not wake B ...
+    await a.store.fail('a/one:free', { until: 1_000_000, cls: 'rate-limit' });
+    await a.store.clear('a/one:free');
+    // ... b/two's does: B asks it, after one wait (a wake runs a pass: a booking refused for the budget, then a second wait).
+    recover();
+    const asked = next(b.chain, (e) => e.type === 'attempt' && e.model === 'b/two' && e.outcome === 'ok');
+    await a.store.clear('b/two');
+    await asked;
+    expect(await heard).toEqual(['hold: Hang on a sec.', 'openrouter:b/two: answer from b/two']);
+    expect(b.seen.filter((e) => e.type === 'policy' && e.step === 'wait')).toHaveLength(1);
+    function recover() {
+      recovered = true;
+    }
+  });
 });
