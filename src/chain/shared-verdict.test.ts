@@ -8,10 +8,9 @@ import { llm } from '@livekit/agents';
 import { describe, expect, it } from 'vitest';
 import { ScaledClock } from '../../contract/clock.js';
 import type { AgentEvent } from '../../contract/events.js';
-import { loadConfig } from '../config.js';
-import { rateLimited, redisForFile, ready, startJob } from '../testing/shared-fleet.js';
+import { loadConfig, type Config } from '../config.js';
+import { rateLimited, redisForFile, ready, startJob, type Script } from '../testing/shared-fleet.js';
 import type { AttemptResult } from './attempt.js';
-import type { Backend } from './backends.js';
 import { isSourcedChunk, type ChainLLM } from './chain-llm.js';
 
 const KEY = 'sk-or-v1-verdict-secret';
@@ -50,19 +49,26 @@ function next(chain: ChainLLM, match: (e: AgentEvent) => boolean): Promise<Agent
   });
 }
 
-async function twoCalls() {
+/** The local server is down: nothing listens. */
+const down: AttemptResult = { cancelled: false, textSent: false, failure: { class: 'connection', detail: 'ECONNREFUSED', refused: true } };
+
+/** Two "job processes" on one key and one Redis, on wall time at SPEED. */
+async function pair(options: { config?: Config; script: Script; streamMs?: number; freePerMinute?: number }) {
   const clock = new ScaledClock(SPEED);
-  let recovered = false;
-  // The local server is down (nothing listens); the models answer 429 until `recover()`.
-  const down: AttemptResult = { cancelled: false, textSent: false, failure: { class: 'connection', detail: 'ECONNREFUSED', refused: true } };
-  const script = (backend: Backend) => (backend.kind === 'local' ? down : recovered ? ('ok' as const) : rateLimited(RETRY_AFTER_MS));
-  const [a, b] = [0, 1].map(() => startJob({ clock, config, script, redisUrl: fleetRedis.server().url, apiKey: KEY, store: { deadlineMs: 1_000 } })) as [
-    ReturnType<typeof startJob>,
-    ReturnType<typeof startJob>,
-  ];
+  const { config: chainConfig = config, script, streamMs, freePerMinute } = options;
+  const store = { deadlineMs: 1_000, ...(freePerMinute !== undefined && { freePerMinute }) };
+  const a = startJob({ clock, config: chainConfig, script, streamMs, redisUrl: fleetRedis.server().url, apiKey: KEY, store });
+  const b = startJob({ clock, config: chainConfig, script, streamMs, redisUrl: fleetRedis.server().url, apiKey: KEY, store });
   fleetRedis.stores.push(a.store, b.store);
   await Promise.all([ready(a.store), ready(b.store)]);
-  return { clock, a, b, recover: () => (recovered = true) };
+  return { clock, a, b };
+}
+
+/** Both models answer 429 (Retry-After a minute) until `recover()`; the local server is down. */
+async function twoCalls() {
+  let recovered = false;
+  const calls = await pair({ script: (backend) => (backend.kind === 'local' ? down : recovered ? 'ok' : rateLimited(RETRY_AFTER_MS)) });
+  return { ...calls, recover: () => (recovered = true) };
 }
 
 describe("another call's success ends a held call's wait (real Redis, wall time)", () => {
@@ -103,14 +109,8 @@ describe("another call's success ends a held call's wait (real Redis, wall time)
   });
 
   it("the fleet hears a model is back at its answer's first token, not when the answer ends", async () => {
-    const clock = new ScaledClock(SPEED);
     // a/one's answer streams for 2 s of scenario time (20 s of wall time) after its first token.
-    const [a, b] = [0, 1].map(() => startJob({ clock, config, script: () => 'ok', streamMs: 2_000, redisUrl: fleetRedis.server().url, apiKey: KEY, store: { deadlineMs: 1_000 } })) as [
-      ReturnType<typeof startJob>,
-      ReturnType<typeof startJob>,
-    ];
-    fleetRedis.stores.push(a.store, b.store);
-    await Promise.all([ready(a.store), ready(b.store)]);
+    const { a, b } = await pair({ script: () => 'ok', streamMs: 2_000 });
     // Another call's cooldown on a/one ended a second ago (its head start too): A's turn is the probe.
     const cleared = new Promise<void>((resolve) => b.store.mirror.once('cleared', () => resolve()));
     await b.store.fail('a/one', { until: -1_000, cls: 'rate-limit' });
@@ -124,18 +124,11 @@ describe("another call's success ends a held call's wait (real Redis, wall time)
   });
 
   it("a wait on the key's :free budget is not ended by a success on a :free model (it says nothing of the budget)", async () => {
-    const clock = new ScaledClock(SPEED);
     const freeConfig = loadConfig({ OPENROUTER_API_KEY: KEY, LLM_MODEL: 'a/one:free,b/two', LOCAL_LLM_BASE_URL: 'http://127.0.0.1:9/v1', HEDGE_BUDGET_PERCENT: '0' });
     let recovered = false;
-    const down: AttemptResult = { cancelled: false, textSent: false, failure: { class: 'connection', detail: 'ECONNREFUSED', refused: true } };
-    const script = (backend: Backend) => (backend.kind === 'local' ? down : backend.model === 'b/two' && !recovered ? rateLimited(RETRY_AFTER_MS) : ('ok' as const));
+    const script: Script = (backend) => (backend.kind === 'local' ? down : backend.model === 'b/two' && !recovered ? rateLimited(RETRY_AFTER_MS) : 'ok');
     // One :free request a minute for the key.
-    const [a, b] = [0, 1].map(() => startJob({ clock, config: freeConfig, script, redisUrl: fleetRedis.server().url, apiKey: KEY, store: { deadlineMs: 1_000, freePerMinute: 1 } })) as [
-      ReturnType<typeof startJob>,
-      ReturnType<typeof startJob>,
-    ];
-    fleetRedis.stores.push(a.store, b.store);
-    await Promise.all([ready(a.store), ready(b.store)]);
+    const { a, b } = await pair({ config: freeConfig, script, freePerMinute: 1 });
     expect(await turn(a.chain).heard).toEqual(['openrouter:a/one:free: answer from a/one:free']); // the minute's one request
 
     // B: the budget is spent (a/one:free skipped until the next slot), b/two is rate limited, no local server: it waits.
@@ -147,14 +140,11 @@ describe("another call's success ends a held call's wait (real Redis, wall time)
     await a.store.fail('a/one:free', { until: 1_000_000, cls: 'rate-limit' });
     await a.store.clear('a/one:free');
     // ... b/two's does: B asks it, after one wait (a wake runs a pass: a booking refused for the budget, then a second wait).
-    recover();
+    recovered = true;
     const asked = next(b.chain, (e) => e.type === 'attempt' && e.model === 'b/two' && e.outcome === 'ok');
     await a.store.clear('b/two');
     await asked;
     expect(await heard).toEqual(['hold: Hang on a sec.', 'openrouter:b/two: answer from b/two']);
     expect(b.seen.filter((e) => e.type === 'policy' && e.step === 'wait')).toHaveLength(1);
-    function recover() {
-      recovered = true;
-    }
   });
 });
