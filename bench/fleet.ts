@@ -157,6 +157,7 @@ async function main(): Promise<void> {
   console.log('Refused: chat requests the fake answered with an error status; quota 429s: those its free-model quota refused (no rule asked).');
   console.log('Dead requests: refused requests per model; the target for a storm is models x passes + the first discovery.');
   console.log('First answer: the turn to the first answer token (scenario ms); silent: no answer and no apology by the cap.');
+  console.log("Answered after the storm's end: from the storm's end to each caller's first answer after it (scenario ms).");
   console.log('Redis per decision: wall time one decision of a turn waited on Redis (holdline_redis_decision_seconds, bucket upper bounds);');
   console.log('  bookings: the round trips alone (holdline_redis_booking_seconds): most decisions read the mirror and make none.');
   if (alone) {

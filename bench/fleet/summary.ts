@@ -14,6 +14,11 @@ export interface CellSummary {
   /** For a storm: models x passes + the first discovery (models), the most the fleet should spend. */
   deadTarget?: number;
   firstAnswerMs?: { p50: number; p95: number; max: number };
+  /**
+   * For a storm: from its end to each caller's first answer (ms, the turns answered after it). What a fleet's callers
+   * wait once the models are back; the turn-relative first answer mixes in when each call arrived.
+   */
+  afterStormMs?: { p50: number; max: number };
   holds: number;
   /** Hedged requests (each one more request against the key's quota). */
   hedged: number;
@@ -32,6 +37,12 @@ export function summarize(cell: CellResult, bench: FleetCase): CellSummary {
   const models = Object.keys(cell.requests).length;
   const deadByModel = Object.fromEntries(Object.entries(cell.refused).map(([model, byStatus]) => [model, Object.values(byStatus).reduce((a, b) => a + b, 0)]));
   const answers = cell.turns.map((t) => t.firstAnswerMs).filter((ms): ms is number => ms !== undefined).sort((a, b) => a - b);
+  const afterStorm = bench.storm
+    ? cell.turns
+        .filter((t) => t.firstAnswerMs !== undefined && t.at + (t.firstAnswerMs as number) >= (bench.storm as { ms: number }).ms)
+        .map((t) => t.at + (t.firstAnswerMs as number) - (bench.storm as { ms: number }).ms)
+        .sort((a, b) => a - b)
+    : [];
   const decision = cell.redisDecision;
   const booking = cell.redisBooking;
   return {
@@ -44,6 +55,7 @@ export function summarize(cell: CellResult, bench: FleetCase): CellSummary {
     deadByModel,
     ...(bench.storm && { deadTarget: models * Math.ceil(bench.storm.ms / bench.storm.retryAfterMs) + models }),
     ...(answers.length > 0 && { firstAnswerMs: { p50: rank(answers, 0.5), p95: rank(answers, 0.95), max: answers.at(-1) as number } }),
+    ...(afterStorm.length > 0 && { afterStormMs: { p50: rank(afterStorm, 0.5), max: afterStorm.at(-1) as number } }),
     holds: cell.turns.filter((t) => t.held).length,
     hedged: cell.turns.reduce((sum, t) => sum + t.hedged, 0),
     apologies: cell.turns.filter((t) => t.outcome === 'apology').length,
@@ -69,15 +81,16 @@ function bucketQuantile(h: NonNullable<CellResult['redisDecision']>, q: number):
 
 export function fleetTable(rows: CellSummary[]): string {
   const ms = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${n} ms`);
-  const head = '| case | contender | turns | refused by the fake (quota 429s) | dead requests per model (target) | first answer p50 / p95 / max | holds | hedged | apologies | silent | Redis per decision p50 / p99 |';
-  const line = '|---|---|---:|---:|---|---|---:|---:|---:|---:|---|';
+  const head = '| case | contender | turns | refused by the fake (quota 429s) | dead requests per model (target) | first answer p50 / p95 / max | answered after the storm ends p50 / max | holds | hedged | apologies | silent | Redis per decision p50 / p99 |';
+  const line = '|---|---|---:|---:|---|---|---|---:|---:|---:|---:|---|';
   const body = rows.map((r) => {
     const dead = Object.entries(r.deadByModel).map(([m, n]) => `${m}: ${n}`).join(', ') || 'none';
     const answer = r.firstAnswerMs ? `${ms(r.firstAnswerMs.p50)} / ${ms(r.firstAnswerMs.p95)} / ${ms(r.firstAnswerMs.max)}` : 'none answered';
+    const afterStorm = r.afterStormMs ? `${ms(r.afterStormMs.p50)} / ${ms(r.afterStormMs.max)}` : '-';
     const failed = Object.entries(r.redisFailures ?? {}).map(([reason, n]) => `${n} ${reason}`).join(', ');
     const booked = r.redisBookingMs ? `; bookings ≤ ${r.redisBookingMs.p50} ms / ≤ ${r.redisBookingMs.p99} ms of ${r.redisBookingMs.bookings}` : '';
     const redis = r.redisDecisionMs ? `≤ ${r.redisDecisionMs.p50} ms / ≤ ${r.redisDecisionMs.p99} ms (${r.redisDecisionMs.decisions} decisions${booked}${failed ? `; calls ${failed}` : ''})` : '-';
-    return `| ${r.case} | ${r.contender} | ${r.turns} | ${r.refused} (${r.quota429}) | ${dead}${r.deadTarget !== undefined ? ` (≤ ${r.deadTarget} in all)` : ''} | ${answer} | ${r.holds} | ${r.hedged} | ${r.apologies} | ${r.silent} | ${redis} |`;
+    return `| ${r.case} | ${r.contender} | ${r.turns} | ${r.refused} (${r.quota429}) | ${dead}${r.deadTarget !== undefined ? ` (≤ ${r.deadTarget} in all)` : ''} | ${answer} | ${afterStorm} | ${r.holds} | ${r.hedged} | ${r.apologies} | ${r.silent} | ${redis} |`;
   });
   return [head, line, ...body].join('\n');
 }

@@ -269,11 +269,23 @@ export class ChainLLM extends llm.LLM {
     return [...this.usage.values()].map((row) => ({ ...row }));
   }
 
-  /** @internal Records a success: the failure streak is forgotten, the ttft feeds the hedge delay. */
+  /**
+   * @internal Records a success: the failure streak is forgotten, the ttft feeds the hedge delay. The fleet heard it at
+   * the answer's first token (`noteServing`).
+   */
   noteSuccess(backend: Backend, ttftMs: number | undefined): void {
     clearAfterSuccess(this.cooldowns, backend.id);
-    if (backend.kind === 'openrouter') void this.options.shared?.clear(backend.model);
     if (ttftMs !== undefined) this.ttfts.record(backend.id, ttftMs);
+  }
+
+  /**
+   * @internal The answer's first token came from `backend`: the fleet hears now that the model is back (its shared
+   * record cleared, which ends the waits of the calls holding on it: `waitForPass`), not when the answer ends. A spoken
+   * answer streams for seconds, and a probe's answer is what every other call of the fleet holds for. A failure later
+   * in the answer is booked when it comes, as before, and cools the model again for all.
+   */
+  noteServing(backend: Backend): void {
+    if (backend.kind === 'openrouter') void this.options.shared?.clear(backend.model);
   }
 
   /** @internal The turn was answered after `failedIds` failed in the same pass: their guesses grow a step (cooldown.ts). */
@@ -337,6 +349,66 @@ export class ChainLLM extends llm.LLM {
   }
 
   /**
+   * @internal The wait before the next pass: `ms` of scenario time, or less when the fleet's verdict comes first. With a
+   * shared store on wall time, a success elsewhere in the fleet on a model this chain has cooling (another call's probe
+   * answered, and the record is gone) ends the wait at once: the model is back, and the rest of a backoff or a probe's
+   * recheck was only this caller's silence (bench:fleet's storm: the callers that waited on another call's probe heard
+   * their answers up to a second after it, at their next look). A verdict that the model failed again changes nothing:
+   * the wait runs on, and the next pass reads the new end. Nor does a cleared record the chain cannot take (a write of
+   * its own to that model still on its way, Redis not answering): the wait goes on to its planned end rather than
+   * running a pass that skips everything and doubles the backoff. A wait on the key's `:free` budget is not ended
+   * by a success either (it says nothing of the budget). Without a shared store, or on a clock that moves only when
+   * told (`hearsVerdicts`), it is the plain sleep.
+   */
+  waitForPass(ms: number, signal: AbortSignal): Promise<void> {
+    const { clock, shared } = this.options;
+    const now = clock.now();
+    const cooling = this.sharedBackends().filter((b) => {
+      const until = this.cooldowns.get(b.id)?.until ?? 0;
+      return until > now && this.budgetWaits.get(b.id) !== until;
+    });
+    if (!shared?.hearsVerdicts || cooling.length === 0) return clock.sleep(ms, signal);
+    return this.waitForVerdict(now + ms, cooling, signal);
+  }
+
+  private async waitForVerdict(until: number, cooling: readonly Backend[], signal: AbortSignal): Promise<void> {
+    const { clock } = this.options;
+    const models = new Set(cooling.map((b) => b.model));
+    while (await this.sleepOrVerdict(until - clock.now(), models, signal)) {
+      await this.syncShared();
+      const now = clock.now();
+      if (cooling.some((b) => !((this.cooldowns.get(b.id)?.until ?? 0) > now))) return;
+    }
+  }
+
+  /** Sleeps `ms`: false when it ran out, true when the fleet cleared one of `models` first. Rejects when the turn ends. */
+  private sleepOrVerdict(ms: number, models: ReadonlySet<string>, signal: AbortSignal): Promise<boolean> {
+    const { clock, shared } = this.options;
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const stop = () => {
+        cancel();
+        stopListening();
+        signal.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        stop();
+        reject(signal.reason);
+      };
+      const cancel = clock.schedule(() => {
+        stop();
+        resolve(false);
+      }, ms);
+      const stopListening = shared?.onCleared((model) => {
+        if (!models.has(model)) return;
+        stop();
+        resolve(true);
+      }) ?? (() => {});
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
    * @internal What the fleet says before this call asks `backend`, in one round trip when it has a say (shared-cooldowns.ts
    * `book`): undefined (ask it; `slot`: the `:free` slot it took), or the scenario ms until which it waits (another
    * call's cooldown or probe, or the key's `:free` budget is spent), booked as its cooldown.
@@ -387,9 +459,13 @@ export class ChainLLM extends llm.LLM {
     for (const free of this.sharedBackends().filter(isFree)) {
       const streak = this.cooldowns.get(free.id)?.streak;
       mergeCooldowns(this.cooldowns, [[free.id, { until, cls: 'rate-limit', ...(streak !== undefined && { streak }), since: now }]]);
+      this.budgetWaits.set(free.id, until);
       this.share(free.id);
     }
   }
+
+  /** The end of the last `:free` budget wait booked per backend: a success elsewhere does not end it (`waitForPass`). */
+  private readonly budgetWaits = new Map<string, number>();
 
   /**
    * `:free` slots booked for hedges that may yet be dropped, by pick (one per race, see `hedged`): keyed by the
@@ -534,7 +610,7 @@ class ChainStream extends llm.LLMStream {
           break;
         case 'wait':
           events.publish({ type: 'policy', turnId: this.turnId, step: 'wait', until: Math.round(decision.until), reason: decision.reason });
-          await clock.sleep(Math.max(0, decision.until - now), signal);
+          await this.chain.waitForPass(Math.max(0, decision.until - now), signal);
           episode.waits += 1;
           break;
         case 'apology':
@@ -569,6 +645,8 @@ class ChainStream extends llm.LLMStream {
     const afterMs = policy.hedgeBudgetPercent > 0 ? hedgeDelayMs(chain.ttfts, backend.id, policy) : undefined;
     // This race's own hedge: what it booked is given back or kept by this race alone.
     const pick = {};
+    /** The winner's first chunk was passed on (the fleet hears the model is back once). */
+    let serving = false;
     return race({
       first: backend,
       clock,
@@ -610,7 +688,12 @@ class ChainStream extends llm.LLMStream {
         });
         return changed ? { ...result, carried: fallbackModels ?? [] } : result;
       },
-      forward: (chunk, b, servedBy) => this.forward(chunk, servedBackend(backends, b, servedBy).id),
+      forward: (chunk, b, servedBy) => {
+        const served = servedBackend(backends, b, servedBy);
+        if (!serving) chain.noteServing(served);
+        serving = true;
+        this.forward(chunk, served.id);
+      },
     });
   }
 

@@ -157,6 +157,8 @@ export class SharedCooldowns extends EventEmitter {
   private connectedOnce = false;
   /** Successes seen while Redis was away: cleared there when it is back. */
   private readonly pendingClears = new Set<string>();
+  /** This process's writes (failures and clears) per model, in the order they were made: which one is the last word. */
+  private readonly writeCount = new Map<string, number>();
   /** Calls are skipped before this instant (`pauseNow`'s time; see QUIET_AFTER_FAILURE_MS). */
   private quietUntil = 0;
   /** Counts rehearsal resets (`forgetPause`): a call's failure starts a pause only in the era it began in. */
@@ -301,6 +303,24 @@ export class SharedCooldowns extends EventEmitter {
   }
 
   /**
+   * May another call's verdict end this call's wait (ChainLLM.waitForPass)? Only where scenario time follows wall
+   * time: on a clock that moves only when told a message has no instant of its own (it lands wherever the clock
+   * happens to be), so a wait cut short by one would play a rehearsal out two ways. There the wait runs out as planned.
+   */
+  get hearsVerdicts(): boolean {
+    return this.wallTime;
+  }
+
+  /**
+   * Calls `listener` with each model whose shared record is gone (a success cleared it, usually another call's; or a
+   * snapshot after Redis lost its data); returns the unsubscribe.
+   */
+  onCleared(listener: (model: string) => void): () => void {
+    this.mirror.on('cleared', listener);
+    return () => this.mirror.off('cleared', listener);
+  }
+
+  /**
    * The shared records that changed since the last call (by model; undefined: cleared), or undefined when the chain
    * keeps its own state (Redis did not answer). Memory on wall time; a round trip only when the mirror does not
    * follow Redis (not subscribed yet, a gap) or, on a clock that moves only when told, to catch up (`caughtUp`).
@@ -394,6 +414,7 @@ export class SharedCooldowns extends EventEmitter {
   /** Books a failure's cooldown (and, for the failing backend, its last error). Resolves false when Redis did not take it. */
   async fail(model: string, cooldown: Cooldown, lastError?: LastError): Promise<boolean> {
     this.pendingClears.delete(model);
+    this.writeCount.set(model, (this.writeCount.get(model) ?? 0) + 1);
     const toEpoch = (ms: number) => Math.round(this.clock.toEpochMs(ms));
     const untilEpoch = toEpoch(cooldown.until);
     const ttlMs = Math.max(0, untilEpoch - toEpoch(this.clock.now())) + GC_AFTER_END_MS;
@@ -421,11 +442,15 @@ export class SharedCooldowns extends EventEmitter {
   /** A success forgets the model's failures fleet-wide (and ends any probe lease on it). */
   async clear(model: string): Promise<boolean> {
     const landed = this.mirror.ownWrite(model);
+    const written = (this.writeCount.get(model) ?? 0) + 1;
+    this.writeCount.set(model, written);
     const version = await this.call('clear', () => this.client.holdlineClear(this.keyOf(model), this.versionKey, this.channel, model));
     landed(version);
     const done = version !== undefined;
     if (done) this.pendingClears.delete(model);
-    else this.pendingClears.add(model);
+    // Written back when Redis answers again, unless a later failure of this process is the model's last word (the
+    // clear goes at the answer's first token, and a failure later in the same answer may be booked before it times out).
+    else if (this.writeCount.get(model) === written) this.pendingClears.add(model);
     return done;
   }
 

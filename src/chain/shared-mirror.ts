@@ -44,7 +44,8 @@ interface Entry {
 
 /**
  * Emits 'stale' when it cannot trust its copy until a snapshot (it just subscribed, missed a message, or the
- * versions went back): the store answers with `applySnapshot`; 'live' when it follows Redis again.
+ * versions went back): the store answers with `applySnapshot`; 'live' when it follows Redis again; 'cleared'
+ * (model) when a record it held is gone (a success cleared it), by message or snapshot.
  */
 export class SharedMirror extends EventEmitter {
   private readonly entries = new Map<string, Entry>();
@@ -170,6 +171,9 @@ export class SharedMirror extends EventEmitter {
     if (entry && entry.version >= version) return;
     this.entries.set(model, { fields, version });
     this.changed.add(model);
+    // A record gone is a success somewhere in the fleet (a probe answered; or Redis lost its data): a call waiting on
+    // it may go now.
+    if (entry?.fields !== undefined && fields === undefined) this.emit('cleared', model);
   }
 
   private readonly onReady = (): void => {

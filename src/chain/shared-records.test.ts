@@ -75,6 +75,7 @@ describe("a call's own write is newer than what the mirror heard before it lande
     const [a, b] = jobs as [Job, Job];
     const one = backendOf(a, 'a/one');
     const held = holdWrites(a, 'holdlineClear');
+    a.chain.noteServing(one); // its first token: the fleet's record is cleared (held on its way here)
     a.chain.noteSuccess(one, 10);
     // B's 429 was booked in Redis before A's success got there: Redis's last word will be A's success.
     await b.store.fail('a/one', { until: 5_000, cls: 'rate-limit', streak: 1, since: 0 });
@@ -88,6 +89,31 @@ describe("a call's own write is newer than what the mirror heard before it lande
     await Promise.all([a.chain.syncShared(), b.chain.syncShared()]);
     expect(a.chain.cooldowns.has(one.id)).toBe(false);
     expect(b.chain.cooldowns.has(one.id)).toBe(false);
+  });
+
+  it("a clear that Redis did not take, then this call's failure of the same model, is not written back over the failure", async () => {
+    const { jobs } = await calls('a/one,b/two');
+    const [a] = jobs as [Job];
+    const client = a.store.client;
+    const send = client.holdlineClear.bind(client);
+    let reset = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (reset = resolve));
+    client.holdlineClear = async () => {
+      await gate;
+      throw new Error('connection reset');
+    };
+    // The answer's first token: its clear is on its way. A failure later in the same answer is booked, and lands first.
+    const cleared = a.store.clear('a/one');
+    expect(await a.store.fail('a/one', { until: 60_000, cls: 'unavailable', streak: 1, since: 0 })).toBe(true);
+    reset();
+    expect(await cleared).toBe(false);
+
+    // Redis answers again: what this process learned meanwhile is written back. Its last word on a/one is the failure.
+    client.holdlineClear = send;
+    a.store.forgetPause();
+    expect(await a.store.refresh()).toBe(true);
+    const [key] = await client.keys('holdline:cooldown:*a/one');
+    expect(await client.hgetall(key as string)).toMatchObject({ until: String(EPOCH + 60_000), cls: 'unavailable' });
   });
 });
 

@@ -38,13 +38,15 @@ export interface JobOptions {
   answerMs?: number;
   /** Backends that send no token at all (until the request is cancelled): what a hedge is for. */
   stalls?: (backend: Backend) => boolean;
+  /** Scenario ms an answer streams after its first token before it ends (a spoken answer takes seconds). */
+  streamMs?: number;
   store?: Partial<Pick<SharedCooldownsOptions, 'freePerMinute' | 'freePerDay' | 'deadlineMs'>>;
 }
 
 export type Job = ReturnType<typeof startJob>;
 
 /** One "job process" of a fleet. Close its store when done (`store.close()`). */
-export function startJob({ clock, config, script, redisUrl, apiKey, answerMs = 10, stalls = () => false, store: storeOptions = {} }: JobOptions) {
+export function startJob({ clock, config, script, redisUrl, apiKey, answerMs = 10, stalls = () => false, streamMs = 0, store: storeOptions = {} }: JobOptions) {
   const lines: { msg: string; redis?: string; detail?: string; freePerDay?: number; source?: string }[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -68,6 +70,8 @@ export function startJob({ clock, config, script, redisUrl, apiKey, answerMs = 1
       const result = script(req.backend, clock.now());
       if (result !== 'ok') return result;
       req.onChunk({ id: 'gen', delta: { role: 'assistant', content: `answer from ${req.backend.model}` } });
+      if (streamMs > 0) await clock.sleep(streamMs, req.signal).catch(() => undefined);
+      if (req.signal.aborted) return { cancelled: true, textSent: true };
       return { cancelled: false, textSent: true, status: 200, ttftMs: answerMs };
     },
     store,
