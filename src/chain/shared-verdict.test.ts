@@ -6,10 +6,10 @@
  */
 import { llm } from '@livekit/agents';
 import { describe, expect, it } from 'vitest';
-import { ScaledClock } from '../../contract/clock.js';
+import { ScaledClock, VirtualClock, type Clock } from '../../contract/clock.js';
 import type { AgentEvent } from '../../contract/events.js';
 import { loadConfig, type Config } from '../config.js';
-import { rateLimited, redisForFile, ready, startJob, type Script } from '../testing/shared-fleet.js';
+import { rateLimited, redisForFile, ready, startJob, type JobOptions, type Script } from '../testing/shared-fleet.js';
 import type { AttemptResult } from './attempt.js';
 import { isSourcedChunk, type ChainLLM } from './chain-llm.js';
 
@@ -53,21 +53,20 @@ function next(chain: ChainLLM, match: (e: AgentEvent) => boolean): Promise<Agent
 const down: AttemptResult = { cancelled: false, textSent: false, failure: { class: 'connection', detail: 'ECONNREFUSED', refused: true } };
 
 /** Two "job processes" on one key and one Redis, on wall time at SPEED. */
-async function pair(options: { config?: Config; script: Script; streamMs?: number; freePerMinute?: number }) {
-  const clock = new ScaledClock(SPEED);
-  const { config: chainConfig = config, script, streamMs, freePerMinute } = options;
+async function pair<C extends Clock = ScaledClock>(options: { clock?: C; config?: Config; script: Script; streamMs?: number; endsWith?: JobOptions['endsWith']; freePerMinute?: number }) {
+  const { clock = new ScaledClock(SPEED) as Clock as C, config: chainConfig = config, script, streamMs, endsWith, freePerMinute } = options;
   const store = { deadlineMs: 1_000, ...(freePerMinute !== undefined && { freePerMinute }) };
-  const a = startJob({ clock, config: chainConfig, script, streamMs, redisUrl: fleetRedis.server().url, apiKey: KEY, store });
-  const b = startJob({ clock, config: chainConfig, script, streamMs, redisUrl: fleetRedis.server().url, apiKey: KEY, store });
+  const a = startJob({ clock, config: chainConfig, script, streamMs, endsWith, redisUrl: fleetRedis.server().url, apiKey: KEY, store });
+  const b = startJob({ clock, config: chainConfig, script, streamMs, endsWith, redisUrl: fleetRedis.server().url, apiKey: KEY, store });
   fleetRedis.stores.push(a.store, b.store);
   await Promise.all([ready(a.store), ready(b.store)]);
   return { clock, a, b };
 }
 
 /** Both models answer 429 (Retry-After a minute) until `recover()`; the local server is down. */
-async function twoCalls() {
+async function twoCalls<C extends Clock = ScaledClock>(clock?: C) {
   let recovered = false;
-  const calls = await pair({ script: (backend) => (backend.kind === 'local' ? down : recovered ? 'ok' : rateLimited(RETRY_AFTER_MS)) });
+  const calls = await pair({ ...(clock && { clock }), script: (backend) => (backend.kind === 'local' ? down : recovered ? 'ok' : rateLimited(RETRY_AFTER_MS)) });
   return { ...calls, recover: () => (recovered = true) };
 }
 
@@ -146,5 +145,46 @@ describe("another call's success ends a held call's wait (real Redis, wall time)
     await asked;
     expect(await heard).toEqual(['hold: Hang on a sec.', 'openrouter:b/two: answer from b/two']);
     expect(b.seen.filter((e) => e.type === 'policy' && e.step === 'wait')).toHaveLength(1);
+  });
+
+  it('a failure later in the answer cools the model again for the fleet, after its first token cleared it', async () => {
+    const cut: AttemptResult = { cancelled: false, textSent: true, status: 200, failure: { class: 'unavailable', detail: 'mid-stream error: provider disconnected', status: 502 } };
+    const { a, b } = await pair({ script: () => 'ok', streamMs: 500, endsWith: (backend) => (backend.model === 'a/one' ? cut : undefined) });
+    const cleared = new Promise<void>((resolve) => b.store.mirror.once('cleared', () => resolve()));
+    await b.store.fail('a/one', { until: -1_000, cls: 'rate-limit' }); // ended: A's turn is the probe
+    const ended = next(a.chain, (e) => e.type === 'turn_end');
+    const { heard } = turn(a.chain);
+    await cleared; // at the first token
+    expect(a.seen.some((e) => e.type === 'turn_end')).toBe(false);
+    expect(await ended).toMatchObject({ outcome: 'apology' });
+    expect(await heard).toEqual(['openrouter:a/one: answer from a/one', `apology: ${config.apologyMessage}`]);
+    await a.store.idle();
+    const [key] = await a.store.client.keys('holdline:cooldown:*a/one');
+    expect(await a.store.client.hgetall(key as string)).toMatchObject({ cls: 'unavailable' });
+  });
+
+  it('on a clock that moves only when told, a success elsewhere does not cut the wait short (a rehearsal plays out one way)', async () => {
+    const clock = new VirtualClock(0, Date.now());
+    const { a, b, recover } = await twoCalls(clock);
+    const waiting = next(b.chain, (e) => e.type === 'policy' && e.step === 'wait');
+    let waited: AgentEvent | undefined;
+    void waiting.then((e) => (waited = e));
+    const { hangUp } = turn(b.chain);
+    // Moves virtual time only when no Redis call is under way (as playTurns does), until B waits.
+    for (let i = 0; i < 1_000 && waited === undefined; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      await b.store.idle();
+      if (!b.store.busy && waited === undefined) await clock.advanceToNext();
+    }
+    const wait = (await waiting) as Extract<AgentEvent, { type: 'policy' }> & { until: number };
+    recover();
+    const cleared = new Promise<void>((resolve) => b.store.onCleared(() => resolve()));
+    await a.store.clear('a/one');
+    await cleared;
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    // B heard it and sleeps on: no request, its timer still at the planned end.
+    expect(b.attempts).toEqual(['openrouter:a/one', 'openrouter:b/two', 'local']);
+    expect(clock.nextAt).toBe(wait.until);
+    hangUp();
   });
 });

@@ -40,13 +40,15 @@ export interface JobOptions {
   stalls?: (backend: Backend) => boolean;
   /** Scenario ms an answer streams after its first token before it ends (a spoken answer takes seconds). */
   streamMs?: number;
+  /** How an answer ends after its first token and `streamMs`: a failure part way (undefined: it ends whole). */
+  endsWith?: (backend: Backend) => AttemptResult | undefined;
   store?: Partial<Pick<SharedCooldownsOptions, 'freePerMinute' | 'freePerDay' | 'deadlineMs'>>;
 }
 
 export type Job = ReturnType<typeof startJob>;
 
 /** One "job process" of a fleet. Close its store when done (`store.close()`). */
-export function startJob({ clock, config, script, redisUrl, apiKey, answerMs = 10, stalls = () => false, streamMs = 0, store: storeOptions = {} }: JobOptions) {
+export function startJob({ clock, config, script, redisUrl, apiKey, answerMs = 10, stalls = () => false, streamMs = 0, endsWith, store: storeOptions = {} }: JobOptions) {
   const lines: { msg: string; redis?: string; detail?: string; freePerDay?: number; source?: string }[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -72,7 +74,7 @@ export function startJob({ clock, config, script, redisUrl, apiKey, answerMs = 1
       req.onChunk({ id: 'gen', delta: { role: 'assistant', content: `answer from ${req.backend.model}` } });
       if (streamMs > 0) await clock.sleep(streamMs, req.signal).catch(() => undefined);
       if (req.signal.aborted) return { cancelled: true, textSent: true };
-      return { cancelled: false, textSent: true, status: 200, ttftMs: answerMs };
+      return endsWith?.(req.backend) ?? { cancelled: false, textSent: true, status: 200, ttftMs: answerMs };
     },
     store,
   );
