@@ -48,7 +48,9 @@ export const VIRTUAL_TIME_REDIS_DEADLINE_MS = 2_000;
 const QUIET_AFTER_FAILURE_MS = 1_000;
 /**
  * While another call probes a model, the others see it cooling this much longer at most (scenario ms), not until the
- * lease's end: they look again by then, so a probe that answered at once frees the model for all within a second.
+ * lease's end: they look again by then. On wall time a probe that answers ends their waits at once (its first token
+ * clears the record: ChainLLM.waitForPass); this look is how they hear it on a clock that moves only when told, and
+ * the net under a message lost on its way.
  */
 export const PROBE_RECHECK_MS = 1_000;
 /**
