@@ -76,6 +76,7 @@ describe("another call's success ends a held call's wait (real Redis, wall time)
     const waiting = next(b.chain, (e) => e.type === 'policy' && e.step === 'wait');
     const { heard } = turn(b.chain);
     const wait = (await waiting) as Extract<AgentEvent, { type: 'policy' }> & { until: number };
+    await b.store.idle(); // B's own failures are in Redis (and its mirror) before another call clears them
     expect(b.attempts).toEqual(['openrouter:a/one', 'openrouter:b/two', 'local']); // all refused: held, waiting on the Retry-After
     expect(wait.until - clock.now()).toBeGreaterThan(1_000); // scenario ms: 10 s of wall time
 
@@ -94,6 +95,7 @@ describe("another call's success ends a held call's wait (real Redis, wall time)
     const waiting = next(b.chain, (e) => e.type === 'policy' && e.step === 'wait');
     const { heard } = turn(b.chain);
     await waiting;
+    await b.store.idle(); // B's own failures are in Redis (and its mirror) before another call clears them
     // c/three is no model of this chain: its record, booked and cleared by another call, is no news to B.
     await a.store.fail('c/three', { until: 1_000_000, cls: 'rate-limit' });
     await a.store.clear('c/three');
@@ -134,6 +136,7 @@ describe("another call's success ends a held call's wait (real Redis, wall time)
     const waiting = next(b.chain, (e) => e.type === 'policy' && e.step === 'wait');
     const { heard } = turn(b.chain);
     await waiting;
+    await b.store.idle(); // B's own failures are in Redis (and its mirror) before another call clears them
     expect(b.skips().map((e) => e.model)).toEqual(['a/one:free']);
     // A success on a/one:free elsewhere (a request booked before the budget ran out) does not wake B ...
     await a.store.fail('a/one:free', { until: 1_000_000, cls: 'rate-limit' });
@@ -166,25 +169,35 @@ describe("another call's success ends a held call's wait (real Redis, wall time)
   it('on a clock that moves only when told, a success elsewhere does not cut the wait short (a rehearsal plays out one way)', async () => {
     const clock = new VirtualClock(0, Date.now());
     const { a, b, recover } = await twoCalls(clock);
-    const waiting = next(b.chain, (e) => e.type === 'policy' && e.step === 'wait');
-    let waited: AgentEvent | undefined;
-    void waiting.then((e) => (waited = e));
-    const { hangUp } = turn(b.chain);
-    // Moves virtual time only when no Redis call is under way (as playTurns does), until B waits.
-    for (let i = 0; i < 1_000 && waited === undefined; i++) {
-      await new Promise((resolve) => setImmediate(resolve));
-      await b.store.idle();
-      if (!b.store.busy && waited === undefined) await clock.advanceToNext();
-    }
-    const wait = (await waiting) as Extract<AgentEvent, { type: 'policy' }> & { until: number };
+    const stores = [a.store, b.store];
+    /** Moves virtual time only when no Redis call is under way (as playTurns does), until `done` says so. */
+    const drive = async (done: () => boolean) => {
+      for (let i = 0; i < 2_000 && !done(); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        await Promise.all(stores.map((s) => s.idle()));
+        await new Promise((resolve) => setImmediate(resolve));
+        if (stores.some((s) => s.busy) || done()) continue;
+        await clock.advanceToNext();
+      }
+    };
+    let wait: (Extract<AgentEvent, { type: 'policy' }> & { until: number }) | undefined;
+    void next(b.chain, (e) => e.type === 'policy' && e.step === 'wait').then((e) => (wait = e as typeof wait));
+    const { heard } = turn(b.chain);
+    await drive(() => wait !== undefined);
+    const planned = (wait as NonNullable<typeof wait>).until;
+    await b.store.idle(); // B's own failures are in Redis (and its mirror) before another call clears them
+
     recover();
     const cleared = new Promise<void>((resolve) => b.store.onCleared(() => resolve()));
     await a.store.clear('a/one');
     await cleared;
-    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
-    // B heard it and sleeps on: no request, its timer still at the planned end.
+    // B heard it and sleeps on: no request until its planned pass, which asks a/one.
     expect(b.attempts).toEqual(['openrouter:a/one', 'openrouter:b/two', 'local']);
-    expect(clock.nextAt).toBe(wait.until);
-    hangUp();
+    let asked: AgentEvent | undefined;
+    void next(b.chain, (e) => e.type === 'attempt' && e.model === 'a/one' && e.outcome === 'ok').then((e) => (asked = e));
+    await drive(() => asked !== undefined);
+    expect(b.attempts).toEqual(['openrouter:a/one', 'openrouter:b/two', 'local', 'openrouter:a/one']);
+    expect((asked as AgentEvent).at).toBeGreaterThanOrEqual(planned);
+    expect(await heard).toEqual(['hold: Hang on a sec.', 'openrouter:a/one: answer from a/one']);
   });
 });
