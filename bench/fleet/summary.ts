@@ -37,12 +37,9 @@ export function summarize(cell: CellResult, bench: FleetCase): CellSummary {
   const models = Object.keys(cell.requests).length;
   const deadByModel = Object.fromEntries(Object.entries(cell.refused).map(([model, byStatus]) => [model, Object.values(byStatus).reduce((a, b) => a + b, 0)]));
   const answers = cell.turns.map((t) => t.firstAnswerMs).filter((ms): ms is number => ms !== undefined).sort((a, b) => a - b);
-  const afterStorm = bench.storm
-    ? cell.turns
-        .filter((t) => t.firstAnswerMs !== undefined && t.at + (t.firstAnswerMs as number) >= (bench.storm as { ms: number }).ms)
-        .map((t) => t.at + (t.firstAnswerMs as number) - (bench.storm as { ms: number }).ms)
-        .sort((a, b) => a - b)
-    : [];
+  const stormEnd = bench.storm?.ms;
+  const answeredAt = cell.turns.flatMap((t) => (t.firstAnswerMs === undefined ? [] : [t.at + t.firstAnswerMs]));
+  const afterStorm = stormEnd === undefined ? [] : answeredAt.filter((at) => at >= stormEnd).map((at) => at - stormEnd).sort((a, b) => a - b);
   const decision = cell.redisDecision;
   const booking = cell.redisBooking;
   return {

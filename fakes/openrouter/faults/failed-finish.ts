@@ -14,7 +14,7 @@
  * Failure class: unavailable (holdline reads the finish: src/chain/attempt.ts `failedFinish`), after output began
  * when N > 0 (the apology), before it when N = 0 (the next backend).
  */
-import { completion, failedFinishChunk } from '../wire/completion.js';
+import { completion, failedFinishChunk, failedFinishReason } from '../wire/completion.js';
 import type { FaultModule } from './fault.js';
 import { nonStreamReadyMs, openAndAwaitFirstToken, recordGeneration, replyPlan, streamedOverrides, streamTokens, usageOf } from './pacing.js';
 
@@ -23,7 +23,7 @@ export const failedFinish: FaultModule<'failedFinish'> = {
     `stream ${f.afterTokens} token(s), then finish ${f.native === 'error' ? '"error"' : `"stop" with native_finish_reason "${f.native}"`} without an error event`,
   async handle(f, ex) {
     const plan = replyPlan(ex, streamedOverrides(f), f.afterTokens);
-    const finish = f.native === 'error' ? 'error' : 'stop';
+    const finish = failedFinishReason(f.native);
     if (ex.stream) {
       await openAndAwaitFirstToken(ex, plan.pace);
       await streamTokens(ex, plan, f.afterTokens);

@@ -130,8 +130,12 @@ export function errorChunk(g: Generation, error: { code: number | string; messag
  * with `native_finish_reason: "error"`, or `"stop"` with the cause only in `native_finish_reason: "network_error"`.
  */
 export function failedFinishChunk(g: Generation, native: 'error' | 'network_error') {
-  const finish = native === 'error' ? 'error' : 'stop';
-  return { ...head(g, 'chat.completion.chunk'), choices: [{ ...choice({ role: 'assistant', content: '' }, finish), native_finish_reason: native }] };
+  return { ...head(g, 'chat.completion.chunk'), choices: [{ ...choice({ role: 'assistant', content: '' }, failedFinishReason(native)), native_finish_reason: native }] };
+}
+
+/** The `finish_reason` a failed finish shows: `error` for a native `error`; a `network_error` shows as `stop`. */
+export function failedFinishReason(native: 'error' | 'network_error'): 'error' | 'stop' {
+  return native === 'error' ? 'error' : 'stop';
 }
 
 /** A whole non-stream answer; with tool calls, `content` is null when there is no text, as OpenAI sends it. */
