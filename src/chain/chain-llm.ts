@@ -420,20 +420,23 @@ export class ChainLLM extends llm.LLM {
     const free = isFree(backend);
     // The lease covers the probe's verdict: a failure comes by the first-token deadline at the latest.
     const leaseEnd = now + Math.max(backend.deadlines.headersMs, backend.deadlines.firstTokenMs);
-    const booking = await shared.book(backend.model, { leaseEnd, free });
+    // Before its end: a pass that found every backend cooling probes a guessed one (policy.ts probeInsteadOfHolding).
+    const early = cooldown !== undefined && cooldown.until > now;
+    const booking = await shared.book(backend.model, { leaseEnd, free, early });
     if (booking.granted) return booking.slot === undefined ? {} : { slot: booking.slot };
     if (booking.why === 'minute' || booking.why === 'day') {
       this.budgetSpent(booking.until, now);
     } else {
       // Another call's cooldown this process had not heard of yet (as the record says: a guessed end stays a guess, the
       // streak is the fleet's when longer), or its probe: cooling until the lease's end, a known end (nobody probes
-      // instead of holding on it).
+      // instead of holding on it). An early probe refused is a known end too, whatever the record says: another call
+      // probes, or the end was told; taken as a guess, this pass would pick the same probe again, without end.
       const streak = Math.max(cooldown?.streak ?? 0, booking.streak ?? 0);
       this.cooldowns.set(backend.id, {
         ...(cooldown ?? { since: now }),
         cls: booking.cls,
         until: booking.until,
-        guessed: booking.guessed === true,
+        guessed: booking.guessed === true && !early,
         ...(streak > 0 && { streak }),
       });
     }
@@ -441,13 +444,14 @@ export class ChainLLM extends llm.LLM {
   }
 
   /**
-   * @internal Does asking `backend` now take a booking (`sharedHold`'s round trip)? Not when no cooldown of it ended (no
-   * probe lease to take) and it spends no `:free` budget: then a decision asks it without awaiting anything.
+   * @internal Does asking `backend` now take a booking (`sharedHold`'s round trip)? Not when it has no cooldown (no
+   * probe lease to take) and spends no `:free` budget: then a decision asks it without awaiting anything. A cooldown
+   * that ended, or one still running that the decision probes early (every backend cooling: the fleet's early probe is
+   * one call's, as the probe at the end is), takes the lease.
    */
-  booksBefore(backend: Backend, now: number): boolean {
+  booksBefore(backend: Backend, _now: number): boolean {
     if (!this.options.shared || backend.kind !== 'openrouter') return false;
-    const cooldown = this.cooldowns.get(backend.id);
-    return isFree(backend) || (cooldown !== undefined && cooldown.until <= now);
+    return isFree(backend) || this.cooldowns.has(backend.id);
   }
 
   /**

@@ -462,7 +462,7 @@ export class SharedCooldowns extends EventEmitter {
    * the day's limit, fleet-wide) — both or neither. Granted when Redis does not answer: in-process state decides.
    * Refused: the scenario ms until which to wait, and why (another call's cooldown or probe, the minute or the day).
    */
-  async book(model: string, { leaseEnd, free }: { leaseEnd: number; free: boolean }): Promise<Booking> {
+  async book(model: string, { leaseEnd, free, early = false }: { leaseEnd: number; free: boolean; early?: boolean }): Promise<Booking> {
     // On a clock that moves only when told the mirror must have what Redis has before it answers for Redis: a hedge
     // books without its turn's catch-up (`changes`), and a message on its way would refuse it on one run only.
     if (!this.wallTime && this.healthy) await this.caughtUp();
@@ -475,11 +475,11 @@ export class SharedCooldowns extends EventEmitter {
     const member = budget ? `${this.caller}:${++this.slots}` : '';
     // No minute budget (0): a limit no window reaches, so the script checks the day alone.
     const minuteLimit = limit === 0 ? Number.MAX_SAFE_INTEGER : limit;
-    const known = this.refusedByMirror(model, now, nowEpoch);
+    const known = this.refusedByMirror(model, now, nowEpoch, early);
     if (known) return known;
     const keys = [this.keyOf(model), this.versionKey, this.freeKey, this.freeDayKey];
     const headStart = Math.max(1, Math.round(this.clock.toEpochMs(now + PROBE_HEAD_START_MS)) - nowEpoch);
-    const args = [this.channel, model, nowEpoch, Math.round(this.clock.toEpochMs(leaseEnd)), this.caller, budget ? 1 : 0, windowEpochMs, minuteLimit, member, dayStart, dayEnd, perDay, headStart];
+    const args = [this.channel, model, nowEpoch, Math.round(this.clock.toEpochMs(leaseEnd)), this.caller, budget ? 1 : 0, windowEpochMs, minuteLimit, member, dayStart, dayEnd, perDay, headStart, early ? 1 : 0];
     const started = performance.now();
     const reply = await this.call('book', () => this.client.holdlineBook(...keys, ...args));
     this.emit('booking', performance.now() - started);
@@ -512,15 +512,17 @@ export class SharedCooldowns extends EventEmitter {
    * same; a verdict on its way meanwhile is heard by the next look (within PROBE_RECHECK_MS, or the head start's end),
    * as after a refusal from Redis. Anything else (the lease to take, a `:free` slot) is Redis's to say.
    */
-  private refusedByMirror(model: string, now: number, nowEpoch: number): Booking | undefined {
+  private refusedByMirror(model: string, now: number, nowEpoch: number, early: boolean): Booking | undefined {
     const fields = this.healthy ? this.mirror.fieldsOf(model) : undefined;
     if (fields?.until === undefined) return undefined;
     const untilEpoch = Number(fields.until);
-    if (untilEpoch > nowEpoch) return undefined;
+    // Still cooling: Redis says whether a guess lets this early probe take the lease (or another call's lease refuses it).
+    if (untilEpoch > nowEpoch && !early) return undefined;
     const lease = fields.probeUntil === undefined ? undefined : Number(fields.probeUntil);
     const leased = lease !== undefined && lease > nowEpoch;
     const cls = (fields.cls || 'rate-limit') as FailureClass;
     if (leased && fields.probeBy !== this.caller) return { granted: false, until: Math.min(this.clock.fromEpochMs(lease), now + PROBE_RECHECK_MS), why: 'probing', cls };
+    if (untilEpoch > nowEpoch) return undefined;
     const headStartEnd = this.clock.fromEpochMs(untilEpoch) + PROBE_HEAD_START_MS;
     if (!leased && fields.nextBy !== undefined && fields.nextBy !== this.caller && now < headStartEnd) return { granted: false, until: headStartEnd, why: 'probing', cls };
     return undefined;
