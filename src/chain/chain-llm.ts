@@ -486,6 +486,16 @@ export class ChainLLM extends llm.LLM {
     if (target.kind === 'openrouter') void this.options.shared?.giveBack(target.model, slot);
   }
 
+  /**
+   * @internal A request to `backend` ended with no verdict (cancelled: outrun by a hedge, or the caller moved on): a probe
+   * lease it held goes back, so another call may probe at once rather than wait out the lease (up to the first-token
+   * deadline). Its `:free` slot stays spent: the request was sent. Only when this call's mirror says it holds the lease.
+   */
+  leaseUnused(backend: Backend): void {
+    const shared = this.options.shared;
+    if (backend.kind === 'openrouter' && shared?.holdsLease(backend.model)) void shared.giveBack(backend.model);
+  }
+
   /** @internal The hedge on `target` was sent: its :free slot is spent for good. */
   hedgeSent(target: Backend, pick: object = target): void {
     this.hedgeSlots.delete(pick);
@@ -595,14 +605,28 @@ class ChainStream extends llm.LLMStream {
           break;
         case 'attempt': {
           const booked = performance.now();
-          const notBefore = this.chain.booksBefore(decision.backend, now) ? (await this.chain.sharedHold(decision.backend, now)).until : undefined;
+          const books = this.chain.booksBefore(decision.backend, now);
+          const { until: notBefore, slot } = books ? await this.chain.sharedHold(decision.backend, now) : {};
           shared?.noteDecision(waited + performance.now() - booked);
           if (notBefore !== undefined) {
             this.skip(episode, decision.backend, decision.pass, now, notBefore);
             break;
           }
+          // The caller moved on while Redis answered: nothing is sent, and what the booking took goes back.
+          if (signal.aborted) {
+            if (books) void shared?.giveBack(decision.backend.model, slot);
+            return this.cancelled();
+          }
           const lanes = await this.hedged(decision.backend, episode, now, signal);
-          if (signal.aborted) return this.cancelled();
+          if (signal.aborted) {
+            // What the requests said is still the fleet's (a 429's reset, a stall's cooldown); a lease no verdict ends goes back.
+            for (const lane of lanes) {
+              if (lane.won) continue;
+              if (!lane.result.cancelled || (!lane.hedge && lanes.some((l) => l.won))) this.record(lane, episode, decision.pass, decision.probe === true, lanes);
+              else this.chain.leaseUnused(lane.backend);
+            }
+            return this.cancelled();
+          }
           // Failures and the outrun request first (they ended first), the one heard last: the policy reads the last.
           for (const lane of [...lanes.filter((l) => !l.won), ...lanes.filter((l) => l.won)]) {
             this.record(lane, episode, decision.pass, decision.probe === true, lanes);
@@ -717,6 +741,8 @@ class ChainStream extends llm.LLMStream {
     const failure: Failure | undefined = outrun && !lane.hedge
       ? { class: 'timeout', detail: `no first token in ${Math.round(lane.end - lane.at)} ms; ${winner.backend.id} answered first` }
       : result.failure;
+    // An outrun hedge has no verdict: nothing is booked for it, and a probe lease it took goes back.
+    if (outrun && lane.hedge) this.chain.leaseUnused(asked);
     const served = servedBackend(backends, asked, result.servedBy);
     const base = { lane, episode, pass, probe: probe && !lane.hedge };
     if (!result.cancelled) {

@@ -40,4 +40,24 @@ describe('race: a hedge picked over the network', () => {
     expect(hedged).toEqual([]);
     expect(dropped).toEqual([second.id]);
   });
+
+  it('a turn already over when the race starts: its request starts aborted, and does not run as if the turn were on', async () => {
+    const clock = new VirtualClock();
+    const turn = new AbortController();
+    turn.abort(); // the caller moved on while the decision waited on Redis
+    let startedAborted: boolean | undefined;
+    const settled = await race({
+      first: backend('a/one'),
+      clock,
+      signal: turn.signal,
+      pickHedge: () => undefined,
+      run: async (_b, signal) => {
+        startedAborted = signal.aborted;
+        return { cancelled: signal.aborted, textSent: false } as Awaited<ReturnType<Parameters<typeof race>[0]['run']>>;
+      },
+      forward: () => {},
+    });
+    expect(startedAborted).toBe(true);
+    expect(settled.map((l) => l.result.cancelled)).toEqual([true]);
+  });
 });

@@ -56,6 +56,8 @@ export async function race(options: RaceOptions): Promise<Lane[]> {
     const controller = new AbortController();
     const abort = () => controller.abort();
     signal.addEventListener('abort', abort, { once: true });
+    // An abort that came first fires no event: the request must not run as if the turn were still on.
+    if (signal.aborted) controller.abort();
     const lane = { backend, hedge, at: clock.now(), end: NaN, won: false, controller, result: { cancelled: true, textSent: false } as AttemptResult };
     lanes.push(lane);
     const onChunk = (chunk: llm.ChatChunk, servedBy?: string) => {

@@ -528,6 +528,12 @@ export class SharedCooldowns extends EventEmitter {
     return undefined;
   }
 
+  /** Does this call hold `model`'s probe lease, as its mirror says (a lease this process took, not yet ended)? */
+  holdsLease(model: string): boolean {
+    const fields = this.mirror.fieldsOf(model);
+    return fields?.probeBy === this.caller && Number(fields.probeUntil) > Math.round(this.clock.toEpochMs(this.clock.now()));
+  }
+
   /** May this call probe `model`, whose cooldown ended? A booking without a `:free` slot (tests and tools). */
   async claimProbe(model: string, leaseEnd: number): Promise<{ granted: true } | { granted: false; until: number }> {
     const booking = await this.book(model, { leaseEnd, free: false });
