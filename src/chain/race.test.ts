@@ -50,6 +50,7 @@ describe('race: a hedge picked over the network', () => {
       first: backend('a/one'),
       clock,
       signal: turn.signal,
+      hedgeAfterMs: undefined,
       pickHedge: () => undefined,
       run: async (_b, signal) => {
         startedAborted = signal.aborted;

@@ -45,9 +45,15 @@ return announce()`;
 /**
  * A success forgets the model's record fleet-wide (its probe lease too). Returns the version it is part of (the
  * counter as it is when there was nothing to forget): what the caller's mirror drops anything older than.
- * KEYS[1] record, KEYS[2] version; ARGV: channel, model.
+ * A success written back after an outage (`at`: its epoch ms) forgets only failures older than itself: a failure
+ * another call booked meanwhile is the model's last word.
+ * KEYS[1] record, KEYS[2] version; ARGV: channel, model, at ('' for a success as it happens).
  */
 export const CLEAR_SCRIPT = `${ANNOUNCE}
+if ARGV[3] ~= '' then
+  local rec = redis.call('HMGET', KEYS[1], 'since', 'errAt')
+  if math.max(tonumber(rec[1]) or 0, tonumber(rec[2]) or 0) > tonumber(ARGV[3]) then return tonumber(redis.call('GET', KEYS[2]) or '0') end
+end
 if redis.call('DEL', KEYS[1]) == 0 then return tonumber(redis.call('GET', KEYS[2]) or '0') end
 return announce()`;
 
