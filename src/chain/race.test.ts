@@ -61,4 +61,27 @@ describe('race: a hedge picked over the network', () => {
     expect(startedAborted).toBe(true);
     expect(settled.map((l) => l.result.cancelled)).toEqual([true]);
   });
+
+  it('a pick that fails after the first request answered is no failure of the turn (no apology after an answer)', async () => {
+    const clock = new VirtualClock();
+    let failPick: (error: Error) => void = () => {};
+    const lanes = race({
+      first: backend('a/one'),
+      clock,
+      signal: new AbortController().signal,
+      hedgeAfterMs: 100,
+      pickHedge: () => new Promise<Backend>((_resolve, reject) => (failPick = reject)),
+      run: async (_b, _signal, onChunk) => {
+        await clock.sleep(200);
+        onChunk({ id: 'c', delta: { role: 'assistant', content: 'Paris.' } } as llm.ChatChunk);
+        return { cancelled: false, textSent: true } as Awaited<ReturnType<Parameters<typeof race>[0]['run']>>;
+      },
+      forward: () => {},
+    });
+    await clock.advance(100); // the hedge delay: the pick goes out
+    await clock.advance(100); // the first request answers and settles
+    failPick(new Error('a bug in the pick'));
+    const settled = await lanes;
+    expect(settled.map((l) => l.won)).toEqual([true]);
+  });
 });

@@ -117,7 +117,9 @@ export async function race(options: RaceOptions): Promise<Lane[]> {
                 else options.onHedgeDropped?.(backend);
               },
               (error: unknown) => {
-                failure ??= error;
+                // A pick that failed once the race no longer needed it (a request already answered or settled) changes
+                // nothing the caller hears: an answer already spoken must not be followed by the apology.
+                if (!winner && !firstSettled && !signal.aborted) failure ??= error;
               },
             ),
           );
