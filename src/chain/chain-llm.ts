@@ -420,20 +420,23 @@ export class ChainLLM extends llm.LLM {
     const free = isFree(backend);
     // The lease covers the probe's verdict: a failure comes by the first-token deadline at the latest.
     const leaseEnd = now + Math.max(backend.deadlines.headersMs, backend.deadlines.firstTokenMs);
-    const booking = await shared.book(backend.model, { leaseEnd, free });
+    // Before its end: a pass that found every backend cooling probes a guessed one (policy.ts probeInsteadOfHolding).
+    const early = cooldown !== undefined && cooldown.until > now;
+    const booking = await shared.book(backend.model, { leaseEnd, free, early });
     if (booking.granted) return booking.slot === undefined ? {} : { slot: booking.slot };
     if (booking.why === 'minute' || booking.why === 'day') {
       this.budgetSpent(booking.until, now);
     } else {
       // Another call's cooldown this process had not heard of yet (as the record says: a guessed end stays a guess, the
       // streak is the fleet's when longer), or its probe: cooling until the lease's end, a known end (nobody probes
-      // instead of holding on it).
+      // instead of holding on it). An early probe refused is a known end too, whatever the record says: another call
+      // probes, or the end was told; taken as a guess, this pass would pick the same probe again, without end.
       const streak = Math.max(cooldown?.streak ?? 0, booking.streak ?? 0);
       this.cooldowns.set(backend.id, {
         ...(cooldown ?? { since: now }),
         cls: booking.cls,
         until: booking.until,
-        guessed: booking.guessed === true,
+        guessed: booking.guessed === true && !early,
         ...(streak > 0 && { streak }),
       });
     }
@@ -441,13 +444,14 @@ export class ChainLLM extends llm.LLM {
   }
 
   /**
-   * @internal Does asking `backend` now take a booking (`sharedHold`'s round trip)? Not when no cooldown of it ended (no
-   * probe lease to take) and it spends no `:free` budget: then a decision asks it without awaiting anything.
+   * @internal Does asking `backend` now take a booking (`sharedHold`'s round trip)? Not when it has no cooldown (no
+   * probe lease to take) and spends no `:free` budget: then a decision asks it without awaiting anything. A cooldown
+   * that ended, or one still running that the decision probes early (every backend cooling: the fleet's early probe is
+   * one call's, as the probe at the end is), takes the lease.
    */
-  booksBefore(backend: Backend, now: number): boolean {
+  booksBefore(backend: Backend, _now: number): boolean {
     if (!this.options.shared || backend.kind !== 'openrouter') return false;
-    const cooldown = this.cooldowns.get(backend.id);
-    return isFree(backend) || (cooldown !== undefined && cooldown.until <= now);
+    return isFree(backend) || this.cooldowns.has(backend.id);
   }
 
   /**
@@ -480,6 +484,16 @@ export class ChainLLM extends llm.LLM {
     const slot = this.hedgeSlots.get(pick);
     this.hedgeSlots.delete(pick);
     if (target.kind === 'openrouter') void this.options.shared?.giveBack(target.model, slot);
+  }
+
+  /**
+   * @internal A request to `backend` ended with no verdict (cancelled: outrun by a hedge, or the caller moved on): a probe
+   * lease it held goes back, so another call may probe at once rather than wait out the lease (up to the first-token
+   * deadline). Its `:free` slot stays spent: the request was sent. Only when this call's mirror says it holds the lease.
+   */
+  leaseUnused(backend: Backend): void {
+    const shared = this.options.shared;
+    if (backend.kind === 'openrouter' && shared?.holdsLease(backend.model)) void shared.giveBack(backend.model);
   }
 
   /** @internal The hedge on `target` was sent: its :free slot is spent for good. */
@@ -591,14 +605,28 @@ class ChainStream extends llm.LLMStream {
           break;
         case 'attempt': {
           const booked = performance.now();
-          const notBefore = this.chain.booksBefore(decision.backend, now) ? (await this.chain.sharedHold(decision.backend, now)).until : undefined;
+          const books = this.chain.booksBefore(decision.backend, now);
+          const { until: notBefore, slot } = books ? await this.chain.sharedHold(decision.backend, now) : {};
           shared?.noteDecision(waited + performance.now() - booked);
           if (notBefore !== undefined) {
             this.skip(episode, decision.backend, decision.pass, now, notBefore);
             break;
           }
+          // The caller moved on while Redis answered: nothing is sent, and what the booking took goes back.
+          if (signal.aborted) {
+            if (books) void shared?.giveBack(decision.backend.model, slot);
+            return this.cancelled();
+          }
           const lanes = await this.hedged(decision.backend, episode, now, signal);
-          if (signal.aborted) return this.cancelled();
+          if (signal.aborted) {
+            // What the requests said is still the fleet's (a 429's reset, a stall's cooldown); a lease no verdict ends goes back.
+            for (const lane of lanes) {
+              if (lane.won) continue;
+              if (!lane.result.cancelled || (!lane.hedge && lanes.some((l) => l.won))) this.record(lane, episode, decision.pass, decision.probe === true, lanes);
+              else this.chain.leaseUnused(lane.backend);
+            }
+            return this.cancelled();
+          }
           // Failures and the outrun request first (they ended first), the one heard last: the policy reads the last.
           for (const lane of [...lanes.filter((l) => !l.won), ...lanes.filter((l) => l.won)]) {
             this.record(lane, episode, decision.pass, decision.probe === true, lanes);
@@ -713,6 +741,8 @@ class ChainStream extends llm.LLMStream {
     const failure: Failure | undefined = outrun && !lane.hedge
       ? { class: 'timeout', detail: `no first token in ${Math.round(lane.end - lane.at)} ms; ${winner.backend.id} answered first` }
       : result.failure;
+    // An outrun hedge has no verdict: nothing is booked for it, and a probe lease it took goes back.
+    if (outrun && lane.hedge) this.chain.leaseUnused(asked);
     const served = servedBackend(backends, asked, result.servedBy);
     const base = { lane, episode, pass, probe: probe && !lane.hedge };
     if (!result.cancelled) {

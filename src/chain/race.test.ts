@@ -40,4 +40,48 @@ describe('race: a hedge picked over the network', () => {
     expect(hedged).toEqual([]);
     expect(dropped).toEqual([second.id]);
   });
+
+  it('a turn already over when the race starts: its request starts aborted, and does not run as if the turn were on', async () => {
+    const clock = new VirtualClock();
+    const turn = new AbortController();
+    turn.abort(); // the caller moved on while the decision waited on Redis
+    let startedAborted: boolean | undefined;
+    const settled = await race({
+      first: backend('a/one'),
+      clock,
+      signal: turn.signal,
+      hedgeAfterMs: undefined,
+      pickHedge: () => undefined,
+      run: async (_b, signal) => {
+        startedAborted = signal.aborted;
+        return { cancelled: signal.aborted, textSent: false } as Awaited<ReturnType<Parameters<typeof race>[0]['run']>>;
+      },
+      forward: () => {},
+    });
+    expect(startedAborted).toBe(true);
+    expect(settled.map((l) => l.result.cancelled)).toEqual([true]);
+  });
+
+  it('a pick that fails after the first request answered is no failure of the turn (no apology after an answer)', async () => {
+    const clock = new VirtualClock();
+    let failPick: (error: Error) => void = () => {};
+    const lanes = race({
+      first: backend('a/one'),
+      clock,
+      signal: new AbortController().signal,
+      hedgeAfterMs: 100,
+      pickHedge: () => new Promise<Backend>((_resolve, reject) => (failPick = reject)),
+      run: async (_b, _signal, onChunk) => {
+        await clock.sleep(200);
+        onChunk({ id: 'c', delta: { role: 'assistant', content: 'Paris.' } } as llm.ChatChunk);
+        return { cancelled: false, textSent: true } as Awaited<ReturnType<Parameters<typeof race>[0]['run']>>;
+      },
+      forward: () => {},
+    });
+    await clock.advance(100); // the hedge delay: the pick goes out
+    await clock.advance(100); // the first request answers and settles
+    failPick(new Error('a bug in the pick'));
+    const settled = await lanes;
+    expect(settled.map((l) => l.won)).toEqual([true]);
+  });
 });

@@ -56,6 +56,8 @@ export async function race(options: RaceOptions): Promise<Lane[]> {
     const controller = new AbortController();
     const abort = () => controller.abort();
     signal.addEventListener('abort', abort, { once: true });
+    // An abort that came first fires no event: the request must not run as if the turn were still on.
+    if (signal.aborted) controller.abort();
     const lane = { backend, hedge, at: clock.now(), end: NaN, won: false, controller, result: { cancelled: true, textSent: false } as AttemptResult };
     lanes.push(lane);
     const onChunk = (chunk: llm.ChatChunk, servedBy?: string) => {
@@ -115,7 +117,9 @@ export async function race(options: RaceOptions): Promise<Lane[]> {
                 else options.onHedgeDropped?.(backend);
               },
               (error: unknown) => {
-                failure ??= error;
+                // A pick that failed once the race no longer needed it (a request already answered or settled) changes
+                // nothing the caller hears: an answer already spoken must not be followed by the apology.
+                if (!winner && !firstSettled && !signal.aborted) failure ??= error;
               },
             ),
           );

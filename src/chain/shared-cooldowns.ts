@@ -157,8 +157,14 @@ export class SharedCooldowns extends EventEmitter {
   private outage = false;
   /** Calls before the first connection are skipped quietly: a client still connecting at start is no outage. */
   private connectedOnce = false;
-  /** Successes seen while Redis was away: cleared there when it is back. */
-  private readonly pendingClears = new Set<string>();
+  /** Successes seen while Redis was away (with their epoch ms): cleared there when it is back, unless a failure came later. */
+  private readonly pendingClears = new Map<string, number>();
+  /**
+   * Failures this process booked that Redis did not take: written back when it is back (as the chain's state has them
+   * then). Only these, unless Redis lost its data: a cooldown this process holds from the fleet may have ended in the
+   * fleet meanwhile (another call's probe answered), and writing it back would cool a model that is back.
+   */
+  private readonly pendingFails = new Set<string>();
   /** This process's writes (failures and clears) per model, in the order they were made: which one is the last word. */
   private readonly writeCount = new Map<string, number>();
   /** Calls are skipped before this instant (`pauseNow`'s time; see QUIET_AFTER_FAILURE_MS). */
@@ -435,24 +441,33 @@ export class SharedCooldowns extends EventEmitter {
       ttlMs,
       this.caller,
     ];
+    const written = this.writeCount.get(model);
     const landed = this.mirror.ownWrite(model);
     const version = await this.call('fail', () => this.client.holdlineFail(this.keyOf(model), this.versionKey, ...args));
     landed(version);
+    if (version !== undefined) {
+      this.mirror.saw(version);
+      this.pendingFails.delete(model);
+    } else if (this.writeCount.get(model) === written) this.pendingFails.add(model);
     return version !== undefined;
   }
 
   /** A success forgets the model's failures fleet-wide (and ends any probe lease on it). */
-  async clear(model: string): Promise<boolean> {
+  async clear(model: string, at?: number): Promise<boolean> {
+    this.pendingFails.delete(model);
     const landed = this.mirror.ownWrite(model);
     const written = (this.writeCount.get(model) ?? 0) + 1;
     this.writeCount.set(model, written);
-    const version = await this.call('clear', () => this.client.holdlineClear(this.keyOf(model), this.versionKey, this.channel, model));
+    const version = await this.call('clear', () => this.client.holdlineClear(this.keyOf(model), this.versionKey, this.channel, model, at ?? ''));
     landed(version);
     const done = version !== undefined;
-    if (done) this.pendingClears.delete(model);
+    if (done) {
+      this.mirror.saw(version);
+      this.pendingClears.delete(model);
+    }
     // Written back when Redis answers again, unless a later failure of this process is the model's last word (the
     // clear goes at the answer's first token, and a failure later in the same answer may be booked before it times out).
-    else if (this.writeCount.get(model) === written) this.pendingClears.add(model);
+    else if (this.writeCount.get(model) === written) this.pendingClears.set(model, at ?? Math.round(this.clock.toEpochMs(this.clock.now())));
     return done;
   }
 
@@ -462,7 +477,7 @@ export class SharedCooldowns extends EventEmitter {
    * the day's limit, fleet-wide) — both or neither. Granted when Redis does not answer: in-process state decides.
    * Refused: the scenario ms until which to wait, and why (another call's cooldown or probe, the minute or the day).
    */
-  async book(model: string, { leaseEnd, free }: { leaseEnd: number; free: boolean }): Promise<Booking> {
+  async book(model: string, { leaseEnd, free, early = false }: { leaseEnd: number; free: boolean; early?: boolean }): Promise<Booking> {
     // On a clock that moves only when told the mirror must have what Redis has before it answers for Redis: a hedge
     // books without its turn's catch-up (`changes`), and a message on its way would refuse it on one run only.
     if (!this.wallTime && this.healthy) await this.caughtUp();
@@ -475,11 +490,11 @@ export class SharedCooldowns extends EventEmitter {
     const member = budget ? `${this.caller}:${++this.slots}` : '';
     // No minute budget (0): a limit no window reaches, so the script checks the day alone.
     const minuteLimit = limit === 0 ? Number.MAX_SAFE_INTEGER : limit;
-    const known = this.refusedByMirror(model, now, nowEpoch);
+    const known = this.refusedByMirror(model, now, nowEpoch, early);
     if (known) return known;
     const keys = [this.keyOf(model), this.versionKey, this.freeKey, this.freeDayKey];
     const headStart = Math.max(1, Math.round(this.clock.toEpochMs(now + PROBE_HEAD_START_MS)) - nowEpoch);
-    const args = [this.channel, model, nowEpoch, Math.round(this.clock.toEpochMs(leaseEnd)), this.caller, budget ? 1 : 0, windowEpochMs, minuteLimit, member, dayStart, dayEnd, perDay, headStart];
+    const args = [this.channel, model, nowEpoch, Math.round(this.clock.toEpochMs(leaseEnd)), this.caller, budget ? 1 : 0, windowEpochMs, minuteLimit, member, dayStart, dayEnd, perDay, headStart, early ? 1 : 0];
     const started = performance.now();
     const reply = await this.call('book', () => this.client.holdlineBook(...keys, ...args));
     this.emit('booking', performance.now() - started);
@@ -512,18 +527,26 @@ export class SharedCooldowns extends EventEmitter {
    * same; a verdict on its way meanwhile is heard by the next look (within PROBE_RECHECK_MS, or the head start's end),
    * as after a refusal from Redis. Anything else (the lease to take, a `:free` slot) is Redis's to say.
    */
-  private refusedByMirror(model: string, now: number, nowEpoch: number): Booking | undefined {
+  private refusedByMirror(model: string, now: number, nowEpoch: number, early: boolean): Booking | undefined {
     const fields = this.healthy ? this.mirror.fieldsOf(model) : undefined;
     if (fields?.until === undefined) return undefined;
     const untilEpoch = Number(fields.until);
-    if (untilEpoch > nowEpoch) return undefined;
+    // Still cooling: Redis says whether a guess lets this early probe take the lease (or another call's lease refuses it).
+    if (untilEpoch > nowEpoch && !early) return undefined;
     const lease = fields.probeUntil === undefined ? undefined : Number(fields.probeUntil);
     const leased = lease !== undefined && lease > nowEpoch;
     const cls = (fields.cls || 'rate-limit') as FailureClass;
     if (leased && fields.probeBy !== this.caller) return { granted: false, until: Math.min(this.clock.fromEpochMs(lease), now + PROBE_RECHECK_MS), why: 'probing', cls };
+    if (untilEpoch > nowEpoch) return undefined;
     const headStartEnd = this.clock.fromEpochMs(untilEpoch) + PROBE_HEAD_START_MS;
     if (!leased && fields.nextBy !== undefined && fields.nextBy !== this.caller && now < headStartEnd) return { granted: false, until: headStartEnd, why: 'probing', cls };
     return undefined;
+  }
+
+  /** Does this call hold `model`'s probe lease, as its mirror says (a lease this process took, not yet ended)? */
+  holdsLease(model: string): boolean {
+    const fields = this.mirror.fieldsOf(model);
+    return fields?.probeBy === this.caller && Number(fields.probeUntil) > Math.round(this.clock.toEpochMs(this.clock.now()));
   }
 
   /** May this call probe `model`, whose cooldown ended? A booking without a `:free` slot (tests and tools). */
@@ -608,13 +631,19 @@ export class SharedCooldowns extends EventEmitter {
       this.failed('read', 'disconnected');
       return false;
     }
+    // Did Redis keep its data? Then only what it never took goes back; if it lost it, everything this process knows.
+    const counter = await this.call('read', () => this.client.get(this.versionKey));
+    if (counter === undefined) return false;
+    const lost = this.mirror.lostSince(counter === null ? null : Number(counter));
     // All at once: one deadline for the lot, not one per record.
     const now = this.clock.now();
     const { nowEpoch } = this.day();
     const local = this.watched.local();
     const written = await Promise.all([
-      ...[...this.pendingClears].map((model) => this.clear(model)),
-      ...[...local].filter(([, cooldown]) => cooldown.until > now).map(([model, cooldown]) => this.fail(model, cooldown)),
+      ...[...this.pendingClears].map(([model, at]) => this.clear(model, at)),
+      ...[...local]
+        .filter(([model, cooldown]) => cooldown.until > now && (lost || this.pendingFails.has(model)))
+        .map(([model, cooldown]) => this.fail(model, cooldown)),
       this.seedFree(this.recentSlots.filter((s) => s.at > nowEpoch - FREE_WINDOW_MS - FREE_WINDOW_MARGIN_MS)),
     ]);
     if (written.includes(false)) return false;

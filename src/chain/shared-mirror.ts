@@ -55,6 +55,12 @@ export class SharedMirror extends EventEmitter {
   private lastMessage: number | undefined;
   /** The latest version this copy reflects, by message or snapshot; undefined until the first snapshot. */
   private known: number | undefined;
+  /**
+   * The highest version this copy has seen since the store last wrote its state back, and whether the versions went
+   * back meanwhile: together, whether Redis lost its data while the store was away (`SharedCooldowns.resync`).
+   */
+  private highest = 0;
+  private wentBack = false;
   /** Subscribed, and a snapshot applied since: the copy follows Redis. */
   private following = false;
   private subscribed = false;
@@ -148,8 +154,26 @@ export class SharedMirror extends EventEmitter {
     return new Promise((resolve) => this.waiters.push({ version, resolve }));
   }
 
+  /** A version this process learned from a reply of its own (a write's announce): one more the counter reached. */
+  saw(version: number): void {
+    this.highest = Math.max(this.highest, version);
+  }
+
+  /**
+   * Did Redis lose its data since the last look, given its version counter now (`counter`, null when it has none)? The
+   * versions went back (a message said so), or the counter is behind (or gone from) what this copy has seen. Starts
+   * the next look from `counter`.
+   */
+  lostSince(counter: number | null): boolean {
+    const lost = this.wentBack || (counter === null ? this.highest > 0 : counter < this.highest);
+    this.wentBack = false;
+    this.highest = counter ?? 0;
+    return lost;
+  }
+
   /** Forgets its versions (Redis lost its data: any word from it is newer than what this copy holds). */
   forgetVersions(): void {
+    this.wentBack = true;
     for (const entry of this.entries.values()) entry.version = -1;
     for (const write of this.writes.values()) write.landed = -1;
     this.generation += 1;
@@ -167,6 +191,7 @@ export class SharedMirror extends EventEmitter {
   }
 
   private put(model: string, fields: RecordFields, version: number): void {
+    this.highest = Math.max(this.highest, version);
     const entry = this.entries.get(model);
     if (entry && entry.version >= version) return;
     this.entries.set(model, { fields, version });

@@ -117,6 +117,75 @@ describe("a call's own write is newer than what the mirror heard before it lande
   });
 });
 
+describe('what is written back after Redis did not answer is what it never took, not what the fleet has since changed (real Redis)', () => {
+  /** Makes `job`'s next write of `command` fail (a reset connection), and returns the way back. */
+  function failNext(job: Job, command: 'holdlineFail' | 'holdlineClear'): () => void {
+    const client = job.store.client;
+    const send = client[command].bind(client);
+    client[command] = () => Promise.reject(new Error('connection reset'));
+    return () => {
+      client[command] = send;
+      job.store.forgetPause();
+    };
+  }
+
+  const recordOf = async (job: Job, model: string) => {
+    const [key] = await job.store.client.keys(`holdline:cooldown:*${model}`);
+    return key === undefined ? undefined : job.store.client.hgetall(key);
+  };
+
+  it("a blip does not write back a cooldown this call had from the fleet, which another call's success has since ended", async () => {
+    const { jobs } = await calls('a/one,b/two');
+    const [a, b] = jobs as [Job, Job];
+    // A has a/one cooling from the fleet (B's 429), then B's probe answers: the fleet's record is gone. A has had no
+    // decision since, so its own state still has a/one cooling.
+    await b.store.fail('a/one', { until: 30_000, cls: 'rate-limit', streak: 1, since: 0 });
+    await a.store.idle();
+    await a.chain.syncShared();
+    expect(a.chain.cooldowns.get('openrouter:a/one')).toMatchObject({ cls: 'rate-limit' });
+    expect(await b.store.clear('a/one')).toBe(true);
+    // One of A's writes meets a reset connection (its own b/two failure): Redis kept its data.
+    const back = failNext(a, 'holdlineFail');
+    a.chain.noteFailure(backendOf(a, 'b/two'), { cls: 'unavailable', status: 502 }, { class: 'unavailable', detail: '502', status: 502 }, 10);
+    await a.store.idle();
+    back();
+    expect(await a.store.refresh()).toBe(true);
+    // What Redis never took goes back (b/two); a/one, back in the fleet, is not cooled again by A's stale copy.
+    expect(await recordOf(a, 'b/two')).toMatchObject({ cls: 'unavailable' });
+    expect(await recordOf(a, 'a/one')).toBeUndefined();
+  });
+
+  it('a success written back after an outage does not erase a failure another call booked after it', async () => {
+    const { jobs } = await calls('a/one,b/two');
+    const [a, b] = jobs as [Job, Job];
+    // A's answer from a/one at 0: its clear meets a reset connection, and waits to be written back.
+    const back = failNext(a, 'holdlineClear');
+    expect(await a.store.clear('a/one')).toBe(false);
+    // B's 429 on a/one at 100, booked in Redis meanwhile: the model's last word.
+    expect(await b.store.fail('a/one', { until: 60_000, cls: 'rate-limit', streak: 1, since: 100 })).toBe(true);
+    back();
+    expect(await a.store.refresh()).toBe(true);
+    expect(await recordOf(a, 'a/one')).toMatchObject({ until: String(EPOCH + 60_000), cls: 'rate-limit' });
+  });
+
+  it('Redis lost its data meanwhile: every live cooldown this call holds goes back, the fleet forgot them all', async () => {
+    const { jobs } = await calls('a/one,b/two');
+    const [a] = jobs as [Job];
+    a.chain.noteFailure(backendOf(a, 'a/one'), { cls: 'rate-limit', status: 429, retryAfterMs: 30_000 }, { class: 'rate-limit', detail: '429', status: 429 }, 10);
+    await a.store.idle();
+    expect(await recordOf(a, 'a/one')).toMatchObject({ cls: 'rate-limit' });
+    // Redis is flushed (a restart without persistence), and one of A's calls failed meanwhile.
+    await a.store.client.flushall();
+    const back = failNext(a, 'holdlineFail');
+    a.chain.noteFailure(backendOf(a, 'b/two'), { cls: 'unavailable', status: 502 }, { class: 'unavailable', detail: '502', status: 502 }, 20);
+    await a.store.idle();
+    back();
+    expect(await a.store.refresh()).toBe(true);
+    expect(await recordOf(a, 'a/one')).toMatchObject({ until: String(EPOCH + 30_010), cls: 'rate-limit' });
+    expect(await recordOf(a, 'b/two')).toMatchObject({ cls: 'unavailable' });
+  });
+});
+
 describe("the key's free-models-per-min cools the other :free models without touching their streak (real Redis)", () => {
   it("a model that never failed keeps no streak fleet-wide: another call's first failure of it is a first one", async () => {
     const { jobs } = await calls('a/one:free,b/two:free,c/paid');

@@ -45,9 +45,15 @@ return announce()`;
 /**
  * A success forgets the model's record fleet-wide (its probe lease too). Returns the version it is part of (the
  * counter as it is when there was nothing to forget): what the caller's mirror drops anything older than.
- * KEYS[1] record, KEYS[2] version; ARGV: channel, model.
+ * A success written back after an outage (`at`: its epoch ms) forgets only failures older than itself: a failure
+ * another call booked meanwhile is the model's last word.
+ * KEYS[1] record, KEYS[2] version; ARGV: channel, model, at ('' for a success as it happens).
  */
 export const CLEAR_SCRIPT = `${ANNOUNCE}
+if ARGV[3] ~= '' then
+  local rec = redis.call('HMGET', KEYS[1], 'since', 'errAt')
+  if math.max(tonumber(rec[1]) or 0, tonumber(rec[2]) or 0) > tonumber(ARGV[3]) then return tonumber(redis.call('GET', KEYS[2]) or '0') end
+end
 if redis.call('DEL', KEYS[1]) == 0 then return tonumber(redis.call('GET', KEYS[2]) or '0') end
 return announce()`;
 
@@ -65,22 +71,28 @@ return announce()`;
  * of ms). With one, each process's mirror already says who probes (shared-cooldowns.ts, `refusedByMirror`): one
  * booking per pass. The lease is still taken here, atomically, so two calls never probe at once whoever is named; a
  * named call that has no turn then costs the others the head start, no request.
+ *
+ * An early probe (`early`: a pass that found every backend cooling probes a model on a guessed end rather than hold,
+ * policy.ts `probeInsteadOfHolding`): a record whose end is a guess grants the lease before its end, so the fleet's
+ * early probe is one call's too (the others are refused as probing); a told end (a provider's reset time) is still
+ * refused as cooling. No head start before the end: it is for the instant a cooldown ends, not for a caller who waits.
  * Returns {1, usedToday} (granted) or {0, epoch ms to wait for, why: 'cooling' | 'probing' | 'minute' | 'day', cls}
  * and, for 'cooling', the record's guessed ('1'/'0') and streak: the refusal is the record, booked as it is.
  * KEYS[1] record, KEYS[2] version, KEYS[3] minute window (sorted set), KEYS[4] day count (hash: day, used);
  * ARGV: channel, model, nowEpochMs, leaseEndEpochMs, caller, free (1/0), windowMs, limit, member, dayStartEpochMs,
- * dayEndEpochMs, perDay, headStartMs (epoch ms).
+ * dayEndEpochMs, perDay, headStartMs (epoch ms), early (1/0).
  */
 export const BOOK_SCRIPT = `${ANNOUNCE}
 local now = tonumber(ARGV[3])
 local rec = redis.call('HMGET', KEYS[1], 'until', 'probeUntil', 'probeBy', 'cls', 'guessed', 'streak', 'nextBy')
 local untilMs = tonumber(rec[1])
-if untilMs and untilMs > now then return {0, untilMs, 'cooling', rec[4], rec[5] or '0', rec[6] or '0'} end
+local early = untilMs and untilMs > now and ARGV[14] == '1' and rec[5] == '1'
+if untilMs and untilMs > now and not early then return {0, untilMs, 'cooling', rec[4], rec[5] or '0', rec[6] or '0'} end
 local lease = tonumber(rec[2])
 local leased = untilMs and lease and lease > now
 if leased and rec[3] ~= ARGV[5] then return {0, lease, 'probing', rec[4]} end
 local headStartEnd = untilMs and untilMs + tonumber(ARGV[13])
-if untilMs and not leased and rec[7] and rec[7] ~= ARGV[5] and now < headStartEnd then return {0, headStartEnd, 'probing', rec[4]} end
+if not early and untilMs and not leased and rec[7] and rec[7] ~= ARGV[5] and now < headStartEnd then return {0, headStartEnd, 'probing', rec[4]} end
 local used = 0
 if ARGV[6] == '1' then
   local perDay = tonumber(ARGV[12])
