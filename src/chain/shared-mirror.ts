@@ -173,7 +173,6 @@ export class SharedMirror extends EventEmitter {
 
   /** Forgets its versions (Redis lost its data: any word from it is newer than what this copy holds). */
   forgetVersions(): void {
-    this.wentBack = true;
     for (const entry of this.entries.values()) entry.version = -1;
     for (const write of this.writes.values()) write.landed = -1;
     this.generation += 1;
@@ -244,6 +243,7 @@ export class SharedMirror extends EventEmitter {
     if (this.lastMessage !== undefined && version <= this.lastMessage) {
       // The versions went back: Redis restarted or was flushed. Whatever it says now is newer than what is held.
       this.forgetVersions();
+      this.wentBack = true;
       this.emit('stale');
     } else if (this.lastMessage !== undefined && version !== this.lastMessage + 1) {
       this.following = false;

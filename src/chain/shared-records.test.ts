@@ -134,26 +134,29 @@ describe('what is written back after Redis did not answer is what it never took,
     return key === undefined ? undefined : job.store.client.hgetall(key);
   };
 
-  it("a blip does not write back a cooldown this call had from the fleet, which another call's success has since ended", async () => {
-    const { jobs } = await calls('a/one,b/two');
-    const [a, b] = jobs as [Job, Job];
-    // A has a/one cooling from the fleet (B's 429), then B's probe answers: the fleet's record is gone. A has had no
-    // decision since, so its own state still has a/one cooling.
-    await b.store.fail('a/one', { until: 30_000, cls: 'rate-limit', streak: 1, since: 0 });
-    await a.store.idle();
-    await a.chain.syncShared();
-    expect(a.chain.cooldowns.get('openrouter:a/one')).toMatchObject({ cls: 'rate-limit' });
-    expect(await b.store.clear('a/one')).toBe(true);
-    // One of A's writes meets a reset connection (its own b/two failure): Redis kept its data.
-    const back = failNext(a, 'holdlineFail');
-    a.chain.noteFailure(backendOf(a, 'b/two'), { cls: 'unavailable', status: 502 }, { class: 'unavailable', detail: '502', status: 502 }, 10);
-    await a.store.idle();
-    back();
-    expect(await a.store.refresh()).toBe(true);
-    // What Redis never took goes back (b/two); a/one, back in the fleet, is not cooled again by A's stale copy.
-    expect(await recordOf(a, 'b/two')).toMatchObject({ cls: 'unavailable' });
-    expect(await recordOf(a, 'a/one')).toBeUndefined();
-  });
+  for (const closed of [false, true]) {
+    it(`a blip${closed ? " that closed the mirror's connection (Redis kept its data)" : ''} does not write back a cooldown this call had from the fleet, which another call's success has since ended`, async () => {
+      const { jobs } = await calls('a/one,b/two');
+      const [a, b] = jobs as [Job, Job];
+      // A has a/one cooling from the fleet (B's 429), then B's probe answers: the fleet's record is gone. A has had no
+      // decision since, so its own state still has a/one cooling.
+      await b.store.fail('a/one', { until: 30_000, cls: 'rate-limit', streak: 1, since: 0 });
+      await a.store.idle();
+      await a.chain.syncShared();
+      expect(a.chain.cooldowns.get('openrouter:a/one')).toMatchObject({ cls: 'rate-limit' });
+      expect(await b.store.clear('a/one')).toBe(true);
+      // One of A's writes meets a reset connection (its own b/two failure): Redis kept its data.
+      if (closed) a.store.mirror.subscriber.emit('close');
+      const back = failNext(a, 'holdlineFail');
+      a.chain.noteFailure(backendOf(a, 'b/two'), { cls: 'unavailable', status: 502 }, { class: 'unavailable', detail: '502', status: 502 }, 10);
+      await a.store.idle();
+      back();
+      expect(await a.store.refresh()).toBe(true);
+      // What Redis never took goes back (b/two); a/one, back in the fleet, is not cooled again by A's stale copy.
+      expect(await recordOf(a, 'b/two')).toMatchObject({ cls: 'unavailable' });
+      expect(await recordOf(a, 'a/one')).toBeUndefined();
+    });
+  }
 
   it('a success written back after an outage does not erase a failure another call booked after it', async () => {
     const { jobs } = await calls('a/one,b/two');
