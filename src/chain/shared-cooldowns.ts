@@ -83,7 +83,7 @@ type Args = (string | number)[];
 type ScriptedRedis = Redis & {
   holdlineFail(...keysAndArgs: Args): Promise<number>;
   holdlineClear(...keysAndArgs: Args): Promise<number>;
-  holdlineBook(...keysAndArgs: Args): Promise<[number, (number | string)?, string?, string?, string?, string?]>;
+  holdlineBook(...keysAndArgs: Args): Promise<[number, (number | string)?, (number | string)?, string?, string?, string?]>;
   holdlineGiveBack(...keysAndArgs: Args): Promise<number>;
   holdlineSnapshot(numberOfKeys: number, ...keys: string[]): Promise<[number, ...unknown[]]>;
   holdlineFreeSeed(...keysAndArgs: Args): Promise<number>;
@@ -165,6 +165,8 @@ export class SharedCooldowns extends EventEmitter {
    * fleet meanwhile (another call's probe answered), and writing it back would cool a model that is back.
    */
   private readonly pendingFails = new Set<string>();
+  /** Models whose probe lease this call took and has not ended yet (`holdsLease`). */
+  private readonly leases = new Set<string>();
   /** This process's writes (failures and clears) per model, in the order they were made: which one is the last word. */
   private readonly writeCount = new Map<string, number>();
   /** Calls are skipped before this instant (`pauseNow`'s time; see QUIET_AFTER_FAILURE_MS). */
@@ -440,7 +442,9 @@ export class SharedCooldowns extends EventEmitter {
       lastError ? toEpoch(lastError.at) : '',
       ttlMs,
       this.caller,
+      toEpoch(this.clock.now()),
     ];
+    this.leases.delete(model); // the verdict ends this call's lease (FAIL_SCRIPT)
     const written = this.writeCount.get(model);
     const landed = this.mirror.ownWrite(model);
     const version = await this.call('fail', () => this.client.holdlineFail(this.keyOf(model), this.versionKey, ...args));
@@ -455,6 +459,7 @@ export class SharedCooldowns extends EventEmitter {
   /** A success forgets the model's failures fleet-wide (and ends any probe lease on it). */
   async clear(model: string, at?: number): Promise<boolean> {
     this.pendingFails.delete(model);
+    this.leases.delete(model);
     const landed = this.mirror.ownWrite(model);
     const written = (this.writeCount.get(model) ?? 0) + 1;
     this.writeCount.set(model, written);
@@ -504,6 +509,7 @@ export class SharedCooldowns extends EventEmitter {
       return { granted: true };
     }
     if (reply[0] === 1) {
+      if (reply[2] === 1) this.leases.add(model);
       if (!budget) return { granted: true };
       this.knowDay(dayStart, Number(reply[1]));
       // In place, oldest first: a booking costs no copy of the window (nor garbage for the collector to pause on).
@@ -543,12 +549,13 @@ export class SharedCooldowns extends EventEmitter {
     return undefined;
   }
 
-  /** Does this call hold `model`'s probe lease, as its mirror says (a lease this process took, not yet ended)? */
+  /**
+   * Did this call take `model`'s probe lease, with no verdict booked since (a failure or success ends it, a give-back
+   * returns it)? What Redis answered the booking, not the mirror: the lease's own message may still be on its way.
+   */
   holdsLease(model: string): boolean {
-    const fields = this.mirror.fieldsOf(model);
-    return fields?.probeBy === this.caller && Number(fields.probeUntil) > Math.round(this.clock.toEpochMs(this.clock.now()));
+    return this.leases.has(model);
   }
-
   /** May this call probe `model`, whose cooldown ended? A booking without a `:free` slot (tests and tools). */
   async claimProbe(model: string, leaseEnd: number): Promise<{ granted: true } | { granted: false; until: number }> {
     const booking = await this.book(model, { leaseEnd, free: false });
@@ -560,6 +567,7 @@ export class SharedCooldowns extends EventEmitter {
    * `model`, if it holds one, and the `:free` slot `slot`, if one was booked. Atomic.
    */
   async giveBack(model: string, slot?: string): Promise<void> {
+    this.leases.delete(model);
     const { dayStart } = this.day();
     const booked = slot === undefined ? undefined : this.recentSlots.find((s) => s.member === slot);
     if (booked) {
@@ -639,6 +647,8 @@ export class SharedCooldowns extends EventEmitter {
     const now = this.clock.now();
     const { nowEpoch } = this.day();
     const local = this.watched.local();
+    // A pending failure whose cooldown has ended (or a success replaced) is nothing to write back, now or later.
+    for (const model of this.pendingFails) if (!((local.get(model)?.until ?? 0) > now)) this.pendingFails.delete(model);
     const written = await Promise.all([
       ...[...this.pendingClears].map(([model, at]) => this.clear(model, at)),
       ...[...local]

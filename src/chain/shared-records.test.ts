@@ -159,13 +159,16 @@ describe('what is written back after Redis did not answer is what it never took,
   }
 
   it('a success written back after an outage does not erase a failure another call booked after it', async () => {
-    const { jobs } = await calls('a/one,b/two');
+    const { clock, jobs } = await calls('a/one,b/two');
     const [a, b] = jobs as [Job, Job];
-    // A's answer from a/one at 0: its clear meets a reset connection, and waits to be written back.
+    // A's answer from a/one at 10: its clear meets a reset connection, and waits to be written back.
+    await clock.advance(10);
     const back = failNext(a, 'holdlineClear');
     expect(await a.store.clear('a/one')).toBe(false);
-    // B's 429 on a/one at 100, booked in Redis meanwhile: the model's last word.
-    expect(await b.store.fail('a/one', { until: 60_000, cls: 'rate-limit', streak: 1, since: 100 })).toBe(true);
+    // At 100 B books a/one out, the model's last word: the key's free-models-per-min, as a key-wide cooldown is booked
+    // (no streak, and the model's own older failure time kept as its since).
+    await clock.advance(90);
+    expect(await b.store.fail('a/one', { until: 60_000, cls: 'rate-limit', since: 0 })).toBe(true);
     back();
     expect(await a.store.refresh()).toBe(true);
     expect(await recordOf(a, 'a/one')).toMatchObject({ until: String(EPOCH + 60_000), cls: 'rate-limit' });
