@@ -446,13 +446,16 @@ export class SharedCooldowns extends EventEmitter {
     ];
     this.leases.delete(model); // the verdict ends this call's lease (FAIL_SCRIPT)
     const written = this.writeCount.get(model);
+    // Pending until Redis takes it: a write-back that runs meanwhile (the failure of this very call may start one)
+    // writes it too.
+    this.pendingFails.add(model);
     const landed = this.mirror.ownWrite(model);
     const version = await this.call('fail', () => this.client.holdlineFail(this.keyOf(model), this.versionKey, ...args));
     landed(version);
     if (version !== undefined) {
       this.mirror.saw(version);
-      this.pendingFails.delete(model);
-    } else if (this.writeCount.get(model) === written) this.pendingFails.add(model);
+      if (this.writeCount.get(model) === written) this.pendingFails.delete(model);
+    }
     return version !== undefined;
   }
 
@@ -463,16 +466,17 @@ export class SharedCooldowns extends EventEmitter {
     const landed = this.mirror.ownWrite(model);
     const written = (this.writeCount.get(model) ?? 0) + 1;
     this.writeCount.set(model, written);
+    // Pending until Redis takes it (written back when it answers again), unless a later failure of this process is the
+    // model's last word by then (`fail` drops it: the clear goes at the answer's first token, and a failure later in
+    // the same answer may be booked before it times out).
+    this.pendingClears.set(model, at ?? Math.round(this.clock.toEpochMs(this.clock.now())));
     const version = await this.call('clear', () => this.client.holdlineClear(this.keyOf(model), this.versionKey, this.channel, model, at ?? ''));
     landed(version);
     const done = version !== undefined;
     if (done) {
       this.mirror.saw(version);
-      this.pendingClears.delete(model);
+      if (this.writeCount.get(model) === written) this.pendingClears.delete(model);
     }
-    // Written back when Redis answers again, unless a later failure of this process is the model's last word (the
-    // clear goes at the answer's first token, and a failure later in the same answer may be booked before it times out).
-    else if (this.writeCount.get(model) === written) this.pendingClears.set(model, at ?? Math.round(this.clock.toEpochMs(this.clock.now())));
     return done;
   }
 
@@ -639,24 +643,28 @@ export class SharedCooldowns extends EventEmitter {
       this.failed('read', 'disconnected');
       return false;
     }
-    // Did Redis keep its data? Then only what it never took goes back; if it lost it, everything this process knows.
-    const counter = await this.call('read', () => this.client.get(this.versionKey));
-    if (counter === undefined) return false;
-    const lost = this.mirror.lostSince(counter === null ? null : Number(counter));
-    // All at once: one deadline for the lot, not one per record.
+    // What the mirror saw before this write-back (its own writes' versions count from here on).
+    const seen = this.mirror.seen();
     const now = this.clock.now();
     const { nowEpoch } = this.day();
     const local = this.watched.local();
+    const live = [...local].filter(([, cooldown]) => cooldown.until > now);
     // A pending failure whose cooldown has ended (or a success replaced) is nothing to write back, now or later.
     for (const model of this.pendingFails) if (!((local.get(model)?.until ?? 0) > now)) this.pendingFails.delete(model);
-    const written = await Promise.all([
+    // All at once, one deadline for the lot: what Redis never took, and its version counter (read first on this
+    // connection, so before these writes): did Redis keep its data?
+    const [counter, ...written] = await Promise.all([
+      this.call('read', () => this.client.get(this.versionKey)),
       ...[...this.pendingClears].map(([model, at]) => this.clear(model, at)),
-      ...[...local]
-        .filter(([model, cooldown]) => cooldown.until > now && (lost || this.pendingFails.has(model)))
-        .map(([model, cooldown]) => this.fail(model, cooldown)),
+      ...live.filter(([model]) => this.pendingFails.has(model)).map(([model, cooldown]) => this.fail(model, cooldown)),
       this.seedFree(this.recentSlots.filter((s) => s.at > nowEpoch - FREE_WINDOW_MS - FREE_WINDOW_MARGIN_MS)),
     ]);
-    if (written.includes(false)) return false;
+    if (counter === undefined || written.includes(false)) return false;
+    // Redis lost its data (the versions went back, or its counter is behind what the mirror saw): everything this
+    // process holds goes back, the fleet forgot it all. Otherwise the rest is the fleet's, and may have changed there.
+    const lost = seen.wentBack || (counter === null ? seen.highest > 0 : Number(counter) < seen.highest);
+    if (lost && (await Promise.all(live.map(([model, cooldown]) => this.fail(model, cooldown)))).includes(false)) return false;
+    this.mirror.resynced(counter === null ? null : Number(counter));
     this.healthy = true;
     if (this.outage) {
       this.outage = false;

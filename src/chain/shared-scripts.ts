@@ -114,7 +114,8 @@ if ARGV[6] == '1' then
 end
 if untilMs then
   redis.call('HSET', KEYS[1], 'probeUntil', ARGV[4], 'probeBy', ARGV[5])
-  redis.call('HDEL', KEYS[1], 'nextBy')
+  -- An early probe leaves the name for the end: if it gives its lease back, the head start is still the named call's.
+  if not early then redis.call('HDEL', KEYS[1], 'nextBy') end
   announce()
   return {1, used, 1}
 end
