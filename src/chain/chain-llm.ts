@@ -413,7 +413,7 @@ export class ChainLLM extends llm.LLM {
    * `book`): undefined (ask it; `slot`: the `:free` slot it took), or the scenario ms until which it waits (another
    * call's cooldown or probe, or the key's `:free` budget is spent), booked as its cooldown.
    */
-  async sharedHold(backend: Backend, now: number): Promise<{ until?: number; slot?: string }> {
+  async sharedHold(backend: Backend, now: number): Promise<{ until?: number; slot?: string; probing?: true }> {
     const shared = this.options.shared;
     if (!shared || !this.booksBefore(backend, now)) return {};
     const cooldown = this.cooldowns.get(backend.id);
@@ -440,7 +440,7 @@ export class ChainLLM extends llm.LLM {
         ...(streak > 0 && { streak }),
       });
     }
-    return { until: booking.until };
+    return { until: booking.until, ...(booking.why === 'probing' && { probing: true as const }) };
   }
 
   /**
@@ -606,10 +606,10 @@ class ChainStream extends llm.LLMStream {
         case 'attempt': {
           const booked = performance.now();
           const books = this.chain.booksBefore(decision.backend, now);
-          const { until: notBefore, slot } = books ? await this.chain.sharedHold(decision.backend, now) : {};
+          const { until: notBefore, slot, probing } = books ? await this.chain.sharedHold(decision.backend, now) : {};
           shared?.noteDecision(waited + performance.now() - booked);
           if (notBefore !== undefined) {
-            this.skip(episode, decision.backend, decision.pass, now, notBefore);
+            this.skip(episode, decision.backend, decision.pass, now, notBefore, probing);
             break;
           }
           // The caller moved on while Redis answered: nothing is sent, and what the booking took goes back.
@@ -659,9 +659,9 @@ class ChainStream extends llm.LLMStream {
     }
   }
 
-  private skip(episode: Episode, backend: Backend, pass: number, now: number, until: number): void {
+  private skip(episode: Episode, backend: Backend, pass: number, now: number, until: number, probing?: true): void {
     const cls = this.chain.cooldowns.get(backend.id)?.cls;
-    episode.skips.push({ backend: backend.id, pass, at: now, until, ...(cls && { cls }) });
+    episode.skips.push({ backend: backend.id, pass, at: now, until, ...(cls && { cls }), ...(probing && { probing }) });
     this.chain.options.events.publish({ type: 'skip', turnId: this.turnId, pass, backend: backend.kind, model: backend.model, cooldownUntil: Math.round(until) });
   }
 

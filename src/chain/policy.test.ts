@@ -572,3 +572,43 @@ describe('a turn that met the storm only through skips (a fleet: another call ma
     });
   });
 });
+
+describe("the retry window's last pass and another call's probe (a fleet)", () => {
+  // The first failure at 0: the window ends at 60 s. The last pass, at its end: a/one refused because another call of
+  // the fleet probes it (its verdict by the next look), b/two cooling, the local server refused.
+  const end = 60_000;
+  const lastPass = (aUntil: number, probing: boolean): Episode => ({
+    ...newEpisode(0),
+    held: true,
+    waits: 7,
+    attempts: [
+      { backend: A.id, pass: 1, at: 0, end: 0, textSent: false, failure: { cls: 'rate-limit', status: 429 } },
+      { backend: L.id, pass: 8, at: end, end: end, textSent: false, failure: { cls: 'connection', refused: true } },
+    ],
+    skips: [
+      { backend: A.id, pass: 8, at: end, until: aUntil, cls: 'rate-limit', ...(probing && { probing: true as const }) },
+      { backend: B.id, pass: 8, at: end, until: end + 30_000, cls: 'rate-limit' },
+    ],
+  });
+  const cooling = (aUntil: number) =>
+    new Map<string, Cooldown>([
+      [A.id, { until: aUntil, cls: 'rate-limit' }],
+      [B.id, { until: end + 30_000, cls: 'rate-limit' }],
+      [L.id, { until: end + 5_000, cls: 'connection' }],
+    ]);
+
+  it("waits once for the probe's verdict, a look past the window's end, rather than apologise a moment before it", () => {
+    expect(decide({ episode: lastPass(end + 1_000, true), cooldowns: cooling(end + 1_000), backends, now: end, policy })).toEqual({
+      kind: 'wait',
+      until: end + 1_000,
+      reason: "another call's probe at the end of the retry window: its verdict",
+    });
+  });
+
+  it('apologises when the model is cooling (no probe to hear), or when the verdict would come later than a look', () => {
+    expect(decide({ episode: lastPass(end + 1_000, false), cooldowns: cooling(end + 1_000), backends, now: end, policy })).toEqual({ kind: 'apology', reason: 'retry window over' });
+    // The next look, a second later: another call still probes. No second wait past the window.
+    const later = end + 1_000;
+    expect(decide({ episode: lastPass(later + 1_000, true), cooldowns: cooling(later + 1_000), backends, now: later, policy })).toEqual({ kind: 'apology', reason: 'retry window over' });
+  });
+});

@@ -46,6 +46,8 @@ export interface SkipRecord {
   until: number;
   /** The failure class of the cooldown it was skipped for (with a fleet's shared cooldowns, maybe another call's). */
   cls?: FailureClass;
+  /** Skipped because another call of the fleet probes it: its verdict comes by `until` (shared-cooldowns.ts). */
+  probing?: true;
 }
 
 /** Everything that happened in one turn's episode, in order. */
@@ -123,6 +125,14 @@ export function decide(input: PolicyInput): Decision {
   }
   // Backoff overshoots the window but something could answer by its end: one last pass at the end.
   if (earliest <= windowEnd && now < windowEnd) return { kind: 'wait', until: windowEnd, reason: 'last pass at the end of the retry window' };
+  // The last pass found another call of the fleet probing a model: its verdict comes within a look (a second), so the
+  // caller waits for it once rather than hear the apology a moment before the fleet hears the model is back. Once:
+  // a look past the window's end by more than the first backoff step is not taken.
+  const verdicts = episode.skips.filter((s) => s.pass === pass && s.probing && s.until > now).map((s) => s.until);
+  const verdictBy = verdicts.length > 0 ? Math.min(...verdicts) : undefined;
+  if (verdictBy !== undefined && verdictBy <= windowEnd + policy.backoffInitialMs) {
+    return { kind: 'wait', until: verdictBy, reason: "another call's probe at the end of the retry window: its verdict" };
+  }
   return { kind: 'apology', reason: 'retry window over' };
 }
 

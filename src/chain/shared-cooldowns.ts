@@ -83,7 +83,7 @@ type Args = (string | number)[];
 type ScriptedRedis = Redis & {
   holdlineFail(...keysAndArgs: Args): Promise<number>;
   holdlineClear(...keysAndArgs: Args): Promise<number>;
-  holdlineBook(...keysAndArgs: Args): Promise<[number, (number | string)?, string?, string?, string?, string?]>;
+  holdlineBook(...keysAndArgs: Args): Promise<[number, (number | string)?, (number | string)?, string?, string?, string?]>;
   holdlineGiveBack(...keysAndArgs: Args): Promise<number>;
   holdlineSnapshot(numberOfKeys: number, ...keys: string[]): Promise<[number, ...unknown[]]>;
   holdlineFreeSeed(...keysAndArgs: Args): Promise<number>;
@@ -165,6 +165,8 @@ export class SharedCooldowns extends EventEmitter {
    * fleet meanwhile (another call's probe answered), and writing it back would cool a model that is back.
    */
   private readonly pendingFails = new Set<string>();
+  /** Models whose probe lease this call took and has not ended yet (`holdsLease`). */
+  private readonly leases = new Set<string>();
   /** This process's writes (failures and clears) per model, in the order they were made: which one is the last word. */
   private readonly writeCount = new Map<string, number>();
   /** Calls are skipped before this instant (`pauseNow`'s time; see QUIET_AFTER_FAILURE_MS). */
@@ -440,34 +442,41 @@ export class SharedCooldowns extends EventEmitter {
       lastError ? toEpoch(lastError.at) : '',
       ttlMs,
       this.caller,
+      toEpoch(this.clock.now()),
     ];
+    this.leases.delete(model); // the verdict ends this call's lease (FAIL_SCRIPT)
     const written = this.writeCount.get(model);
+    // Pending until Redis takes it: a write-back that runs meanwhile (the failure of this very call may start one)
+    // writes it too.
+    this.pendingFails.add(model);
     const landed = this.mirror.ownWrite(model);
     const version = await this.call('fail', () => this.client.holdlineFail(this.keyOf(model), this.versionKey, ...args));
     landed(version);
     if (version !== undefined) {
       this.mirror.saw(version);
-      this.pendingFails.delete(model);
-    } else if (this.writeCount.get(model) === written) this.pendingFails.add(model);
+      if (this.writeCount.get(model) === written) this.pendingFails.delete(model);
+    }
     return version !== undefined;
   }
 
   /** A success forgets the model's failures fleet-wide (and ends any probe lease on it). */
   async clear(model: string, at?: number): Promise<boolean> {
     this.pendingFails.delete(model);
+    this.leases.delete(model);
     const landed = this.mirror.ownWrite(model);
     const written = (this.writeCount.get(model) ?? 0) + 1;
     this.writeCount.set(model, written);
+    // Pending until Redis takes it (written back when it answers again), unless a later failure of this process is the
+    // model's last word by then (`fail` drops it: the clear goes at the answer's first token, and a failure later in
+    // the same answer may be booked before it times out).
+    this.pendingClears.set(model, at ?? Math.round(this.clock.toEpochMs(this.clock.now())));
     const version = await this.call('clear', () => this.client.holdlineClear(this.keyOf(model), this.versionKey, this.channel, model, at ?? ''));
     landed(version);
     const done = version !== undefined;
     if (done) {
       this.mirror.saw(version);
-      this.pendingClears.delete(model);
+      if (this.writeCount.get(model) === written) this.pendingClears.delete(model);
     }
-    // Written back when Redis answers again, unless a later failure of this process is the model's last word (the
-    // clear goes at the answer's first token, and a failure later in the same answer may be booked before it times out).
-    else if (this.writeCount.get(model) === written) this.pendingClears.set(model, at ?? Math.round(this.clock.toEpochMs(this.clock.now())));
     return done;
   }
 
@@ -504,6 +513,7 @@ export class SharedCooldowns extends EventEmitter {
       return { granted: true };
     }
     if (reply[0] === 1) {
+      if (reply[2] === 1) this.leases.add(model);
       if (!budget) return { granted: true };
       this.knowDay(dayStart, Number(reply[1]));
       // In place, oldest first: a booking costs no copy of the window (nor garbage for the collector to pause on).
@@ -543,12 +553,13 @@ export class SharedCooldowns extends EventEmitter {
     return undefined;
   }
 
-  /** Does this call hold `model`'s probe lease, as its mirror says (a lease this process took, not yet ended)? */
+  /**
+   * Did this call take `model`'s probe lease, with no verdict booked since (a failure or success ends it, a give-back
+   * returns it)? What Redis answered the booking, not the mirror: the lease's own message may still be on its way.
+   */
   holdsLease(model: string): boolean {
-    const fields = this.mirror.fieldsOf(model);
-    return fields?.probeBy === this.caller && Number(fields.probeUntil) > Math.round(this.clock.toEpochMs(this.clock.now()));
+    return this.leases.has(model);
   }
-
   /** May this call probe `model`, whose cooldown ended? A booking without a `:free` slot (tests and tools). */
   async claimProbe(model: string, leaseEnd: number): Promise<{ granted: true } | { granted: false; until: number }> {
     const booking = await this.book(model, { leaseEnd, free: false });
@@ -560,6 +571,7 @@ export class SharedCooldowns extends EventEmitter {
    * `model`, if it holds one, and the `:free` slot `slot`, if one was booked. Atomic.
    */
   async giveBack(model: string, slot?: string): Promise<void> {
+    this.leases.delete(model);
     const { dayStart } = this.day();
     const booked = slot === undefined ? undefined : this.recentSlots.find((s) => s.member === slot);
     if (booked) {
@@ -631,22 +643,28 @@ export class SharedCooldowns extends EventEmitter {
       this.failed('read', 'disconnected');
       return false;
     }
-    // Did Redis keep its data? Then only what it never took goes back; if it lost it, everything this process knows.
-    const counter = await this.call('read', () => this.client.get(this.versionKey));
-    if (counter === undefined) return false;
-    const lost = this.mirror.lostSince(counter === null ? null : Number(counter));
-    // All at once: one deadline for the lot, not one per record.
+    // What the mirror saw before this write-back (its own writes' versions count from here on).
+    const seen = this.mirror.seen();
     const now = this.clock.now();
     const { nowEpoch } = this.day();
     const local = this.watched.local();
-    const written = await Promise.all([
+    const live = [...local].filter(([, cooldown]) => cooldown.until > now);
+    // A pending failure whose cooldown has ended (or a success replaced) is nothing to write back, now or later.
+    for (const model of this.pendingFails) if (!((local.get(model)?.until ?? 0) > now)) this.pendingFails.delete(model);
+    // All at once, one deadline for the lot: what Redis never took, and its version counter (read first on this
+    // connection, so before these writes): did Redis keep its data?
+    const [counter, ...written] = await Promise.all([
+      this.call('read', () => this.client.get(this.versionKey)),
       ...[...this.pendingClears].map(([model, at]) => this.clear(model, at)),
-      ...[...local]
-        .filter(([model, cooldown]) => cooldown.until > now && (lost || this.pendingFails.has(model)))
-        .map(([model, cooldown]) => this.fail(model, cooldown)),
+      ...live.filter(([model]) => this.pendingFails.has(model)).map(([model, cooldown]) => this.fail(model, cooldown)),
       this.seedFree(this.recentSlots.filter((s) => s.at > nowEpoch - FREE_WINDOW_MS - FREE_WINDOW_MARGIN_MS)),
     ]);
-    if (written.includes(false)) return false;
+    if (counter === undefined || written.includes(false)) return false;
+    // Redis lost its data (the versions went back, or its counter is behind what the mirror saw): everything this
+    // process holds goes back, the fleet forgot it all. Otherwise the rest is the fleet's, and may have changed there.
+    const lost = seen.wentBack || (counter === null ? seen.highest > 0 : Number(counter) < seen.highest);
+    if (lost && (await Promise.all(live.map(([model, cooldown]) => this.fail(model, cooldown)))).includes(false)) return false;
+    this.mirror.resynced(counter === null ? null : Number(counter));
     this.healthy = true;
     if (this.outage) {
       this.outage = false;

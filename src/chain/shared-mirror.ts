@@ -159,21 +159,19 @@ export class SharedMirror extends EventEmitter {
     this.highest = Math.max(this.highest, version);
   }
 
-  /**
-   * Did Redis lose its data since the last look, given its version counter now (`counter`, null when it has none)? The
-   * versions went back (a message said so), or the counter is behind (or gone from) what this copy has seen. Starts
-   * the next look from `counter`.
-   */
-  lostSince(counter: number | null): boolean {
-    const lost = this.wentBack || (counter === null ? this.highest > 0 : counter < this.highest);
+  /** What this copy has seen since the store last wrote its state back: the highest version, and whether they went back. */
+  seen(): { highest: number; wentBack: boolean } {
+    return { highest: this.highest, wentBack: this.wentBack };
+  }
+
+  /** The store wrote its state back, Redis's counter then at `counter` (null: none): the next look starts there. */
+  resynced(counter: number | null): void {
     this.wentBack = false;
-    this.highest = counter ?? 0;
-    return lost;
+    this.highest = Math.max(this.highest, counter ?? 0);
   }
 
   /** Forgets its versions (Redis lost its data: any word from it is newer than what this copy holds). */
   forgetVersions(): void {
-    this.wentBack = true;
     for (const entry of this.entries.values()) entry.version = -1;
     for (const write of this.writes.values()) write.landed = -1;
     this.generation += 1;
@@ -244,6 +242,7 @@ export class SharedMirror extends EventEmitter {
     if (this.lastMessage !== undefined && version <= this.lastMessage) {
       // The versions went back: Redis restarted or was flushed. Whatever it says now is newer than what is held.
       this.forgetVersions();
+      this.wentBack = true;
       this.emit('stale');
     } else if (this.lastMessage !== undefined && version !== this.lastMessage + 1) {
       this.following = false;

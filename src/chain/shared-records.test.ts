@@ -134,35 +134,41 @@ describe('what is written back after Redis did not answer is what it never took,
     return key === undefined ? undefined : job.store.client.hgetall(key);
   };
 
-  it("a blip does not write back a cooldown this call had from the fleet, which another call's success has since ended", async () => {
-    const { jobs } = await calls('a/one,b/two');
-    const [a, b] = jobs as [Job, Job];
-    // A has a/one cooling from the fleet (B's 429), then B's probe answers: the fleet's record is gone. A has had no
-    // decision since, so its own state still has a/one cooling.
-    await b.store.fail('a/one', { until: 30_000, cls: 'rate-limit', streak: 1, since: 0 });
-    await a.store.idle();
-    await a.chain.syncShared();
-    expect(a.chain.cooldowns.get('openrouter:a/one')).toMatchObject({ cls: 'rate-limit' });
-    expect(await b.store.clear('a/one')).toBe(true);
-    // One of A's writes meets a reset connection (its own b/two failure): Redis kept its data.
-    const back = failNext(a, 'holdlineFail');
-    a.chain.noteFailure(backendOf(a, 'b/two'), { cls: 'unavailable', status: 502 }, { class: 'unavailable', detail: '502', status: 502 }, 10);
-    await a.store.idle();
-    back();
-    expect(await a.store.refresh()).toBe(true);
-    // What Redis never took goes back (b/two); a/one, back in the fleet, is not cooled again by A's stale copy.
-    expect(await recordOf(a, 'b/two')).toMatchObject({ cls: 'unavailable' });
-    expect(await recordOf(a, 'a/one')).toBeUndefined();
-  });
+  for (const closed of [false, true]) {
+    it(`a blip${closed ? " that closed the mirror's connection (Redis kept its data)" : ''} does not write back a cooldown this call had from the fleet, which another call's success has since ended`, async () => {
+      const { jobs } = await calls('a/one,b/two');
+      const [a, b] = jobs as [Job, Job];
+      // A has a/one cooling from the fleet (B's 429), then B's probe answers: the fleet's record is gone. A has had no
+      // decision since, so its own state still has a/one cooling.
+      await b.store.fail('a/one', { until: 30_000, cls: 'rate-limit', streak: 1, since: 0 });
+      await a.store.idle();
+      await a.chain.syncShared();
+      expect(a.chain.cooldowns.get('openrouter:a/one')).toMatchObject({ cls: 'rate-limit' });
+      expect(await b.store.clear('a/one')).toBe(true);
+      // One of A's writes meets a reset connection (its own b/two failure): Redis kept its data.
+      if (closed) a.store.mirror.subscriber.emit('close');
+      const back = failNext(a, 'holdlineFail');
+      a.chain.noteFailure(backendOf(a, 'b/two'), { cls: 'unavailable', status: 502 }, { class: 'unavailable', detail: '502', status: 502 }, 10);
+      await a.store.idle();
+      back();
+      expect(await a.store.refresh()).toBe(true);
+      // What Redis never took goes back (b/two); a/one, back in the fleet, is not cooled again by A's stale copy.
+      expect(await recordOf(a, 'b/two')).toMatchObject({ cls: 'unavailable' });
+      expect(await recordOf(a, 'a/one')).toBeUndefined();
+    });
+  }
 
   it('a success written back after an outage does not erase a failure another call booked after it', async () => {
-    const { jobs } = await calls('a/one,b/two');
+    const { clock, jobs } = await calls('a/one,b/two');
     const [a, b] = jobs as [Job, Job];
-    // A's answer from a/one at 0: its clear meets a reset connection, and waits to be written back.
+    // A's answer from a/one at 10: its clear meets a reset connection, and waits to be written back.
+    await clock.advance(10);
     const back = failNext(a, 'holdlineClear');
     expect(await a.store.clear('a/one')).toBe(false);
-    // B's 429 on a/one at 100, booked in Redis meanwhile: the model's last word.
-    expect(await b.store.fail('a/one', { until: 60_000, cls: 'rate-limit', streak: 1, since: 100 })).toBe(true);
+    // At 100 B books a/one out, the model's last word: the key's free-models-per-min, as a key-wide cooldown is booked
+    // (no streak, and the model's own older failure time kept as its since).
+    await clock.advance(90);
+    expect(await b.store.fail('a/one', { until: 60_000, cls: 'rate-limit', since: 0 })).toBe(true);
     back();
     expect(await a.store.refresh()).toBe(true);
     expect(await recordOf(a, 'a/one')).toMatchObject({ until: String(EPOCH + 60_000), cls: 'rate-limit' });

@@ -24,12 +24,14 @@ end`;
  * free-models-per-min, an empty `:free` budget) comes with streak '' and leaves it as it is; a later end from a call
  * that had not heard of the fleet's streak does not lower it (a growing guess would start again from its base).
  * KEYS[1] record, KEYS[2] version; ARGV: channel, model, until, cls, streak ('' none), guessed, since, errClass,
- * errDetail, errAt, ttlMs, caller.
+ * errDetail, errAt, ttlMs, caller, nowEpochMs.
  */
 export const FAIL_SCRIPT = `${ANNOUNCE}
 local cur = redis.call('HMGET', KEYS[1], 'until', 'streak', 'probeBy')
 local curUntil = tonumber(cur[1])
 if cur[3] == ARGV[12] then redis.call('HDEL', KEYS[1], 'probeUntil', 'probeBy') end
+-- When the last failure was booked (the caller's epoch ms): a success written back later forgets only older ones.
+redis.call('HSET', KEYS[1], 'failAt', ARGV[13])
 if (not curUntil) or curUntil < tonumber(ARGV[3]) then
   redis.call('HSET', KEYS[1], 'until', ARGV[3], 'cls', ARGV[4], 'guessed', ARGV[6], 'since', ARGV[7])
   -- The call that met the failure is named to probe first when it ends (BOOK_SCRIPT's head start); a cooldown that is
@@ -51,8 +53,7 @@ return announce()`;
  */
 export const CLEAR_SCRIPT = `${ANNOUNCE}
 if ARGV[3] ~= '' then
-  local rec = redis.call('HMGET', KEYS[1], 'since', 'errAt')
-  if math.max(tonumber(rec[1]) or 0, tonumber(rec[2]) or 0) > tonumber(ARGV[3]) then return tonumber(redis.call('GET', KEYS[2]) or '0') end
+  if (tonumber(redis.call('HGET', KEYS[1], 'failAt')) or 0) > tonumber(ARGV[3]) then return tonumber(redis.call('GET', KEYS[2]) or '0') end
 end
 if redis.call('DEL', KEYS[1]) == 0 then return tonumber(redis.call('GET', KEYS[2]) or '0') end
 return announce()`;
@@ -76,7 +77,7 @@ return announce()`;
  * policy.ts `probeInsteadOfHolding`): a record whose end is a guess grants the lease before its end, so the fleet's
  * early probe is one call's too (the others are refused as probing); a told end (a provider's reset time) is still
  * refused as cooling. No head start before the end: it is for the instant a cooldown ends, not for a caller who waits.
- * Returns {1, usedToday} (granted) or {0, epoch ms to wait for, why: 'cooling' | 'probing' | 'minute' | 'day', cls}
+ * Returns {1, usedToday, leased (1/0)} (granted) or {0, epoch ms to wait for, why: 'cooling' | 'probing' | 'minute' | 'day', cls}
  * and, for 'cooling', the record's guessed ('1'/'0') and streak: the refusal is the record, booked as it is.
  * KEYS[1] record, KEYS[2] version, KEYS[3] minute window (sorted set), KEYS[4] day count (hash: day, used);
  * ARGV: channel, model, nowEpochMs, leaseEndEpochMs, caller, free (1/0), windowMs, limit, member, dayStartEpochMs,
@@ -113,10 +114,12 @@ if ARGV[6] == '1' then
 end
 if untilMs then
   redis.call('HSET', KEYS[1], 'probeUntil', ARGV[4], 'probeBy', ARGV[5])
-  redis.call('HDEL', KEYS[1], 'nextBy')
+  -- An early probe leaves the name for the end: if it gives its lease back, the head start is still the named call's.
+  if not early then redis.call('HDEL', KEYS[1], 'nextBy') end
   announce()
+  return {1, used, 1}
 end
-return {1, used}`;
+return {1, used, 0}`;
 
 /**
  * Gives back what a booking took for a request that was never sent (a hedge picked too late): the caller's probe
