@@ -489,7 +489,7 @@ export class ChainLLM extends llm.LLM {
   /**
    * @internal A request to `backend` ended with no verdict (cancelled: outrun by a hedge, or the caller moved on): a probe
    * lease it held goes back, so another call may probe at once rather than wait out the lease (up to the first-token
-   * deadline). Its `:free` slot stays spent: the request was sent. Only when this call's mirror says it holds the lease.
+   * deadline). Its `:free` slot stays spent: the request was sent. Only when Redis granted this call the lease.
    */
   leaseUnused(backend: Backend): void {
     const shared = this.options.shared;

@@ -164,7 +164,7 @@ export class SharedCooldowns extends EventEmitter {
    * then). Only these, unless Redis lost its data: a cooldown this process holds from the fleet may have ended in the
    * fleet meanwhile (another call's probe answered), and writing it back would cool a model that is back.
    */
-  private readonly pendingFails = new Set<string>();
+  private readonly pendingFails = new Map<string, number>();
   /** Models whose probe lease this call took and has not ended yet (`holdsLease`). */
   private readonly leases = new Set<string>();
   /** This process's writes (failures and clears) per model, in the order they were made: which one is the last word. */
@@ -422,12 +422,14 @@ export class SharedCooldowns extends EventEmitter {
   }
 
   /** Books a failure's cooldown (and, for the failing backend, its last error). Resolves false when Redis did not take it. */
-  async fail(model: string, cooldown: Cooldown, lastError?: LastError): Promise<boolean> {
+  async fail(model: string, cooldown: Cooldown, lastError?: LastError, at?: number): Promise<boolean> {
     this.pendingClears.delete(model);
     this.writeCount.set(model, (this.writeCount.get(model) ?? 0) + 1);
     const toEpoch = (ms: number) => Math.round(this.clock.toEpochMs(ms));
     const untilEpoch = toEpoch(cooldown.until);
     const ttlMs = Math.max(0, untilEpoch - toEpoch(this.clock.now())) + GC_AFTER_END_MS;
+    // When it was booked (epoch ms): its first attempt's, when it is written back after Redis did not take it.
+    const bookedAt = at ?? toEpoch(this.clock.now());
     const args = [
       this.channel,
       model,
@@ -442,13 +444,13 @@ export class SharedCooldowns extends EventEmitter {
       lastError ? toEpoch(lastError.at) : '',
       ttlMs,
       this.caller,
-      toEpoch(this.clock.now()),
+      bookedAt,
     ];
     this.leases.delete(model); // the verdict ends this call's lease (FAIL_SCRIPT)
     const written = this.writeCount.get(model);
     // Pending until Redis takes it: a write-back that runs meanwhile (the failure of this very call may start one)
     // writes it too.
-    this.pendingFails.add(model);
+    this.pendingFails.set(model, bookedAt);
     const landed = this.mirror.ownWrite(model);
     const version = await this.call('fail', () => this.client.holdlineFail(this.keyOf(model), this.versionKey, ...args));
     landed(version);
@@ -650,13 +652,13 @@ export class SharedCooldowns extends EventEmitter {
     const local = this.watched.local();
     const live = [...local].filter(([, cooldown]) => cooldown.until > now);
     // A pending failure whose cooldown has ended (or a success replaced) is nothing to write back, now or later.
-    for (const model of this.pendingFails) if (!((local.get(model)?.until ?? 0) > now)) this.pendingFails.delete(model);
+    for (const [model] of this.pendingFails) if (!((local.get(model)?.until ?? 0) > now)) this.pendingFails.delete(model);
     // All at once, one deadline for the lot: what Redis never took, and its version counter (read first on this
     // connection, so before these writes): did Redis keep its data?
     const [counter, ...written] = await Promise.all([
       this.call('read', () => this.client.get(this.versionKey)),
       ...[...this.pendingClears].map(([model, at]) => this.clear(model, at)),
-      ...live.filter(([model]) => this.pendingFails.has(model)).map(([model, cooldown]) => this.fail(model, cooldown)),
+      ...live.filter(([model]) => this.pendingFails.has(model)).map(([model, cooldown]) => this.fail(model, cooldown, undefined, this.pendingFails.get(model))),
       this.seedFree(this.recentSlots.filter((s) => s.at > nowEpoch - FREE_WINDOW_MS - FREE_WINDOW_MARGIN_MS)),
     ]);
     if (counter === undefined || written.includes(false)) return false;

@@ -136,7 +136,7 @@ describe('what is written back after Redis did not answer is what it never took,
 
   for (const closed of [false, true]) {
     it(`a blip${closed ? " that closed the mirror's connection (Redis kept its data)" : ''} does not write back a cooldown this call had from the fleet, which another call's success has since ended`, async () => {
-      const { jobs } = await calls('a/one,b/two');
+      const { clock, jobs } = await calls('a/one,b/two');
       const [a, b] = jobs as [Job, Job];
       // A has a/one cooling from the fleet (B's 429), then B's probe answers: the fleet's record is gone. A has had no
       // decision since, so its own state still has a/one cooling.
@@ -151,9 +151,11 @@ describe('what is written back after Redis did not answer is what it never took,
       a.chain.noteFailure(backendOf(a, 'b/two'), { cls: 'unavailable', status: 502 }, { class: 'unavailable', detail: '502', status: 502 }, 10);
       await a.store.idle();
       back();
+      await clock.advance(500);
       expect(await a.store.refresh()).toBe(true);
-      // What Redis never took goes back (b/two); a/one, back in the fleet, is not cooled again by A's stale copy.
-      expect(await recordOf(a, 'b/two')).toMatchObject({ cls: 'unavailable' });
+      // What Redis never took goes back (b/two), booked when it happened (at 0), not when it was written back; a/one,
+      // back in the fleet, is not cooled again by A's stale copy.
+      expect(await recordOf(a, 'b/two')).toMatchObject({ cls: 'unavailable', failAt: String(EPOCH) });
       expect(await recordOf(a, 'a/one')).toBeUndefined();
     });
   }

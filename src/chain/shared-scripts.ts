@@ -24,14 +24,14 @@ end`;
  * free-models-per-min, an empty `:free` budget) comes with streak '' and leaves it as it is; a later end from a call
  * that had not heard of the fleet's streak does not lower it (a growing guess would start again from its base).
  * KEYS[1] record, KEYS[2] version; ARGV: channel, model, until, cls, streak ('' none), guessed, since, errClass,
- * errDetail, errAt, ttlMs, caller, nowEpochMs.
+ * errDetail, errAt, ttlMs, caller, bookedAtEpochMs (when the failure was booked, first tried).
  */
 export const FAIL_SCRIPT = `${ANNOUNCE}
 local cur = redis.call('HMGET', KEYS[1], 'until', 'streak', 'probeBy')
 local curUntil = tonumber(cur[1])
 if cur[3] == ARGV[12] then redis.call('HDEL', KEYS[1], 'probeUntil', 'probeBy') end
--- When the last failure was booked (the caller's epoch ms): a success written back later forgets only older ones.
-redis.call('HSET', KEYS[1], 'failAt', ARGV[13])
+-- When the latest failure was booked (epoch ms): a success written back after an outage forgets only older ones.
+if (tonumber(redis.call('HGET', KEYS[1], 'failAt')) or 0) < tonumber(ARGV[13]) then redis.call('HSET', KEYS[1], 'failAt', ARGV[13]) end
 if (not curUntil) or curUntil < tonumber(ARGV[3]) then
   redis.call('HSET', KEYS[1], 'until', ARGV[3], 'cls', ARGV[4], 'guessed', ARGV[6], 'since', ARGV[7])
   -- The call that met the failure is named to probe first when it ends (BOOK_SCRIPT's head start); a cooldown that is
