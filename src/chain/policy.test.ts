@@ -612,3 +612,30 @@ describe("the retry window's last pass and another call's probe (a fleet)", () =
     expect(decide({ episode: lastPass(later + 1_000, true), cooldowns: cooling(later + 1_000), backends, now: later, policy })).toEqual({ kind: 'apology', reason: 'retry window over' });
   });
 });
+
+describe('a model skipped in a pass whose cooldown ended before the pass did', () => {
+  it('is asked in the next pass a first backoff step after it was skipped, not after the pass\'s backoff (it was never asked)', () => {
+    // Pass 4: a/one 429 (its reset 30 s away), b/two skipped at 20 000 for a cooldown (another call's head start) that
+    // ended at 20 100, the local server refused. At 20 300 the pass is over; b/two has been free for 200 ms.
+    const episode: Episode = {
+      ...newEpisode(0),
+      held: true,
+      waits: 3,
+      attempts: [
+        { backend: A.id, pass: 4, at: 20_000, end: 20_300, textSent: false, failure: { cls: 'rate-limit', status: 429, retryAfterMs: 30_000 } },
+        { backend: L.id, pass: 4, at: 20_300, end: 20_300, textSent: false, failure: { cls: 'connection', refused: true } },
+      ],
+      skips: [{ backend: B.id, pass: 4, at: 20_000, until: 20_100, cls: 'rate-limit' }],
+    };
+    const cooldowns = new Map<string, Cooldown>([
+      [A.id, { until: 50_300, cls: 'rate-limit', since: 20_300 }],
+      [B.id, { until: 20_100, cls: 'rate-limit', since: 5_000 }],
+      [L.id, { until: 25_300, cls: 'connection' }],
+    ]);
+    // A first backoff step after it was skipped (20 000 + 1 000), not the pass's backoff (8 s).
+    expect(decide({ episode, cooldowns, backends, now: 20_300, policy })).toEqual({ kind: 'wait', until: 21_000, reason: 'a model skipped this pass is free, pass 5 next' });
+    // Still cooling at the pass's end: the backoff's pace, as before.
+    const cooling = new Map(cooldowns).set(B.id, { until: 26_000, cls: 'rate-limit', since: 5_000 });
+    expect(decide({ episode, cooldowns: cooling, backends, now: 20_300, policy })).toMatchObject({ kind: 'wait', until: 26_000 });
+  });
+});

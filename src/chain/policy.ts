@@ -107,16 +107,27 @@ export function decide(input: PolicyInput): Decision {
   if (!episode.held) return { kind: 'hold' };
 
   const windowEnd = firstFailureAt(episode, now) + policy.retryWindowMs;
+  // A model skipped in this pass whose cooldown has ended since (another call's head start or probe, a cooldown that
+  // ended while the pass asked the others) was not asked: the next pass is now, not a backoff away. bench:fleet met it:
+  // a caller skipped the second model for the fleet's head start, the pass ended after it, and the backoff made it
+  // wait 8 s for a model that had been free all along.
+  // Not sooner than the first backoff step after it was skipped, as a told reset (a cooldown of a millisecond is no storm).
+  const freed = episode.skips.filter(
+    (s) => s.pass === pass && backends.find((b) => b.id === s.backend)?.kind === 'openrouter' && !((cooldowns.get(s.backend)?.until ?? 0) > now) && !episode.attempts.some((a) => a.pass === pass && a.backend === s.backend),
+  );
+  const freedPass = freed.length > 0 ? Math.max(now, Math.min(...freed.map((s) => s.at)) + policy.backoffInitialMs) : undefined;
   const earliest = earliestAvailable(cooldowns, backends, now);
   const backoff = Math.min(policy.backoffInitialMs * 2 ** episode.waits, policy.backoffMaxMs);
   const reset = earliestRateLimitReset(cooldowns, backends, now, policy.backoffInitialMs);
   // Never sooner than the first backoff step from now either: a key-wide cooldown spread to models that did not fail
   // keeps their own older failure time, so a tiny Retry-After there would still read as told well ahead.
   const paced = reset !== undefined && reset < now + backoff ? Math.max(reset, now + policy.backoffInitialMs) : now + backoff;
-  const nextPass = Math.max(paced, earliest);
+  const nextPass = Math.min(Math.max(paced, earliest), freedPass ?? Infinity);
   if (nextPass <= windowEnd) {
     const why =
-      nextPass === now + backoff
+      nextPass === freedPass && freedPass < Math.max(paced, earliest)
+        ? 'a model skipped this pass is free'
+        : nextPass === now + backoff
         ? `backoff ${backoff} ms`
         : nextPass === paced && paced < now + backoff
           ? `a rate limit's reset time (backoff ${backoff} ms was longer)`

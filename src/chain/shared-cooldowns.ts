@@ -655,8 +655,10 @@ export class SharedCooldowns extends EventEmitter {
     for (const [model] of this.pendingFails) if (!((local.get(model)?.until ?? 0) > now)) this.pendingFails.delete(model);
     // All at once, one deadline for the lot: what Redis never took, and its version counter (read first on this
     // connection, so before these writes): did Redis keep its data?
+    // The counter matters only when something live is not pending (it goes back only if Redis lost its data).
+    const asks = live.some(([model]) => !this.pendingFails.has(model));
     const [counter, ...written] = await Promise.all([
-      this.call('read', () => this.client.get(this.versionKey)),
+      asks ? this.call('read', () => this.client.get(this.versionKey)) : Promise.resolve(null),
       ...[...this.pendingClears].map(([model, at]) => this.clear(model, at)),
       ...live.filter(([model]) => this.pendingFails.has(model)).map(([model, cooldown]) => this.fail(model, cooldown, undefined, this.pendingFails.get(model))),
       this.seedFree(this.recentSlots.filter((s) => s.at > nowEpoch - FREE_WINDOW_MS - FREE_WINDOW_MARGIN_MS)),
@@ -664,9 +666,9 @@ export class SharedCooldowns extends EventEmitter {
     if (counter === undefined || written.includes(false)) return false;
     // Redis lost its data (the versions went back, or its counter is behind what the mirror saw): everything this
     // process holds goes back, the fleet forgot it all. Otherwise the rest is the fleet's, and may have changed there.
-    const lost = seen.wentBack || (counter === null ? seen.highest > 0 : Number(counter) < seen.highest);
+    const lost = asks && (seen.wentBack || (counter === null ? seen.highest > 0 : Number(counter) < seen.highest));
     if (lost && (await Promise.all(live.map(([model, cooldown]) => this.fail(model, cooldown)))).includes(false)) return false;
-    this.mirror.resynced(counter === null ? null : Number(counter));
+    if (asks) this.mirror.resynced(counter === null ? null : Number(counter));
     this.healthy = true;
     if (this.outage) {
       this.outage = false;
