@@ -415,7 +415,7 @@ export class ChainLLM extends llm.LLM {
    */
   async sharedHold(backend: Backend, now: number): Promise<{ until?: number; slot?: string; probing?: true }> {
     const shared = this.options.shared;
-    if (!shared || !this.booksBefore(backend, now)) return {};
+    if (!shared || !this.booksBefore(backend)) return {};
     const cooldown = this.cooldowns.get(backend.id);
     const free = isFree(backend);
     // The lease covers the probe's verdict: a failure comes by the first-token deadline at the latest.
@@ -449,7 +449,7 @@ export class ChainLLM extends llm.LLM {
    * that ended, or one still running that the decision probes early (every backend cooling: the fleet's early probe is
    * one call's, as the probe at the end is), takes the lease.
    */
-  booksBefore(backend: Backend, _now: number): boolean {
+  booksBefore(backend: Backend): boolean {
     if (!this.options.shared || backend.kind !== 'openrouter') return false;
     return isFree(backend) || this.cooldowns.has(backend.id);
   }
@@ -605,7 +605,7 @@ class ChainStream extends llm.LLMStream {
           break;
         case 'attempt': {
           const booked = performance.now();
-          const books = this.chain.booksBefore(decision.backend, now);
+          const books = this.chain.booksBefore(decision.backend);
           const { until: notBefore, slot, probing } = books ? await this.chain.sharedHold(decision.backend, now) : {};
           shared?.noteDecision(waited + performance.now() - booked);
           if (notBefore !== undefined) {

@@ -5,6 +5,18 @@ import type { Backend } from './backends.js';
 import { race } from './race.js';
 
 const backend = (model: string): Backend => ({ id: `openrouter:${model}`, kind: 'openrouter', model }) as Backend;
+type Run = Parameters<typeof race>[0]['run'];
+type RunResult = Awaited<ReturnType<Run>>;
+
+/** A request that speaks its first token `ms` after it starts, then ends whole (each backend asked goes in `asked`). */
+const answersAfter =
+  (clock: VirtualClock, ms: number, asked: string[] = []): Run =>
+  async (b, _signal, onChunk) => {
+    asked.push(b.id);
+    await clock.sleep(ms);
+    onChunk({ id: 'c', delta: { role: 'assistant', content: 'Paris.' } } as llm.ChatChunk);
+    return { cancelled: false, textSent: true } as RunResult;
+  };
 
 describe('race: a hedge picked over the network', () => {
   it('comes too late when the first request already answered: never sent, never announced, and what it took is given back', async () => {
@@ -23,12 +35,7 @@ describe('race: a hedge picked over the network', () => {
       pickHedge: () => new Promise<Backend>((resolve) => (answerPick = resolve)),
       onHedge: (b) => hedged.push(b.id),
       onHedgeDropped: (b) => dropped.push(b.id),
-      run: async (b, _signal, onChunk) => {
-        asked.push(b.id);
-        await clock.sleep(200);
-        onChunk({ id: 'c', delta: { role: 'assistant', content: 'Paris.' } } as llm.ChatChunk);
-        return { cancelled: false, textSent: true } as Awaited<ReturnType<Parameters<typeof race>[0]['run']>>;
-      },
+      run: answersAfter(clock, 200, asked),
       forward: () => {},
     });
     await clock.advance(100); // the hedge delay: the pick goes out
@@ -54,7 +61,7 @@ describe('race: a hedge picked over the network', () => {
       pickHedge: () => undefined,
       run: async (_b, signal) => {
         startedAborted = signal.aborted;
-        return { cancelled: signal.aborted, textSent: false } as Awaited<ReturnType<Parameters<typeof race>[0]['run']>>;
+        return { cancelled: signal.aborted, textSent: false } as RunResult;
       },
       forward: () => {},
     });
@@ -71,11 +78,7 @@ describe('race: a hedge picked over the network', () => {
       signal: new AbortController().signal,
       hedgeAfterMs: 100,
       pickHedge: () => new Promise<Backend>((_resolve, reject) => (failPick = reject)),
-      run: async (_b, _signal, onChunk) => {
-        await clock.sleep(200);
-        onChunk({ id: 'c', delta: { role: 'assistant', content: 'Paris.' } } as llm.ChatChunk);
-        return { cancelled: false, textSent: true } as Awaited<ReturnType<Parameters<typeof race>[0]['run']>>;
-      },
+      run: answersAfter(clock, 200),
       forward: () => {},
     });
     await clock.advance(100); // the hedge delay: the pick goes out

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../contract/clock.js';
 import { loadConfig } from '../config.js';
-import { playTurns, redisForFile, ready, startJob } from '../testing/shared-fleet.js';
+import { playTurns, redisForFile, startFleet } from '../testing/shared-fleet.js';
 import type { AttemptResult } from './attempt.js';
 import type { Backend } from './backends.js';
 
@@ -23,15 +23,7 @@ async function calls(models: string, n: number, downUntil: number) {
   const config = loadConfig({ OPENROUTER_API_KEY: KEY, LLM_MODEL: models, LOCAL_LLM_BASE_URL: 'http://127.0.0.1:9/v1', HEDGE_BUDGET_PERCENT: '0' });
   const clock = new VirtualClock(0, 1_700_000_000_000);
   const script = (b: Backend, now: number) => (b.kind === 'local' ? refused : now < downUntil ? down : 'ok');
-  const jobs = Array.from({ length: n }, () => {
-    const job = startJob({ clock, config, script, redisUrl: fleetRedis.server().url, apiKey: KEY, store: { deadlineMs: 1_000 } });
-    let bookings = 0;
-    job.store.on('booking', () => (bookings += 1));
-    return { ...job, bookings: () => bookings };
-  });
-  fleetRedis.stores.push(...jobs.map((j) => j.store));
-  await Promise.all(jobs.map((j) => ready(j.store)));
-  return { clock, jobs };
+  return { clock, jobs: await startFleet(fleetRedis, n, { clock, config, script, apiKey: KEY, store: { deadlineMs: 1_000 } }) };
 }
 
 describe('probing instead of holding with a shared store (real Redis)', { timeout: 8000 }, () => {

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../contract/clock.js';
 import { loadConfig } from '../config.js';
-import { playTurns, rateLimited, redisForFile, ready, startJob, type Job } from '../testing/shared-fleet.js';
+import { playTurns, rateLimited, redisForFile, startFleet, type Job } from '../testing/shared-fleet.js';
 import type { Backend } from './backends.js';
 import { PROBE_HEAD_START_MS, PROBE_RECHECK_MS } from './shared-cooldowns.js';
 
@@ -19,18 +19,10 @@ const fleetRedis = redisForFile();
 /** a/one is rate limited (Retry-After 2 s) until 1 s: the first call's 429 at 10 cools it until 2010. */
 const END = 2_010;
 
-async function fleet(n: number): Promise<{ clock: VirtualClock; calls: (Job & { bookings: () => number })[] }> {
+async function fleet(n: number): Promise<{ clock: VirtualClock; calls: Job[] }> {
   const clock = new VirtualClock(0, 1_700_000_000_000);
   const script = (b: Backend, now: number) => (b.model === 'a/one' && now < 1_000 ? rateLimited(2_000) : 'ok');
-  const calls = Array.from({ length: n }, () => {
-    const job = startJob({ clock, config, script, redisUrl: fleetRedis.server().url, apiKey: KEY, store: { deadlineMs: 1_000 } });
-    let bookings = 0;
-    job.store.on('booking', () => (bookings += 1));
-    return { ...job, bookings: () => bookings };
-  });
-  fleetRedis.stores.push(...calls.map((c) => c.store));
-  await Promise.all(calls.map((c) => ready(c.store)));
-  return { clock, calls };
+  return { clock, calls: await startFleet(fleetRedis, n, { clock, config, script, apiKey: KEY, store: { deadlineMs: 1_000 } }) };
 }
 
 describe('the probe after a shared cooldown: the call that met the failure has a head start (real Redis)', () => {

@@ -9,7 +9,7 @@ import { llm } from '@livekit/agents';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../contract/clock.js';
 import { loadConfig } from '../config.js';
-import { playTurns, rateLimited, redisForFile, ready, startJob, type JobOptions } from '../testing/shared-fleet.js';
+import { driveUntil, playTurns, rateLimited, redisForFile, startFleet, type Job, type JobOptions } from '../testing/shared-fleet.js';
 import type { Backend } from './backends.js';
 
 const KEY = 'sk-or-v1-unused-lease-secret';
@@ -18,16 +18,12 @@ const fleetRedis = redisForFile();
 async function fleet(models: string, n: number, options: Partial<JobOptions> = {}) {
   const config = loadConfig({ OPENROUTER_API_KEY: KEY, LLM_MODEL: models, LOCAL_LLM_BASE_URL: 'http://127.0.0.1:9/v1' });
   const clock = new VirtualClock(0, 1_700_000_000_000);
-  const jobs = Array.from({ length: n }, () =>
-    startJob({ clock, config, script: () => 'ok', redisUrl: fleetRedis.server().url, apiKey: KEY, store: { deadlineMs: 1_000 }, ...options }),
-  );
-  fleetRedis.stores.push(...jobs.map((j) => j.store));
-  await Promise.all(jobs.map((j) => ready(j.store)));
+  const jobs = await startFleet(fleetRedis, n, { clock, config, script: () => 'ok', apiKey: KEY, store: { deadlineMs: 1_000 }, ...options });
   return { clock, jobs, stores: jobs.map((j) => j.store) };
 }
 
 /** Starts a turn on `chain` and returns its stream (read in the background) to close when the caller moves on. */
-function turn(chain: ReturnType<typeof startJob>['chain']): llm.LLMStream {
+function turn(chain: Job['chain']): llm.LLMStream {
   const ctx = llm.ChatContext.empty();
   ctx.addMessage({ role: 'user', content: 'What is the capital of France?' });
   const stream = chain.chat({ chatCtx: ctx });
@@ -35,17 +31,6 @@ function turn(chain: ReturnType<typeof startJob>['chain']): llm.LLMStream {
     for await (const _chunk of stream);
   })().catch(() => undefined);
   return stream;
-}
-
-/** Moves virtual time in steps until `done()` (a bounded number of steps), letting Redis answer between them. */
-async function until(clock: VirtualClock, stores: { idle: () => Promise<void>; busy: boolean }[], done: () => boolean): Promise<void> {
-  for (let i = 0; i < 2_000 && !done(); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    await Promise.all(stores.map((s) => s.idle()));
-    await new Promise((resolve) => setImmediate(resolve));
-    if (done() || stores.some((s) => s.busy)) continue;
-    if (clock.nextAt !== undefined) await clock.advanceToNext();
-  }
 }
 
 describe('what a turn booked and did not use goes back to the fleet (real Redis)', () => {
@@ -60,7 +45,7 @@ describe('what a turn booked and did not use goes back to the fleet (real Redis)
       return booking;
     };
     current.stream = turn(a.chain);
-    await until(clock, stores, () => a.seen.some((e) => e.type === 'turn_end'));
+    await driveUntil(clock, stores, () => a.seen.some((e) => e.type === 'turn_end'));
     expect(a.seen.find((e) => e.type === 'turn_end')).toMatchObject({ outcome: 'cancelled' });
     expect(a.attempts).toEqual([]);
     // The key's one request of the minute is still there: B asks the model at once, not after the minute.
@@ -75,10 +60,10 @@ describe('what a turn booked and did not use goes back to the fleet (real Redis)
     await a.store.fail('a/one', { until: 0, cls: 'rate-limit' });
     await Promise.all(jobs.map((j) => j.chain.syncShared()));
     const stream = turn(a.chain);
-    await until(clock, stores, () => a.attempts.length > 0 && a.store.holdsLease('a/one'));
+    await driveUntil(clock, stores, () => a.attempts.length > 0 && a.store.holdsLease('a/one'));
     expect(a.store.holdsLease('a/one')).toBe(true);
     stream.close(); // the caller moves on before the probe's first token
-    await until(clock, stores, () => a.seen.some((e) => e.type === 'turn_end'));
+    await driveUntil(clock, stores, () => a.seen.some((e) => e.type === 'turn_end'));
     await b.store.changes();
     expect(await b.store.claimProbe('a/one', clock.now() + 60_000)).toEqual({ granted: true });
   });
@@ -104,9 +89,9 @@ describe('what a turn booked and did not use goes back to the fleet (real Redis)
     });
     const [a, b] = jobs as [(typeof jobs)[0], (typeof jobs)[0]];
     const stream = turn(a.chain);
-    await until(clock, stores, () => a.attempts.includes('openrouter:b/two') && clock.now() > 1_500);
+    await driveUntil(clock, stores, () => a.attempts.includes('openrouter:b/two') && clock.now() > 1_500);
     stream.close(); // the caller moves on with a/one still running
-    await until(clock, stores, () => a.seen.some((e) => e.type === 'turn_end'));
+    await driveUntil(clock, stores, () => a.seen.some((e) => e.type === 'turn_end'));
     expect(a.seen.find((e) => e.type === 'attempt' && e.model === 'b/two')).toMatchObject({ outcome: 'rate-limit', hedge: true });
     await a.store.idle();
     await b.chain.syncShared();

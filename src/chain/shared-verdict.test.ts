@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ScaledClock, VirtualClock, type Clock } from '../../contract/clock.js';
 import type { AgentEvent } from '../../contract/events.js';
 import { loadConfig, type Config } from '../config.js';
-import { rateLimited, redisForFile, ready, startJob, type JobOptions, type Script } from '../testing/shared-fleet.js';
+import { driveUntil, rateLimited, redisForFile, ready, startJob, type JobOptions, type Script } from '../testing/shared-fleet.js';
 import type { AttemptResult } from './attempt.js';
 import { isSourcedChunk, type ChainLLM } from './chain-llm.js';
 
@@ -170,16 +170,7 @@ describe("another call's success ends a held call's wait (real Redis, wall time)
     const clock = new VirtualClock(0, Date.now());
     const { a, b, recover } = await twoCalls(clock);
     const stores = [a.store, b.store];
-    /** Moves virtual time only when no Redis call is under way (as playTurns does), until `done` says so. */
-    const drive = async (done: () => boolean) => {
-      for (let i = 0; i < 2_000 && !done(); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        await Promise.all(stores.map((s) => s.idle()));
-        await new Promise((resolve) => setImmediate(resolve));
-        if (stores.some((s) => s.busy) || done()) continue;
-        await clock.advanceToNext();
-      }
-    };
+    const drive = (done: () => boolean) => driveUntil(clock, stores, done);
     let wait: (Extract<AgentEvent, { type: 'policy' }> & { until: number }) | undefined;
     void next(b.chain, (e) => e.type === 'policy' && e.step === 'wait').then((e) => (wait = e as typeof wait));
     const { heard } = turn(b.chain);

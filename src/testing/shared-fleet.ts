@@ -79,7 +79,18 @@ export function startJob({ clock, config, script, redisUrl, apiKey, answerMs = 1
     store,
   );
   const skips = () => seen.filter((e): e is Extract<AgentEvent, { type: 'skip' }> => e.type === 'skip');
-  return { chain, store, seen, attempts, lines, skips };
+  // Bookings the store made (round trips to Redis for a lease or a :free slot), from its start.
+  let bookings = 0;
+  store.on('booking', () => (bookings += 1));
+  return { chain, store, seen, attempts, lines, skips, bookings: () => bookings };
+}
+
+/** `n` job processes of one fleet, on one clock and config, their stores closed after the test (`redisForFile`), each ready. */
+export async function startFleet(redis: ReturnType<typeof redisForFile>, n: number, options: Omit<JobOptions, 'redisUrl'>): Promise<Job[]> {
+  const jobs = Array.from({ length: n }, () => startJob({ ...options, redisUrl: redis.server().url }));
+  redis.stores.push(...jobs.map((j) => j.store));
+  await Promise.all(jobs.map((j) => ready(j.store)));
+  return jobs;
 }
 
 /** The store answers and its mirror follows Redis (subscribed, first snapshot read): decisions read memory. */
@@ -98,15 +109,23 @@ export async function playTurns(clock: VirtualClock, chains: ChainLLM[], stores:
     for await (const chunk of chain.chat({ chatCtx: ctx })) if (isSourcedChunk(chunk)) heard[i]?.push(`${chunk.source}: ${chunk.delta?.content ?? ''}`);
     done += 1;
   });
-  for (let i = 0; i < 20_000 && done < chains.length; i++) {
+  await driveUntil(clock, stores, () => done === chains.length, 20_000);
+  await Promise.all(readers);
+  return heard;
+}
+
+/**
+ * Moves virtual time one timer at a time until `done` (at most `steps` moves), and only when no Redis call is under
+ * way: a reply on its way is work the clock cannot see.
+ */
+export async function driveUntil(clock: VirtualClock, stores: readonly SharedCooldowns[], done: () => boolean, steps = 2_000): Promise<void> {
+  for (let i = 0; i < steps && !done(); i++) {
     await new Promise((resolve) => setTimeout(resolve, 0));
     await Promise.all(stores.map((s) => s.idle()));
     await new Promise((resolve) => setImmediate(resolve));
-    if (stores.some((s) => s.busy)) continue;
+    if (done() || stores.some((s) => s.busy)) continue;
     if (clock.nextAt !== undefined) await clock.advanceToNext();
   }
-  await Promise.all(readers);
-  return heard;
 }
 
 /**
