@@ -63,6 +63,12 @@ export class SharedMirror extends EventEmitter {
   private wentBack = false;
   /** Subscribed, and a snapshot applied since: the copy follows Redis. */
   private following = false;
+  /**
+   * The highest version a message was lost at (a gap: 0 when none): only a snapshot read at or after it covers the
+   * loss. One read before the gap was found (a refresh already on its way) must not make the copy follow again: the
+   * store's next snapshot, asked for by the gap, does.
+   */
+  private lostUpTo = 0;
   private subscribed = false;
   private readonly waiters: { version: number; resolve: () => void }[] = [];
   /** This process's writes per model: how many are on their way, and the version the last one landed at. */
@@ -141,7 +147,7 @@ export class SharedMirror extends EventEmitter {
   applySnapshot(version: number, records: ReadonlyMap<string, RecordFields>): void {
     for (const [model, fields] of records) this.put(model, fields, version);
     this.known = Math.max(this.known ?? version, version, this.lastMessage ?? version);
-    if (this.subscribed && !this.following) {
+    if (this.subscribed && !this.following && version >= this.lostUpTo) {
       this.following = true;
       this.emit('live');
     }
@@ -170,14 +176,20 @@ export class SharedMirror extends EventEmitter {
     this.highest = Math.max(this.highest, counter ?? 0);
   }
 
-  /** Forgets its versions (Redis lost its data: any word from it is newer than what this copy holds). */
+  /**
+   * Forgets its versions (Redis lost its data: any word from it is newer than what this copy holds). Waiters for a
+   * version are let go: that version belonged to the Redis that is gone, the new one may never reach it, and a waiter
+   * let go finds the copy not following and reads a snapshot instead (`SharedCooldowns.changes`).
+   */
   forgetVersions(): void {
     for (const entry of this.entries.values()) entry.version = -1;
     for (const write of this.writes.values()) write.landed = -1;
     this.generation += 1;
     this.lastMessage = undefined;
     this.known = undefined;
+    this.lostUpTo = 0;
     this.following = false;
+    for (const { resolve } of this.waiters.splice(0)) resolve();
   }
 
   async close(): Promise<void> {
@@ -246,6 +258,7 @@ export class SharedMirror extends EventEmitter {
       this.emit('stale');
     } else if (this.lastMessage !== undefined && version !== this.lastMessage + 1) {
       this.following = false;
+      this.lostUpTo = Math.max(this.lostUpTo, version - 1);
       this.emit('stale'); // a message was lost (the connection's buffer overflowed): read the lot again
     }
     this.lastMessage = version;

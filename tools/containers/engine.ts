@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { aptGet } from '../kit/apt.js';
 import { isAlive, killQuietly } from '../kit/processes.js';
 import { exec, have, run } from '../kit/run-command.js';
 import { paths, RUN_DIR, type EngineState } from './state.js';
@@ -43,8 +44,8 @@ export async function installEnginePackages(say: Say): Promise<void> {
   if (missing.length === 0) return say('dockerd, iptables and debootstrap are installed');
   say(`apt-get install ${missing.join(' ')} (Debian's packages; nothing else is installed system-wide)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  await run('apt-get', ['update', '-q'], { env, onLine: quiet(say) });
-  await run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env, onLine: quiet(say) });
+  await aptGet(['update', '-q'], { env, onLine: quiet(say) });
+  await aptGet(['install', '-y', '-q', '--no-install-recommends', ...missing], { env, onLine: quiet(say) });
 }
 
 /** Shows apt's "Setting up" / "Get:" lines only: enough to see it move. */
