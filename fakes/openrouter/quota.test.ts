@@ -109,17 +109,28 @@ describe("the fake's free-model quota, per key", () => {
     expect(other.data).toEqual({ total_credits: 10, total_usage: 0 });
   });
 
-  it("a rule's answer wins over a spent quota; models[] falls back from the quota's 429 to a paid model", async () => {
+  it("a rule's scripted error wins over a spent quota, a rule's reply does not; models[] falls back from the quota's 429 to a paid model", async () => {
     fake = await fakeFor(
-      { startsAt: NOON, reply: INSTANT, models: [PAID], rules: [{ when: { model: MODEL_A, nth: 1 }, then: { text: 'from the rule' } }] },
+      {
+        startsAt: NOON,
+        reply: INSTANT,
+        models: [PAID],
+        rules: [
+          { when: { model: MODEL_A, nth: 1 }, then: { error: 'provider-down' } },
+          { when: { model: MODEL_B, nth: 21 }, then: { text: 'from the rule', ttft: '10ms' } },
+        ],
+      },
       { speed: 1 },
     );
     const client = openaiFor(fake);
     for (let i = 0; i < 20; i++) await client.chat.completions.create({ model: MODEL_B, messages: USER });
-    // The quota is spent: MODEL_A's first request is a rule's, and the rule answers.
-    const ruled = await client.chat.completions.create({ model: MODEL_A, messages: USER });
-    expect(ruled.choices[0]?.message.content).toBe('from the rule');
-    // Its second: no rule applies; the quota refuses it, and models[] moves on to the paid model.
+    // The quota is spent: MODEL_A's first request is a rule's scripted error, and the rule answers (a storm stays a storm).
+    expect((await refusal(client.chat.completions.create({ model: MODEL_A, messages: USER }))).status).toBe(502);
+    // MODEL_B's 21st is a rule's reply: OpenRouter's limiter refuses it before any provider could answer.
+    const spent = await refusal(client.chat.completions.create({ model: MODEL_B, messages: USER }));
+    expect(spent.status).toBe(429);
+    expect(spent.message).toContain('free-models-per-min');
+    // MODEL_A's second: no rule applies; the quota refuses it, and models[] moves on to the paid model.
     const fellBack = await client.chat.completions.create({ model: MODEL_A, messages: USER, models: [MODEL_A, PAID] } as never);
     expect(fellBack.model).toBe(PAID);
     expect(fake.journal().entries.at(-1)?.ruleText).toBe(

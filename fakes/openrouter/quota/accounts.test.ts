@@ -33,6 +33,28 @@ describe('the accounts, one per key', () => {
     expect(accounts.view('key_c', NOON + 3).free.inDay).toBe(1);
   });
 
+  it('a request counted after a later one (its body read last) counts in the window the key is in, not an older one', () => {
+    const accounts = new Accounts();
+    const limits = freeLimits(0); // 20 a minute, 50 a day
+    for (let i = 0; i < 20; i++) accounts.free('key_a', limits, NOON + i, true);
+    for (let i = 0; i < 15; i++) expect(accounts.free('key_a', limits, NOON + 60_000 + i, true).admitted).toBe(true);
+    // Stamped in the full minute before, counted now: it must neither pass as that minute's 21st nor empty this one.
+    expect(accounts.free('key_a', limits, NOON + 59_999, true).admitted).toBe(true);
+    expect(accounts.view('key_a', NOON + 60_100).free).toMatchObject({ inMinute: 16, inDay: 36 });
+    for (let i = 0; i < 4; i++) expect(accounts.free('key_a', limits, NOON + 60_200 + i, true).admitted).toBe(true);
+    expect(accounts.free('key_a', limits, NOON + 60_300, true).admitted).toBe(false); // 20 in this minute
+  });
+
+  it("a late request does not undo a day's change: the new day's count and usage stay", () => {
+    const accounts = new Accounts();
+    const midnight = Date.UTC(2026, 0, 16);
+    accounts.free('key_a', freeLimits(10), midnight + 5, true);
+    accounts.spend('key_a', 0.5, midnight + 5);
+    accounts.free('key_a', freeLimits(10), midnight - 5, true); // stamped before midnight, counted after
+    accounts.spend('key_a', 0.25, midnight - 5);
+    expect(accounts.view('key_a', midnight + 10)).toMatchObject({ free: { inDay: 2 }, usageDailyUsd: 0.75, usageUsd: 0.75 });
+  });
+
   it('a flood of distinct keys stays within the cap', () => {
     const accounts = new Accounts(100);
     for (let i = 0; i < 10_000; i++) accounts.free(`key_${i}`, freeLimits(0), NOON, true);

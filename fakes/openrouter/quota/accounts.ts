@@ -19,6 +19,12 @@ interface KeyAccount {
   /** USD spent in the UTC day starting at `usageDayStart` (calendar epoch ms). */
   usageDailyUsd: number;
   usageDayStart: number;
+  /**
+   * The latest instant counted at. A request is stamped on arrival but counted once its body is read, so a large
+   * body can be counted after a later request: its older instant must not move the windows back (it would see the
+   * newer minute or day empty, and reset it). It counts in the window the key is in, as OpenRouter would see it.
+   */
+  lastAt: number;
 }
 
 /** What `/key` and `/credits` report for one key at one instant. */
@@ -44,7 +50,8 @@ export class Accounts {
    */
   free(keyId: string, limits: FreeLimits, at: number, enforce: boolean): FreeVerdict {
     const account = this.use(keyId);
-    const verdict: FreeVerdict = enforce ? admitFree(account.free, limits, at) : { admitted: true, counts: countFree(account.free, at) };
+    const counted = this.advance(account, at);
+    const verdict: FreeVerdict = enforce ? admitFree(account.free, limits, counted) : { admitted: true, counts: countFree(account.free, counted) };
     if (verdict.admitted) account.free = verdict.counts;
     return verdict;
   }
@@ -52,7 +59,7 @@ export class Accounts {
   /** Adds what a generation cost to the key's usage. */
   spend(keyId: string, usd: number, at: number): void {
     const account = this.use(keyId);
-    const dayStart = nextBoundary(at, DAY_MS) - DAY_MS;
+    const dayStart = nextBoundary(this.advance(account, at), DAY_MS) - DAY_MS;
     if (account.usageDayStart !== dayStart) {
       account.usageDayStart = dayStart;
       account.usageDailyUsd = 0;
@@ -76,6 +83,12 @@ export class Accounts {
     this.keys.clear();
   }
 
+  /** `at`, or the account's latest instant when `at` is older (see `lastAt`). */
+  private advance(account: KeyAccount, at: number): number {
+    account.lastAt = Math.max(account.lastAt, at);
+    return account.lastAt;
+  }
+
   /** The key's account, now the most recently used; a new key past the cap evicts the least recently used. */
   private use(keyId: string): KeyAccount {
     const found = this.keys.get(keyId);
@@ -84,7 +97,7 @@ export class Accounts {
       this.keys.set(keyId, found);
       return found;
     }
-    const account: KeyAccount = { free: NO_FREE_COUNTS, usageUsd: 0, usageDailyUsd: 0, usageDayStart: Number.NEGATIVE_INFINITY };
+    const account: KeyAccount = { free: NO_FREE_COUNTS, usageUsd: 0, usageDailyUsd: 0, usageDayStart: Number.NEGATIVE_INFINITY, lastAt: Number.NEGATIVE_INFINITY };
     this.keys.set(keyId, account);
     if (this.keys.size > this.maxKeys) this.keys.delete(this.keys.keys().next().value as string);
     return account;

@@ -70,7 +70,7 @@ describe('the free-model limiter', () => {
     expect(quota.pass('key_a', FREE, 20, false)?.error.headers?.['X-RateLimit-Reset']).toBe(String(ORIGIN + 6_000));
   });
 
-  it("a rule's answer wins over the limiter, and counts while the window has room", () => {
+  it("a rule's scripted error wins over the limiter, and counts while the window has room", () => {
     const quota = quotaFor({ credits: 10, quota: true });
     for (let i = 0; i < 15; i++) expect(quota.pass('key_a', FREE, i, true)).toBeUndefined();
     for (let i = 0; i < 5; i++) expect(quota.pass('key_a', FREE, 100 + i, false)).toBeUndefined();

@@ -3,9 +3,12 @@
  * scenario's `fake.account` applied to each key's counts on the scenario calendar. The chat route asks `pass` once
  * per model it tries; the routes for `/key` and `/credits` ask `report`.
  *
- * Rules apply on top: a rule's scripted answer wins over the limiter's 429 (a scenario that scripts a storm gets its
- * storm). A rule-answered request still counts while the windows have room, because the rule stands for what the
- * provider did, and OpenRouter counts failed attempts; once they are full it is not counted (nothing let it through).
+ * Rules apply on top: a rule that scripts an error (`error`, `status`) wins over the limiter's 429 (a scenario that
+ * scripts a storm gets its storm). A rule that shapes an answer (a reply, a slow first token, a hang, a stall, a
+ * stream that breaks) does not: OpenRouter's limiter refuses the request before any provider sees it, so a spent key
+ * must not be answered because a rule said how the provider answers. A rule-answered request still counts while the
+ * windows have room, because the rule stands for what the provider did, and OpenRouter counts failed attempts; once
+ * they are full it is not counted (nothing let it through).
  */
 import type { AccountSettings } from '../../../contract/scenario/schema.js';
 import type { Calendar } from '../calendar.js';
@@ -33,15 +36,16 @@ export class FreeQuota {
   ) {}
 
   /**
-   * One request for `model` by `keyId`, arrived at scenario ms `atMs`. `ruled`: a rule decided its answer. Returns
-   * the 429 to answer with when the quota refuses it and no rule did; counts it when the limiter lets it through.
+   * One request for `model` by `keyId`, arrived at scenario ms `atMs`. `scripted`: a rule scripted an error as its
+   * answer. Returns the 429 to answer with when the quota refuses it and no rule scripted an error; counts it when the
+   * limiter lets it through.
    */
-  pass(keyId: string, model: string, atMs: number, ruled: boolean): QuotaRefusal | undefined {
+  pass(keyId: string, model: string, atMs: number, scripted: boolean): QuotaRefusal | undefined {
     if (!isFreeModel(model)) return undefined;
     const settings = this.settings();
     const at = this.calendar.at(atMs);
     const verdict = this.accounts.free(keyId, freeLimits(settings.credits), at, settings.quota);
-    if (verdict.admitted || ruled) return undefined;
+    if (verdict.admitted || scripted) return undefined;
     return { error: this.refusalError(verdict.refusal, at, freeLimits(settings.credits)), text: refusalText(verdict.refusal) };
   }
 

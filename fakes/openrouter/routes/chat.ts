@@ -6,7 +6,7 @@
  * that does not fit the model's context window gets OpenRouter's 400. A pre-stream error that OpenRouter would
  * fall back from moves on to the next model; anything else answers. The journal gets the requested model, the
  * model that served, the deciding rule and the outcome. Each `:free` model tried passes the key's free-model quota
- * (quota/quota.ts) after the rules: a rule's answer wins, otherwise a spent quota answers OpenRouter's 429.
+ * (quota/quota.ts) after the rules: a rule's scripted error wins, otherwise a spent quota answers OpenRouter's 429.
  */
 import type { RequestHandler } from 'express';
 import { clip } from '../../../contract/printable.js';
@@ -97,8 +97,9 @@ export function chatRoute(state: FakeState): RequestHandler {
         ex.nth = state.nextNth(model);
         ex.generation = { ...generationFor(scenario.seed, model, ex.nth), ...('provider' in routed && { provider: routed.provider }) };
         const decision = decide(state.rules, { model, atMs: entry.at, stream: entry.stream, nth: ex.nth, seed: scenario.seed, answering: asking });
-        // The limiter sees every try of a free model; a rule's answer wins over its 429.
-        const limited = state.quota.pass(keyId, model, entry.at, decision.rule !== null);
+        // The limiter sees every try of a free model; a rule's scripted error wins over its 429, a shaped answer does not.
+        const scripted = decision.rule !== null && (decision.fault.kind === 'error' || decision.fault.kind === 'status');
+        const limited = state.quota.pass(keyId, model, entry.at, scripted);
         // No rule decided: the request meets the model as OpenRouter would, its context window included.
         const tooLong = decision.rule === null && !limited ? contextLengthError(scenario, model, ex.promptTokens, maxTokens(request)) : undefined;
         const text = limited ? limited.text : tooLong ? `the prompt does not fit ${model}'s context window` : decision.text;
