@@ -153,6 +153,18 @@ expect:
     return { agentUrl: urls[0] as string, callUrls: urls, fakeUrl: await listen(stubFake()), pids: {}, crashed: new Promise(() => {}), stop: async () => {} };
   }
 
+  it('names a call whose agent died after it was ready, before the reset (not "fetch failed")', async () => {
+    const server = stubAgent('answers');
+    const gone = await listen(server);
+    await new Promise((resolve) => server.close(resolve)); // call 2's agent exited while the others started: its reset is refused
+    const failure: ServiceFailure = { service: 'the agent of call 2', pid: 43, how: 'with code 1', output: ['FATAL bad config'] };
+    const alive = await listen(stubAgent('answers'));
+    const dead: RunningStack = { agentUrl: alive, callUrls: [alive, gone], fakeUrl: await listen(stubFake()), pids: {}, crashed: Promise.resolve(failure), stop: async () => {} };
+    const playing = rehearse(dead, fleet, { speed: SPEED });
+    await expect(playing).rejects.toThrow(ServiceCrashed);
+    await expect(playing).rejects.toThrow(/the agent of call 2 \(pid 43\) stopped unexpectedly with code 1/);
+  });
+
   it('plays the turns on every call, call k a stagger later, and judges each call against its shifted windows', async () => {
     const recording = await rehearse(await fleetStack('answers'), fleet, { speed: SPEED });
     expect(recording.problems).toEqual([]);

@@ -78,6 +78,8 @@ const CRASH_REPORT_MS = 2_000;
 const LATENESS_FETCH_MS = 5_000;
 /** Scenario ms to keep listening once everything is over, to catch anything said late. */
 const SETTLE_MS = 1_000;
+/** Wall ms a participant has to answer the reset: it answers in milliseconds; one alive but not answering must not hold the rehearsal for fetch's five minutes. */
+const RESET_TIMEOUT_MS = 30_000;
 /** ...but never less than this in wall ms, whatever the speed. */
 const MIN_SETTLE_WALL_MS = 150;
 
@@ -92,28 +94,10 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
   const fleet = urls.length > 1;
   const down = scenario.agent.redis === false ? undefined : scenario.agent.redis.down;
   if (down && !stack.redis) throw new Error('the scenario takes Redis down (agent.redis.down), and this stack started no Redis the runner can kill');
-  // The runner's own clock too, where it is not the services' (virtual time across processes): one instant is 0
-  // everywhere, whatever time passed since the stack started.
-  // Time is held until every participant has been reset: a participant with a timer already due (a Redis client's
-  // reconnection scheduled at its start) would otherwise let time move between two resets, and the calls would
-  // count from different zeros (seen on containers: one call's events a second early).
-  await whileHeld(async () => {
-    stack.clock?.resetTo(originEpochMs);
-    await post(`${stack.fakeUrl}/__fake/reset`, { at: originEpochMs });
-    await Promise.all(urls.map((url) => post(`${url}/reset`, { at: originEpochMs })));
-  });
-
   let changed = notifier();
   const scenarioTurns = [...scenario.user].sort((a, b) => a.atMs - b.atMs);
   const calls: (CallRecording & { url: string })[] = urls.map((url, i) => ({ call: i + 1, url, offsetMs: i * scenario.staggerMs, events: [], turns: [] }));
-  const streams = calls.map((call) =>
-    readEvents<AgentEvent>(`${call.url}/events`, (event) => {
-      call.events.push(event);
-      const line = liveLine(event);
-      if (line !== undefined) progress(fleet ? `call ${call.call}: ${line}` : line);
-      changed.notify();
-    }),
-  );
+  let streams: ReturnType<typeof readEvents<AgentEvent>>[] = [];
   const problems: string[] = [];
   const redisOutages: { at: number; until: number }[] = [];
   const lastOffset = calls.at(-1)?.offsetMs ?? 0;
@@ -141,6 +125,27 @@ export async function rehearse(stack: RunningStack, scenario: Scenario, options:
   };
 
   try {
+    // The runner's own clock too, where it is not the services' (virtual time across processes): one instant is 0
+    // everywhere, whatever time passed since the stack started.
+    // Time is held until every participant has been reset: a participant with a timer already due (a Redis client's
+    // reconnection scheduled at its start) would otherwise let time move between two resets, and the calls would
+    // count from different zeros (seen on containers: one call's events a second early).
+    // Inside the try, with the crash already watched: an agent that died after it said it was ready (one of 50 that
+    // started first) is named with its exit and last output, not reported as a refused reset.
+    const resetSignal = AbortSignal.any([stopped.signal, AbortSignal.timeout(RESET_TIMEOUT_MS)]);
+    await whileHeld(async () => {
+      stack.clock?.resetTo(originEpochMs);
+      await post(`${stack.fakeUrl}/__fake/reset`, { at: originEpochMs }, resetSignal);
+      await Promise.all(urls.map((url) => post(`${url}/reset`, { at: originEpochMs }, resetSignal)));
+    });
+    streams = calls.map((call) =>
+      readEvents<AgentEvent>(`${call.url}/events`, (event) => {
+        call.events.push(event);
+        const line = liveLine(event);
+        if (line !== undefined) progress(fleet ? `call ${call.call}: ${line}` : line);
+        changed.notify();
+      }),
+    );
     let playError: unknown;
     const failed = (error: unknown) => {
       playError = error;
@@ -294,8 +299,8 @@ async function redisNoticed(url: string, signal: AbortSignal): Promise<void> {
   }
 }
 
-async function post(url: string, body: unknown): Promise<unknown> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function post(url: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
   const text = await response.text();
   if (!response.ok) throw new Error(`POST ${url} answered ${response.status}: ${text}`);
   return text ? (JSON.parse(text) as unknown) : {};

@@ -92,7 +92,10 @@ async function startProcesses(request: StartRequest, virtual: boolean): Promise<
     const server = redis;
     // Each joins before it prints its address; time moves once all have.
     if (clock) await startWhenJoined(clock, calls);
-    const crashed = firstCrash(started, () => stopping);
+    // Redis too: one that died on its own (not the scenario's `down`) would let the calls run on their own state and
+    // be judged as if it were up.
+    const redisDied = server?.died.then((how): ServiceFailure | Promise<never> => (stopping ? new Promise<never>(() => {}) : { service: 'redis-server', pid: server.pid ?? 0, how, output: [] }));
+    const crashed = redisDied ? Promise.race([firstCrash(started, () => stopping), redisDied]) : firstCrash(started, () => stopping);
     return {
       fakeUrl: fake.url,
       agentUrl: first.url,
@@ -114,18 +117,20 @@ async function startProcesses(request: StartRequest, virtual: boolean): Promise<
 
 /**
  * Like Promise.all, but when one start fails the others are aborted and awaited, so every child that did
- * start is known (and stopped) before the error goes up.
+ * start is known (and stopped) before the error goes up. The error is the first failure's: a sibling aborted by it
+ * rejects with it wrapped in its own last output (service.ts), which would blame the wrong process (call 1's output
+ * under call 3's exit).
  */
-async function settleAll<T extends readonly unknown[]>(starts: { [K in keyof T]: Promise<T[K]> }, starting: AbortController): Promise<T> {
+export async function settleAll<T extends readonly unknown[]>(starts: { [K in keyof T]: Promise<T[K]> }, starting: AbortController): Promise<T> {
+  let first: { error: unknown } | undefined;
   const failed = (error: unknown) => {
+    first ??= { error };
     starting.abort(error);
     throw error;
   };
-  const results = await Promise.allSettled((starts as readonly Promise<unknown>[]).map((start) => start.catch(failed)));
-  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  // A sibling aborted by the failure rejects with that same failure as its reason.
-  if (rejected) throw rejected.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+  await Promise.allSettled((starts as readonly Promise<unknown>[]).map((start) => start.catch(failed)));
+  if (first) throw first.error;
+  return (await Promise.all(starts as readonly Promise<unknown>[])) as unknown as T;
 }
 
 function localUrls(fakeUrl: string, local: LocalServer | undefined, closed: string) {

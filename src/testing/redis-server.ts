@@ -29,6 +29,11 @@ export interface RedisServer {
   /** Starts it again on the same port (empty), resolving once it answers PING. */
   restart(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Resolves when the running server exits without `kill()` or `stop()` asking (a crash, a kill from outside), with
+   * how it exited ("with code 1", "on SIGSEGV"); a rehearsal whose Redis died on its own is not the one it scripted.
+   */
+  readonly died: Promise<string>;
 }
 
 /** Where redis-server is looked for: `REDIS_SERVER_BIN`, else Debian's path. */
@@ -48,15 +53,29 @@ export function redisServerBin(): string {
 
 export async function startRedisServer(): Promise<RedisServer> {
   const bin = redisServerBin();
-  const port = await closedPort();
   const dir = mkdtempSync(join(tmpdir(), 'holdline-redis-'));
-  let child = await launch(bin, port, dir);
+  const first = await firstLaunch(bin, dir).catch((error: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
+  const port = first.port;
+  let child = first.child;
+  let asked = false;
+  let died: (how: string) => void = () => {};
+  const diedPromise = new Promise<string>((resolve) => (died = resolve));
+  const watch = (c: ChildProcess) =>
+    c.once('exit', (code, signal) => {
+      if (!asked) died(signal ? `on ${signal}` : `with code ${code}`);
+    });
+  watch(child);
   const gone = (c: ChildProcess) => new Promise<void>((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once('exit', () => resolve())));
   const end = async (signal: NodeJS.Signals) => {
+    asked = true;
     child.kill(signal);
     await gone(child);
   };
   return {
+    died: diedPromise,
     port,
     get pid() {
       return child.pid;
@@ -67,6 +86,8 @@ export async function startRedisServer(): Promise<RedisServer> {
     resume: () => child.kill('SIGCONT'),
     async restart() {
       child = await launch(bin, port, dir);
+      asked = false;
+      watch(child);
     },
     async stop() {
       child.kill('SIGCONT');
@@ -74,6 +95,20 @@ export async function startRedisServer(): Promise<RedisServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Ports tried at the first start: a free port found is closed again before redis-server binds it, so another process may take it meanwhile. */
+const START_TRIES = 3;
+
+async function firstLaunch(bin: string, dir: string): Promise<{ port: number; child: ChildProcess }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await closedPort();
+    try {
+      return { port, child: await launch(bin, port, dir) };
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt >= START_TRIES) throw error;
+    }
+  }
 }
 
 async function launch(bin: string, port: number, dir: string): Promise<ChildProcess> {
@@ -87,29 +122,39 @@ async function launch(bin: string, port: number, dir: string): Promise<ChildProc
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
+  let timer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis-server did not answer PING on port ${port} within ${READY_TIMEOUT_MS} ms:\n${output}`)), READY_TIMEOUT_MS);
-      child.once('exit', (code, signal) => reject(new Error(`redis-server exited (${code ?? signal}) before answering PING:\n${output}`)));
+      timer = setTimeout(() => reject(new Error(`redis-server did not answer PING on port ${port} within ${READY_TIMEOUT_MS} ms:\n${output}`)), READY_TIMEOUT_MS);
+      child.once('exit', (code, signal) => {
+        // Its banner comes first: the reason is the line that says the port is taken, named on its own.
+        if (/Address already in use/.test(output)) reject(new PortTaken(port, output));
+        else reject(new Error(`redis-server exited (${code ?? signal}) before answering PING:\n${output}`));
+      });
       // Redis says when it accepts connections; one PING then proves it answers.
       const onData = () => {
         if (!output.includes('Ready to accept connections')) return;
         child.stdout?.off('data', onData);
-        ping(port).then(
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          (error: Error) => reject(error),
-        );
+        ping(port).then(resolve, reject);
       };
       child.stdout?.on('data', onData);
     });
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
+  } finally {
+    // On every way out: a pending timer would keep a test's process alive for the whole timeout.
+    clearTimeout(timer);
   }
   return child;
+}
+
+/** redis-server could not bind its port: another process took it after it was found free. */
+export class PortTaken extends Error {
+  constructor(port: number, output: string) {
+    super(`redis-server could not listen on 127.0.0.1:${port}: another process took the port (Address already in use). Its output:\n${output}`);
+    this.name = 'PortTaken';
+  }
 }
 
 function ping(port: number): Promise<void> {

@@ -24,6 +24,14 @@ describe('Child', () => {
     expect(child.output()).toEqual(['starting']);
   });
 
+  it('rejects a wait at once when its signal was aborted before it began (Ctrl-C during the set-up), not at the ready line', async () => {
+    const child = await sh('sleep 60'); // never prints its ready line
+    const interrupted = new AbortController();
+    interrupted.abort(new Error('interrupted'));
+    await expect(child.waitForLine((line) => line, 60_000, interrupted.signal)).rejects.toThrow('interrupted');
+    await child.stop();
+  });
+
   it('masks secrets in what it keeps and passes on', async () => {
     const child = await sh('echo "key=sk-or-v1-secret"; sleep 5', (line) => line.replaceAll('sk-or-v1-secret', '[redacted]'));
     expect(await child.waitForLine((line) => (line.startsWith('key=') ? line : undefined), 10_000)).toBe('key=[redacted]');

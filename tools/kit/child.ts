@@ -113,6 +113,8 @@ export class Child {
       });
       const timer = setTimeout(() => finish(() => reject(new Error(`${this.name} was not ready after ${timeoutMs / 1000} s`))), timeoutMs);
       const onAbort = () => finish(() => reject(signal?.reason));
+      // An abort that came before this wait fires no event (Ctrl-C while the stack was still being set up).
+      if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       void this.exited.then((exit) => finish(() => reject(new Error(`${this.name} exited ${describeExit(exit)} before it was ready`))));
     });
