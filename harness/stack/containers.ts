@@ -36,6 +36,7 @@ import { exec } from '../../tools/kit/run-command.js';
 import { stillWaiting } from '../../tools/kit/service.js';
 import { StartError } from '../../tools/kit/start-error.js';
 import { REPO_ROOT } from './services.js';
+import { bridgeGateway, type BridgeIpam } from './bridge-gateway.js';
 import type { RedisControl, RunningStack, ServiceFailure, Stack, StartRequest } from './stack.js';
 
 const COMPOSE_FILE = 'docker-compose.test.yml';
@@ -226,8 +227,7 @@ async function startOnClock(
  */
 async function clockForContainers(scenario: StartRequest['scenario'], getContainerRuntimeClient: Testcontainers['getContainerRuntimeClient']): Promise<StackClock> {
   const client = await getContainerRuntimeClient();
-  const bridge = (await client.network.getById('bridge').inspect()) as { IPAM?: { Config?: { Gateway?: string }[] } };
-  const gateway = bridge.IPAM?.Config?.find((c) => c.Gateway && !c.Gateway.includes(':'))?.Gateway;
+  const gateway = bridgeGateway((await client.network.getById('bridge').inspect()) as BridgeIpam);
   const elsewhere = `virtual time on containers needs the Docker engine on this machine (the runner joins its containers on their bridge network, and they its clock on the default bridge's gateway)`;
   if (!gateway) throw new StartError(`${elsewhere}, and the engine's default bridge has no IPv4 gateway: play at --speed N`);
   // Listening there fails (EADDRNOTAVAIL) when the gateway is not this machine's: an engine elsewhere.
