@@ -53,6 +53,7 @@ describe('configuration', () => {
         OPENROUTER_BASE_URL: 'not a url',
         RETRY_WINDOW_MS: '60s',
         HTTP_PORT: '70000',
+        WORKER_PORT: '0',
         LOG_LEVEL: 'loud',
       }),
     ).toEqual([
@@ -61,6 +62,7 @@ describe('configuration', () => {
       'LLM_MODEL: duplicate model "a/one"',
       'RETRY_WINDOW_MS: expected whole milliseconds like 60000, got "60s"',
       'HTTP_PORT: expected a port number up to 65535',
+      'WORKER_PORT: expected a port number from 1 to 65535',
       'LOG_LEVEL: expected one of trace, debug, info, warn, error, fatal, silent, got "loud"',
     ]);
   });

@@ -167,6 +167,15 @@ const envSchema = z.object({
     .refine((p) => p <= 65535, { error: 'expected a port number up to 65535' })
     .optional(),
   HTTP_HOST: text('127.0.0.1'),
+  // The LiveKit worker's own health server (GET /, GET /worker): LiveKit's default is 8081 with `npm start` (a free
+  // port with `npm run dev`); a second worker on one machine needs another. It binds HTTP_HOST.
+  WORKER_PORT: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { error: (i) => `expected a port number, got ${JSON.stringify(i.input)}` })
+    .transform(Number)
+    .refine((p) => p >= 1 && p <= 65535, { error: 'expected a port number from 1 to 65535' })
+    .optional(),
   LOG_LEVEL: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
       error: (i) => `expected one of trace, debug, info, warn, error, fatal, silent, got ${JSON.stringify(i.input)}`,
@@ -236,6 +245,8 @@ export interface Config {
   /** `REDIS_URL`: where a fleet shares its cooldowns; undefined for in-process cooldowns only. */
   redis: { url: string | undefined; freePerMinute: number; freePerDay: number | undefined; deadlineMs: number | undefined };
   http: { port: number | undefined; host: string };
+  /** The LiveKit worker's health server port (undefined: LiveKit's default); it binds `http.host`. */
+  workerPort: number | undefined;
   logLevel: Env['LOG_LEVEL'];
   /** Plain-words warnings to log at start (e.g. no API key). */
   warnings: string[];
@@ -317,6 +328,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rehearsalTool: e.REHEARSAL_TOOL,
     redis: { url: e.REDIS_URL, freePerMinute: e.OPENROUTER_FREE_PER_MINUTE, freePerDay: e.OPENROUTER_FREE_PER_DAY, deadlineMs: e.REDIS_DEADLINE_MS },
     http: { port: e.HTTP_PORT, host: e.HTTP_HOST },
+    workerPort: e.WORKER_PORT,
     logLevel: e.LOG_LEVEL,
     warnings,
   };

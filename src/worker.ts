@@ -10,8 +10,6 @@ import { cli, defineAgent, ServerOptions, voice, type JobContext, type JobProces
 import * as openai from '@livekit/agents-plugin-openai';
 import * as silero from '@livekit/agents-plugin-silero';
 import express from 'express';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ScaledClock } from '../contract/clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -20,6 +18,7 @@ import { AgentEvents } from './chain/events.js';
 import { probeBackends } from './chain/probe.js';
 import { createLogger, logEvents } from './observability/log.js';
 import { FLEET_TOKEN_ENV, FLEET_URL_ENV, FleetView, fleetRouter, jobState, newReportToken, startJobReporter } from './observability/fleet.js';
+import { listen } from './observability/listen.js';
 import { collectMetrics, collectSharedMetrics } from './observability/metrics.js';
 import { describeSessionError } from './voice/session-errors.js';
 import { HoldlineAgent } from './voice/agent.js';
@@ -100,8 +99,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     }
     throw error;
   }
-  await serveFleet(loadConfig());
-  cli.runApp(new ServerOptions({ agent: fileURLToPath(import.meta.url) }));
+  const config = loadConfig();
+  await serveFleet(config);
+  // LiveKit's own health server binds every interface unless told (0.0.0.0:8081 with `npm start`): HTTP_HOST, as
+  // holdline's server does; WORKER_PORT lets a second worker on one machine take another port (the default one
+  // taken, LiveKit's server throws EADDRINUSE unhandled and the worker dies).
+  cli.runApp(new ServerOptions({ agent: fileURLToPath(import.meta.url), host: config.http.host, ...(config.workerPort !== undefined && { port: config.workerPort }) }));
 }
 
 /**
@@ -115,15 +118,12 @@ async function serveFleet(config: Config): Promise<void> {
   const token = newReportToken();
   const app = express();
   app.use(fleetRouter(new FleetView(Date.now, log), token, log));
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(wanted, config.http.host, () => resolve(s));
-    s.once('error', reject);
-  }).catch((error: Error) => {
-    log.warn({ error: error.message }, 'status server not started: jobs are not watched');
-    return undefined;
+  const { port } = await listen(app, wanted, config.http.host).catch((error: Error) => {
+    // Not a warning to run on without: every job would then try HTTP_PORT itself (one serving only its own call, its
+    // counters gone when it hangs up), and a fleet asked to be watched would not be. Another worker holds the port.
+    console.error(`HTTP_PORT ${wanted} on ${config.http.host}: the worker's status server could not listen (${error.message}); another worker holds it? Give each worker its own HTTP_PORT.`);
+    process.exit(1);
   });
-  if (!server) return;
-  const { port } = server.address() as AddressInfo;
   // Jobs are on this machine: they reach a wildcard bind through loopback.
   const host = ['0.0.0.0', '::', ''].includes(config.http.host) ? '127.0.0.1' : config.http.host;
   process.env[FLEET_URL_ENV] = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classify, parseReset, parseRetryAfter } from './classify.js';
+import { classify, FAILURE_DETAIL_MAX_CHARS, parseReset, parseRetryAfter } from './classify.js';
 
 const now = Date.UTC(2026, 10, 23, 12, 0, 0);
 const statusError = (statusCode: number, body: unknown) => ({ name: 'APIStatusError', message: 'x', statusCode, body });
@@ -32,6 +32,14 @@ describe('classify: from the status and the body', () => {
     expect(of('Provider returned error').keyWide).toBeUndefined();
     expect(of('Rate limit exceeded: free-models-per-day. ')).toMatchObject({ daily: true, keyWide: true });
     expect(of('Rate limit exceeded: free-models-per-day-high-balance.')).toMatchObject({ daily: true, keyWide: true });
+  });
+
+  it("a whole page as the error's message (a proxy's 502 HTML) is clipped in the detail, and still classified by every word", () => {
+    const page = `<html>${'<p>upstream error</p>'.repeat(15_000)} free-models-per-day </html>`; // 300 KB
+    const failure = refused(429, { message: page });
+    expect(failure.detail.length).toBeLessThan(FAILURE_DETAIL_MAX_CHARS + 40);
+    expect(failure.detail).toMatch(/^429: <html><p>upstream error.*\.\.\.\(\+\d+ characters\)$/);
+    expect(failure.daily).toBe(true); // the words past the clip still count
   });
 
   it('a daily limit is told by its message', () => {

@@ -4,6 +4,7 @@
  * in the body; a 200 that streams nothing is a failure too. Pure: no clock, no I/O.
  */
 import type { FailureClass } from '../../contract/events.js';
+import { clip } from '../../contract/printable.js';
 
 /** What the attempt runner saw, gathered at the edge. */
 export interface Observation {
@@ -110,8 +111,22 @@ function isKeyLimit(message: string | undefined, limitSource: string | undefined
  */
 const INVALID_MODEL = /^(\S+) is not a valid model ID/;
 
+/**
+ * Characters of a failure's detail kept. The detail carries the error's message, which can be a whole body: a proxy's
+ * or CDN's HTML page of hundreds of kilobytes (openai puts a non-JSON body into the message whole). It travels into
+ * events, the log, Redis (the fleet's last error per backend) and every job's report to the worker, whose body limit
+ * a page that size exceeds: every later report of that job was refused and its counters lost.
+ */
+export const FAILURE_DETAIL_MAX_CHARS = 512;
+
 /** Classifies a failed attempt. Call only for failures (an attempt with content and no error is a success). */
 export function classify(obs: Observation, nowEpochMs: number): Failure {
+  const failure = classifyWhole(obs, nowEpochMs);
+  return failure.detail.length > FAILURE_DETAIL_MAX_CHARS ? { ...failure, detail: clip(failure.detail, FAILURE_DETAIL_MAX_CHARS) } : failure;
+}
+
+/** `classify`, with the error's whole message in the detail (the message's every word is read to classify). */
+function classifyWhole(obs: Observation, nowEpochMs: number): Failure {
   const err = (obs.error ?? undefined) as ErrorLike | undefined;
   const body = asErrorBody(err?.body);
   const headers = obs.headers ?? {};

@@ -83,7 +83,7 @@ describe("a worker's one /metrics and /llm/status over its job processes", () =>
 
   it('a job that stops reporting without a final report (killed) is retired as last seen: its counters stay', async () => {
     let now = 0;
-    const view = new FleetView(() => now);
+    const view = new FleetView(() => now, undefined, () => false);
     const metric = { name: 'holdline_holds_total', help: 'h', type: 'counter', aggregator: 'sum', values: [{ value: 3, labels: {} }] };
     const gauge = { name: 'holdline_redis_up', help: 'u', type: 'gauge', aggregator: 'sum', values: [{ value: 1, labels: {} }] };
     view.accept({ job: 'killed', pid: 2, metrics: [metric, gauge] as unknown as JobReport['metrics'], backends: [], usage: [] });
@@ -95,9 +95,21 @@ describe("a worker's one /metrics and /llm/status over its job processes", () =>
     expect(text).not.toContain('holdline_redis_up'); // a dead process's gauge says nothing about now
   });
 
+  it('a silent job whose process still runs stays live: its later reports, the final one included, count', async () => {
+    let now = 0;
+    const view = new FleetView(() => now, undefined, (pid) => pid === 4);
+    const holds = (value: number) => [{ name: 'holdline_holds_total', help: 'h', type: 'counter', aggregator: 'sum', values: [{ value, labels: {} }] }] as unknown as JobReport['metrics'];
+    view.accept({ job: 'busy', pid: 4, metrics: holds(3), backends: [], usage: [] });
+    now = JOB_SILENT_MS + 1; // its reports failed or were late for 15 s, but the process runs
+    expect(view.status().jobs).toEqual({ live: 1, finished: 0 });
+    view.accept({ job: 'busy', pid: 4, metrics: holds(12), backends: [], usage: [], final: true });
+    expect(view.status().jobs).toEqual({ live: 0, finished: 1 });
+    expect((await view.metrics()).text).toMatch(/holdline_holds_total 12\n/);
+  });
+
   it('a late report from a retired job is ignored: its counters are not counted twice', async () => {
     let now = 0;
-    const view = new FleetView(() => now);
+    const view = new FleetView(() => now, undefined, () => false);
     const metric = { name: 'holdline_holds_total', help: 'h', type: 'counter', aggregator: 'sum', values: [{ value: 3, labels: {} }] };
     const report = { job: 'slow', pid: 3, metrics: [metric] as unknown as JobReport['metrics'], backends: [], usage: [] };
     view.accept(report);

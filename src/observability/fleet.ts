@@ -109,6 +109,8 @@ export class FleetView {
   constructor(
     private readonly now: () => number = Date.now,
     private readonly log?: Logger,
+    /** Is the job's process still running? Jobs are this worker's children, on this machine. */
+    private readonly alive: (pid: number) => boolean = processAlive,
   ) {}
 
   accept(report: JobReport): void {
@@ -178,14 +180,29 @@ export class FleetView {
     this.retiredJobs += 1;
   }
 
-  /** Jobs that stopped reporting (killed without a final report) are retired as last seen. */
+  /**
+   * Jobs that stopped reporting (killed without a final report) are retired as last seen. One whose process still
+   * runs is not: its reports are failing or late (a busy machine, a worker that stalled), and retiring it would drop
+   * the rest of its call's counters, its final report's too.
+   */
   private retireSilent(): void {
     const now = this.now();
     for (const [job, { report, seenAt }] of this.live) {
-      if (now - seenAt < JOB_SILENT_MS) continue;
+      if (now - seenAt < JOB_SILENT_MS || this.alive(report.pid)) continue;
       this.live.delete(job);
       this.retire(report);
     }
+  }
+}
+
+/** Signal 0 asks whether the pid exists; EPERM says it does (another user's), ESRCH that it is gone. */
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

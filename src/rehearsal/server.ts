@@ -7,8 +7,6 @@
  *   GET  /healthz, GET /llm/status, GET /metrics
  */
 import express, { type Request, type Response } from 'express';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { originProblem, ScaledClock, type RehearsalClock } from '../../contract/clock.js';
 import { latenessReport, processLateness, sinceParam } from '../../contract/lateness.js';
 import { adminGuard, requireMediaType } from '../../contract/local-api.js';
@@ -21,6 +19,7 @@ import type { SharedCooldowns } from '../chain/shared-cooldowns.js';
 import { AgentEvents } from '../chain/events.js';
 import { probeBackends } from '../chain/probe.js';
 import { createLogger, logEvents, type Logger } from '../observability/log.js';
+import { listen } from '../observability/listen.js';
 import { collectMetrics, collectSharedMetrics } from '../observability/metrics.js';
 import { EventHistory, MAX_SUBSCRIBERS } from './event-history.js';
 import { BODY_LIMIT_BYTES, jsonErrors, notFound } from './http-errors.js';
@@ -192,11 +191,7 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
   app.use(notFound);
   app.use(jsonErrors(log));
 
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(options.port ?? 0, host, () => resolve(s));
-    s.once('error', reject);
-  });
-  const { port } = server.address() as AddressInfo;
+  const { server, port } = await listen(app, options.port ?? 0, host);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info({ url, port, speed: clock.speed }, 'rehearsal agent listening');
 
