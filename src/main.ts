@@ -66,6 +66,11 @@ async function main(): Promise<number> {
       console.error(error.message);
       return 1;
     }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      console.error(`--port ${port} --host ${values.host}: the rehearsal agent could not listen (${(error as Error).message})`);
+      return 1;
+    }
     throw error;
   }
   await new Promise<void>((resolve) => {
