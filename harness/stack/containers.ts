@@ -37,6 +37,8 @@ import { stillWaiting } from '../../tools/kit/service.js';
 import { StartError } from '../../tools/kit/start-error.js';
 import { REPO_ROOT } from './services.js';
 import { bridgeGateway, type BridgeIpam } from './bridge-gateway.js';
+import { guardProject } from './project-guard.js';
+import { namedWait } from './named-wait.js';
 import type { RedisControl, RunningStack, ServiceFailure, Stack, StartRequest } from './stack.js';
 
 const COMPOSE_FILE = 'docker-compose.test.yml';
@@ -54,6 +56,8 @@ const FAKE_LISTENING = /^OPENROUTER_BASE_URL=/;
 const AGENT_LISTENING = /rehearsal agent listening/;
 /** Stop timeout of the `down` after a rehearsal (s): its result is in; the fake and the agent exit on SIGTERM at once. */
 const DOWN_TIMEOUT_S = 2;
+/** Wall ms `compose down` may take: a wedged engine must not hang the runner's exit (the guard tries again after it). */
+const DOWN_WITHIN_MS = 60_000;
 const WATCH_EVERY_MS = 1_000;
 /** The key docker-compose.test.yml gives the agent (a dummy too, but never printed either). */
 const COMPOSE_DUMMY_KEY = 'sk-or-v1-holdline-test-dummy';
@@ -128,13 +132,33 @@ async function startOnClock(
     // For the override's ${HOLDLINE_CLOCK_TOKEN}: the secret reaches the containers' environment only.
     ...(clock && { [CLOCK_TOKEN_ENV]: clock.coordinator.token }),
   };
+  const composeArgs = ['compose', '-p', project, ...files.flatMap((f) => ['-f', f]), '--env-file', envFile, ...profiles];
+  const composeEnv = { ...process.env, ...environment };
+  // Before anything starts: the project goes down even if this process dies without taking it down itself.
+  const guard = guardProject(composeArgs, { cwd: REPO_ROOT, env: composeEnv });
+  const composeDown = () => exec('docker', [...composeArgs, 'down', '-v', '--timeout', String(DOWN_TIMEOUT_S)], { cwd: REPO_ROOT, env: composeEnv, timeoutMs: DOWN_WITHIN_MS });
   const down = async () => {
-    await exec('docker', ['compose', '-p', project, ...files.flatMap((f) => ['-f', f]), '--env-file', envFile, ...profiles, 'down', '-v', '--timeout', String(DOWN_TIMEOUT_S)], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...environment },
-    });
+    const result = await composeDown();
+    // Released only once the project is down: a down that failed is the guard's to try again when the runner exits.
+    if (result.code === 0) guard.release();
+    else progress(`docker compose down of ${project} failed (${result.timedOut ? 'timed out' : `exit ${result.code}`}): ${result.tail.slice(-3).join(' | ')}`);
     rmSync(dir, { recursive: true, force: true });
     await clock?.coordinator.stop();
+  };
+  /**
+   * The project's containers that exited, each with its last log lines (exited containers keep their logs until
+   * `down`): what a failed start says, since Testcontainers names none (a wait's "log stream ended", or a container
+   * that exited before `up` mapped the running ones, silently absent).
+   */
+  const exitedWithWords = async (): Promise<string[]> => {
+    const ps = await exec('docker', [...composeArgs, 'ps', '-a', '--status', 'exited', '--format', '{{.Name}}'], { cwd: REPO_ROOT, env: composeEnv, timeoutMs: 10_000 });
+    const redact = redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY, ...(clock ? [clock.coordinator.token] : [])]);
+    const said: string[] = [];
+    for (const name of ps.stdout.split('\n').filter(Boolean).sort()) {
+      const logs = await exec('docker', ['logs', '--tail', '20', name], { env: composeEnv, timeoutMs: 10_000 });
+      said.push(`${name.slice(project.length + 1)} exited; its last output:\n${logs.tail.map((line) => `  | ${redact(line)}`).join('\n')}`);
+    }
+    return said;
   };
 
   const fleetNote = calls > 1 ? `, ${calls} agent containers (one per call)` : '';
@@ -142,6 +166,9 @@ async function startOnClock(
   progress(`docker compose: starting ${COMPOSE_FILE} for ${scenario.name} on ${image}${fleetNote}${local ? ', llama.cpp' : ''}${withRedis ? ', redis' : ''}${clockNote} (project ${project})`);
   let env: StartedDockerComposeEnvironment;
   const waited = stillWaiting(`the containers of ${COMPOSE_FILE}`, progress);
+  // Ctrl-C while compose starts (its waits run up to STARTUP_TIMEOUT_MS): taking the project down ends them now.
+  const onAbort = () => void composeDown(); // the start's own catch then takes down whatever came up meanwhile
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     let compose = new DockerComposeEnvironment(REPO_ROOT, files)
       .withProjectName(project)
@@ -151,71 +178,90 @@ async function startOnClock(
       .withStartupTimeout(STARTUP_TIMEOUT_MS);
     // The fake and the agents by their listening lines; llama.cpp (ready once its model is loaded) and redis by their
     // healthchecks, which run beside the agents' start and so cost nothing on top of it.
-    compose = compose.withWaitStrategy('fake-1', Wait.forLogMessage(FAKE_LISTENING));
-    for (const name of agents) compose = compose.withWaitStrategy(name, Wait.forLogMessage(AGENT_LISTENING));
-    for (const name of [...(local ? ['llama_cpp-1'] : []), ...(withRedis ? ['redis-1'] : [])]) compose = compose.withWaitStrategy(name, Wait.forHealthCheck());
+    const redact = redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY, ...(clock ? [clock.coordinator.token] : [])]);
+    compose = compose.withWaitStrategy('fake-1', namedWait(Wait.forLogMessage(FAKE_LISTENING), 'fake-1', redact));
+    for (const name of agents) compose = compose.withWaitStrategy(name, namedWait(Wait.forLogMessage(AGENT_LISTENING), name, redact));
+    for (const name of [...(local ? ['llama_cpp-1'] : []), ...(withRedis ? ['redis-1'] : [])]) compose = compose.withWaitStrategy(name, namedWait(Wait.forHealthCheck(), name, redact));
     env = await compose.up(services);
+    // Testcontainers maps the containers that run once `up` is done: one that already exited (an agent that crashed
+    // while the others started) is silently absent, and its wait strategy unused.
+    const started = env;
+    const absent = ['fake-1', ...agents, ...(local ? ['llama_cpp-1'] : []), ...(withRedis ? ['redis-1'] : [])].filter((name) => {
+      try {
+        started.getContainer(name);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    if (absent.length > 0) throw new Error(`not running once started: ${absent.join(', ')}`);
   } catch (error) {
+    const exited = signal?.aborted ? [] : await exitedWithWords();
     // On virtual time a container that cannot join the clock exits before it listens: say which did not.
     const on = new Set(clock?.coordinator.participants());
     const absent = clock ? participantNames(calls).filter((name) => !on.has(name)) : [];
     const note = absent.length > 0 ? `; not on the runner's virtual clock (${clock?.address}, ${CLOCK_HOST} in the containers): ${absent.join(', ')}` : '';
     await down();
     if (signal?.aborted) throw signal.reason;
-    throw new StartError(`docker compose could not start ${COMPOSE_FILE}: ${(error as Error).message}${note}`);
+    throw new StartError(`docker compose could not start ${COMPOSE_FILE}: ${(error as Error).message}${note}${exited.map((words) => `\n${words}`).join('')}`);
   } finally {
     waited();
+    signal?.removeEventListener('abort', onAbort);
   }
-  if (signal?.aborted) {
+  // From here on, a failure takes the project down as the start's did (nothing else would).
+  try {
+    return await running(env);
+  } catch (error) {
     await down();
-    throw signal.reason;
-  }
-  if (clock) {
-    try {
-      await startWhenJoined(clock, calls, JOIN_WITHIN_MS);
-    } catch (error) {
-      await down();
-      throw error instanceof StartError ? error : new StartError((error as Error).message);
-    }
+    if (signal?.aborted) throw signal.reason;
+    throw error instanceof StartError ? error : new StartError((error as Error).message);
   }
 
-  // docker-compose.test.yml publishes on the engine host's 127.0.0.1 only, so that is where it is reached (a local
-  // engine, Docker Desktop included). Not getHost(): on a machine it takes for a container, Testcontainers
-  // names the bridge's gateway, where nothing is published. On virtual time: the container's own address on the
-  // compose network (see above).
-  const urlOf = (name: string, port: number) => {
-    const container = env.getContainer(name);
-    if (!clock) return `http://127.0.0.1:${container.getMappedPort(port)}`;
-    const [network] = container.getNetworkNames();
-    return `http://${container.getIpAddress(network as string)}:${port}`;
-  };
-  // Redis is not watched, as on the process stack: the agents go on without it, and a scenario takes it down itself.
-  const watched: Record<string, string> = {
-    ...Object.fromEntries(agents.map((name, i) => [name, calls > 1 ? `the agent container of call ${i + 1}` : 'the agent container'])),
-    'fake-1': 'the fake OpenRouter container',
-    ...(local && { 'llama_cpp-1': 'the llama.cpp container' }),
-  };
-  const watch = watchContainers(env, watched, redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY, ...(clock ? [clock.coordinator.token] : [])]), getContainerRuntimeClient);
-  const callUrls = agents.map((name) => urlOf(name, 8081));
-  let stopped: Promise<void> | undefined;
-  if (clock) progress(`on the runner's clock: ${participantNames(calls).join(', ')} (reached at ${urlOf('fake-1', 4010)}, ${agents.map((name) => urlOf(name, 8081)).join(', ')})`);
-  return {
-    fakeUrl: urlOf('fake-1', 4010),
-    agentUrl: callUrls[0] as string,
-    ...(calls > 1 && { callUrls }),
-    ...(withRedis && { redis: redisControl(env.getContainer('redis-1').getId(), getContainerRuntimeClient) }),
-    pids: {},
-    crashed: crashOrClockFailure(watch.crashed, clock, () => stopped !== undefined),
-    ...(clock && { clock: clock.coordinator.clock }),
-    stop() {
-      stopped ??= (async () => {
-        watch.stop();
-        // One `compose down` (containers, network, volumes): without Ryuk nothing else would remove them.
-        await down();
-      })();
-      return stopped;
-    },
-  };
+  async function running(env: StartedDockerComposeEnvironment): Promise<RunningStack> {
+    signal?.throwIfAborted();
+    if (clock) await startWhenJoined(clock, calls, JOIN_WITHIN_MS);
+
+    // docker-compose.test.yml publishes on the engine host's 127.0.0.1 only, so that is where it is reached (a local
+    // engine, Docker Desktop included). Not getHost(): on a machine it takes for a container, Testcontainers
+    // names the bridge's gateway, where nothing is published. On virtual time: the container's own address on the
+    // compose network (see above).
+    const urlOf = (name: string, port: number) => {
+      const container = env.getContainer(name);
+      if (!clock) return `http://127.0.0.1:${container.getMappedPort(port)}`;
+      const [network] = container.getNetworkNames();
+      return `http://${container.getIpAddress(network as string)}:${port}`;
+    };
+    // Redis is not watched, as on the process stack: the agents go on without it, and a scenario takes it down itself.
+    const watched: Record<string, string> = {
+      ...Object.fromEntries(agents.map((name, i) => [name, calls > 1 ? `the agent container of call ${i + 1}` : 'the agent container'])),
+      'fake-1': 'the fake OpenRouter container',
+      ...(local && { 'llama_cpp-1': 'the llama.cpp container' }),
+    };
+    const callUrls = agents.map((name) => urlOf(name, 8081));
+    const fakeUrl = urlOf('fake-1', 4010);
+    const redis = withRedis ? redisControl(env.getContainer('redis-1').getId(), getContainerRuntimeClient) : undefined;
+    let stopped: Promise<void> | undefined;
+    if (clock) progress(`on the runner's clock: ${participantNames(calls).join(', ')} (reached at ${fakeUrl}, ${callUrls.join(', ')})`);
+    // Last, once nothing above can throw: its timer would outlive a failed start.
+    const watch = watchContainers(env, watched, redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY, ...(clock ? [clock.coordinator.token] : [])]), getContainerRuntimeClient);
+    return {
+      fakeUrl,
+      agentUrl: callUrls[0] as string,
+      ...(calls > 1 && { callUrls }),
+      ...(redis && { redis }),
+      pids: {},
+      crashed: crashOrClockFailure(watch.crashed, clock, () => stopped !== undefined),
+      ...(clock && { clock: clock.coordinator.clock }),
+      stop() {
+        stopped ??= (async () => {
+          watch.stop();
+          // One `compose down` (containers, network, volumes): without Ryuk nothing else would remove them.
+          await down();
+        })();
+        return stopped;
+      },
+    };
+  }
 }
 
 /**

@@ -11,6 +11,8 @@ import { libraryNames } from '../../contract/scenario/library.js';
 import { isAlive } from '../../tools/kit/processes.js';
 import { tempDir } from '../kit/temp.js';
 import { interruptRunners, parsePids, startRunner } from './runner-process.js';
+import { engineTests } from '../kit/containers.js';
+import { exec } from '../../tools/kit/run-command.js';
 
 const dir = tempDir('cli');
 const PIDS = /· pids: (.*)\n/;
@@ -105,5 +107,27 @@ describe('nothing the runner started outlives it', () => {
     expect(stderr).toContain('could not start the rehearsal: the agent exited with code 1 before it was ready');
     expect(stderr).toMatch(/RETRY_WINDOW_MS: expected whole milliseconds like 60000, got "soon"/);
     expect(isAlive(fake)).toBe(false);
+  });
+});
+
+const engine = await engineTests();
+
+describe.runIf(engine.run)(`nothing the runner started outlives it, on containers (${engine.why})`, () => {
+  it("when a fleet's agents cannot start: the compose project is gone, the agents named with their own words, exit 3", { timeout: 5 * 60_000 }, async () => {
+    const file = scenarioFile(
+      'bad-config-fleet',
+      'name: bad-config-fleet\ndescription: x\nagent: { models: [a/one], env: { RETRY_WINDOW_MS: soon } }\ncalls: 2\nuser: [{ at: 0s, say: "Hi?" }]\n',
+    );
+    const runner = startRunner(['--file', file, '--stack', 'containers', '--speed', '1']);
+    const { code, stderr } = await runner.exited;
+    const project = /\(project (holdline-[0-9a-f]+)\)/.exec(stderr)?.[1];
+    expect(project).toBeDefined();
+    expect(code).toBe(3);
+    // The first agent to fail is named, with its own words (whether it exited before compose's start was over or during its wait).
+    expect(stderr).toMatch(/agent-\d(-1)?(: Log stream ended| exited)[^\n]*; its last output:\n( {2}\| .*\n)* {2}\| .*RETRY_WINDOW_MS: expected whole milliseconds like 60000, got "soon"/);
+    // Without Ryuk nothing else would remove them: no container of the project is left, running or not.
+    const left = await exec('docker', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`]);
+    expect(left.code).toBe(0);
+    expect(left.stdout.trim()).toBe('');
   });
 });
