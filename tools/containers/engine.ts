@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { aptGet } from '../kit/apt.js';
 import { isAlive, killQuietly } from '../kit/processes.js';
 import { exec, have, run } from '../kit/run-command.js';
-import { paths, RUN_DIR, type EngineState } from './state.js';
+import { currentBootId, paths, RUN_DIR, undoesNetwork, type EngineState } from './state.js';
 
 type Say = (line: string) => void;
 
@@ -77,7 +77,8 @@ export async function startDockerd(say: Say, onSpawned: (started: NonNullable<En
   if (dockerdPid === undefined) throw new Error('dockerd could not be started');
   child.unref();
   // Recorded before the wait: a Ctrl-C or a failure from here on must still leave `containers:stop` what to stop.
-  const spawned = { dockerdPid, iptablesBefore, ipForwardBefore, linksBefore };
+  const bootId = currentBootId();
+  const spawned = { dockerdPid, iptablesBefore, ipForwardBefore, linksBefore, ...(bootId && { bootId }) };
   onSpawned(spawned);
   const env = { ...process.env, DOCKER_HOST: `unix://${paths.socket}` };
   const deadline = Date.now() + START_TIMEOUT_MS;
@@ -168,6 +169,10 @@ export async function stopDockerd(started: NonNullable<EngineState['started']>, 
     if (pid === undefined || !isAlive(pid)) continue;
     say(`stopping ${name} (pid ${pid})`);
     await stopPid(pid);
+  }
+  if (!undoesNetwork(started)) {
+    say('the machine restarted since prepare started its engine: the iptables chains and links now are this boot\'s (left alone)');
+    return;
   }
   await removeAddedIptables(started.iptablesBefore, say);
   if (started.ipForwardBefore !== undefined && readFileSync(IP_FORWARD, 'utf8').trim() !== started.ipForwardBefore) {

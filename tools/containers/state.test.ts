@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { engineEnv, type EngineState } from './state.js';
+import { currentBootId, engineEnv, undoesNetwork, type EngineState } from './state.js';
 
 const started = (dockerdPid: number): EngineState['started'] => ({ dockerdPid, iptablesBefore: '', linksBefore: [] });
 
@@ -17,5 +17,23 @@ describe('engineEnv', () => {
 
   it('keeps an engine it only found (nothing started) as it was recorded', () => {
     expect(engineEnv({ dockerHost: 'tcp://build-host:2375' })).toMatchObject({ DOCKER_HOST: 'tcp://build-host:2375' });
+  });
+});
+
+describe('undoesNetwork (what containers:stop may remove)', () => {
+  const record = (bootId?: string) => ({ dockerdPid: 1, iptablesBefore: '', linksBefore: [], ...(bootId && { bootId }) });
+
+  it("undoes what an engine of this boot added, and not what exists after a reboot (a system dockerd's docker0 and chains)", () => {
+    expect(undoesNetwork(record('boot-a'), 'boot-a')).toBe(true);
+    expect(undoesNetwork(record('boot-a'), 'boot-b')).toBe(false);
+  });
+
+  it('undoes a record from before boot ids were kept, and where the kernel says none, as it always did', () => {
+    expect(undoesNetwork(record(), 'boot-b')).toBe(true);
+    expect(undoesNetwork(record('boot-a'), null)).toBe(true);
+  });
+
+  it("reads this machine's boot id (Linux)", () => {
+    if (process.platform === 'linux') expect(currentBootId()).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

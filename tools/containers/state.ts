@@ -46,7 +46,28 @@ export interface EngineState {
     ipForwardBefore?: string;
     /** Network links before dockerd started: every docker0, br-… or veth… link not in it was made by dockerd. */
     linksBefore: string[];
+    /** The boot it was started in (/proc/sys/kernel/random/boot_id): the snapshots above describe that boot only. */
+    bootId?: string;
   };
+}
+
+/** This boot's id; undefined where the kernel does not say (not Linux). */
+export function currentBootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * May `stop` undo the network changes `started` recorded (iptables chains, ip_forward, docker0/br-/veth links)? Not
+ * after a reboot: the record survives it (~/.cache), the engine it describes does not, and what exists now belongs to
+ * this boot (a system dockerd started at boot makes the same docker0 and chains: removing them would break it). A
+ * record from before boot ids were kept, or a kernel that gives none (`bootId` null), is undone as it always was.
+ */
+export function undoesNetwork(started: NonNullable<EngineState['started']>, bootId: string | null = currentBootId() ?? null): boolean {
+  return started.bootId === undefined || bootId === null || started.bootId === bootId;
 }
 
 export function readState(): EngineState | undefined {
