@@ -132,6 +132,8 @@ async function startOnClock(
     // For the override's ${HOLDLINE_CLOCK_TOKEN}: the secret reaches the containers' environment only.
     ...(clock && { [CLOCK_TOKEN_ENV]: clock.coordinator.token }),
   };
+  // What no output shown may carry: the scenario's secrets, the compose file's dummy key, the clock's token.
+  const redact = redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY, ...(clock ? [clock.coordinator.token] : [])]);
   const composeArgs = ['compose', '-p', project, ...files.flatMap((f) => ['-f', f]), '--env-file', envFile, ...profiles];
   const composeEnv = { ...process.env, ...environment };
   // Before anything starts: the project goes down even if this process dies without taking it down itself.
@@ -152,7 +154,6 @@ async function startOnClock(
    */
   const exitedWithWords = async (): Promise<string[]> => {
     const ps = await exec('docker', [...composeArgs, 'ps', '-a', '--status', 'exited', '--format', '{{.Name}}'], { cwd: REPO_ROOT, env: composeEnv, timeoutMs: 10_000 });
-    const redact = redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY, ...(clock ? [clock.coordinator.token] : [])]);
     const said: string[] = [];
     for (const name of ps.stdout.split('\n').filter(Boolean).sort()) {
       const logs = await exec('docker', ['logs', '--tail', '20', name], { env: composeEnv, timeoutMs: 10_000 });
@@ -178,7 +179,6 @@ async function startOnClock(
       .withStartupTimeout(STARTUP_TIMEOUT_MS);
     // The fake and the agents by their listening lines; llama.cpp (ready once its model is loaded) and redis by their
     // healthchecks, which run beside the agents' start and so cost nothing on top of it.
-    const redact = redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY, ...(clock ? [clock.coordinator.token] : [])]);
     compose = compose.withWaitStrategy('fake-1', namedWait(Wait.forLogMessage(FAKE_LISTENING), 'fake-1', redact));
     for (const name of agents) compose = compose.withWaitStrategy(name, namedWait(Wait.forLogMessage(AGENT_LISTENING), name, redact));
     for (const name of [...(local ? ['llama_cpp-1'] : []), ...(withRedis ? ['redis-1'] : [])]) compose = compose.withWaitStrategy(name, namedWait(Wait.forHealthCheck(), name, redact));
@@ -243,7 +243,7 @@ async function startOnClock(
     let stopped: Promise<void> | undefined;
     if (clock) progress(`on the runner's clock: ${participantNames(calls).join(', ')} (reached at ${fakeUrl}, ${callUrls.join(', ')})`);
     // Last, once nothing above can throw: its timer would outlive a failed start.
-    const watch = watchContainers(env, watched, redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY, ...(clock ? [clock.coordinator.token] : [])]), getContainerRuntimeClient);
+    const watch = watchContainers(env, watched, redact, getContainerRuntimeClient);
     return {
       fakeUrl,
       agentUrl: callUrls[0] as string,

@@ -95,7 +95,8 @@ async function startProcesses(request: StartRequest, virtual: boolean): Promise<
     // Redis too: one that died on its own (not the scenario's `down`) would let the calls run on their own state and
     // be judged as if it were up.
     const redisDied = server?.died.then((how): ServiceFailure | Promise<never> => (stopping ? new Promise<never>(() => {}) : { service: 'redis-server', pid: server.pid ?? 0, how, output: [] }));
-    const crashed = redisDied ? Promise.race([firstCrash(started, () => stopping), redisDied]) : firstCrash(started, () => stopping);
+    const exits = firstCrash(started, () => stopping);
+    const crashed = redisDied ? Promise.race([exits, redisDied]) : exits;
     return {
       fakeUrl: fake.url,
       agentUrl: first.url,
