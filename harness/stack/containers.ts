@@ -21,6 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Readable } from 'node:stream';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { StartedDockerComposeEnvironment } from 'testcontainers';
 import { loadTestcontainers, TESTCONTAINERS_MISSING, type Testcontainers } from './testcontainers.js';
@@ -33,12 +34,12 @@ import { rigImage } from './rig-image.js';
 import { CLOCK_TOKEN_ENV } from '../../contract/time/shared-clock.js';
 import { crashOrClockFailure, participantNames, startStackClock, startWhenJoined, type StackClock } from './stack-clock.js';
 import { exec } from '../../tools/kit/run-command.js';
+import { killQuietly, whenGone } from '../../tools/kit/processes.js';
 import { stillWaiting } from '../../tools/kit/service.js';
 import { StartError } from '../../tools/kit/start-error.js';
 import { REPO_ROOT } from './services.js';
 import { bridgeGateway, type BridgeIpam } from './bridge-gateway.js';
-import { guardProject } from './project-guard.js';
-import { namedWait } from './named-wait.js';
+import { namedWait, type WaitedContainer } from './named-wait.js';
 import type { RedisControl, RunningStack, ServiceFailure, Stack, StartRequest } from './stack.js';
 
 const COMPOSE_FILE = 'docker-compose.test.yml';
@@ -136,13 +137,16 @@ async function startOnClock(
   const redact = redactor([...secretsOf(scenario), COMPOSE_DUMMY_KEY, ...(clock ? [clock.coordinator.token] : [])]);
   const composeArgs = ['compose', '-p', project, ...files.flatMap((f) => ['-f', f]), '--env-file', envFile, ...profiles];
   const composeEnv = { ...process.env, ...environment };
-  // Before anything starts: the project goes down even if this process dies without taking it down itself.
-  const guard = guardProject(composeArgs, { cwd: REPO_ROOT, env: composeEnv });
-  const composeDown = () => exec('docker', [...composeArgs, 'down', '-v', '--timeout', String(DOWN_TIMEOUT_S)], { cwd: REPO_ROOT, env: composeEnv, timeoutMs: DOWN_WITHIN_MS });
+  const downArgs = [...composeArgs, 'down', '-v', '--timeout', String(DOWN_TIMEOUT_S)];
+  // Before anything starts: the project goes down even if the runner dies without taking it down itself (a second
+  // Ctrl-C, SIGKILL, an OOM kill). Containers do not die with it, and Ryuk is off here (no registry for its image):
+  // nothing else would remove them, and they would pile up on a shared engine until its address pools ran out.
+  const guard = whenGone(['docker', ...downArgs], { cwd: REPO_ROOT, env: composeEnv, detached: true });
+  const composeDown = () => exec('docker', downArgs, { cwd: REPO_ROOT, env: composeEnv, timeoutMs: DOWN_WITHIN_MS });
   const down = async () => {
     const result = await composeDown();
-    // Released only once the project is down: a down that failed is the guard's to try again when the runner exits.
-    if (result.code === 0) guard.release();
+    // Called off only once the project is down: a down that failed is the guard's to try again when the runner exits.
+    if (result.code === 0 && guard.pid !== undefined) killQuietly(guard.pid, 'SIGKILL');
     else progress(`docker compose down of ${project} failed (${result.timedOut ? 'timed out' : `exit ${result.code}`}): ${result.tail.slice(-3).join(' | ')}`);
     rmSync(dir, { recursive: true, force: true });
     await clock?.coordinator.stop();
@@ -179,9 +183,10 @@ async function startOnClock(
       .withStartupTimeout(STARTUP_TIMEOUT_MS);
     // The fake and the agents by their listening lines; llama.cpp (ready once its model is loaded) and redis by their
     // healthchecks, which run beside the agents' start and so cost nothing on top of it.
-    compose = compose.withWaitStrategy('fake-1', namedWait(Wait.forLogMessage(FAKE_LISTENING), 'fake-1', redact));
-    for (const name of agents) compose = compose.withWaitStrategy(name, namedWait(Wait.forLogMessage(AGENT_LISTENING), name, redact));
-    for (const name of [...(local ? ['llama_cpp-1'] : []), ...(withRedis ? ['redis-1'] : [])]) compose = compose.withWaitStrategy(name, namedWait(Wait.forHealthCheck(), name, redact));
+    const said = { redact, lastOutput: async (container: WaitedContainer) => tail((await getContainerRuntimeClient()).container.logs(container, { tail: 20 })) };
+    compose = compose.withWaitStrategy('fake-1', namedWait(Wait.forLogMessage(FAKE_LISTENING), 'fake-1', said));
+    for (const name of agents) compose = compose.withWaitStrategy(name, namedWait(Wait.forLogMessage(AGENT_LISTENING), name, said));
+    for (const name of [...(local ? ['llama_cpp-1'] : []), ...(withRedis ? ['redis-1'] : [])]) compose = compose.withWaitStrategy(name, namedWait(Wait.forHealthCheck(), name, said));
     env = await compose.up(services);
     // Testcontainers maps the containers that run once `up` is done: one that already exited (an agent that crashed
     // while the others started) is silently absent, and its wait strategy unused.
@@ -333,7 +338,7 @@ function watchContainers(
           const { State } = await client.container.inspect(container);
           if (State.Running) continue;
           clearInterval(timer);
-          resolveCrash({ service: label, how: `with code ${State.ExitCode}`, output: (await tail(started)).map(redact) });
+          resolveCrash({ service: label, how: `with code ${State.ExitCode}`, output: (await tail(started.logs({ tail: 20 }))).map(redact) });
           return;
         }
       })().catch(() => {});
@@ -342,8 +347,12 @@ function watchContainers(
   return { crashed, stop: () => clearInterval(timer) };
 }
 
-async function tail(container: ReturnType<StartedDockerComposeEnvironment['getContainer']>): Promise<string[]> {
-  const stream = await container.logs({ tail: 20 });
+/**
+ * A container's last 20 lines, from a log stream Testcontainers demultiplexed (a started container's `logs`, or its
+ * runtime client's for a container not yet mapped); at most 2 s: a running container's stream does not end.
+ */
+async function tail(logs: Promise<Readable>): Promise<string[]> {
+  const stream = await logs;
   const lines: string[] = [];
   stream.on('data', (chunk: Buffer | string) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
   await new Promise((done) => {

@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { WaitStrategy } from 'testcontainers';
-import { demux, namedWait } from './named-wait.js';
-
-const frame = (stream: number, text: string) => {
-  const body = Buffer.from(text);
-  const header = Buffer.alloc(8);
-  header[0] = stream;
-  header.writeUInt32BE(body.length, 4);
-  return Buffer.concat([header, body]);
-};
+import { namedWait } from './named-wait.js';
 
 describe('a wait that names its container', () => {
   it("fails with the container's name and last lines, masked, read before Testcontainers removes it", async () => {
     const inner = { waitUntilReady: () => Promise.reject(new Error('Log stream ended and message "/listening/" was not received')) } as unknown as WaitStrategy;
-    const container = { logs: () => Promise.resolve(Buffer.concat([frame(1, 'starting\n'), frame(2, 'RETRY_WINDOW_MS: got "soon" (key sk-or-v1-secret)\n')])) };
-    const wait = namedWait(inner, 'agent-2', (line) => line.replaceAll('sk-or-v1-secret', '[redacted]'));
-    await expect(wait.waitUntilReady(container as never, {} as never)).rejects.toThrow(
+    const lastOutput = () => Promise.resolve(['starting', 'RETRY_WINDOW_MS: got "soon" (key sk-or-v1-secret)']);
+    const wait = namedWait(inner, 'agent-2', { lastOutput, redact: (line) => line.replaceAll('sk-or-v1-secret', '[redacted]') });
+    await expect(wait.waitUntilReady({} as never, {} as never)).rejects.toThrow(
       'agent-2: Log stream ended and message "/listening/" was not received; its last output:\n  | starting\n  | RETRY_WINDOW_MS: got "soon" (key [redacted])',
     );
   });
@@ -28,13 +20,8 @@ describe('a wait that names its container', () => {
       isStartupTimeoutSet: () => timeout > 0,
       getStartupTimeout: () => timeout,
     } as unknown as WaitStrategy;
-    const wait = namedWait(inner, 'fake-1', (line) => line).withStartupTimeout(300_000);
+    const wait = namedWait(inner, 'fake-1', { lastOutput: () => Promise.resolve([]), redact: (line) => line }).withStartupTimeout(300_000);
     await expect(wait.waitUntilReady({} as never, {} as never)).resolves.toBeUndefined();
     expect(wait.getStartupTimeout()).toBe(300_000);
-  });
-
-  it("demultiplexes Docker's framed log stream, and takes a TTY's plain one as it is", () => {
-    expect(demux(Buffer.concat([frame(1, 'a\n'), frame(2, 'b\n')]))).toBe('a\nb\n');
-    expect(demux(Buffer.from('plain text\n'))).toBe('plain text\n');
   });
 });

@@ -83,19 +83,30 @@ function uninstall(): void {
   for (const signal of SIGNALS) process.off(signal, onSignal);
 }
 
-/**
- * Starts the SIGKILL watchdog for `pid`. It ignores terminal signals (the parent's handlers deal with those)
- * and only acts when its stdin, a pipe that only this process holds, reaches end of file.
- */
+/** The SIGKILL watchdog for `pid` (or its process group): see `whenGone`. */
 function startWatchdog(pid: number, group: boolean): ChildProcess {
-  const target = group ? `-${pid}` : `${pid}`;
-  const watchdog = spawn('sh', ['-c', 'trap "" INT TERM HUP; read _unused; kill -s KILL -- "$1" 2>/dev/null', 'holdline-watchdog', target], {
+  return whenGone(['kill', '-s', 'KILL', '--', group ? `-${pid}` : `${pid}`]);
+}
+
+/**
+ * Runs `argv` once this process is gone, however it went (SIGKILL included: no handler of ours runs then). A tiny
+ * `sh` ignores terminal signals (the parent's handlers deal with those) and blocks reading a pipe only this process
+ * holds; the kernel closes it when this process dies, and the command runs (a shell builtin such as `kill` too).
+ * Kill the returned process (`killQuietly(pid, 'SIGKILL')`) to call it off. `detached`: in a session of its own, so
+ * that what kills this process's group (a terminal, a supervisor) does not take it along.
+ */
+export function whenGone(argv: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; detached?: boolean } = {}): ChildProcess {
+  const watchdog = spawn('sh', ['-c', 'trap "" INT TERM HUP; read _unused; "$@" >/dev/null 2>&1', 'holdline-watchdog', ...argv], {
+    cwd: options.cwd,
+    env: options.env,
+    detached: options.detached ?? false,
     stdio: ['pipe', 'ignore', 'ignore'],
   });
   // Neither the watchdog nor its pipe may keep this process's event loop alive.
   watchdog.unref();
   (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
   watchdog.stdin?.on('error', () => {});
+  watchdog.on('error', () => {});
   return watchdog;
 }
 

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const CHILD = fileURLToPath(new URL('./fixtures/guard-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./fixtures/when-gone-child.ts', import.meta.url));
 
 /** A stand-in docker that writes its arguments to `ran` and exits. */
 function fakeDocker(): { docker: string; ran: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'holdline-guard-'));
+  const dir = mkdtempSync(join(tmpdir(), 'holdline-when-gone-'));
   const docker = join(dir, 'docker');
   const ran = join(dir, 'ran');
   writeFileSync(docker, `#!/bin/sh\necho "$*" > ${ran}.part && mv ${ran}.part ${ran}\n`);
@@ -29,7 +29,7 @@ async function killedRunner(docker: string, mode: 'hold' | 'release'): Promise<v
   await exited;
 }
 
-describe('a compose project guard', () => {
+describe('whenGone: a compose project taken down when the runner is gone', () => {
   it('takes the project down when the runner is killed without doing it (SIGKILL: no handler runs)', async () => {
     const { docker, ran } = fakeDocker();
     await killedRunner(docker, 'hold');
